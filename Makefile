@@ -1,0 +1,40 @@
+# The two commands a user needs: `make demo` and `make test`. Both set up .venv themselves.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+export LITELLM_LOCAL_MODEL_COST_MAP ?= True
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: demo test lint typecheck unit check-specs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/specflow demo
+
+test: $(STAMP) lint typecheck unit check-specs
+
+lint: $(STAMP)
+	$(PY) -m ruff check specflow tests benchmarks
+	$(PY) -m ruff format --check specflow tests benchmarks
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+unit: $(STAMP)
+	$(PY) -m pytest -n 2 -p no:cacheprovider
+
+check-specs: $(STAMP)
+	$(VENV)/bin/specflow check
+
+bench: $(STAMP)
+	$(PY) benchmarks/startup.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from specflow.cli.main import run
+
+run()

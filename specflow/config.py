@@ -1,0 +1,136 @@
+"""Project configuration: `specflow.toml`, or `[tool.specflow]` in `pyproject.toml`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from specflow.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAME = "specflow.toml"
+STAGES = ("specify", "clarify", "plan", "tasks", "implement", "review")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectSection(_Strict):
+    name: str = ""
+    specs_dir: str = "specs"
+    base_branch: str | None = None
+    test_command: str | None = None
+
+
+class ModelsSection(_Strict):
+    default: str | None = None
+    specify: str | None = None
+    clarify: str | None = None
+    plan: str | None = None
+    tasks: str | None = None
+    implement: str | None = None
+    review: str | None = None
+    escalate: str | None = None
+
+
+class LLMSection(_Strict):
+    max_retries: int = Field(default=4, ge=0, le=20)
+    timeout_s: float = Field(default=120.0, gt=0)
+    backoff_base_s: float = Field(default=1.0, ge=0)
+    backoff_max_s: float = Field(default=30.0, ge=0)
+    temperature: float | None = None
+
+
+class ContextSection(_Strict):
+    repo_map_max_chars: int = Field(default=6000, ge=0)
+    repo_map_max_files: int = Field(default=400, ge=0)
+
+
+class ImplementSection(_Strict):
+    parallel: int = Field(default=4, ge=1, le=256)
+    agent: str = "builtin"
+    max_steps: int = Field(default=40, ge=1)
+    max_seconds: float = Field(default=900.0, gt=0)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    verify_retries: int = Field(default=2, ge=0)
+    conflict_retries: int = Field(default=2, ge=0)
+    verify_timeout_s: float = Field(default=600.0, gt=0)
+
+
+class Config(_Strict):
+    project: ProjectSection = ProjectSection()
+    models: ModelsSection = ModelsSection()
+    llm: LLMSection = LLMSection()
+    context: ContextSection = ContextSection()
+    implement: ImplementSection = ImplementSection()
+
+    def model_for(self, stage: str, override: str | None = None) -> str | None:
+        """Which model a stage uses.
+
+        Order: `--model`, `SPECFLOW_MODEL_<STAGE>`, `[models].<stage>`, `SPECFLOW_MODEL`,
+        `[models].default`. Per-stage config beats the global variable so that routing
+        (frontier for plan, cheap for implement) survives a user exporting SPECFLOW_MODEL.
+        """
+        if override:
+            return override
+        env_stage = os.environ.get(f"SPECFLOW_MODEL_{stage.upper()}")
+        if env_stage:
+            return env_stage
+        configured = getattr(self.models, stage, None)
+        if configured:
+            return str(configured)
+        return os.environ.get("SPECFLOW_MODEL") or self.models.default
+
+
+def _format_validation_error(path: Path, err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"{path.name}: unknown setting '{loc}'"
+    return f"{path.name}: '{loc}': {first['msg']}"
+
+
+def parse_config(text: str, path: Path, *, in_pyproject: bool = False) -> Config:
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", f"fix the syntax in {path.name}") from None
+    if in_pyproject:
+        data = data.get("tool", {}).get("specflow", {})
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            _format_validation_error(path, exc), "see docs/configuration.md for the settings"
+        ) from None
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` with specflow.toml or [tool.specflow]."""
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.specflow" in pyproject.read_text(errors="replace"):
+            return folder
+    return None
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_NAME
+    if path.is_file():
+        return parse_config(path.read_text(encoding="utf-8", errors="replace"), path)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        return parse_config(pyproject.read_text(encoding="utf-8"), pyproject, in_pyproject=True)
+    return Config()

@@ -1,0 +1,64 @@
+"""Small file-system helpers: hashing and atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def sha256_text(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temp file in the same folder, fsync, then rename over the target.
+
+    A crash leaves either the old file or the new one, never a mix.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_batch() -> Iterator[list[tuple[Path, str]]]:
+    """Collect several writes and apply them only if the block finishes without error."""
+    pending: list[tuple[Path, str]] = []
+    yield pending
+    for path, text in pending:
+        atomic_write_text(path, text)
+
+
+def read_text_input(path: Path) -> str:
+    """Read a user-supplied text file, refusing binary or non-UTF-8 content."""
+    from specflow.errors import InputError
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a Markdown file") from None
+    if b"\x00" in data:
+        raise InputError(f"{path}: looks like a binary file", "pass a UTF-8 Markdown file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not valid UTF-8", "save the file as UTF-8") from None

@@ -1,0 +1,99 @@
+"""The Model protocol and the plain data that crosses it. No litellm here: this module is cheap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Message = dict[str, Any]  # OpenAI chat format; dicts only at this JSON edge
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            round(self.cost_usd + other.cost_usd, 10),
+            self.calls + other.calls,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+
+@dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    raw_arguments: str = ""  # as the model sent them, for malformed-JSON diagnostics
+
+
+@dataclass
+class Completion:
+    content: str | None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+    latency_s: float = 0.0
+    retries: int = 0
+    finish_reason: str | None = None
+
+    def as_message(self) -> Message:
+        """The assistant message to append to a conversation."""
+        msg: Message = {"role": "assistant", "content": self.content}
+        if self.tool_calls:
+            import json
+
+            msg["tool_calls"] = [
+                {
+                    "id": tc.id,
+                    "type": "function",
+                    "function": {"name": tc.name, "arguments": json.dumps(tc.arguments)},
+                }
+                for tc in self.tool_calls
+            ]
+        return msg
+
+
+@runtime_checkable
+class Model(Protocol):
+    """Anything that completes a chat. `purpose` names the call (e.g. "plan", "implement/T003")
+    so recorders and replay models can key on it."""
+
+    name: str
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        purpose: str,
+        tools: list[dict[str, Any]] | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> Completion: ...
+
+
+class CallObserver(Protocol):
+    """Receives every model call (request and response) for logs, traces and recordings."""
+
+    def on_call(
+        self,
+        *,
+        model: str,
+        purpose: str,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None,
+        response_format: dict[str, Any] | None,
+        completion: Completion | None,
+        error: str | None,
+    ) -> None: ...

@@ -1,0 +1,3 @@
+from specflow.schemas import write_all
+
+write_all()

@@ -1,0 +1,70 @@
+"""jinja2 templates for prompts and artifacts.
+
+Built-in templates ship inside the wheel as `specflow/_templates` (copied from the top-level
+`templates/` folder at build time); in a source checkout they are read from `templates/`.
+A project overrides any of them by putting a file of the same name in `.specflow/templates/`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from specflow.fsutil import sha256_text
+
+if TYPE_CHECKING:
+    import jinja2
+
+
+def builtin_templates_dir() -> Path:
+    pkg = Path(__file__).resolve().parent
+    shipped = pkg / "_templates"
+    if shipped.is_dir():
+        return shipped
+    return pkg.parent / "templates"
+
+
+def builtin_examples_dir() -> Path:
+    pkg = Path(__file__).resolve().parent
+    shipped = pkg / "_examples"
+    if shipped.is_dir():
+        return shipped
+    return pkg.parent / "examples"
+
+
+@lru_cache(maxsize=8)
+def _environment(override_dir: str | None) -> jinja2.Environment:
+    import jinja2
+
+    dirs = [override_dir] if override_dir else []
+    dirs.append(str(builtin_templates_dir()))
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(dirs),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+def environment(project_root: Path | None = None) -> jinja2.Environment:
+    override = None
+    if project_root is not None:
+        candidate = project_root / ".specflow" / "templates"
+        if candidate.is_dir():
+            override = str(candidate)
+    return _environment(override)
+
+
+def render(name: str, project_root: Path | None = None, **context: Any) -> str:
+    return environment(project_root).get_template(name).render(**context)
+
+
+def template_ref(name: str, project_root: Path | None = None) -> str:
+    """`name@sha256:…` of the template source actually used (an override if present)."""
+    env = environment(project_root)
+    assert env.loader is not None
+    source, _, _ = env.loader.get_source(env, name)
+    return f"{Path(name).name}@{sha256_text(source)}"
