@@ -1,0 +1,297 @@
+"""The artifact store: front matter, hashes, versions, history, staleness, atomic writes.
+
+An artifact is a Markdown file with a `specflow:` block in its YAML front matter recording how it
+was made. Its state is derived, never stored:
+
+- missing:  no file
+- hand-written: a file with no specflow front matter (e.g. a Spec Kit artifact)
+- edited:   the body no longer hashes to `output` — a person changed it
+- stale:    an input changed since it was generated
+- fresh:    every input hash matches
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specflow.errors import ArtifactConflict, ParseError
+from specflow.fsutil import atomic_write_text, sha256_text
+from specflow.project import Feature, Project
+
+KINDS = ("spec", "plan", "tasks")
+# Which files each artifact is generated from, relative to the feature folder ("@" = specs dir).
+INPUTS: dict[str, tuple[str, ...]] = {
+    "spec": ("feature.md",),
+    "plan": ("spec.md", "@constitution.md"),
+    "tasks": ("spec.md", "plan.md"),
+}
+MISSING, HANDWRITTEN, EDITED, STALE, FRESH = "missing", "hand-written", "edited", "stale", "fresh"
+
+
+@dataclass
+class Provenance:
+    artifact: str
+    version: int
+    inputs: dict[str, str]
+    output: str
+    template: str | None = None
+    model: str | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_meta(self) -> dict[str, Any]:
+        block: dict[str, Any] = {
+            "artifact": self.artifact,
+            "version": self.version,
+            "inputs": dict(self.inputs),
+            "output": self.output,
+            "template": self.template,
+            "model": self.model,
+            "usage": dict(self.usage),
+            "created": self.created,
+        }
+        block.update(self.extra)
+        return {"specflow": block}
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any], path: Path) -> Provenance | None:
+        block = meta.get("specflow")
+        if block is None:
+            return None
+        if not isinstance(block, dict):
+            raise ParseError("front matter 'specflow' must be a mapping", path=str(path), line=1)
+        known = {"artifact", "version", "inputs", "output", "template", "model", "usage", "created"}
+        try:
+            return cls(
+                artifact=str(block.get("artifact", "")),
+                version=int(block.get("version", 1)),
+                inputs={str(k): str(v) for k, v in (block.get("inputs") or {}).items()},
+                output=str(block.get("output", "")),
+                template=block.get("template"),
+                model=block.get("model"),
+                usage=dict(block.get("usage") or {}),
+                created=str(block.get("created", "")),
+                extra={k: v for k, v in block.items() if k not in known},
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ParseError(
+                f"front matter 'specflow' block is malformed: {exc}", path=str(path), line=1
+            ) from None
+
+
+@dataclass
+class Artifact:
+    kind: str
+    path: Path
+    text: str | None  # the whole file, None when missing
+    body: str
+    meta: dict[str, Any]
+    provenance: Provenance | None
+    state: str
+    changed_inputs: list[str] = field(default_factory=list)
+
+    @property
+    def exists(self) -> bool:
+        return self.text is not None
+
+    @property
+    def version(self) -> int:
+        return self.provenance.version if self.provenance else (1 if self.exists else 0)
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def body_hash(body: str) -> str:
+    return sha256_text(body.strip() + "\n")
+
+
+class ArtifactStore:
+    """Reads and writes the artifacts of one feature."""
+
+    def __init__(self, project: Project, feature: Feature) -> None:
+        self.project = project
+        self.feature = feature
+
+    # -- inputs ---------------------------------------------------------------------
+
+    def input_path(self, name: str) -> Path:
+        if name.startswith("@"):
+            return self.project.specs_dir / name[1:]
+        return self.feature.path / name
+
+    def input_key(self, name: str) -> str:
+        return name.lstrip("@")
+
+    def input_text(self, name: str) -> str | None:
+        """The content an input is hashed by: the body for artifacts, the whole file otherwise."""
+        path = self.input_path(name)
+        if not path.is_file():
+            return None
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.stem in KINDS:
+            from specflow.formats.frontmatter import split_front_matter
+
+            try:
+                _, text = split_front_matter(text)
+            except ParseError:
+                pass
+        return text
+
+    def current_inputs(self, kind: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name in INPUTS[kind]:
+            text = self.input_text(name)
+            if text is not None:
+                out[self.input_key(name)] = body_hash(text)
+        return out
+
+    # -- reading --------------------------------------------------------------------
+
+    def read(self, kind: str) -> Artifact:
+        from specflow.formats.frontmatter import split_front_matter
+
+        path = self.feature.artifact(kind)
+        if not path.is_file():
+            return Artifact(kind, path, None, "", {}, None, MISSING)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        meta_or_none, body = split_front_matter(text)
+        meta = meta_or_none or {}
+        prov = Provenance.from_meta(meta, path) if meta else None
+        if prov is None:
+            return Artifact(kind, path, text, body, meta, None, HANDWRITTEN)
+        if prov.output and body_hash(body) != prov.output:
+            state = EDITED
+        else:
+            state = FRESH
+        current = self.current_inputs(kind)
+        changed = [k for k, v in prov.inputs.items() if current.get(k) != v]
+        changed += [k for k in current if k not in prov.inputs and k != "constitution.md"]
+        if changed and state == FRESH:
+            state = STALE
+        return Artifact(kind, path, text, body, meta, prov, state, changed)
+
+    def history_path(self, kind: str, version: int) -> Path:
+        return self.feature.history_dir / f"{kind}.v{version}.md"
+
+    def history(self, kind: str) -> list[Path]:
+        pattern = re.compile(rf"^{kind}\.v(\d+)\.md$")
+        found = []
+        if self.feature.history_dir.is_dir():
+            for p in self.feature.history_dir.iterdir():
+                m = pattern.match(p.name)
+                if m:
+                    found.append((int(m.group(1)), p))
+        return [p for _, p in sorted(found)]
+
+    def input_diff(self, kind: str, previous: Artifact, max_chars: int = 12000) -> str:
+        """A unified diff of each input between what `previous` was made from and now.
+
+        The old input text is found by hash among the input's current file and its history.
+        """
+        if previous.provenance is None:
+            return ""
+        chunks: list[str] = []
+        for name in INPUTS[kind]:
+            key = self.input_key(name)
+            old_hash = previous.provenance.inputs.get(key)
+            new_text = self.input_text(name) or ""
+            if old_hash is None or body_hash(new_text) == old_hash:
+                continue
+            old_text = self._find_by_hash(name, old_hash)
+            if old_text is None:
+                chunks.append(f"(the previous {key} is not in history; it changed completely)")
+                continue
+            diff = difflib.unified_diff(
+                old_text.splitlines(), new_text.splitlines(), f"a/{key}", f"b/{key}", lineterm=""
+            )
+            chunks.append("\n".join(diff))
+        out = "\n".join(chunks)
+        return out if len(out) <= max_chars else out[:max_chars] + "\n… (diff truncated)"
+
+    def _find_by_hash(self, name: str, wanted: str) -> str | None:
+        from specflow.formats.frontmatter import split_front_matter
+
+        path = self.input_path(name)
+        stem = path.stem
+        candidates = [path]
+        if stem in KINDS:
+            candidates += list(reversed(self.history(stem)))
+        for c in candidates:
+            if not c.is_file():
+                continue
+            text = c.read_text(encoding="utf-8", errors="replace")
+            if stem in KINDS:
+                try:
+                    _, text = split_front_matter(text)
+                except ParseError:
+                    continue
+            if body_hash(text) == wanted:
+                return text
+        return None
+
+    # -- writing --------------------------------------------------------------------
+
+    def check_writable(self, kind: str, *, force: bool) -> Artifact:
+        """Refuse to replace a person's work without --force. Returns the current artifact."""
+        current = self.read(kind)
+        if force:
+            return current
+        if current.state == EDITED:
+            raise ArtifactConflict(
+                f"{current.path.name} was edited by hand since it was generated",
+                f"rerun with --force to regenerate it (your version is kept in {self.feature.name}/.history/)",
+            )
+        if current.state == HANDWRITTEN:
+            raise ArtifactConflict(
+                f"{current.path.name} was written by hand (it has no specflow front matter)",
+                "rerun with --force to replace it (your version is kept in .history/)",
+            )
+        return current
+
+    def write(
+        self,
+        kind: str,
+        body: str,
+        *,
+        inputs: dict[str, str] | None = None,
+        template: str | None = None,
+        model: str | None = None,
+        usage: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        previous: Artifact | None = None,
+    ) -> Artifact:
+        """Write a new version atomically, keeping the previous one in .history/."""
+        from specflow.formats.frontmatter import join_front_matter
+
+        prev = previous if previous is not None else self.read(kind)
+        body = body.strip() + "\n"
+        prov = Provenance(
+            artifact=kind,
+            version=(prev.provenance.version + 1) if prev.provenance else (2 if prev.exists else 1),
+            inputs=inputs if inputs is not None else self.current_inputs(kind),
+            output=body_hash(body),
+            template=template,
+            model=model,
+            usage=usage or {},
+            created=now_iso(),
+            extra=extra or {},
+        )
+        text = join_front_matter(prov.to_meta(), body)
+        if prev.text is not None:
+            old_version = prev.provenance.version if prev.provenance else 1
+            hist = self.history_path(kind, old_version)
+            if hist.exists() and hist.read_text(encoding="utf-8", errors="replace") != prev.text:
+                hist = self.history_path(kind, old_version) .with_name(
+                    f"{kind}.v{old_version}.{now_iso().replace(':', '')}.md"
+                )
+            atomic_write_text(hist, prev.text)
+        atomic_write_text(self.feature.artifact(kind), text)
+        return self.read(kind)

@@ -1,0 +1,53 @@
+"""Rendering `check` results: plain text, JSON, GitHub annotations, JUnit XML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+
+def render_problems(problems: list[Any], features: int, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(
+            {"ok": not problems, "features": features, "problems": [p.to_dict() for p in problems]},
+            indent=2,
+        )
+    if fmt == "github":
+        lines = []
+        for p in problems:
+            loc = f"file={p.path}" + (f",line={p.line}" if p.line else "")
+            msg = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            lines.append(f"::error {loc},title=specflow {p.code}::{msg}")
+        lines.append(_summary(problems, features))
+        return "\n".join(lines)
+    lines = [f"{p.path}{':' + str(p.line) if p.line else ''}: {p.message}" for p in problems]
+    lines.append(_summary(problems, features))
+    return "\n".join(lines)
+
+
+def _summary(problems: list[Any], features: int) -> str:
+    if not problems:
+        return f"ok: {features} feature(s) checked, no problems"
+    return f"{len(problems)} problem(s) in {features} feature(s)"
+
+
+def write_junit(problems: list[Any], features: int, path: str) -> None:
+    from specflow.fsutil import atomic_write_text
+
+    cases = []
+    for p in problems:
+        name = quoteattr(f"{p.path}:{p.line or 0} {p.code}")
+        cases.append(
+            f"  <testcase classname=\"specflow.check\" name={name}>"
+            f"<failure message={quoteattr(p.message)}>{escape(p.message)}</failure></testcase>"
+        )
+    if not problems:
+        cases.append('  <testcase classname="specflow.check" name="all features"/>')
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuite name="specflow check" tests="{max(len(problems), 1)}" '
+        f'failures="{len(problems)}">\n' + "\n".join(cases) + "\n</testsuite>\n"
+    )
+    atomic_write_text(Path(path), xml)

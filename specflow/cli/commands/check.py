@@ -1,0 +1,31 @@
+"""`specflow check`: the CI gate."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def check(
+        ctx: typer.Context,
+        strict: bool = typer.Option(False, "--strict", help="Open clarifications are problems too."),
+        fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)."),
+        report: str = typer.Option(None, "--report", help="Also write a JUnit XML report to this file."),
+    ) -> None:
+        """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, or requirements are uncovered."""
+        from specflow.cli.checkout import render_problems, write_junit
+        from specflow.errors import InputError
+        from specflow.stages.inspect import check_project
+
+        app_ = ctx.obj
+        if fmt not in ("text", "json", "github"):
+            raise InputError(f"unknown format '{fmt}'", "use text, json or github")
+        problems, count = check_project(app_.project, strict=strict)
+        text = render_problems(problems, count, fmt)
+        if text:
+            app_.echo(text.rstrip("\n"))
+        if report:
+            write_junit(problems, count, report)
+        if problems:
+            raise typer.Exit(1)

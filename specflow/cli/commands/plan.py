@@ -1,0 +1,26 @@
+"""`specflow plan [FEATURE]`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def plan(
+        ctx: typer.Context,
+        feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        model: str = typer.Option(None, "--model", "-m", help="litellm model name for this stage."),
+        force: bool = typer.Option(
+            False, "--force", help="Regenerate even if up to date or edited by hand."
+        ),
+    ) -> None:
+        """Write plan.md (how to build it) from spec.md, the constitution and the repository (updating the previous version if any)."""
+        from specflow.cli.commands._shared import report_outcome
+        from specflow.stages import pipeline
+
+        app_ = ctx.obj
+        project = app_.project
+        feat = project.resolve_feature(feature)
+        outcome = pipeline.plan(project, feat, force=force, model_override=model)
+        report_outcome(app_, outcome, "wrote")

@@ -1,0 +1,57 @@
+"""`specflow specify FEATURE.md | - | "description"`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def specify(
+        ctx: typer.Context,
+        source: str = typer.Argument(
+            None, help="A Markdown file, '-' for stdin, or a quoted description."
+        ),
+        model: str = typer.Option(None, "--model", "-m", help="litellm model name for this stage."),
+        regenerate: str = typer.Option(
+            None, "--regenerate", help="Regenerate spec.md of this FEATURE from its feature.md."
+        ),
+        force: bool = typer.Option(False, "--force", help="Replace a hand-edited spec.md."),
+    ) -> None:
+        """Create a feature folder specs/NNN-slug/ with feature.md and a generated spec.md."""
+        import sys
+        from pathlib import Path
+
+        from specflow.cli.commands._shared import report_outcome
+        from specflow.errors import InputError
+        from specflow.fsutil import read_text_input
+        from specflow.stages import pipeline
+
+        app_ = ctx.obj
+        project = app_.project
+        if regenerate:
+            feature = project.resolve_feature(regenerate)
+            outcome = pipeline.respecify(project, feature, force=force, model_override=model)
+            report_outcome(app_, outcome, "wrote")
+            return
+        if source is None:
+            raise InputError("missing FEATURE", "pass a Markdown file, '-' for stdin, or a quoted description")
+        if source == "-":
+            data = sys.stdin.buffer.read()
+            if b"\x00" in data:
+                raise InputError("stdin looks like binary data", "pipe a UTF-8 Markdown file")
+            try:
+                text, label = data.decode("utf-8"), "stdin"
+            except UnicodeDecodeError:
+                raise InputError("stdin is not valid UTF-8", "pipe a UTF-8 file") from None
+        elif Path(source).is_file() or Path(source).suffix.lower() in (".md", ".txt", ".markdown"):
+            text, label = read_text_input(Path(source)), source
+        else:
+            text, label = source, "description"
+        outcome = pipeline.specify(project, text, source=label, model_override=model)
+        report_outcome(app_, outcome, "wrote")
+        from specflow.formats.spec_md import parse_spec
+
+        questions = parse_spec(outcome.artifact.body).open_questions()
+        if questions:
+            app_.echo(f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.number}'")

@@ -1,0 +1,366 @@
+"""The generation stages: specify, plan, tasks. Each reads inputs, asks the model, writes one
+artifact atomically — or raises and leaves every file as it was."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from specflow.artifacts import EDITED, FRESH, HANDWRITTEN, MISSING, Artifact, ArtifactStore
+from specflow.errors import InputError
+from specflow.fsutil import atomic_write_text
+from specflow.llm.base import Usage
+from specflow.project import Feature, Project
+from specflow.stages.common import generate, open_model, usage_meta
+from specflow.stages.repomap import repo_map
+
+if TYPE_CHECKING:
+    from specflow.llm.base import Model
+
+MAX_FEATURE_CHARS = 100_000
+
+
+@dataclass
+class StageOutcome:
+    feature: Feature
+    artifact: Artifact
+    usage: Usage
+    model: str
+    skipped: bool = False
+    updated_from: int | None = None
+
+
+def slugify(title: str, max_len: int = 40) -> str:
+    norm = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", norm.lower())
+    stop = {"a", "an", "the", "and", "or", "of", "for", "to", "with", "in", "on", "feature"}
+    kept = [w for w in words if w not in stop] or words or ["feature"]
+    slug = ""
+    for w in kept:
+        if len(slug) + len(w) + 1 > max_len:
+            break
+        slug = f"{slug}-{w}" if slug else w
+    return slug or kept[0][:max_len]
+
+
+def _context(project: Project, store: ArtifactStore | None, kind: str) -> dict[str, Any]:
+    cfg = project.config.context
+    constitution = ""
+    if project.constitution_path.is_file():
+        constitution = project.constitution_path.read_text(encoding="utf-8", errors="replace")
+    ctx: dict[str, Any] = {
+        "constitution": constitution.strip(),
+        "repo_map": repo_map(
+            project.root,
+            max_chars=cfg.repo_map_max_chars,
+            max_files=cfg.repo_map_max_files,
+            exclude=(project.config.project.specs_dir, ".specflow"),
+        ),
+        "stage_artifact": f"{kind}.md",
+        "previous": "",
+        "previous_version": 0,
+        "input_diff": "",
+    }
+    if store is not None:
+        prev = store.read(kind)
+        if prev.exists:
+            ctx["previous"] = prev.body.strip()
+            ctx["previous_version"] = prev.version
+            ctx["input_diff"] = store.input_diff(kind, prev)
+    return ctx
+
+
+def validate_feature_text(text: str, source: str) -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise InputError(f"{source}: the feature description is empty", "describe the feature")
+    if "\x00" in text:
+        raise InputError(f"{source}: looks like a binary file", "pass a UTF-8 Markdown file")
+    if len(text) > MAX_FEATURE_CHARS:
+        raise InputError(
+            f"{source}: the feature description is {len(text)} characters, over {MAX_FEATURE_CHARS}",
+            "split it into several features",
+        )
+    return text
+
+
+def _open(project: Project, stage: str, override: str | None, model: Model | None) -> Model:
+    return model if model is not None else open_model(project, stage, override)
+
+
+# -- specify ---------------------------------------------------------------------------
+
+
+def specify(
+    project: Project,
+    feature_text: str,
+    *,
+    source: str = "feature.md",
+    model_override: str | None = None,
+    model: Model | None = None,
+) -> StageOutcome:
+    """Create `specs/NNN-slug/` with `feature.md` (the input as given) and `spec.md`."""
+    from specflow.domain.spec import Spec
+    from specflow.formats.spec_md import render_spec
+
+    validate_feature_text(feature_text, source)
+    llm = _open(project, "specify", model_override, model)
+    ctx = _context(project, None, "spec")
+    ctx["feature"] = feature_text.strip()
+    gen = generate(
+        project,
+        stage="specify",
+        template="specify.md.j2",
+        output=Spec,
+        model=llm,
+        context=ctx,
+        check=_spec_problems,
+    )
+    spec: Spec = gen.value
+    number = project.next_number()
+    folder = project.specs_dir / f"{number:03d}-{slugify(spec.title)}"
+    if folder.exists():
+        raise InputError(f"{folder} already exists", "remove it or rename the feature")
+    feature = Feature(folder)
+    try:
+        atomic_write_text(folder / "feature.md", feature_text)
+        store = ArtifactStore(project, feature)
+        art = store.write(
+            "spec",
+            render_spec(spec),
+            template=gen.template,
+            model=gen.model,
+            usage=usage_meta(gen.usage),
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return StageOutcome(feature, art, gen.usage, gen.model)
+
+
+def respecify(
+    project: Project,
+    feature: Feature,
+    *,
+    force: bool = False,
+    model_override: str | None = None,
+    model: Model | None = None,
+) -> StageOutcome:
+    """Regenerate spec.md from the feature's feature.md (after it changed)."""
+    from specflow.domain.spec import Spec
+    from specflow.formats.spec_md import render_spec
+
+    store = ArtifactStore(project, feature)
+    prev = store.check_writable("spec", force=force)
+    if prev.state == FRESH and not force:
+        return StageOutcome(feature, prev, Usage(), "", skipped=True)
+    source = feature.path / "feature.md"
+    if not source.is_file():
+        raise InputError(f"{feature.name} has no feature.md", "run 'specflow specify FILE' instead")
+    text = validate_feature_text(source.read_text(encoding="utf-8", errors="replace"), str(source))
+    llm = _open(project, "specify", model_override, model)
+    ctx = _context(project, store, "spec")
+    ctx["feature"] = text.strip()
+    gen = generate(
+        project,
+        stage="specify",
+        template="specify.md.j2",
+        output=Spec,
+        model=llm,
+        context=ctx,
+        check=_spec_problems,
+    )
+    art = store.write(
+        "spec",
+        render_spec(gen.value),
+        template=gen.template,
+        model=gen.model,
+        usage=usage_meta(gen.usage),
+        previous=prev,
+    )
+    return StageOutcome(feature, art, gen.usage, gen.model, updated_from=prev.version or None)
+
+
+def _spec_problems(spec: Any) -> list[str]:
+    from specflow.formats.spec_md import parse_spec, render_spec
+
+    problems = _duplicates("requirement", [r.id for r in spec.requirements])
+    problems += _duplicates("success criterion", [c.id for c in spec.success_criteria])
+    problems += _duplicates("user story", [s.id for s in spec.stories])
+    if not problems:
+        problems += _roundtrip_problem(spec, render_spec, parse_spec)
+    return problems
+
+
+def _duplicates(what: str, ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    dup = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    return [f"duplicate {what} id {d}" for d in dup]
+
+
+def _roundtrip_problem(value: Any, render: Any, parse: Any) -> list[str]:
+    """The rendered Markdown must read back with the same structure (same ids, same counts).
+
+    Small normalisations (e.g. files inferred from a task title) are fine; losing or inventing
+    items means some field held Markdown that broke the document.
+    """
+    try:
+        back = parse(render(value))
+    except InputError as exc:
+        return [f"the answer does not render to valid Markdown: {exc.message}"]
+    if _skeleton(back) != _skeleton(value):
+        return [
+            "some text contains Markdown that breaks the document structure "
+            "(headings, list markers, line breaks); keep each field plain, one-line text"
+        ]
+    return []
+
+
+def _skeleton(value: Any) -> Any:
+    data = value.model_dump()
+    if "phases" in data:
+        return [(p["title"], [t["id"] for t in p["tasks"]]) for p in data["phases"]]
+    if "requirements" in data:
+        return (
+            [s["id"] for s in data["stories"]],
+            [len(s["scenarios"]) for s in data["stories"]],
+            [r["id"] for r in data["requirements"]],
+            [c["id"] for c in data["success_criteria"]],
+            len(data["entities"]),
+        )
+    return (
+        len(data.get("technical_context", [])),
+        len(data.get("constitution_check", [])),
+        len(data.get("risks", [])),
+    )
+
+
+# -- plan ------------------------------------------------------------------------------
+
+
+def _require(store: ArtifactStore, kind: str, stage: str) -> Artifact:
+    art = store.read(kind)
+    if art.state == MISSING:
+        before = {"spec": "specify", "plan": "plan"}[kind]
+        raise InputError(
+            f"{store.feature.name} has no {kind}.md yet",
+            f"run 'specflow {before}' before 'specflow {stage}'",
+        )
+    return art
+
+
+def plan(
+    project: Project,
+    feature: Feature,
+    *,
+    force: bool = False,
+    model_override: str | None = None,
+    model: Model | None = None,
+) -> StageOutcome:
+    from specflow.domain.plan import Plan
+    from specflow.formats.plan_md import parse_plan, render_plan
+
+    store = ArtifactStore(project, feature)
+    spec = _require(store, "spec", "plan")
+    prev = store.check_writable("plan", force=force)
+    if prev.state == FRESH and not force:
+        return StageOutcome(feature, prev, Usage(), "", skipped=True)
+    llm = _open(project, "plan", model_override, model)
+    ctx = _context(project, store, "plan")
+    ctx["spec"] = spec.body.strip()
+    gen = generate(
+        project,
+        stage="plan",
+        template="plan.md.j2",
+        output=Plan,
+        model=llm,
+        context=ctx,
+        check=lambda p: _roundtrip_problem(p, render_plan, parse_plan),
+    )
+    art = store.write(
+        "plan",
+        render_plan(gen.value),
+        template=gen.template,
+        model=gen.model,
+        usage=usage_meta(gen.usage),
+        previous=prev,
+    )
+    return StageOutcome(
+        feature, art, gen.usage, gen.model, updated_from=prev.version if prev.exists else None
+    )
+
+
+# -- tasks -----------------------------------------------------------------------------
+
+
+def tasks(
+    project: Project,
+    feature: Feature,
+    *,
+    force: bool = False,
+    model_override: str | None = None,
+    model: Model | None = None,
+) -> StageOutcome:
+    from specflow.domain.tasks import TaskList
+    from specflow.formats.spec_md import parse_spec
+    from specflow.formats.tasks_md import render_tasks
+
+    store = ArtifactStore(project, feature)
+    spec_art = _require(store, "spec", "tasks")
+    plan_art = _require(store, "plan", "tasks")
+    prev = store.check_writable("tasks", force=force)
+    if prev.state == FRESH and not force:
+        return StageOutcome(feature, prev, Usage(), "", skipped=True)
+    fr_ids = parse_spec(spec_art.body, str(spec_art.path)).requirement_ids()
+    llm = _open(project, "tasks", model_override, model)
+    ctx = _context(project, store, "tasks")
+    ctx["spec"] = spec_art.body.strip()
+    ctx["plan"] = plan_art.body.strip()
+    gen = generate(
+        project,
+        stage="tasks",
+        template="tasks.md.j2",
+        output=TaskList,
+        model=llm,
+        context=ctx,
+        check=lambda tl: _tasks_problems(tl, fr_ids),
+    )
+    art = store.write(
+        "tasks",
+        render_tasks(gen.value),
+        template=gen.template,
+        model=gen.model,
+        usage=usage_meta(gen.usage),
+        previous=prev,
+    )
+    return StageOutcome(
+        feature, art, gen.usage, gen.model, updated_from=prev.version if prev.exists else None
+    )
+
+
+def _tasks_problems(tasklist: Any, fr_ids: list[str]) -> list[str]:
+    from specflow.domain.tasks import TaskGraph
+    from specflow.formats.tasks_md import parse_tasks, render_tasks
+
+    try:
+        graph = TaskGraph(tasklist)
+    except InputError as exc:
+        return [exc.message]
+    problems: list[str] = []
+    known = set(fr_ids)
+    for t in graph.tasks.values():
+        for c in t.covers:
+            if c not in known:
+                problems.append(f"task {t.id} covers {c}, which the spec does not define")
+    for r in graph.uncovered(fr_ids):
+        problems.append(f"requirement {r} is covered by no task")
+    if not problems:
+        problems += _roundtrip_problem(tasklist, render_tasks, parse_tasks)
+    return problems
+
+
+STATE_ORDER = (MISSING, HANDWRITTEN, EDITED, "stale", FRESH)
+__all__ = ["EDITED", "HANDWRITTEN", "StageOutcome", "plan", "respecify", "specify", "tasks"]

@@ -1,0 +1,137 @@
+"""A thin typed wrapper over the `git` command line.
+
+Every call is an argument list (never a shell string). Failures raise GitError carrying the
+first line of git's stderr, so the CLI can print one useful line.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specflow.errors import SpecflowError
+
+# Settings for every call: no background gc racing our worktrees, no pager, no signing prompts.
+_BASE_CONFIG = ("-c", "gc.auto=0", "-c", "commit.gpgsign=false", "-c", "core.pager=cat")
+IDENTITY = ("-c", "user.name=specflow", "-c", "user.email=specflow@localhost")
+TRAILER_TASK = "Specflow-Task"
+TRAILER_RUN = "Specflow-Run"
+
+
+class GitError(SpecflowError):
+    exit_code = 1
+
+    def __init__(self, args: Sequence[str], returncode: int, stderr: str, stdout: str = "") -> None:
+        first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "")
+        if not first:
+            first = next((ln.strip() for ln in stdout.splitlines() if ln.strip()), "")
+        cmd = " ".join(a for a in args if not a.startswith("-c") and "=" not in a)
+        super().__init__(f"git {cmd}: {first or f'exit code {returncode}'}")
+        self.args_list = list(args)
+        self.returncode = returncode
+        self.stderr = stderr
+        self.stdout = stdout
+
+
+@dataclass
+class Git:
+    """git bound to one working directory (the main checkout or a worktree)."""
+
+    cwd: Path
+    extra_config: tuple[str, ...] = ()
+    env: Mapping[str, str] | None = field(default=None, repr=False)
+
+    def at(self, cwd: Path) -> Git:
+        return Git(cwd, self.extra_config, self.env)
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        argv = ["git", *_BASE_CONFIG, *self.extra_config, *args]
+        full_env: dict[str, str] | None = None
+        if self.env or env:
+            full_env = dict(os.environ)
+            full_env.update(self.env or {})
+            full_env.update(env or {})
+        proc = subprocess.run(
+            argv,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            input=input,
+            env=full_env,
+            timeout=timeout,
+            check=False,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+        if check and proc.returncode != 0:
+            raise GitError(args, proc.returncode, proc.stderr, proc.stdout)
+        return proc
+
+    def out(self, *args: str, **kw: object) -> str:
+        return self.run(*args, **kw).stdout.strip()  # type: ignore[arg-type]
+
+    # -- refs ----------------------------------------------------------------------------
+
+    def rev_parse(self, ref: str) -> str | None:
+        proc = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    def head(self) -> str:
+        return self.out("rev-parse", "HEAD")
+
+    def current_branch(self) -> str | None:
+        proc = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    def update_ref(self, ref: str, new: str, old: str | None = None, *, message: str = "") -> None:
+        """Move `ref` to `new`; with `old`, only if it still points there ("" = must not exist)."""
+        args = ["update-ref", "-m", message or "specflow", ref, new]
+        if old is not None:
+            args.append(old)
+        self.run(*args)
+
+    def delete_ref(self, ref: str) -> None:
+        self.run("update-ref", "-d", ref, check=False)
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        return self.run("merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+
+    def task_trailers(self, ref: str, since: str | None = None) -> list[str]:
+        """Values of every `Specflow-Task:` trailer on commits reachable from `ref`."""
+        rng = f"{since}..{ref}" if since else ref
+        fmt = f"--format=%(trailers:key={TRAILER_TASK},valueonly,separator=%x2C)"
+        text = self.out("log", "--first-parent", fmt, rng)
+        out: list[str] = []
+        for line in text.splitlines():
+            out.extend(v.strip() for v in line.split(",") if v.strip())
+        return out
+
+    def has_identity(self) -> bool:
+        return bool(self.run("config", "user.email", check=False).stdout.strip())
+
+    def git_path(self, name: str) -> Path:
+        p = Path(self.out("rev-parse", "--git-path", name))
+        return p if p.is_absolute() else self.cwd / p
+
+    # -- working tree ----------------------------------------------------------------------
+
+    def changed_files(self, base: str) -> list[str]:
+        """Files staged relative to `base` (after `add -A`)."""
+        text = self.out("diff", "--cached", "--name-only", "--no-renames", base)
+        return [ln for ln in text.splitlines() if ln]
+
+    def conflicted_files(self) -> list[str]:
+        text = self.out("diff", "--name-only", "--diff-filter=U")
+        return [ln for ln in text.splitlines() if ln]
+
+    def toplevel(self) -> Path:
+        return Path(self.out("rev-parse", "--show-toplevel"))
