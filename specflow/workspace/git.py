@@ -28,8 +28,7 @@ class GitError(SpecflowError):
         first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "")
         if not first:
             first = next((ln.strip() for ln in stdout.splitlines() if ln.strip()), "")
-        cmd = " ".join(a for a in args if not a.startswith("-c") and "=" not in a)
-        super().__init__(f"git {cmd}: {first or f'exit code {returncode}'}")
+        super().__init__(f"git {args[0] if args else ''}: {first or f'exit code {returncode}'}")
         self.args_list = list(args)
         self.returncode = returncode
         self.stderr = stderr

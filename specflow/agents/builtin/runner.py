@@ -36,9 +36,7 @@ def is_secret_name(name: str) -> bool:
 
 def scrub_env(environ: Mapping[str, str], worktree: Path) -> dict[str, str]:
     """The environment for an agent's command: no API keys, tokens, secrets or passwords."""
-    env = {
-        k: v for k, v in environ.items() if not is_secret_name(k) and k not in _GIT_REDIRECTS
-    }
+    env = {k: v for k, v in environ.items() if not is_secret_name(k) and k not in _GIT_REDIRECTS}
     env["PWD"] = str(worktree)
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     env["GIT_TERMINAL_PROMPT"] = "0"

@@ -10,6 +10,7 @@ by the kernel instead of being followed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -117,10 +118,8 @@ class Sandbox:
         try:
             for part in parts:
                 if create:
-                    try:
+                    with contextlib.suppress(FileExistsError):
                         os.mkdir(part, 0o755, dir_fd=fd)
-                    except FileExistsError:
-                        pass
                 nxt = os.open(part, _DIR_FLAGS | _CLOEXEC, dir_fd=fd)
                 os.close(fd)
                 fd = nxt

@@ -1,0 +1,3 @@
+"""unitconv: exact, predictable unit conversions."""
+
+__version__ = "0.1.0"

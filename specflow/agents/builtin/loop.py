@@ -1,0 +1,321 @@
+"""The builtin agent: a tool-using loop on any Model, with step, time and cost limits.
+
+One attempt = one conversation: the system prompt, the brief (plus feedback from the previous
+attempt) as the user message, then model turn -> tool calls -> tool results until the model calls
+`finish` or a limit, a loop, a cancel or a model error stops it. The agent never commits; the
+engine commits whatever changed in the worktree.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from specflow.agents.base import AgentResult, AgentTask, EventSink
+from specflow.agents.builtin.runner import bounded
+from specflow.agents.builtin.sandbox import Sandbox, ToolError
+from specflow.agents.builtin.tools import TOOLS, Toolbox, ToolResult
+from specflow.errors import ModelConfigError, SpecflowError
+from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
+
+if TYPE_CHECKING:
+    from specflow.config import LLMSection
+    from specflow.llm.base import CallObserver
+
+ModelFactory = Callable[[str | None], Model]
+
+NUDGE = (
+    "You did not call a tool. Call a tool to continue working, or call `finish` with a summary "
+    "if the task is done."
+)
+REPEAT_LIMIT = 3  # identical consecutive calls, or one command failing this often unchanged
+EVENT_ARGS_CHARS = 1_000
+EVENT_RESULT_CHARS = 2_000
+
+
+def default_model_factory(
+    name: str | None,
+    settings: LLMSection | None = None,
+    observer: CallObserver | None = None,
+) -> Model:
+    """`job.model`, else the `implement` stage model from the environment, through the registry."""
+    from specflow.config import Config, LLMSection
+    from specflow.llm.registry import get_model  # imports litellm only when a model is needed
+
+    if not name:
+        name = Config().model_for("implement")
+    if not name:
+        raise ModelConfigError(
+            "no model for the implement stage",
+            hint="set [models].implement in specflow.toml or SPECFLOW_MODEL_IMPLEMENT",
+        )
+    return get_model(name, settings or LLMSection(), observer=observer)
+
+
+class BuiltinAgent:
+    """The `builtin` agent. Construct once; `run` may be called from several threads at once."""
+
+    name = "builtin"
+
+    def __init__(
+        self,
+        model_factory: ModelFactory | None = None,
+        *,
+        model: str | None = None,
+        settings: LLMSection | None = None,
+        observer: CallObserver | None = None,
+        project_root: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        max_context_chars: int = 240_000,
+    ) -> None:
+        """`model` is the fallback when a job names none (e.g. the config's implement model);
+        `project_root` enables `.specflow/templates` overrides of the prompts; `environ` is the
+        environment commands start from (scrubbed of secrets either way)."""
+        if model_factory is None:
+
+            def model_factory(name: str | None) -> Model:
+                return default_model_factory(name, settings, observer)
+
+        self.model_factory: ModelFactory = model_factory
+        self.default_model = model
+        self.project_root = project_root
+        self.environ = environ
+        self.max_context_chars = max_context_chars
+
+    def run(self, job: AgentTask, emit: EventSink, cancel: threading.Event) -> AgentResult:
+        return _Session(self, job, emit, cancel).run()
+
+
+def _signature(call: ToolCall) -> str:
+    if call.arguments or not call.raw_arguments:
+        args = json.dumps(call.arguments, sort_keys=True, default=str)
+    else:
+        args = call.raw_arguments
+    return f"{call.name} {args}"
+
+
+def _argument_error(call: ToolCall) -> str | None:
+    """Why the model's arguments cannot be used, or None."""
+    if not isinstance(call.arguments, dict):
+        return "error: tool arguments must be a JSON object"
+    if call.arguments or not call.raw_arguments.strip():
+        return None
+    try:
+        parsed = json.loads(call.raw_arguments)
+    except ValueError as exc:
+        return (
+            f"error: malformed JSON in the arguments ({exc}); resend the call with the "
+            "arguments as one valid JSON object"
+        )
+    if not isinstance(parsed, dict):
+        return "error: tool arguments must be a JSON object"
+    call.arguments = parsed
+    return None
+
+
+def _compact(messages: list[Message], budget: int, keep_last: int = 6) -> None:
+    """Elide old tool results (oldest first) until the conversation fits `budget` characters."""
+    total = sum(
+        len(str(m.get("content") or "")) + len(json.dumps(m.get("tool_calls", "")))
+        for m in messages
+    )
+    tool_idx = [i for i, m in enumerate(messages) if m.get("role") == "tool"][:-keep_last]
+    for i in tool_idx:
+        if total <= budget:
+            return
+        content = str(messages[i].get("content") or "")
+        if len(content) > 200:
+            stub = f"{content[:120]}\n[... older output elided; rerun the tool if you need it]"
+            messages[i]["content"] = stub
+            total -= len(content) - len(stub)
+
+
+class _Session:
+    """One attempt of one task."""
+
+    def __init__(
+        self, agent: BuiltinAgent, job: AgentTask, emit: EventSink, cancel: threading.Event
+    ) -> None:
+        self.agent = agent
+        self.job = job
+        self.emit = emit
+        self.cancel = cancel
+        self.limits = job.limits
+        self.started = time.monotonic()
+        self.deadline = self.started + self.limits.max_seconds
+        self.steps = 0
+        self.usage = Usage()
+        self.last_call: str | None = None
+        self.repeats = 0
+        self.failing_runs: dict[str, int] = {}
+        self.silent_replies = 0
+
+    # -- outcome ----------------------------------------------------------------------------
+
+    def _result(self, ok: bool, reason: str | None = None, summary: str = "") -> AgentResult:
+        return AgentResult(
+            ok=ok, summary=summary, reason=reason, steps=self.steps, usage=self.usage
+        )
+
+    def _limit_reached(self) -> str | None:
+        if self.cancel.is_set():
+            return "cancelled"
+        if time.monotonic() >= self.deadline:
+            return f"time limit ({self.limits.max_seconds:g}s) reached"
+        if self.steps >= self.limits.max_steps:
+            return f"step limit ({self.limits.max_steps}) reached"
+        cap = self.limits.max_cost_usd
+        if cap is not None and self.usage.cost_usd >= cap:
+            return f"cost limit ${cap:.2f} reached (spent ${self.usage.cost_usd:.4f})"
+        return None
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _messages(self) -> list[Message]:
+        from specflow.templating import render
+
+        root = self.agent.project_root
+        ctx: dict[str, Any] = {"task": self.job.task, "limits": self.limits, "job": self.job}
+        system = render("prompts/implement_system.md.j2", project_root=root, **ctx)
+        user = render(
+            "prompts/implement_user.md.j2",
+            project_root=root,
+            brief=self.job.brief or self.job.task.title,
+            feedback=self.job.feedback,
+            attempt=self.job.attempt,
+            **ctx,
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def run(self) -> AgentResult:
+        try:
+            sandbox = Sandbox(self.job.worktree)
+            model = self.agent.model_factory(self.job.model or self.agent.default_model)
+            messages = self._messages()
+        except SpecflowError as exc:
+            hint = f" ({exc.hint})" if exc.hint else ""
+            return self._result(False, f"cannot start: {exc.message}{hint}")
+        toolbox = Toolbox(
+            sandbox, cancel=self.cancel, deadline=self.deadline, environ=self.agent.environ
+        )
+        purpose = f"implement/{self.job.task.id}"
+        while True:
+            stop = self._limit_reached()
+            if stop:
+                return self._result(False, stop)
+            _compact(messages, self.agent.max_context_chars)
+            try:
+                completion = model.complete(messages, purpose=purpose, tools=TOOLS)
+            except Exception as exc:  # any provider failure ends the attempt, not the run
+                msg = (
+                    exc.message
+                    if isinstance(exc, SpecflowError)
+                    else f"{type(exc).__name__}: {exc}"
+                )
+                return self._result(False, f"model error: {msg}")
+            self._account(model, completion)
+            messages.append(completion.as_message())
+            if completion.content and completion.content.strip():
+                self.emit(
+                    "agent_note",
+                    step=self.steps,
+                    text=bounded(completion.content, EVENT_RESULT_CHARS),
+                )
+            if not completion.tool_calls:
+                stop = self._no_tool_call()
+                if stop:
+                    return self._result(False, stop)
+                messages.append({"role": "user", "content": NUDGE})
+                continue
+            self.silent_replies = 0
+            for call in completion.tool_calls:
+                stop = self._limit_reached() or self._repeated(call)
+                if stop:
+                    return self._result(False, stop)
+                self.steps += 1
+                result = self._execute(toolbox, call)
+                messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": result.content}
+                )
+                if result.finished:
+                    return self._result(True, summary=result.summary or (completion.content or ""))
+                stop = self._failing_again(call, result)
+                if stop:
+                    return self._result(False, stop)
+
+    def _account(self, model: Model, completion: Completion) -> None:
+        usage = completion.usage
+        self.usage = self.usage + usage + Usage(calls=0 if usage.calls else 1)
+        self.emit(
+            "model_call",
+            step=self.steps,
+            model=completion.model or getattr(model, "name", ""),
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=round(usage.cost_usd, 6),
+            total_cost_usd=round(self.usage.cost_usd, 6),
+            latency_s=round(completion.latency_s, 3),
+            tool_calls=len(completion.tool_calls),
+        )
+
+    def _no_tool_call(self) -> str | None:
+        """A reply without a tool call: the first is nudged for free, later ones cost a step."""
+        self.silent_replies += 1
+        if self.silent_replies >= 2:
+            self.steps += 1
+            self.emit(
+                "agent_step", step=self.steps, tool=None, args="", result="no tool call", ok=False
+            )
+        if self.silent_replies > REPEAT_LIMIT:
+            return f"loop: {self.silent_replies} replies in a row without a tool call"
+        self.last_call = None
+        return None
+
+    def _repeated(self, call: ToolCall) -> str | None:
+        sig = _signature(call)
+        self.repeats = self.repeats + 1 if sig == self.last_call else 1
+        self.last_call = sig
+        if self.repeats >= REPEAT_LIMIT:
+            return f"loop: repeated {bounded(sig, 200)} {self.repeats} times in a row"
+        return None
+
+    def _execute(self, toolbox: Toolbox, call: ToolCall) -> ToolResult:
+        error = _argument_error(call)
+        if error is not None:
+            result = ToolResult(False, error)
+        else:
+            try:
+                result = toolbox.call(call.name, call.arguments)
+            except ToolError as exc:  # Toolbox.call already converts; belt and braces
+                result = ToolResult(False, f"error: {exc.message}")
+        args = json.dumps(call.arguments, default=str) if call.arguments else call.raw_arguments
+        self.emit(
+            "agent_step",
+            step=self.steps,
+            tool=call.name,
+            args=bounded(args, EVENT_ARGS_CHARS),
+            result=bounded(result.content, EVENT_RESULT_CHARS),
+            ok=result.ok,
+        )
+        return result
+
+    def _failing_again(self, call: ToolCall, result: ToolResult) -> str | None:
+        """The same command failing REPEAT_LIMIT times with no file edit in between."""
+        if result.changed:
+            self.failing_runs.clear()
+            return None
+        if result.run is None or result.run.ok:
+            return None
+        key = shlex.join(result.run.argv)
+        self.failing_runs[key] = self.failing_runs.get(key, 0) + 1
+        if self.failing_runs[key] >= REPEAT_LIMIT:
+            return (
+                f"loop: repeated run `{bounded(key, 200)}` failing {REPEAT_LIMIT} times "
+                "with no file change in between"
+            )
+        return None

@@ -1,0 +1,134 @@
+"""`--agent cmd:<command>`: any program, run in the worktree, the task handed over by env/file.
+
+The command is split with shlex and run without a shell; the task text only ever reaches the
+program through `SPECFLOW_TASK_FILE` (a Markdown brief) and the environment. The program runs
+in its own process group so a wall-time limit or a cancel kills everything it started.
+Exit 0 means done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from specflow.agents.base import AgentResult, AgentTask, EventSink
+from specflow.errors import InputError
+
+_POLL_S = 0.05
+_GRACE_S = 2.0
+
+
+class CmdAgent:
+    def __init__(self, command: str, *, log_dir: Path | None = None) -> None:
+        try:
+            self.argv = shlex.split(command)
+        except ValueError as exc:
+            raise InputError(f"cannot parse agent command {command!r}: {exc}") from None
+        if not self.argv:
+            raise InputError("empty agent command", "use --agent 'cmd:<program> [args]'")
+        self.command = command
+        self.name = f"cmd:{self.argv[0]}"
+        self.log_dir = log_dir
+
+    def env_for(self, job: AgentTask) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            SPECFLOW_TASK_ID=job.task.id,
+            SPECFLOW_TASK_FILE=str(job.brief_path),
+            SPECFLOW_FEATURE=job.feature,
+            SPECFLOW_WORKTREE=str(job.worktree),
+            SPECFLOW_ATTEMPT=str(job.attempt),
+            SPECFLOW_RUN_ID=job.run_id,
+            PWD=str(job.worktree),
+        )
+        env.pop("SPECFLOW_FEEDBACK_FILE", None)
+        if job.feedback is not None:
+            fb = job.brief_path.with_name(f"{job.task.id}.feedback-{job.attempt}.md")
+            fb.write_text(job.feedback, encoding="utf-8")
+            env["SPECFLOW_FEEDBACK_FILE"] = str(fb)
+        if job.model:
+            env["SPECFLOW_MODEL"] = job.model
+        return env
+
+    def run(self, job: AgentTask, emit: EventSink, cancel: threading.Event) -> AgentResult:
+        log_path = self._log_path(job)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        with open(log_path, "ab") as log:
+            try:
+                proc = subprocess.Popen(
+                    self.argv,
+                    cwd=job.worktree,
+                    env=self.env_for(job),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                return AgentResult(ok=False, reason=f"cannot start {self.argv[0]}: {exc}")
+            emit("agent_started", pid=proc.pid, command=self.command, log=str(log_path))
+            reason = _wait(proc, job.limits.max_seconds, start, cancel)
+            # Exit of the leader ends the attempt: nothing it left behind may keep writing.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        code = proc.returncode
+        if reason is None and code != 0:
+            reason = f"exit code {code}"
+        tail = _tail(log_path, 2000)
+        return AgentResult(ok=reason is None, summary=tail, reason=reason, steps=1)
+
+    def _log_path(self, job: AgentTask) -> Path:
+        if self.log_dir is not None:
+            return self.log_dir / job.task.id / f"agent-{job.attempt}.log"
+        return job.brief_path.with_name(f"{job.task.id}.agent-{job.attempt}.log")
+
+
+def _wait(
+    proc: subprocess.Popen[bytes], max_seconds: float, start: float, cancel: threading.Event
+) -> str | None:
+    """Wait for the program; kill its process group on timeout or cancel. Returns why it stopped
+    early, or None if it exited on its own."""
+    while True:
+        try:
+            proc.wait(timeout=_POLL_S)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel.is_set():
+            kill_group(proc)
+            return "cancelled"
+        if time.monotonic() - start > max_seconds:
+            kill_group(proc)
+            return f"time limit ({max_seconds:g} s)"
+
+
+def kill_group(proc: subprocess.Popen[bytes], grace: float = _GRACE_S) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left after `grace` seconds."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+
+
+def _tail(path: Path, limit: int) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - limit))
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""

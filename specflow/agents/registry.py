@@ -1,0 +1,61 @@
+"""`--agent NAME` to an Agent object. Implementations are imported only when chosen.
+
+- `cmd:<command>`: CmdAgent (any program).
+- `builtin`: `specflow.agents.builtin:BuiltinAgent` (tool-using loop on a litellm model).
+Further names (CLI agents such as claude, codex) register here as "module:attr" strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from specflow.errors import InputError
+
+if TYPE_CHECKING:
+    from specflow.agents.base import Agent
+    from specflow.config import Config
+
+AGENTS: dict[str, str] = {
+    "builtin": "specflow.agents.builtin:BuiltinAgent",
+}
+
+
+@dataclass
+class AgentOptions:
+    """What an agent implementation may need to construct itself."""
+
+    config: Config
+    model: str | None = None
+    log_dir: Path | None = None  # where per-attempt output goes (the run's tasks/ folder)
+    project_root: Path | None = None
+
+
+def known_agents() -> list[str]:
+    return [*sorted(AGENTS), "cmd:<command>"]
+
+
+def resolve_agent(spec: str, options: AgentOptions) -> Agent:
+    spec = spec.strip()
+    if spec.startswith("cmd:"):
+        from specflow.agents.cmd import CmdAgent
+
+        return CmdAgent(spec[4:], log_dir=options.log_dir)
+    target = AGENTS.get(spec)
+    if target is None:
+        raise InputError(
+            f"unknown agent '{spec}'", "choose one of: " + ", ".join(known_agents())
+        )
+    module_name, _, attr = target.partition(":")
+    try:
+        cls: Any = getattr(import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"agent '{spec}' is not available: {exc}") from None
+    factory = getattr(cls, "from_options", None)
+    if callable(factory):
+        agent: Agent = factory(options)
+    else:
+        agent = cls(config=options.config, model=options.model)
+    return agent

@@ -1,0 +1,76 @@
+"""The run's append-only event log: one JSON object per line, fsync'd on every append.
+
+Event kinds (all carry `t` (unix time) and `kind`; task events carry `task`):
+run_started, run_resumed, run_interrupted, run_finished, task_started, agent_started,
+agent_step, agent_finished, task_committed, verify_started, verify_passed, verify_failed,
+merge_started, merge_conflict, merge_retry, task_merged, task_failed, task_blocked, warning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+Event = dict[str, Any]
+Listener = Callable[[Event], None]
+
+
+class EventLog:
+    """Appends events durably; listeners (the live view) see each one after it is on disk."""
+
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._lock = threading.Lock()
+        self._fsync = fsync
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def emit(self, kind: str, **data: Any) -> Event:
+        event: Event = {"t": round(time.time(), 3), "kind": kind, **data}
+        line = (json.dumps(event, default=str, separators=(",", ":")) + "\n").encode()
+        with self._lock:
+            os.write(self._fd, line)
+            if self._fsync:
+                os.fsync(self._fd)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a broken view must not break the run
+                pass
+        return event
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+
+def read_events(path: Path) -> list[Event]:
+    """All complete events; a line torn by a crash (no newline, bad JSON) is skipped."""
+    return list(iter_events(path))
+
+
+def iter_events(path: Path) -> Iterator[Event]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    for raw in data.split(b"\n"):
+        if not raw.strip():
+            continue
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            yield event

@@ -1,0 +1,246 @@
+"""Run identity, the per-feature lock, and the state of a run rebuilt from its events."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specflow.engine.events import Event, iter_events
+from specflow.errors import InputError, LockHeld
+
+TERMINAL = ("merged", "failed", "blocked")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    state_dir: Path  # .specflow/
+    run_id: str
+
+    @property
+    def dir(self) -> Path:
+        return self.state_dir / "runs" / self.run_id
+
+    @property
+    def events(self) -> Path:
+        return self.dir / "events.jsonl"
+
+    def brief(self, task_id: str) -> Path:
+        return self.dir / "briefs" / f"{task_id}.md"
+
+    def task_dir(self, task_id: str) -> Path:
+        return self.dir / "tasks" / task_id
+
+    def agent_log(self, task_id: str, attempt: int) -> Path:
+        return self.task_dir(task_id) / f"agent-{attempt}.log"
+
+    def verify_log(self, task_id: str, attempt: int) -> Path:
+        return self.task_dir(task_id) / f"verify-{attempt}.log"
+
+    def feedback(self, task_id: str, attempt: int) -> Path:
+        return self.task_dir(task_id) / f"feedback-{attempt}.md"
+
+
+# -- the lock -------------------------------------------------------------------------------
+
+
+class FeatureLock:
+    """`.specflow/locks/<feature>.lock`, held with flock for the life of the run.
+
+    flock dies with the process (even kill -9), so a lock left by a dead run is never "held";
+    the file's text (pid, run id) only serves the message.
+    """
+
+    def __init__(self, state_dir: Path, feature: str) -> None:
+        self.path = state_dir / "locks" / f"{feature}.lock"
+        self.feature = feature
+        self._fd: int | None = None
+
+    def acquire(self, run_id: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            holder = self.holder()
+            who = f"run {holder[1]} (pid {holder[0]})" if holder else "another run"
+            raise LockHeld(
+                f"feature {self.feature} is already being implemented by {who}",
+                "wait for it to finish, or stop it (Ctrl-C) and run 'specflow implement --resume'",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {run_id}\n".encode())
+        os.fsync(fd)
+        self._fd = fd
+
+    def holder(self) -> tuple[int, str] | None:
+        try:
+            parts = self.path.read_text().split()
+            return int(parts[0]), parts[1]
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None
+
+
+# -- runs on disk ---------------------------------------------------------------------------
+
+
+def list_runs(state_dir: Path, feature: str | None = None) -> list[tuple[str, Event]]:
+    """(run id, run_started event) for every run, oldest first."""
+    runs_dir = state_dir / "runs"
+    if not runs_dir.is_dir():
+        return []
+    out: list[tuple[str, Event]] = []
+    for d in runs_dir.iterdir():
+        first = next(iter_events(d / "events.jsonl"), None)
+        if first is None or first.get("kind") != "run_started":
+            continue
+        if feature is None or first.get("feature") == feature:
+            out.append((d.name, first))
+    out.sort(key=lambda r: (r[1].get("t", 0), r[0]))
+    return out
+
+
+def find_run(state_dir: Path, feature: str | None, run_id: str | None) -> tuple[str, Event]:
+    runs = list_runs(state_dir, feature)
+    if run_id:
+        hits = [r for r in runs if r[0] == run_id or r[0].startswith(run_id)]
+        if len(hits) == 1:
+            return hits[0]
+        where = f" for feature {feature}" if feature else ""
+        raise InputError(
+            f"no run '{run_id}'{where}" if not hits else f"'{run_id}' matches several runs",
+            "list runs with 'ls .specflow/runs'",
+        )
+    if not runs:
+        where = f" for feature {feature}" if feature else ""
+        raise InputError(f"no runs yet{where}", "start one with 'specflow implement'")
+    return runs[-1]
+
+
+# -- state rebuilt from events ----------------------------------------------------------------
+
+
+@dataclass
+class TaskRecord:
+    id: str
+    status: str = "pending"  # pending running verifying merging merged failed blocked
+    attempts: int = 0
+    seconds: float = 0.0
+    agent_seconds: float = 0.0
+    steps: int = 0
+    usage: dict[str, float] = field(
+        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+    )
+    reason: str | None = None
+    blocked_by: str | None = None
+    commit: str | None = None
+    started: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "status": self.status,
+            "attempts": self.attempts,
+            "seconds": round(self.seconds, 2),
+            "agent_seconds": round(self.agent_seconds, 2),
+            "steps": self.steps,
+            "usage": {k: round(v, 6) for k, v in self.usage.items()},
+        }
+        if self.commit:
+            d["commit"] = self.commit
+        if self.reason:
+            d["reason"] = self.reason
+        if self.blocked_by:
+            d["blocked_by"] = self.blocked_by
+        return d
+
+
+def apply_event(tasks: dict[str, TaskRecord], ev: Event) -> None:
+    """Fold one event into per-task records (used live and when rebuilding)."""
+    tid = ev.get("task")
+    if not isinstance(tid, str):
+        return
+    rec = tasks.setdefault(tid, TaskRecord(tid))
+    kind = ev.get("kind")
+    if kind == "task_started":
+        rec.status = "running"
+        rec.started = ev.get("t")
+        rec.reason = None
+    elif kind == "agent_started":
+        rec.attempts = max(rec.attempts, int(ev.get("attempt", rec.attempts + 1)))
+    elif kind == "agent_finished":
+        rec.agent_seconds += float(ev.get("seconds", 0.0))
+        rec.steps += int(ev.get("steps", 0))
+        for k, v in (ev.get("usage") or {}).items():
+            if k in rec.usage:
+                rec.usage[k] += float(v)
+    elif kind == "verify_started":
+        rec.status = "verifying"
+    elif kind == "merge_started":
+        rec.status = "merging"
+    elif kind in ("task_merged", "task_failed", "task_blocked"):
+        rec.status = {"task_merged": "merged", "task_failed": "failed"}.get(kind, "blocked")
+        rec.reason = ev.get("reason")
+        rec.blocked_by = ev.get("by")
+        rec.commit = ev.get("commit", rec.commit)
+        if rec.started is not None and kind != "task_blocked":
+            rec.seconds += float(ev.get("t", rec.started)) - rec.started
+            rec.started = None
+
+
+def rebuild(events_path: Path) -> dict[str, TaskRecord]:
+    tasks: dict[str, TaskRecord] = {}
+    for ev in iter_events(events_path):
+        apply_event(tasks, ev)
+    return tasks
+
+
+def live_agent_pids(events_path: Path) -> list[int]:
+    """Agents a dead run started and never saw finish (they may still be running)."""
+    pids: dict[int, bool] = {}
+    for ev in iter_events(events_path):
+        if ev.get("kind") == "agent_started" and isinstance(ev.get("pid"), int):
+            pids[ev["pid"]] = True
+        elif ev.get("kind") == "agent_finished" and isinstance(ev.get("pid"), int):
+            pids.pop(ev["pid"], None)
+    return list(pids)
+
+
+def kill_orphans(events_path: Path, run_id: str) -> list[int]:
+    """Stop agents orphaned by a killed run, so they cannot write into reused worktrees.
+
+    A pid is only signalled if its environment names the run (guards against pid reuse).
+    """
+    killed: list[int] = []
+    marker = f"SPECFLOW_RUN_ID={run_id}".encode()
+    for pid in live_agent_pids(events_path):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if marker not in environ.split(b"\0"):
+            continue
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+            killed.append(pid)
+    return killed
