@@ -73,7 +73,7 @@ class CmdAgent:
                 )
             except OSError as exc:
                 return AgentResult(ok=False, reason=f"cannot start {self.argv[0]}: {exc}")
-            emit("agent_started", pid=proc.pid, command=self.command, log=str(log_path))
+            emit("agent_process", pid=proc.pid, command=self.command, log=str(log_path))
             reason = _wait(proc, job.limits.max_seconds, start, cancel)
             # Exit of the leader ends the attempt: nothing it left behind may keep writing.
             with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -216,14 +216,15 @@ def rebuild(events_path: Path) -> dict[str, TaskRecord]:
 
 
 def live_agent_pids(events_path: Path) -> list[int]:
-    """Agents a dead run started and never saw finish (they may still be running)."""
-    pids: dict[int, bool] = {}
+    """Agent processes a dead run started and never saw finish (they may still be running)."""
+    pids: dict[tuple[str, int], int] = {}
     for ev in iter_events(events_path):
-        if ev.get("kind") == "agent_started" and isinstance(ev.get("pid"), int):
-            pids[ev["pid"]] = True
-        elif ev.get("kind") == "agent_finished" and isinstance(ev.get("pid"), int):
-            pids.pop(ev["pid"], None)
-    return list(pids)
+        key = (str(ev.get("task")), int(ev.get("attempt") or 0))
+        if ev.get("kind") == "agent_process" and isinstance(ev.get("pid"), int):
+            pids[key] = ev["pid"]
+        elif ev.get("kind") == "agent_finished":
+            pids.pop(key, None)
+    return list(pids.values())
 
 
 def kill_orphans(events_path: Path, run_id: str) -> list[int]:

@@ -37,6 +37,9 @@ class ToolCall:
     name: str
     arguments: dict[str, Any]
     raw_arguments: str = ""  # as the model sent them, for malformed-JSON diagnostics
+    # Set when the arguments could not be parsed (then `arguments` is {}): the caller should
+    # answer the tool call with this error so the model can resend valid JSON.
+    error: str | None = None
 
 
 @dataclass

@@ -24,7 +24,8 @@ from specflow.errors import ModelConfigError, SpecflowError
 from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
 
 if TYPE_CHECKING:
-    from specflow.config import LLMSection
+    from specflow.agents.registry import AgentOptions
+    from specflow.config import Config, LLMSection
     from specflow.llm.base import CallObserver
 
 ModelFactory = Callable[[str | None], Model]
@@ -45,7 +46,6 @@ def default_model_factory(
 ) -> Model:
     """`job.model`, else the `implement` stage model from the environment, through the registry."""
     from specflow.config import Config, LLMSection
-    from specflow.llm.registry import get_model  # imports litellm only when a model is needed
 
     if not name:
         name = Config().model_for("implement")
@@ -54,6 +54,8 @@ def default_model_factory(
             "no model for the implement stage",
             hint="set [models].implement in specflow.toml or SPECFLOW_MODEL_IMPLEMENT",
         )
+    from specflow.llm.registry import get_model  # imports litellm only when a model is needed
+
     return get_model(name, settings or LLMSection(), observer=observer)
 
 
@@ -67,15 +69,22 @@ class BuiltinAgent:
         model_factory: ModelFactory | None = None,
         *,
         model: str | None = None,
+        config: Config | None = None,
         settings: LLMSection | None = None,
         observer: CallObserver | None = None,
         project_root: Path | None = None,
+        log_dir: Path | None = None,
         environ: Mapping[str, str] | None = None,
         max_context_chars: int = 240_000,
     ) -> None:
-        """`model` is the fallback when a job names none (e.g. the config's implement model);
-        `project_root` enables `.specflow/templates` overrides of the prompts; `environ` is the
-        environment commands start from (scrubbed of secrets either way)."""
+        """`model` is the fallback when a job names none (default: `config`'s implement model);
+        `settings` (default: `config.llm`) and `observer` go to the default model factory;
+        `project_root` enables `.specflow/templates` overrides of the prompts; `log_dir` receives
+        a JSON transcript per attempt (`<task>/builtin-<attempt>.json`); `environ` is what
+        commands start from (scrubbed of secrets either way; default: this process's)."""
+        if config is not None:
+            model = model or config.model_for("implement")
+            settings = settings or config.llm
         if model_factory is None:
 
             def model_factory(name: str | None) -> Model:
@@ -84,8 +93,19 @@ class BuiltinAgent:
         self.model_factory: ModelFactory = model_factory
         self.default_model = model
         self.project_root = project_root
+        self.log_dir = log_dir
         self.environ = environ
         self.max_context_chars = max_context_chars
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> BuiltinAgent:
+        """How `specflow.agents.registry.resolve_agent` builds it."""
+        return cls(
+            model=options.model,
+            config=options.config,
+            project_root=options.project_root,
+            log_dir=options.log_dir,
+        )
 
     def run(self, job: AgentTask, emit: EventSink, cancel: threading.Event) -> AgentResult:
         return _Session(self, job, emit, cancel).run()
@@ -154,6 +174,7 @@ class _Session:
         self.repeats = 0
         self.failing_runs: dict[str, int] = {}
         self.silent_replies = 0
+        self.messages: list[Message] = []
 
     # -- outcome ----------------------------------------------------------------------------
 
@@ -182,11 +203,16 @@ class _Session:
         root = self.agent.project_root
         ctx: dict[str, Any] = {"task": self.job.task, "limits": self.limits, "job": self.job}
         system = render("prompts/implement_system.md.j2", project_root=root, **ctx)
+        brief = self.job.brief or ""
+        feedback = self.job.feedback
+        if feedback and feedback.strip()[-200:] in brief:
+            feedback = None  # the brief already carries it
         user = render(
             "prompts/implement_user.md.j2",
             project_root=root,
-            brief=self.job.brief or self.job.task.title,
-            feedback=self.job.feedback,
+            brief=brief,
+            with_heading=not brief.lstrip().startswith("# "),
+            feedback=feedback,
             attempt=self.job.attempt,
             **ctx,
         )
@@ -196,13 +222,42 @@ class _Session:
         try:
             sandbox = Sandbox(self.job.worktree)
             model = self.agent.model_factory(self.job.model or self.agent.default_model)
-            messages = self._messages()
+            self.messages = self._messages()
         except SpecflowError as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             return self._result(False, f"cannot start: {exc.message}{hint}")
+        except Exception as exc:  # e.g. an unknown provider: this attempt fails, the run goes on
+            return self._result(False, f"cannot start: {type(exc).__name__}: {exc}")
+        transcript = self._transcript_path()
+        self.emit(
+            "agent_started",
+            agent="builtin",
+            model=getattr(model, "name", ""),
+            log=str(transcript) if transcript else None,
+        )
         toolbox = Toolbox(
             sandbox, cancel=self.cancel, deadline=self.deadline, environ=self.agent.environ
         )
+        try:
+            return self._loop(model, toolbox)
+        finally:
+            if transcript is not None:
+                self._write_transcript(transcript)
+
+    def _transcript_path(self) -> Path | None:
+        if self.agent.log_dir is None:
+            return None
+        return self.agent.log_dir / self.job.task.id / f"builtin-{self.job.attempt}.json"
+
+    def _write_transcript(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(self.messages, indent=1, default=str), encoding="utf-8")
+        except OSError:
+            pass  # a transcript is a convenience; never fail the task over it
+
+    def _loop(self, model: Model, toolbox: Toolbox) -> AgentResult:
+        messages = self.messages
         purpose = f"implement/{self.job.task.id}"
         while True:
             stop = self._limit_reached()

@@ -115,6 +115,7 @@ class Sandbox:
     def _open_dir(self, parts: tuple[str, ...], *, create: bool) -> int:
         """An fd for the directory `parts` under the root, never following a symlink."""
         fd = os.open(self.root, _DIR_FLAGS | _CLOEXEC)
+        part = "."
         try:
             for part in parts:
                 if create:
@@ -124,9 +125,21 @@ class Sandbox:
                 os.close(fd)
                 fd = nxt
         except OSError as exc:
+            is_link = self._is_link_at(fd, part)
             os.close(fd)
+            if is_link:
+                raise PathRefused(
+                    f"{'/'.join(parts)}: {part} is a symlink; refusing to follow it"
+                ) from None
             raise self._os_error(exc, parts) from None
         return fd
+
+    @staticmethod
+    def _is_link_at(dir_fd: int, name: str) -> bool:
+        try:
+            return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+        except OSError:
+            return False
 
     def _os_error(self, exc: OSError, parts: tuple[str, ...]) -> ToolError:
         name = "/".join(parts) or "."

@@ -1,0 +1,332 @@
+"""The engine: runs a task graph with N agents in pooled worktrees, verified, merged in order.
+
+Threads: the caller's thread schedules and collects results; each running task has one worker
+thread that drives its agent process, commit, verify and merge. Merging is serialized by the
+merge queue's lock. Every state change is an event (fsync'd) before anything depends on it,
+and git (the `Specflow-Task:` trailers on the integration branch) is the truth for "merged".
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from specflow.agents.base import Agent, AgentTask, Limits
+from specflow.agents.brief import BriefInput, build_brief
+from specflow.domain.tasks import Task, TaskGraph
+from specflow.engine.events import Event, EventLog
+from specflow.engine.scheduler import Scheduler
+from specflow.engine.state import RunPaths, TaskRecord, apply_event
+from specflow.engine.verify import run_checks
+from specflow.fsutil import atomic_write_text
+from specflow.workspace.git import TRAILER_RUN, TRAILER_TASK
+from specflow.workspace.merge import MergeQueue
+from specflow.workspace.pool import Slot, WorktreePool
+
+OPTIMISTIC_MERGES = 2  # verify outside the queue lock this often before holding it
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@dataclass
+class EngineSettings:
+    parallel: int = 4
+    verify_retries: int = 2
+    conflict_retries: int = 2
+    verify_timeout_s: float = 600.0
+    test_command: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    model: str | None = None
+
+
+@dataclass
+class FeatureContext:
+    name: str  # 003-login
+    tasks_relpath: str  # specs/003-login/tasks.md, relative to the repository root
+    tasks_text: str  # the user's tasks.md, used when the branch has none yet
+    spec_text: str | None = None
+    plan_text: str | None = None
+    mark_done: Callable[[str, list[str]], str] | None = None
+
+
+@dataclass
+class _Outcome:
+    task: str
+    slot: Slot
+    merged: bool
+    reason: str | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        graph: TaskGraph,
+        selected: list[str],
+        done: set[str],
+        landed: set[str],
+        agent: Agent,
+        pool: WorktreePool,
+        merge: MergeQueue,
+        events: EventLog,
+        paths: RunPaths,
+        feature: FeatureContext,
+        settings: EngineSettings,
+        records: dict[str, TaskRecord] | None = None,
+    ) -> None:
+        self.graph = graph
+        self.agent = agent
+        self.pool = pool
+        self.merge = merge
+        self.events = events
+        self.paths = paths
+        self.feature = feature
+        self.settings = settings
+        self.scheduler = Scheduler(graph, selected, done)
+        self.landed = set(landed)  # ticked in tasks.md on the branch (guarded by merge.lock)
+        self.cancel = threading.Event()
+        self.records: dict[str, TaskRecord] = records if records is not None else {}
+        self._records_lock = threading.Lock()
+        self._results: queue.Queue[_Outcome] = queue.Queue()
+        self._threads: dict[str, threading.Thread] = {}
+        self.merged_branches: list[str] = []  # deleted at the end of the run
+        events.subscribe(self._fold)
+
+    def _fold(self, ev: Event) -> None:
+        with self._records_lock:
+            apply_event(self.records, ev)
+
+    # -- the scheduling loop ---------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until nothing more can start. Ctrl-C: cancel agents, wait for them, re-raise."""
+        sched = self.scheduler
+        try:
+            while True:
+                for tid in sched.take(self.settings.parallel - len(sched.running)):
+                    self._start(tid)
+                if sched.is_idle():
+                    break
+                try:
+                    outcome = self._results.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                self._finish(outcome)
+        except BaseException:
+            self.cancel.set()
+            for t in list(self._threads.values()):
+                t.join(timeout=10)
+            raise
+
+    def _start(self, tid: str) -> None:
+        slot = self.pool.acquire()
+        th = threading.Thread(target=self._work_safe, args=(tid, slot), name=f"task-{tid}")
+        th.daemon = True
+        self._threads[tid] = th
+        th.start()
+
+    def _finish(self, o: _Outcome) -> None:
+        self._threads.pop(o.task, None)
+        if o.merged:
+            self.scheduler.merged_task(o.task)
+        else:
+            for b in self.scheduler.failed_task(o.task):
+                self.events.emit("task_blocked", task=b, by=o.task, reason=f"blocked by {o.task}")
+        self.pool.release(o.slot)
+
+    def _work_safe(self, tid: str, slot: Slot) -> None:
+        try:
+            sha = self._work(tid, slot)
+            self.events.emit("task_merged", task=tid, commit=sha)
+            self._results.put(_Outcome(tid, slot, True))
+        except _Cancelled:
+            self._results.put(_Outcome(tid, slot, False, "cancelled"))
+        except Exception as exc:  # noqa: BLE001 - one task's crash must not end the run
+            reason = exc.args[0] if isinstance(exc, _TaskFailed) else f"{type(exc).__name__}: {exc}"
+            if not self.cancel.is_set():
+                self.events.emit("task_failed", task=tid, reason=reason)
+            self._results.put(_Outcome(tid, slot, False, reason))
+
+    # -- one task ------------------------------------------------------------------------------
+
+    def _work(self, tid: str, slot: Slot) -> str:
+        task = self.graph.tasks[tid]
+        s = self.settings
+        tip = self.merge.tip()
+        self.events.emit("task_started", task=tid, slot=slot.index, base=tip)
+        self.pool.prepare(slot, tid, tip)
+        feedback: str | None = None
+        verify_failures = conflicts = optimistic = 0
+        attempt = self.records.get(tid, TaskRecord(tid)).attempts
+        while True:
+            attempt += 1
+            self._run_agent(task, slot, attempt, feedback)
+            self._commit(task, slot, attempt)
+            verified: str | None = None
+            while True:  # rebase, verify, land; loops when the tip moves under us
+                self._check_cancel()
+                hold = optimistic >= OPTIMISTIC_MERGES
+                if hold:
+                    self.merge.lock.acquire()
+                try:
+                    tip = self.merge.tip()
+                    if tip != slot.base:
+                        self.events.emit("merge_started", task=tid, onto=tip)
+                        res = self.merge.rebase(slot.git, slot.base or tip, tip)
+                        if not res.ok:
+                            conflicts += 1
+                            files = res.conflicts or ["(unknown)"]
+                            self.events.emit("merge_conflict", task=tid, files=files)
+                            if conflicts > s.conflict_retries:
+                                raise _TaskFailed(f"merge conflict in {', '.join(files)}")
+                            feedback = _conflict_feedback(files, slot.git.out("show", "HEAD"))
+                            self.pool.prepare(slot, tid, tip)
+                            break
+                        slot.base = tip
+                    head = slot.git.head()
+                    if verified != head:
+                        failure = self._verify(task, slot, attempt)
+                        if failure is not None:
+                            verify_failures += 1
+                            if verify_failures > s.verify_retries:
+                                raise _TaskFailed(f"verify failed: {failure[0]}")
+                            feedback = failure[1]
+                            break
+                        verified = head
+                    self.events.emit("merge_started", task=tid, onto=slot.base)
+                    sha = self.merge.land(slot.git, slot.base or tip, lambda: self._tick(tid, slot))
+                finally:
+                    if hold:
+                        self.merge.lock.release()
+                if sha is not None:
+                    if slot.branch:
+                        self.merged_branches.append(slot.branch)
+                    return sha
+                optimistic += 1
+                self.events.emit("merge_retry", task=tid, reason="integration tip moved")
+
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise _Cancelled()
+
+    def _run_agent(self, task: Task, slot: Slot, attempt: int, feedback: str | None) -> None:
+        self._check_cancel()
+        brief = build_brief(
+            BriefInput(
+                task=task,
+                feature=self.feature.name,
+                worktree=slot.path,
+                spec_text=self.feature.spec_text,
+                plan_text=self.feature.plan_text,
+                feedback=feedback,
+                attempt=attempt,
+            )
+        )
+        brief_path = self.paths.brief(task.id)
+        atomic_write_text(brief_path, brief)
+        if feedback is not None:
+            atomic_write_text(self.paths.feedback(task.id, attempt), feedback)
+        job = AgentTask(
+            run_id=self.paths.run_id,
+            feature=self.feature.name,
+            task=task,
+            worktree=slot.path,
+            brief_path=brief_path,
+            brief=brief,
+            attempt=attempt,
+            feedback=feedback,
+            model=task.model or self.settings.model,
+            limits=self.settings.limits,
+        )
+
+        def emit(kind: str, **data: object) -> None:
+            self.events.emit(kind, task=task.id, attempt=attempt, **data)
+
+        emit("agent_started", agent=self.agent.name)
+        started = time.monotonic()
+        result = self.agent.run(job, emit, self.cancel)
+        emit(
+            "agent_finished",
+            ok=result.ok,
+            reason=result.reason,
+            steps=result.steps,
+            usage=result.usage.to_dict(),
+            seconds=round(time.monotonic() - started, 3),
+        )
+        self._check_cancel()
+        if not result.ok:
+            raise _TaskFailed(f"agent failed: {result.reason or 'unknown reason'}")
+
+    def _commit(self, task: Task, slot: Slot, attempt: int) -> None:
+        """Squash whatever the agent did (edits, even its own commits) into one task commit."""
+        g = slot.git
+        base = slot.base or ""
+        if g.head() != base:
+            g.run("reset", "-q", "--soft", base)
+        g.run("add", "-A")
+        if g.run("diff", "--cached", "--quiet", base, check=False).returncode == 0:
+            raise _TaskFailed("agent made no changes")
+        msg = f"{task.title}\n\n{TRAILER_TASK}: {task.id}\n{TRAILER_RUN}: {self.paths.run_id}\n"
+        g.run("commit", "-q", "--no-verify", "-F", "-", input=msg)
+        self.events.emit("task_committed", task=task.id, attempt=attempt, commit=g.head())
+
+    def _verify(self, task: Task, slot: Slot, attempt: int) -> tuple[str, str] | None:
+        commands = [c for c in (task.verify, self.settings.test_command) if c]
+        if not commands:
+            return None
+        log = self.paths.verify_log(task.id, attempt)
+        self.events.emit("verify_started", task=task.id, attempt=attempt, commands=commands)
+        res = run_checks(
+            commands,
+            slot.path,
+            timeout=self.settings.verify_timeout_s,
+            log_path=log,
+            cancel=self.cancel,
+            env={"SPECFLOW_TASK_ID": task.id, "SPECFLOW_WORKTREE": str(slot.path)},
+        )
+        self._check_cancel()
+        if res.ok:
+            self.events.emit("verify_passed", task=task.id, seconds=round(res.seconds, 3))
+            return None
+        reason = res.reason or "failed"
+        self.events.emit(
+            "verify_failed", task=task.id, attempt=attempt, reason=reason, output=res.output[-2000:], log=str(log)
+        )
+        feedback = f"Verification failed: {reason}\n\n{res.output}"
+        return reason, feedback
+
+    def _tick(self, tid: str, slot: Slot) -> None:
+        """Under the merge lock: add `[x]` for the task to tasks.md in the task's own commit."""
+        mark = self.feature.mark_done
+        if mark is None:
+            return
+        path = slot.path / self.feature.tasks_relpath
+        text = path.read_text(encoding="utf-8") if path.is_file() else self.feature.tasks_text
+        ids = sorted((self.landed | {tid}) & set(self.graph.tasks))
+        new = mark(text, ids)
+        if new != text or not path.is_file():
+            atomic_write_text(path, new)
+            slot.git.run("add", "--", self.feature.tasks_relpath)
+            slot.git.run("commit", "-q", "--no-verify", "--amend", "--no-edit")
+        self.landed.add(tid)
+
+
+class _TaskFailed(Exception):
+    pass
+
+
+def _conflict_feedback(files: list[str], previous: str) -> str:
+    shown = previous if len(previous) < 6000 else previous[:6000] + "\n… (diff truncated)"
+    return (
+        "Your change conflicted with work merged meanwhile in: "
+        + ", ".join(files)
+        + ".\nThe worktree now holds the current code. Redo the task on top of it.\n\n"
+        + "Your previous change was:\n\n"
+        + shown
+    )
+

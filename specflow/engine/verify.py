@@ -1,0 +1,98 @@
+"""Run a task's checks (its `verify:` command, then the project's test command) in a worktree."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from specflow.agents.cmd import kill_group
+
+MAX_FEEDBACK_CHARS = 6_000
+
+
+@dataclass
+class CheckResult:
+    ok: bool
+    command: str = ""
+    output: str = ""  # tail, bounded
+    reason: str | None = None
+    seconds: float = 0.0
+
+
+def run_checks(
+    commands: list[str],
+    cwd: Path,
+    *,
+    timeout: float,
+    log_path: Path,
+    cancel: threading.Event,
+    env: dict[str, str] | None = None,
+) -> CheckResult:
+    """Run each command in turn (shlex-split, no shell); stop at the first failure."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    for command in commands:
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            return CheckResult(False, command, f"cannot parse {command!r}: {exc}", "bad command")
+        if not argv:
+            continue
+        with open(log_path, "ab") as log:
+            log.write(f"$ {command}\n".encode())
+            log.flush()
+            offset = log.tell()
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=cwd,
+                    env={**os.environ, **(env or {})},
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                msg = f"cannot run {argv[0]}: {exc}"
+                log.write((msg + "\n").encode())
+                return CheckResult(False, command, msg, msg, time.monotonic() - start)
+            reason = _wait(proc, timeout, cancel)
+        if reason is None and proc.returncode != 0:
+            reason = f"`{command}` exited with code {proc.returncode}"
+        if reason is not None:
+            output = _read_from(log_path, offset, MAX_FEEDBACK_CHARS)
+            return CheckResult(False, command, output, reason, time.monotonic() - start)
+    return CheckResult(True, seconds=time.monotonic() - start)
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event) -> str | None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            proc.wait(timeout=0.05)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel.is_set():
+            kill_group(proc, grace=1.0)
+            return "cancelled"
+        if time.monotonic() > deadline:
+            kill_group(proc, grace=1.0)
+            return f"timed out after {timeout:g} s"
+
+
+def _read_from(path: Path, offset: int, limit: int) -> str:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        start = max(offset, size - limit)
+        fh.seek(start)
+        text = fh.read().decode("utf-8", errors="replace")
+    if start > offset:
+        text = f"… ({start - offset} earlier bytes in {path})\n" + text
+    return text

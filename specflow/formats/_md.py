@@ -1,0 +1,223 @@
+"""A thin layer over markdown-it-py shared by the artifact parsers.
+
+markdown-it finds the structure (headings, lists, code fences, tables, front matter) with line
+maps; the parsers then read the source lines themselves, so free Markdown round-trips verbatim
+and every element knows its 1-based line for error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+# markdown-it normalises these to "\n" before parsing, so its line numbers count them all.
+NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+# `**Label**: rest` or `**Label:** rest`
+LABEL_RE = re.compile(r"^\*\*(?P<label>[^*]+?):?\*\*:?[ \t]*(?P<rest>.*)$")
+
+
+@lru_cache(maxsize=1)
+def markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    return MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+
+
+@dataclass
+class Item:
+    """One list item: its first paragraph's text and its nested items."""
+
+    line: int  # 0-based line where the item starts
+    text: str  # first paragraph, lines joined by "\n" ('' if the item has none)
+    children: list[Item] = field(default_factory=list)
+
+    @property
+    def first_line(self) -> str:
+        return self.text.split("\n", 1)[0]
+
+    @property
+    def flat(self) -> str:
+        """The text on one line (soft line breaks become spaces)."""
+        return " ".join(part.strip() for part in self.text.split("\n")).strip()
+
+    def walk(self) -> list[Item]:
+        out = [self]
+        for child in self.children:
+            out += child.walk()
+        return out
+
+
+@dataclass
+class Block:
+    """A top-level block: heading, paragraph, list, fence, table, html_block, hr, ..."""
+
+    type: str
+    start: int  # 0-based first line
+    end: int  # 0-based line after the block
+    level: int = 0  # heading level
+    text: str = ""  # inline content of a heading or paragraph
+    items: list[Item] = field(default_factory=list)  # list items (bullet_list, ordered_list)
+    rows: list[list[str]] = field(default_factory=list)  # table cells, header row first
+
+
+def split_lines(text: str) -> list[str]:
+    return NEWLINE_RE.split(text)
+
+
+class Doc:
+    """A Markdown text as top-level blocks plus its source lines."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = split_lines(text)
+        tokens = markdown().parse(text)
+        self.blocks: list[Block] = _blocks(tokens)
+
+    def raw(self, start: int, end: int) -> str:
+        """Source lines [start, end) without surrounding blank lines."""
+        lines = self.lines[start:end]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        return "\n".join(line.rstrip() for line in lines)
+
+    def headings(self) -> list[int]:
+        return [i for i, b in enumerate(self.blocks) if b.type == "heading"]
+
+    def section(self, index: int) -> list[Block]:
+        """The blocks after heading `index` up to the next heading of the same or higher rank."""
+        level = self.blocks[index].level
+        out: list[Block] = []
+        for block in self.blocks[index + 1 :]:
+            if block.type == "heading" and block.level <= level:
+                break
+            out.append(block)
+        return out
+
+    def section_end(self, index: int) -> int:
+        """The line where heading `index`'s section ends."""
+        level = self.blocks[index].level
+        for block in self.blocks[index + 1 :]:
+            if block.type == "heading" and block.level <= level:
+                return block.start
+        return len(self.lines)
+
+    def title(self) -> Block | None:
+        return next((b for b in self.blocks if b.type == "heading" and b.level == 1), None)
+
+    def first_content_line(self) -> int:
+        """1-based line of the first non-front-matter block, for errors about a missing title."""
+        block = next((b for b in self.blocks if b.type != "front_matter"), None)
+        return block.start + 1 if block else 1
+
+
+def norm_heading(text: str) -> str:
+    """`User Scenarios & Testing *(mandatory)*` -> `user scenarios & testing`."""
+    text = re.sub(r"\*?\([^)]*\)\*?", " ", text)
+    text = re.sub(r"[*_`:]", " ", text)
+    return " ".join(text.lower().split())
+
+
+def prose(doc: Doc, blocks: list[Block], drop: re.Pattern[str] | None = None) -> str:
+    """The source of `blocks` as free Markdown, without HTML comments (template instructions).
+
+    With `drop`, paragraph lines matching it are left out (e.g. `**Created**: …` metadata).
+    """
+    parts: list[str] = []
+    for block in blocks:
+        if block.type in ("front_matter", "hr") or (
+            block.type == "html_block" and doc.lines[block.start].lstrip().startswith("<!--")
+        ):
+            continue
+        raw = doc.raw(block.start, block.end)
+        if drop is not None and block.type == "paragraph":
+            raw = "\n".join(line for line in raw.split("\n") if not drop.match(line))
+        if raw.strip():
+            parts.append(raw)
+    return "\n\n".join(parts)
+
+
+def _blocks(tokens: list[Token]) -> list[Block]:
+    out: list[Block] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.level != 0 or tok.map is None:
+            i += 1
+            continue
+        start, end = tok.map
+        if tok.type == "heading_open":
+            out.append(Block("heading", start, end, level=int(tok.tag[1]), text=_inline(tokens, i)))
+        elif tok.type == "paragraph_open":
+            out.append(Block("paragraph", start, end, text=_inline(tokens, i)))
+        elif tok.type in ("bullet_list_open", "ordered_list_open"):
+            items, _ = _list(tokens, i)
+            out.append(Block(tok.type.removesuffix("_open"), start, end, items=items))
+        elif tok.type == "table_open":
+            out.append(Block("table", start, end, rows=_table(tokens, i)))
+        else:
+            out.append(Block(tok.type.removesuffix("_open"), start, end))
+        i = _close(tokens, i) + 1
+    return out
+
+
+def _close(tokens: list[Token], i: int) -> int:
+    """Index of the token closing tokens[i] (itself for self-contained tokens)."""
+    tok = tokens[i]
+    if tok.nesting != 1:
+        return i
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _inline(tokens: list[Token], i: int) -> str:
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    return nxt.content.strip() if nxt is not None and nxt.type == "inline" else ""
+
+
+def _list(tokens: list[Token], i: int) -> tuple[list[Item], int]:
+    end = _close(tokens, i)
+    items: list[Item] = []
+    j = i + 1
+    while j < end:
+        tok = tokens[j]
+        if tok.type != "list_item_open":
+            j += 1
+            continue
+        item_end = _close(tokens, j)
+        item = Item(line=tok.map[0] if tok.map else 0, text="")
+        k = j + 1
+        while k < item_end:
+            child = tokens[k]
+            if child.type == "paragraph_open" and not item.text and not item.children:
+                item.text = _inline(tokens, k)
+            elif child.type in ("bullet_list_open", "ordered_list_open"):
+                nested, _ = _list(tokens, k)
+                item.children += nested
+            k = _close(tokens, k) + 1
+        items.append(item)
+        j = item_end + 1
+    return items, end
+
+
+def _table(tokens: list[Token], i: int) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for j in range(i, _close(tokens, i)):
+        tok = tokens[j]
+        if tok.type == "tr_open":
+            rows.append([])
+        elif tok.type == "inline" and rows:
+            rows[-1].append(tok.content.replace("\\|", "|").strip())
+    return rows

@@ -1,0 +1,81 @@
+"""The feature's integration branch `specflow/<feature>`: creation, merged tasks, extra commits.
+
+All of it through refs and plumbing, so the user's checkout, index and HEAD stay untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from specflow.errors import InputError
+from specflow.workspace.git import Git
+
+
+def ensure_branch(git: Git, ref: str, base_branch: str | None) -> tuple[str, bool]:
+    """The integration branch's tip, creating it from the base branch on first use.
+
+    Base: `project.base_branch`, else the branch the user has checked out (else HEAD).
+    Returns (tip, created).
+    """
+    tip = git.rev_parse(ref)
+    if tip is not None:
+        return tip, False
+    base = base_branch or git.current_branch() or "HEAD"
+    sha = git.rev_parse(base)
+    if sha is None:
+        raise InputError(
+            f"base branch '{base}' has no commits",
+            "commit something first, or set [project] base_branch in specflow.toml",
+        )
+    git.update_ref(ref, sha, "", message=f"specflow: branch from {base}")
+    return sha, True
+
+
+def checked_out_at(git: Git, ref: str) -> list[Path]:
+    """Worktrees (the user's included) that have `ref` checked out."""
+    text = git.out("worktree", "list", "--porcelain")
+    out: list[Path] = []
+    current: Path | None = None
+    for line in text.splitlines():
+        if line.startswith("worktree "):
+            current = Path(line[len("worktree ") :])
+        elif line == f"branch {ref}" and current is not None:
+            out.append(current)
+    return out
+
+
+def commit_file(git: Git, ref: str, relpath: str, content: str, message: str) -> str:
+    """Commit one file on top of `ref` without any checkout (a temporary index), then move
+    `ref` with a compare-and-swap. The caller holds the merge queue's lock."""
+    tip = git.out("rev-parse", ref)
+    blob = git.out("hash-object", "-w", "--stdin", input=content)
+    fd, index = tempfile.mkstemp(prefix="specflow-index-")
+    os.close(fd)
+    os.unlink(index)
+    env = {"GIT_INDEX_FILE": index}
+    try:
+        git.run("read-tree", tip, env=env)
+        git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{relpath}", env=env)
+        tree = git.out("write-tree", env=env)
+        commit = git.out("commit-tree", tree, "-p", tip, "-F", "-", input=message)
+    finally:
+        if os.path.exists(index):
+            os.unlink(index)
+    git.update_ref(ref, commit, tip, message="specflow: run record")
+    return commit
+
+
+def add_exclude(git: Git, pattern: str) -> None:
+    """Keep `.specflow/` out of `git status` without editing the user's .gitignore."""
+    try:
+        exclude = git.git_path("info/exclude")
+        text = exclude.read_text() if exclude.exists() else ""
+        if pattern in text.split("\n"):
+            return
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with open(exclude, "a") as fh:
+            fh.write(("" if text.endswith("\n") or not text else "\n") + pattern + "\n")
+    except OSError:
+        pass

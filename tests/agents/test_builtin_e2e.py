@@ -1,0 +1,113 @@
+"""The builtin agent end to end: the real litellm client against a local OpenAI-compatible stub,
+in a real git repository. The stub returns tool calls that write, edit and check a file, then
+`finish`; every request the client sent is inspected afterwards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from specflow.agents.base import AgentTask, Limits
+from specflow.agents.builtin import BuiltinAgent
+from specflow.domain.tasks import Task
+from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
+from tests.support.stub_llm import StubLLM
+
+
+class _LiteLLMFallback:
+    """Used only until `specflow.llm.registry` exists: the thinnest litellm adapter."""
+
+    def __init__(self, name: str, api_base: str, api_key: str) -> None:
+        self.name, self.api_base, self.api_key = name, api_base, api_key
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        purpose: str,
+        tools: list[dict[str, Any]] | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> Completion:
+        import litellm
+
+        resp: Any = litellm.completion(
+            model=self.name, messages=messages, tools=tools, api_base=self.api_base, api_key=self.api_key
+        )
+        msg = resp.choices[0].message
+        calls = [
+            ToolCall(tc.id, tc.function.name, json.loads(tc.function.arguments or "{}"), tc.function.arguments)
+            for tc in (msg.tool_calls or [])
+        ]
+        usage = Usage(resp.usage.prompt_tokens, resp.usage.completion_tokens, 0.0)
+        return Completion(content=msg.content, tool_calls=calls, usage=usage, model=self.name)
+
+
+def _agent(stub: StubLLM, monkeypatch: pytest.MonkeyPatch) -> BuiltinAgent:
+    for key, value in stub.env().items():
+        monkeypatch.setenv(key, value)
+    try:
+        import specflow.llm.registry  # noqa: F401
+    except ImportError:
+
+        def factory(name: str | None) -> Model:
+            return _LiteLLMFallback(name or stub.model, stub.base_url, stub.api_key)
+
+        return BuiltinAgent(factory, model=stub.model)
+    return BuiltinAgent(model=stub.model)  # the default factory: specflow.llm.registry.get_model
+
+
+def test_builtin_agent_against_a_stub_openai_server(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPECFLOW_E2E_API_KEY", "sk-must-not-leak")
+    check = [sys.executable, "-c", "import greet; assert greet.greet() == 'hello, world'; print('OK')"]
+    with StubLLM() as stub:
+        stub.reply_tool_calls(
+            [{"id": "w1", "name": "write_file", "arguments": {"path": "greet.py", "content": "def greet():\n    return 'hello'\n"}}],
+            content="Creating the module.",
+        )
+        stub.reply_tool_calls([{"id": "e1", "name": "edit_file", "arguments": {"path": "greet.py", "old": "'hello'", "new": "'hello, world'"}}])
+        stub.reply_tool_calls([
+            {"id": "r1", "name": "run", "arguments": {"command": check}},
+            {"id": "r2", "name": "run", "arguments": {"command": ["env"]}},
+        ])
+        stub.reply_tool_calls([{"id": "f1", "name": "finish", "arguments": {"summary": "added greet()"}}])
+        agent = _agent(stub, monkeypatch)
+        job = AgentTask(
+            run_id="r1", feature="001-greet", task=Task(id="T001", title="Add greet()"),
+            worktree=git_repo, brief_path=git_repo / "brief.md", brief="Add greet() returning 'hello, world'.",
+            limits=Limits(max_steps=10, max_seconds=60),
+        )
+        events: list[tuple[str, dict[str, Any]]] = []
+        result = agent.run(job, lambda kind, **data: events.append((kind, data)), threading.Event())
+        requests = stub.requests
+
+    assert result.ok, result.reason
+    assert result.summary == "added greet()" and result.steps == 5
+    assert result.usage.prompt_tokens == 40 and result.usage.calls == 4
+    assert (git_repo / "greet.py").read_text() == "def greet():\n    return 'hello, world'\n"
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=git_repo, capture_output=True, text=True).stdout
+    assert status.strip() == "?? greet.py"  # changed, not committed: the engine commits
+
+    assert len(requests) == 4
+    first = requests[0]
+    assert first["model"] == "stub"
+    assert {t["function"]["name"] for t in first["tools"]} == {
+        "list_files", "read_file", "write_file", "edit_file", "grep", "run", "finish"
+    }
+    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    second = requests[1]["messages"]
+    assert second[-2]["role"] == "assistant" and second[-2]["tool_calls"][0]["id"] == "w1"
+    assert second[-1] == {"role": "tool", "tool_call_id": "w1", "content": "created greet.py (2 lines)"}
+    fourth = requests[3]["messages"]
+    tool_results = {m["tool_call_id"]: m["content"] for m in fourth if m["role"] == "tool"}
+    assert "[exit code 0]" in tool_results["r1"] and "OK" in tool_results["r1"]
+    assert "sk-must-not-leak" not in tool_results["r2"] and "sk-test" not in tool_results["r2"]
+
+    steps = [d for k, d in events if k == "agent_step"]
+    assert [s["tool"] for s in steps] == ["write_file", "edit_file", "run", "run", "finish"]
+    assert len([k for k, _ in events if k == "model_call"]) == 4

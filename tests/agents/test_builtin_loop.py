@@ -1,0 +1,288 @@
+"""The builtin agent's loop against a scripted model: finishing, limits, loops, nudges, errors."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from specflow.agents.base import AgentResult, AgentTask, Limits
+from specflow.agents.builtin import BuiltinAgent
+from specflow.agents.builtin.loop import NUDGE
+from specflow.domain.tasks import Task
+from specflow.errors import ModelError
+from specflow.llm.base import Completion, Message, ToolCall, Usage
+
+_ids = itertools.count()
+
+
+def call(name: str, raw: str | None = None, **args: Any) -> Completion:
+    tc = ToolCall(id=f"c{next(_ids)}", name=name, arguments=args if raw is None else {}, raw_arguments=raw or "")
+    return Completion(content=None, tool_calls=[tc], usage=Usage(10, 5, 0.01), model="fake")
+
+
+def text(content: str) -> Completion:
+    return Completion(content=content, usage=Usage(10, 5, 0.01), model="fake")
+
+
+class FakeModel:
+    """Answers from a list, or from a function of (messages, call number)."""
+
+    name = "fake"
+
+    def __init__(self, script: list[Completion] | Callable[[list[Message], int], Completion]) -> None:
+        self.script = script
+        self.requests: list[dict[str, Any]] = []
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        purpose: str,
+        tools: list[dict[str, Any]] | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> Completion:
+        n = len(self.requests)
+        self.requests.append({"messages": copy.deepcopy(messages), "purpose": purpose, "tools": tools})
+        if callable(self.script):
+            return self.script(messages, n)
+        if n >= len(self.script):
+            raise ModelError("script exhausted")
+        return self.script[n]
+
+
+class Events:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, kind: str, **data: Any) -> None:
+        self.items.append((kind, data))
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [d for k, d in self.items if k == kind]
+
+
+def job_for(root: Path, title: str = "Add a greeting", **kw: Any) -> AgentTask:
+    task = Task(id="T001", title=title, verify="python -m pytest -q")
+    return AgentTask(
+        run_id="r1", feature="001-demo", task=task, worktree=root, brief_path=root / "brief.md",
+        brief=kw.pop("brief", f"Implement: {title}"), **kw,
+    )
+
+
+def run_agent(root: Path, model: FakeModel, cancel: threading.Event | None = None, **kw: Any) -> tuple[AgentResult, Events]:
+    events = Events()
+    agent = BuiltinAgent(lambda name: model, environ={"PATH": "/usr/bin:/bin"})
+    return agent.run(job_for(root, **kw), events, cancel or threading.Event()), events
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    wt = tmp_path / "wt"
+    wt.mkdir()
+    (wt / "app.py").write_text("def hello():\n    return 'hi'\n")
+    return wt
+
+
+def test_write_edit_finish(root: Path) -> None:
+    model = FakeModel([
+        call("write_file", path="greet.py", content="def greet():\n    return 'hello'\n"),
+        call("edit_file", path="greet.py", old="'hello'", new="'hello, world'"),
+        call("finish", summary="added greet()"),
+    ])
+    result, events = run_agent(root, model)
+    assert result.ok and result.summary == "added greet()" and result.reason is None
+    assert result.steps == 3 and result.usage.calls == 3
+    assert result.usage.cost_usd == pytest.approx(0.03)
+    assert (root / "greet.py").read_text() == "def greet():\n    return 'hello, world'\n"
+    first = model.requests[0]
+    assert first["purpose"] == "implement/T001"
+    assert {t["function"]["name"] for t in first["tools"]} >= {"run", "finish", "edit_file"}
+    system, user = first["messages"]
+    assert system["role"] == "system" and "finish" in system["content"]
+    assert "python -m pytest -q" in system["content"]  # the task's verify command
+    assert user["role"] == "user" and "Implement: Add a greeting" in user["content"]
+    assert model.requests[1]["messages"][-2]["tool_calls"][0]["function"]["name"] == "write_file"
+    assert model.requests[1]["messages"][-1]["content"].startswith("created greet.py")
+    steps = events.of("agent_step")
+    assert [s["tool"] for s in steps] == ["write_file", "edit_file", "finish"]
+    assert [s["step"] for s in steps] == [1, 2, 3] and all(s["ok"] for s in steps)
+    calls = events.of("model_call")
+    assert len(calls) == 3 and calls[0]["prompt_tokens"] == 10 and calls[-1]["total_cost_usd"] == 0.03
+    assert events.items[0][0] == "agent_started"
+
+
+def test_tool_results_answer_their_call_ids(root: Path) -> None:
+    first = call("list_files")
+    model = FakeModel([first, call("finish", summary="ok")])
+    run_agent(root, model)
+    tool_msg = model.requests[1]["messages"][-1]
+    assert tool_msg == {"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": "app.py"}
+
+
+def test_feedback_goes_into_the_user_message(root: Path) -> None:
+    model = FakeModel([call("finish", summary="fixed")])
+    run_agent(root, model, feedback="AssertionError: expected 2", attempt=2)
+    user = model.requests[0]["messages"][1]["content"]
+    assert "Feedback from attempt 1" in user and "AssertionError: expected 2" in user
+
+
+def reader(messages: list[Message], n: int) -> Completion:
+    return call("read_file", path="app.py", start_line=1 + n % 2, end_line=2 + n)  # never identical
+
+
+def test_step_limit(root: Path) -> None:
+    result, events = run_agent(root, FakeModel(reader), limits=Limits(max_steps=5))
+    assert not result.ok and result.reason == "step limit (5) reached"
+    assert result.steps == 5 and len(events.of("agent_step")) == 5
+
+
+def test_time_limit(root: Path) -> None:
+    def slow(messages: list[Message], n: int) -> Completion:
+        time.sleep(0.1)
+        return reader(messages, n)
+
+    start = time.monotonic()
+    result, _ = run_agent(root, FakeModel(slow), limits=Limits(max_seconds=0.35))
+    assert time.monotonic() - start < 2
+    assert not result.ok and result.reason is not None and result.reason.startswith("time limit")
+
+
+def test_time_limit_bounds_a_running_command(root: Path) -> None:
+    model = FakeModel([call("run", command=["sleep", "20"], timeout_s=60), call("finish", summary="x")])
+    start = time.monotonic()
+    result, events = run_agent(root, model, limits=Limits(max_seconds=0.5))
+    assert time.monotonic() - start < 5
+    assert not result.ok and result.reason is not None and result.reason.startswith("time limit")
+    assert "timed out" in events.of("agent_step")[0]["result"]
+
+
+def test_cost_limit(root: Path) -> None:
+    def pricey(messages: list[Message], n: int) -> Completion:
+        c = reader(messages, n)
+        c.usage = Usage(100, 50, 0.10)
+        return c
+
+    model = FakeModel(pricey)
+    result, _ = run_agent(root, model, limits=Limits(max_cost_usd=0.25))
+    assert not result.ok and result.reason is not None
+    assert result.reason.startswith("cost limit $0.25 reached")
+    assert len(model.requests) == 3  # stops before spending more
+
+
+def test_cancel(root: Path) -> None:
+    cancel = threading.Event()
+
+    def cancelling(messages: list[Message], n: int) -> Completion:
+        if n == 1:
+            cancel.set()
+        return reader(messages, n)
+
+    result, _ = run_agent(root, FakeModel(cancelling), cancel=cancel)
+    assert not result.ok and result.reason == "cancelled" and result.steps == 1
+
+
+def test_repeated_identical_call_is_a_loop(root: Path) -> None:
+    model = FakeModel(lambda m, n: call("run", command=["ls"]))
+    result, _ = run_agent(root, model)
+    assert not result.ok and result.reason is not None
+    assert result.reason.startswith("loop: repeated run") and result.steps == 2
+
+
+def test_same_failing_command_between_reads_is_a_loop(root: Path) -> None:
+    def flailing(messages: list[Message], n: int) -> Completion:
+        return call("run", command=["false"]) if n % 2 == 0 else reader(messages, n)
+
+    result, _ = run_agent(root, FakeModel(flailing))
+    assert not result.ok and result.reason is not None
+    assert result.reason.startswith("loop: repeated run `false` failing 3 times")
+    assert result.steps == 5
+
+
+def test_a_file_edit_resets_the_failing_command_count(root: Path) -> None:
+    def fixing(messages: list[Message], n: int) -> Completion:
+        if n == 9:
+            return call("finish", summary="done")
+        if n % 2 == 0:
+            return call("run", command=["false"])
+        return call("write_file", path="app.py", content=f"v = {n}\n")
+
+    result, _ = run_agent(root, FakeModel(fixing))
+    assert result.ok, result.reason
+
+
+def test_a_reply_without_a_tool_call_is_nudged_once(root: Path) -> None:
+    model = FakeModel([text("I will now write the code."), call("finish", summary="done")])
+    result, events = run_agent(root, model)
+    assert result.ok and result.steps == 1
+    assert model.requests[1]["messages"][-1] == {"role": "user", "content": NUDGE}
+    assert events.of("agent_note")[0]["text"] == "I will now write the code."
+
+
+def test_a_model_that_never_calls_tools_is_stopped(root: Path) -> None:
+    model = FakeModel(lambda m, n: text("thinking..."))
+    result, _ = run_agent(root, model)
+    assert not result.ok and result.reason is not None and "without a tool call" in result.reason
+    assert len(model.requests) <= 5
+
+
+def test_malformed_and_unknown_tool_calls_go_back_to_the_model(root: Path) -> None:
+    model = FakeModel([
+        call("write_file", raw='{"path": "x.py", "content": '),
+        call("delete_everything", path="."),
+        call("read_file", path="../../etc/passwd"),
+        call("finish", summary="gave up"),
+    ])
+    result, events = run_agent(root, model)
+    assert result.ok and result.steps == 4
+    results = [s["result"] for s in events.of("agent_step")]
+    assert "malformed JSON" in results[0]
+    assert "unknown tool" in results[1]
+    assert "outside the worktree" in results[2]
+    assert [s["ok"] for s in events.of("agent_step")] == [False, False, False, True]
+    assert not (root / "x.py").exists()
+
+
+def test_model_errors_end_the_attempt(root: Path) -> None:
+    def broken(messages: list[Message], n: int) -> Completion:
+        raise ModelError("provider said no")
+
+    result, _ = run_agent(root, FakeModel(broken))
+    assert not result.ok and result.reason == "model error: provider said no"
+
+
+def test_task_text_is_never_run_by_a_shell(root: Path) -> None:
+    title = "Greet; rm -rf app.py $(touch pwned) `touch pwned2`"
+    model = FakeModel([call("run", command=f"echo {title}"), call("run", command=["echo", title]), call("finish", summary="ok")])
+    result, _ = run_agent(root, model, title=title)
+    assert result.ok
+    assert sorted(p.name for p in root.iterdir()) == ["app.py"]
+
+
+def test_no_model_configured_fails_clearly(root: Path) -> None:
+    result = BuiltinAgent().run(job_for(root), Events(), threading.Event())
+    assert not result.ok and result.reason is not None
+    assert result.reason.startswith("cannot start: no model for the implement stage")
+
+
+def test_transcript_is_written(root: Path, tmp_path: Path) -> None:
+    model = FakeModel([call("finish", summary="ok")])
+    agent = BuiltinAgent(lambda name: model, log_dir=tmp_path / "logs")
+    events = Events()
+    agent.run(job_for(root), events, threading.Event())
+    path = tmp_path / "logs" / "T001" / "builtin-1.json"
+    assert path.is_file() and '"role": "system"' in path.read_text()
+    assert events.of("agent_started")[0]["log"] == str(path)
+
+
+def test_importing_the_agent_does_not_import_litellm() -> None:
+    code = "import sys, specflow.agents.builtin; assert 'litellm' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
