@@ -75,8 +75,10 @@ class Git:
             raise GitError(args, proc.returncode, proc.stderr, proc.stdout)
         return proc
 
-    def out(self, *args: str, **kw: object) -> str:
-        return self.run(*args, **kw).stdout.strip()  # type: ignore[arg-type]
+    def out(
+        self, *args: str, input: str | None = None, env: Mapping[str, str] | None = None
+    ) -> str:
+        return self.run(*args, input=input, env=env).stdout.strip()
 
     # -- refs ----------------------------------------------------------------------------
 

@@ -37,11 +37,20 @@ class _LiteLLMFallback:
         import litellm
 
         resp: Any = litellm.completion(
-            model=self.name, messages=messages, tools=tools, api_base=self.api_base, api_key=self.api_key
+            model=self.name,
+            messages=messages,
+            tools=tools,
+            api_base=self.api_base,
+            api_key=self.api_key,
         )
         msg = resp.choices[0].message
         calls = [
-            ToolCall(tc.id, tc.function.name, json.loads(tc.function.arguments or "{}"), tc.function.arguments)
+            ToolCall(
+                tc.id,
+                tc.function.name,
+                json.loads(tc.function.arguments or "{}"),
+                tc.function.arguments,
+            )
             for tc in (msg.tool_calls or [])
         ]
         usage = Usage(resp.usage.prompt_tokens, resp.usage.completion_tokens, 0.0)
@@ -62,24 +71,55 @@ def _agent(stub: StubLLM, monkeypatch: pytest.MonkeyPatch) -> BuiltinAgent:
     return BuiltinAgent(model=stub.model)  # the default factory: specflow.llm.registry.get_model
 
 
-def test_builtin_agent_against_a_stub_openai_server(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_builtin_agent_against_a_stub_openai_server(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SPECFLOW_E2E_API_KEY", "sk-must-not-leak")
-    check = [sys.executable, "-c", "import greet; assert greet.greet() == 'hello, world'; print('OK')"]
+    check = [
+        sys.executable,
+        "-c",
+        "import greet; assert greet.greet() == 'hello, world'; print('OK')",
+    ]
     with StubLLM() as stub:
         stub.reply_tool_calls(
-            [{"id": "w1", "name": "write_file", "arguments": {"path": "greet.py", "content": "def greet():\n    return 'hello'\n"}}],
+            [
+                {
+                    "id": "w1",
+                    "name": "write_file",
+                    "arguments": {
+                        "path": "greet.py",
+                        "content": "def greet():\n    return 'hello'\n",
+                    },
+                }
+            ],
             content="Creating the module.",
         )
-        stub.reply_tool_calls([{"id": "e1", "name": "edit_file", "arguments": {"path": "greet.py", "old": "'hello'", "new": "'hello, world'"}}])
-        stub.reply_tool_calls([
-            {"id": "r1", "name": "run", "arguments": {"command": check}},
-            {"id": "r2", "name": "run", "arguments": {"command": ["env"]}},
-        ])
-        stub.reply_tool_calls([{"id": "f1", "name": "finish", "arguments": {"summary": "added greet()"}}])
+        stub.reply_tool_calls(
+            [
+                {
+                    "id": "e1",
+                    "name": "edit_file",
+                    "arguments": {"path": "greet.py", "old": "'hello'", "new": "'hello, world'"},
+                }
+            ]
+        )
+        stub.reply_tool_calls(
+            [
+                {"id": "r1", "name": "run", "arguments": {"command": check}},
+                {"id": "r2", "name": "run", "arguments": {"command": ["env"]}},
+            ]
+        )
+        stub.reply_tool_calls(
+            [{"id": "f1", "name": "finish", "arguments": {"summary": "added greet()"}}]
+        )
         agent = _agent(stub, monkeypatch)
         job = AgentTask(
-            run_id="r1", feature="001-greet", task=Task(id="T001", title="Add greet()"),
-            worktree=git_repo, brief_path=git_repo / "brief.md", brief="Add greet() returning 'hello, world'.",
+            run_id="r1",
+            feature="001-greet",
+            task=Task(id="T001", title="Add greet()"),
+            worktree=git_repo,
+            brief_path=git_repo / "brief.md",
+            brief="Add greet() returning 'hello, world'.",
             limits=Limits(max_steps=10, max_seconds=60),
         )
         events: list[tuple[str, dict[str, Any]]] = []
@@ -90,19 +130,31 @@ def test_builtin_agent_against_a_stub_openai_server(git_repo: Path, monkeypatch:
     assert result.summary == "added greet()" and result.steps == 5
     assert result.usage.prompt_tokens == 40 and result.usage.calls == 4
     assert (git_repo / "greet.py").read_text() == "def greet():\n    return 'hello, world'\n"
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=git_repo, capture_output=True, text=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=git_repo, capture_output=True, text=True
+    ).stdout
     assert status.strip() == "?? greet.py"  # changed, not committed: the engine commits
 
     assert len(requests) == 4
     first = requests[0]
     assert first["model"] == "stub"
     assert {t["function"]["name"] for t in first["tools"]} == {
-        "list_files", "read_file", "write_file", "edit_file", "grep", "run", "finish"
+        "list_files",
+        "read_file",
+        "write_file",
+        "edit_file",
+        "grep",
+        "run",
+        "finish",
     }
     assert [m["role"] for m in first["messages"]] == ["system", "user"]
     second = requests[1]["messages"]
     assert second[-2]["role"] == "assistant" and second[-2]["tool_calls"][0]["id"] == "w1"
-    assert second[-1] == {"role": "tool", "tool_call_id": "w1", "content": "created greet.py (2 lines)"}
+    assert second[-1] == {
+        "role": "tool",
+        "tool_call_id": "w1",
+        "content": "created greet.py (2 lines)",
+    }
     fourth = requests[3]["messages"]
     tool_results = {m["tool_call_id"]: m["content"] for m in fourth if m["role"] == "tool"}
     assert "[exit code 0]" in tool_results["r1"] and "OK" in tool_results["r1"]

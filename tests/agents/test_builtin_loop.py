@@ -25,7 +25,12 @@ _ids = itertools.count()
 
 
 def call(name: str, raw: str | None = None, **args: Any) -> Completion:
-    tc = ToolCall(id=f"c{next(_ids)}", name=name, arguments=args if raw is None else {}, raw_arguments=raw or "")
+    tc = ToolCall(
+        id=f"c{next(_ids)}",
+        name=name,
+        arguments=args if raw is None else {},
+        raw_arguments=raw or "",
+    )
     return Completion(content=None, tool_calls=[tc], usage=Usage(10, 5, 0.01), model="fake")
 
 
@@ -38,7 +43,9 @@ class FakeModel:
 
     name = "fake"
 
-    def __init__(self, script: list[Completion] | Callable[[list[Message], int], Completion]) -> None:
+    def __init__(
+        self, script: list[Completion] | Callable[[list[Message], int], Completion]
+    ) -> None:
         self.script = script
         self.requests: list[dict[str, Any]] = []
 
@@ -51,7 +58,9 @@ class FakeModel:
         response_format: dict[str, Any] | None = None,
     ) -> Completion:
         n = len(self.requests)
-        self.requests.append({"messages": copy.deepcopy(messages), "purpose": purpose, "tools": tools})
+        self.requests.append(
+            {"messages": copy.deepcopy(messages), "purpose": purpose, "tools": tools}
+        )
         if callable(self.script):
             return self.script(messages, n)
         if n >= len(self.script):
@@ -73,12 +82,19 @@ class Events:
 def job_for(root: Path, title: str = "Add a greeting", **kw: Any) -> AgentTask:
     task = Task(id="T001", title=title, verify="python -m pytest -q")
     return AgentTask(
-        run_id="r1", feature="001-demo", task=task, worktree=root, brief_path=root / "brief.md",
-        brief=kw.pop("brief", f"Implement: {title}"), **kw,
+        run_id="r1",
+        feature="001-demo",
+        task=task,
+        worktree=root,
+        brief_path=root / "brief.md",
+        brief=kw.pop("brief", f"Implement: {title}"),
+        **kw,
     )
 
 
-def run_agent(root: Path, model: FakeModel, cancel: threading.Event | None = None, **kw: Any) -> tuple[AgentResult, Events]:
+def run_agent(
+    root: Path, model: FakeModel, cancel: threading.Event | None = None, **kw: Any
+) -> tuple[AgentResult, Events]:
     events = Events()
     agent = BuiltinAgent(lambda name: model, environ={"PATH": "/usr/bin:/bin"})
     return agent.run(job_for(root, **kw), events, cancel or threading.Event()), events
@@ -93,11 +109,13 @@ def root(tmp_path: Path) -> Path:
 
 
 def test_write_edit_finish(root: Path) -> None:
-    model = FakeModel([
-        call("write_file", path="greet.py", content="def greet():\n    return 'hello'\n"),
-        call("edit_file", path="greet.py", old="'hello'", new="'hello, world'"),
-        call("finish", summary="added greet()"),
-    ])
+    model = FakeModel(
+        [
+            call("write_file", path="greet.py", content="def greet():\n    return 'hello'\n"),
+            call("edit_file", path="greet.py", old="'hello'", new="'hello, world'"),
+            call("finish", summary="added greet()"),
+        ]
+    )
     result, events = run_agent(root, model)
     assert result.ok and result.summary == "added greet()" and result.reason is None
     assert result.steps == 3 and result.usage.calls == 3
@@ -116,7 +134,9 @@ def test_write_edit_finish(root: Path) -> None:
     assert [s["tool"] for s in steps] == ["write_file", "edit_file", "finish"]
     assert [s["step"] for s in steps] == [1, 2, 3] and all(s["ok"] for s in steps)
     calls = events.of("model_call")
-    assert len(calls) == 3 and calls[0]["prompt_tokens"] == 10 and calls[-1]["total_cost_usd"] == 0.03
+    assert (
+        len(calls) == 3 and calls[0]["prompt_tokens"] == 10 and calls[-1]["total_cost_usd"] == 0.03
+    )
     assert events.items[0][0] == "agent_started"
 
 
@@ -157,7 +177,9 @@ def test_time_limit(root: Path) -> None:
 
 
 def test_time_limit_bounds_a_running_command(root: Path) -> None:
-    model = FakeModel([call("run", command=["sleep", "20"], timeout_s=60), call("finish", summary="x")])
+    model = FakeModel(
+        [call("run", command=["sleep", "20"], timeout_s=60), call("finish", summary="x")]
+    )
     start = time.monotonic()
     result, events = run_agent(root, model, limits=Limits(max_seconds=0.5))
     assert time.monotonic() - start < 5
@@ -235,12 +257,14 @@ def test_a_model_that_never_calls_tools_is_stopped(root: Path) -> None:
 
 
 def test_malformed_and_unknown_tool_calls_go_back_to_the_model(root: Path) -> None:
-    model = FakeModel([
-        call("write_file", raw='{"path": "x.py", "content": '),
-        call("delete_everything", path="."),
-        call("read_file", path="../../etc/passwd"),
-        call("finish", summary="gave up"),
-    ])
+    model = FakeModel(
+        [
+            call("write_file", raw='{"path": "x.py", "content": '),
+            call("delete_everything", path="."),
+            call("read_file", path="../../etc/passwd"),
+            call("finish", summary="gave up"),
+        ]
+    )
     result, events = run_agent(root, model)
     assert result.ok and result.steps == 4
     results = [s["result"] for s in events.of("agent_step")]
@@ -261,7 +285,13 @@ def test_model_errors_end_the_attempt(root: Path) -> None:
 
 def test_task_text_is_never_run_by_a_shell(root: Path) -> None:
     title = "Greet; rm -rf app.py $(touch pwned) `touch pwned2`"
-    model = FakeModel([call("run", command=f"echo {title}"), call("run", command=["echo", title]), call("finish", summary="ok")])
+    model = FakeModel(
+        [
+            call("run", command=f"echo {title}"),
+            call("run", command=["echo", title]),
+            call("finish", summary="ok"),
+        ]
+    )
     result, _ = run_agent(root, model, title=title)
     assert result.ok
     assert sorted(p.name for p in root.iterdir()) == ["app.py"]

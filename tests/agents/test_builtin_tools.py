@@ -28,7 +28,15 @@ def make_box(root: Path, **env: str) -> Toolbox:
 
 
 def test_schemas_are_openai_functions() -> None:
-    assert TOOL_NAMES == {"list_files", "read_file", "write_file", "edit_file", "grep", "run", "finish"}
+    assert TOOL_NAMES == {
+        "list_files",
+        "read_file",
+        "write_file",
+        "edit_file",
+        "grep",
+        "run",
+        "finish",
+    }
     for tool in TOOLS:
         assert tool["type"] == "function"
         assert tool["function"]["parameters"]["type"] == "object"
@@ -42,7 +50,10 @@ def test_edit_file_needs_exactly_one_match(root: Path) -> None:
     assert not missing.ok and "not found" in missing.content
     indent = box.call("edit_file", {"path": "app.py", "old": "def g():\n  return 1", "new": "x"})
     assert not indent.ok and "not found" in indent.content
-    once = box.call("edit_file", {"path": "app.py", "old": "def g():\n    return 1", "new": "def g():\n    return 2"})
+    once = box.call(
+        "edit_file",
+        {"path": "app.py", "old": "def g():\n    return 1", "new": "def g():\n    return 2"},
+    )
     assert once.ok and "line 5" in once.content and once.changed
     assert (root / "app.py").read_text().endswith("def g():\n    return 2\n")
     assert (root / "app.py").read_text().startswith("def f():\n    return 1\n")
@@ -71,8 +82,14 @@ def test_list_and_grep(root: Path) -> None:
     (root / "pkg" / "m.py").write_text("import os\nVALUE = 42\n")
     (root / "notes.md").write_text("nothing\n")
     box = make_box(root)
-    assert box.call("list_files", {"pattern": "*.py"}).content.splitlines() == ["app.py", "pkg/m.py"]
-    assert box.call("grep", {"pattern": r"VALUE\s*=", "path": "pkg"}).content == "pkg/m.py:2: VALUE = 42"
+    assert box.call("list_files", {"pattern": "*.py"}).content.splitlines() == [
+        "app.py",
+        "pkg/m.py",
+    ]
+    assert (
+        box.call("grep", {"pattern": r"VALUE\s*=", "path": "pkg"}).content
+        == "pkg/m.py:2: VALUE = 42"
+    )
     bad = box.call("grep", {"pattern": "("})
     assert not bad.ok and "regular expression" in bad.content
 
@@ -88,7 +105,14 @@ def test_bad_arguments_are_tool_errors(root: Path) -> None:
 
 
 def test_secret_names() -> None:
-    for name in ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "AWS_SECRET", "PGPASSWORD", "db_password"]:
+    for name in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GITHUB_TOKEN",
+        "AWS_SECRET",
+        "PGPASSWORD",
+        "db_password",
+    ]:
         assert is_secret_name(name), name
     for name in ["PATH", "HOME", "KEYBOARD", "TOKENIZERS_PARALLELISM"]:
         assert not is_secret_name(name), name
@@ -96,7 +120,9 @@ def test_secret_names() -> None:
     assert env["PATH"] == "/bin" and "GIT_DIR" not in env and "X_TOKEN" not in env
 
 
-def test_run_scrubs_secrets_from_the_environment(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_scrubs_secrets_from_the_environment(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FOO_API_KEY", "sk-live-123")
     monkeypatch.setenv("MY_SECRET", "hunter2")
     monkeypatch.setenv("HARMLESS_SETTING", "visible")

@@ -29,7 +29,16 @@ def box(root: Path) -> Toolbox:
 
 @pytest.mark.parametrize(
     "path",
-    ["../outside.txt", "src/../../outside.txt", "/etc/passwd", "~/x", ".git/config", "src/../.git/HEAD", "", "a\x00b"],
+    [
+        "../outside.txt",
+        "src/../../outside.txt",
+        "/etc/passwd",
+        "~/x",
+        ".git/config",
+        "src/../.git/HEAD",
+        "",
+        "a\x00b",
+    ],
 )
 def test_resolve_refuses_escapes(root: Path, path: str) -> None:
     with pytest.raises(PathRefused):
@@ -52,7 +61,9 @@ def test_symlink_inside_the_worktree_is_followed(root: Path, box: Toolbox) -> No
 
 
 @pytest.mark.parametrize("target", ["/etc", "../", "../outside.txt"])
-def test_pre_existing_symlink_pointing_out_is_refused(root: Path, box: Toolbox, target: str) -> None:
+def test_pre_existing_symlink_pointing_out_is_refused(
+    root: Path, box: Toolbox, target: str
+) -> None:
     (root / "out").symlink_to(target)
     for tool, args in [
         ("read_file", {"path": "out/passwd"}),
