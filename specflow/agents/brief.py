@@ -48,7 +48,7 @@ def build_brief(inp: BriefInput) -> str:
     plan = excerpt(inp.plan_text or "", [t.id, *t.covers, *t.files])
     if plan:
         out += ["", "## From the plan", "", plan]
-    spec = excerpt(inp.spec_text or "", [t.id, *(t.story and [t.story] or [])], skip_ids=t.covers)
+    spec = excerpt(inp.spec_text or "", [t.id, *((t.story and [t.story]) or [])], skip_ids=t.covers)
     if spec:
         out += ["", "## From the spec", "", spec]
     files = file_section(inp.worktree, t.files)

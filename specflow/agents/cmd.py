@@ -113,10 +113,8 @@ def kill_group(proc: subprocess.Popen[bytes], grace: float = _GRACE_S) -> None:
     """SIGTERM the process group, then SIGKILL whatever is left after `grace` seconds."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGTERM)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):

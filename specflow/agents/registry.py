@@ -45,9 +45,7 @@ def resolve_agent(spec: str, options: AgentOptions) -> Agent:
         return CmdAgent(spec[4:], log_dir=options.log_dir)
     target = AGENTS.get(spec)
     if target is None:
-        raise InputError(
-            f"unknown agent '{spec}'", "choose one of: " + ", ".join(known_agents())
-        )
+        raise InputError(f"unknown agent '{spec}'", "choose one of: " + ", ".join(known_agents()))
     module_name, _, attr = target.partition(":")
     try:
         cls: Any = getattr(import_module(module_name), attr)

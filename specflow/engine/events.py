@@ -8,6 +8,7 @@ merge_started, merge_conflict, merge_retry, task_merged, task_failed, task_block
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -42,10 +43,8 @@ class EventLog:
             if self._fsync:
                 os.fsync(self._fd)
         for listener in list(self._listeners):
-            try:
+            with contextlib.suppress(Exception):
                 listener(event)
-            except Exception:  # noqa: BLE001 - a broken view must not break the run
-                pass
         return event
 
     def close(self) -> None:

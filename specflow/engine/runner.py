@@ -21,6 +21,7 @@ from specflow.engine.events import Event, EventLog
 from specflow.engine.scheduler import Scheduler
 from specflow.engine.state import RunPaths, TaskRecord, apply_event
 from specflow.engine.verify import run_checks
+from specflow.errors import SpecflowError
 from specflow.fsutil import atomic_write_text
 from specflow.workspace.git import TRAILER_RUN, TRAILER_TASK
 from specflow.workspace.merge import MergeQueue
@@ -51,7 +52,7 @@ class FeatureContext:
     tasks_text: str  # the user's tasks.md, used when the branch has none yet
     spec_text: str | None = None
     plan_text: str | None = None
-    mark_done: Callable[[str, list[str]], str] | None = None
+    mark_done: Callable[[str, set[str]], str] | None = None
 
 
 @dataclass
@@ -146,7 +147,7 @@ class Engine:
             self._results.put(_Outcome(tid, slot, True))
         except _Cancelled:
             self._results.put(_Outcome(tid, slot, False, "cancelled"))
-        except Exception as exc:  # noqa: BLE001 - one task's crash must not end the run
+        except Exception as exc:
             reason = exc.args[0] if isinstance(exc, _TaskFailed) else f"{type(exc).__name__}: {exc}"
             if not self.cancel.is_set():
                 self.events.emit("task_failed", task=tid, reason=reason)
@@ -295,7 +296,12 @@ class Engine:
             return None
         reason = res.reason or "failed"
         self.events.emit(
-            "verify_failed", task=task.id, attempt=attempt, reason=reason, output=res.output[-2000:], log=str(log)
+            "verify_failed",
+            task=task.id,
+            attempt=attempt,
+            reason=reason,
+            output=res.output[-2000:],
+            log=str(log),
         )
         feedback = f"Verification failed: {reason}\n\n{res.output}"
         return reason, feedback
@@ -307,8 +313,12 @@ class Engine:
             return
         path = slot.path / self.feature.tasks_relpath
         text = path.read_text(encoding="utf-8") if path.is_file() else self.feature.tasks_text
-        ids = sorted((self.landed | {tid}) & set(self.graph.tasks))
-        new = mark(text, ids)
+        ids = (self.landed | {tid}) & set(self.graph.tasks)
+        try:
+            new = mark(text, ids)
+        except SpecflowError:  # the branch's tasks.md predates the user's: tick the latter
+            text = self.feature.tasks_text
+            new = mark(text, ids)
         if new != text or not path.is_file():
             atomic_write_text(path, new)
             slot.git.run("add", "--", self.feature.tasks_relpath)
@@ -329,4 +339,3 @@ def _conflict_feedback(files: list[str], previous: str) -> str:
         + "Your previous change was:\n\n"
         + shown
     )
-

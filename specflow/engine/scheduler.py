@@ -33,14 +33,14 @@ class Scheduler:
         order = {t: i for i, t in enumerate(graph.order())}
         line = {t: graph.tasks[t].line or 0 for t in graph.tasks}
         # Longest remaining path, then more dependents, then document order.
-        self._key = {
-            t: (-rem[t], -len(graph.descendants(t)), line[t], order[t]) for t in self.todo
-        }
+        self._key = {t: (-rem[t], -len(graph.descendants(t)), line[t], order[t]) for t in self.todo}
         self._files: dict[str, set[str]] = {
             t: {_norm(f) for f in graph.tasks[t].files} for t in self.todo
         }
         self._busy_files: dict[str, str] = {}
-        self._waiting = {t: sum(1 for d in set(graph.deps[t]) if d not in self.done) for t in self.todo}
+        self._waiting = {
+            t: sum(1 for d in set(graph.deps[t]) if d not in self.done) for t in self.todo
+        }
         self._ready: list[str] = sorted(
             (t for t, n in self._waiting.items() if n == 0), key=self._key.__getitem__
         )

@@ -14,18 +14,17 @@ from specflow.formats._md import NEWLINE_RE, markdown
 FENCE = "---"
 
 
-def split_front_matter(
-    text: str, path: str | None = None
-) -> tuple[dict[str, Any] | None, str]:
+def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, Any] | None, str]:
     """(metadata, body). Without a front-matter block: (None, text), text unchanged."""
     import yaml
 
     if not text.startswith("-"):
         return None, text
     tokens = markdown().parse(text)
-    if not tokens or tokens[0].type != "front_matter" or tokens[0].map is None:
+    token = tokens[0] if tokens else None
+    if token is None or token.type != "front_matter" or token.map is None:
         return None, text
-    token = tokens[0]
+    block_end = token.map[1]
     try:
         meta = yaml.safe_load(token.content)
     except yaml.YAMLError as exc:
@@ -47,7 +46,7 @@ def split_front_matter(
             line=1,
             hint="write 'key: value' lines between the '---' lines",
         )
-    return meta, _body_after(text, token.map[1])
+    return meta, _body_after(text, block_end)
 
 
 def join_front_matter(meta: dict[str, Any], body: str) -> str:

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 CHECKBOX_RE = re.compile(r"^\[(?P<mark>[ xX])\][ \t]+(?P<rest>.*)$")
 TASK_RE = re.compile(r"^(?:\*\*)?(?P<id>T\d{3,})(?:\*\*)?:?(?:[ \t]+(?P<tail>.*))?$")
 # A checkbox line whose first word is an attempt at a task id: T12, T004a, TXXX, T-012, X12.
-BAD_ID_RE = re.compile(r"^(?:\*\*)?(?P<id>T[-_]?\d+[A-Za-z]*|T[X#?]{2,}|[A-Z]\d{2,}[A-Za-z]?)(?:\*\*)?:?(?:\s|$)")
+BAD_ID_RE = re.compile(
+    r"^(?:\*\*)?(?P<id>T[-_]?\d+[A-Za-z]*|T[X#?]{2,}|[A-Z]\d{2,}[A-Za-z]?)(?:\*\*)?:?(?:\s|$)"
+)
 MARKER_RE = re.compile(r"^\[(?P<m>[Pp]|[Uu][Ss]\d+)\][ \t]*")
 SUB_RE = re.compile(
     r"^(?:\*\*)?(?P<key>depends(?: on)?|deps|files|covers|verify|risk|model)(?:\*\*)?[ \t]*:"
@@ -44,16 +46,125 @@ NONE_VALUES = {"", "none", "-", "—", "n/a", "[]"}
 RISKS = ("low", "medium", "high")
 
 KNOWN_EXTS = frozenset(
-    "py pyi ts tsx js jsx mjs cjs json jsonc yaml yml toml ini cfg conf env md mdx rst txt "
-    "rs go java kt kts scala swift m mm rb php cs fs vb c h cc cpp cxx hpp hh sql sh bash zsh "
-    "ps1 bat html htm css scss sass less vue svelte astro dart ex exs erl hrl clj cljs lua pl r "
-    "jl proto graphql gql prisma xml gradle tf hcl lock csv tsv ipynb j2 jinja tmpl tpl svg "
-    "dockerfile mk cmake zig nim elm hs ml mli sol wasm".split()
+    [
+        "py",
+        "pyi",
+        "ts",
+        "tsx",
+        "js",
+        "jsx",
+        "mjs",
+        "cjs",
+        "json",
+        "jsonc",
+        "yaml",
+        "yml",
+        "toml",
+        "ini",
+        "cfg",
+        "conf",
+        "env",
+        "md",
+        "mdx",
+        "rst",
+        "txt",
+        "rs",
+        "go",
+        "java",
+        "kt",
+        "kts",
+        "scala",
+        "swift",
+        "m",
+        "mm",
+        "rb",
+        "php",
+        "cs",
+        "fs",
+        "vb",
+        "c",
+        "h",
+        "cc",
+        "cpp",
+        "cxx",
+        "hpp",
+        "hh",
+        "sql",
+        "sh",
+        "bash",
+        "zsh",
+        "ps1",
+        "bat",
+        "html",
+        "htm",
+        "css",
+        "scss",
+        "sass",
+        "less",
+        "vue",
+        "svelte",
+        "astro",
+        "dart",
+        "ex",
+        "exs",
+        "erl",
+        "hrl",
+        "clj",
+        "cljs",
+        "lua",
+        "pl",
+        "r",
+        "jl",
+        "proto",
+        "graphql",
+        "gql",
+        "prisma",
+        "xml",
+        "gradle",
+        "tf",
+        "hcl",
+        "lock",
+        "csv",
+        "tsv",
+        "ipynb",
+        "j2",
+        "jinja",
+        "tmpl",
+        "tpl",
+        "svg",
+        "dockerfile",
+        "mk",
+        "cmake",
+        "zig",
+        "nim",
+        "elm",
+        "hs",
+        "ml",
+        "mli",
+        "sol",
+        "wasm",
+    ]
 )
 KNOWN_NAMES = frozenset({"Dockerfile", "Makefile", "Procfile", "Gemfile", "Rakefile", "Justfile"})
 NOT_FILES = frozenset(
-    "node.js next.js vue.js nuxt.js react.js express.js three.js d3.js chart.js ember.js "
-    "backbone.js socket.io nest.js solid.js alpine.js p5.js".split()
+    [
+        "node.js",
+        "next.js",
+        "vue.js",
+        "nuxt.js",
+        "react.js",
+        "express.js",
+        "three.js",
+        "d3.js",
+        "chart.js",
+        "ember.js",
+        "backbone.js",
+        "socket.io",
+        "nest.js",
+        "solid.js",
+        "alpine.js",
+        "p5.js",
+    ]
 )
 _STRIP = "`'\"()[]{}<>,;:!?*"
 
@@ -151,9 +262,7 @@ def mark_done(text: str, ids: set[str], path: str | None = None) -> str:
         parts[line] = re.sub(
             r"^([\s>]*(?:[-*+]|\d+[.)])[ \t]+)\[ \]", r"\1[x]", parts[line], count=1
         )
-    out = [p + s for p, s in zip(parts, seps)]
-    out.append(parts[-1])
-    return "".join(out)
+    return "".join(p + s for p, s in zip(parts, [*seps, ""], strict=True))
 
 
 def infer_files(title: str) -> list[str]:
@@ -259,7 +368,9 @@ def _task(item: Item, path: str | None) -> Task | None:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ParseError(f"task {m.group('id')}: {where}: {err['msg']}", path=path, line=line) from exc
+        raise ParseError(
+            f"task {m.group('id')}: {where}: {err['msg']}", path=path, line=line
+        ) from exc
 
 
 def _sub_value(key: str, value: str, path: str | None, line: int) -> Any:

@@ -51,10 +51,11 @@ PROVIDER_KEY_VARS: dict[str, str] = {
 
 _AUTH_HINTS = re.compile(
     r"missing credentials|api_key client option must be set|no api key|invalid api key|"
+    r"missing [\w ]{0,30}api[ _]key|"
     r"incorrect api key|api key not valid|x-api-key|authentication|unauthori[sz]ed",
     re.IGNORECASE,
 )
-_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?(\w+Exception\s*-\s*)?")
+_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(?:\w+(?:Error|Exception)\s*[-:]\s*)*")
 
 
 def load_litellm() -> Any:
@@ -135,9 +136,10 @@ def key_vars_for(model: str) -> list[str]:
         missing = list(litellm.validate_environment(model=model).get("missing_keys") or [])
     except Exception:
         missing = []
-    if missing:
-        return missing
     provider = provider_of(model)
+    preferred = PROVIDER_KEY_VARS.get(provider or "")
+    if missing:
+        return sorted(missing, key=lambda var: var != preferred)  # e.g. GEMINI_API_KEY first
     if provider in PROVIDER_KEY_VARS:
         return [PROVIDER_KEY_VARS[provider]]
     return [f"{(provider or model.split('/')[0]).upper().replace('-', '_')}_API_KEY"]
@@ -258,15 +260,22 @@ class LiteLLMModel:
             except Exception as exc:
                 self._raise_if_fatal(exc)
                 reason = short_reason(exc)
+                if isinstance(exc, getattr(litellm, "Timeout", ())):
+                    reason = f"timed out after {self.settings.timeout_s:g} s"
                 if attempt >= attempts:
                     raise ModelError(
-                        f"model call failed after {attempt} attempts: {reason}",
+                        f"model call failed after {attempt} attempt{'s' if attempt > 1 else ''}: "
+                        f"{reason}",
                         hint="check the provider's status, or raise [llm] max_retries / "
                         "timeout_s in specflow.toml",
                     ) from exc
                 delay = self._delay(attempt, retry_after_from(exc))
                 log.info(
-                    "%s: attempt %d failed (%s); retrying in %.2fs", self.name, attempt, reason, delay
+                    "%s: attempt %d failed (%s); retrying in %.2fs",
+                    self.name,
+                    attempt,
+                    reason,
+                    delay,
                 )
                 self._sleep(delay)
                 continue
@@ -299,11 +308,17 @@ class LiteLLMModel:
             if isinstance(t, type)
         )
         if isinstance(exc, auth_types) or status in (401, 403) or _AUTH_HINTS.search(text):
-            names = " or ".join(key_vars_for(self.name))
-            what = "was refused access" if status == 403 else "could not authenticate"
+            names = key_vars_for(self.name)
+            either = " or ".join(names)
+            if status in (401, 403) and "missing" not in text.lower():
+                what = (
+                    "the provider refused access" if status == 403 else "the API key was rejected"
+                )
+                message = f"{self.name}: {what} (HTTP {status}); check {either}"
+            else:
+                message = f"{self.name}: no API key found; set {either}"
             raise ModelConfigError(
-                f"{self.name}: {what} ({short_reason(exc, 120)}); set {names}",
-                hint=f"export {names.split(' or ')[0]}=… with a valid key for this provider",
+                message, hint=f"export {names[0]}=… with a valid key for this provider"
             ) from exc
         if "LLM Provider NOT provided" in text:
             raise ModelConfigError(

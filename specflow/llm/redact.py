@@ -37,9 +37,7 @@ _PATTERNS = [
 def env_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     """Values of secret-looking environment variables, longest first."""
     env = os.environ if environ is None else environ
-    values = {
-        v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_ENV_SECRET_LEN
-    }
+    values = {v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_ENV_SECRET_LEN}
     return sorted(values, key=len, reverse=True)
 
 

@@ -110,7 +110,11 @@ class CallLog:
                         "id": tc.id,
                         "name": tc.name,
                         "arguments": tc.arguments,
-                        **({"raw_arguments": tc.raw_arguments, "error": tc.error} if tc.error else {}),
+                        **(
+                            {"raw_arguments": tc.raw_arguments, "error": tc.error}
+                            if tc.error
+                            else {}
+                        ),
                     }
                     for tc in completion.tool_calls
                 ],

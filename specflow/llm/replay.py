@@ -177,7 +177,9 @@ class ReplayModel:
                 f"replay: no recorded response for {purpose}",
                 hint=f"record this run again; {self.path} has no unused answer for it",
             )
-            _notify(self.observer, self.name, purpose, messages, tools, response_format, None, error)
+            _notify(
+                self.observer, self.name, purpose, messages, tools, response_format, None, error
+            )
             raise error
         entry = self._entries[index]
         completion = record_to_completion(entry.get("response") or {}, str(entry.get("model", "")))

@@ -170,8 +170,10 @@ def _repair_prompt(errors: list[str]) -> str:
 
 def _counted(usage: Usage) -> Usage:
     # Offline models may leave calls at 0; every completion is one call.
-    return usage if usage.calls else Usage(
-        usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, 1
+    return (
+        usage
+        if usage.calls
+        else Usage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, 1)
     )
 
 

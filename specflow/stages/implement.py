@@ -59,8 +59,9 @@ class Loaded:
     repo_root: Path
     ref: str
     tip: str | None
-    done: set[str]  # merged (git trailers) or ticked in the user's tasks.md
+    done: set[str]  # merged, ticked, or before the --from phase: not to run
     merged: set[str]  # trailers on the integration branch only
+    landed: set[str]  # merged or ticked in the user's tasks.md: their boxes get [x]
     selected: list[str]
 
 
@@ -90,7 +91,7 @@ def _formats() -> tuple[Any, Any, Any]:
     mod = import_module("specflow.formats")
     names = ("parse_tasks", "split_front_matter", "mark_done")
     found = {n: getattr(mod, n, None) for n in names}
-    for sub in ("tasks", "frontmatter", "front_matter", "markdown"):
+    for sub in ("tasks_md", "frontmatter"):
         if all(found.values()):
             break
         with contextlib.suppress(ImportError):
@@ -109,7 +110,7 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
         raise InputError(f"{path}: no tasks.md yet", f"run 'specflow tasks {feature.name}' first")
     text = path.read_text(encoding="utf-8")
     parse_tasks, split_front_matter, _ = _formats()
-    _, body = split_front_matter(text)
+    _, body = split_front_matter(text, str(path))
     tasklist: TaskList = parse_tasks(body, str(path))
     graph = TaskGraph(tasklist, path=str(path))
     git = Git(project.root)
@@ -119,7 +120,9 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
     try:
         repo_root = git.toplevel()
     except GitError:
-        raise NotInitialized(f"{project.root} is not in a git repository", "run 'git init'") from None
+        raise NotInitialized(
+            f"{project.root} is not in a git repository", "run 'git init'"
+        ) from None
     if not git.has_identity():
         git = Git(project.root, IDENTITY)
     ref = f"refs/heads/{integration_branch(feature.name)}"
@@ -127,8 +130,21 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
     merged = set(git.task_trailers(ref)) & set(graph.tasks) if tip else set()
     ticked = {t.id for t in graph.tasks.values() if t.done}
     done = merged | ticked
-    selected = _select(graph, options, done)
-    return Loaded(project, feature, graph, text, git, repo_root, ref, tip, done, merged, selected)
+    selected = _select(graph, options, done)  # adds the phases before --from to `done`
+    return Loaded(
+        project,
+        feature,
+        graph,
+        text,
+        git,
+        repo_root,
+        ref,
+        tip,
+        done,
+        merged,
+        merged | ticked,
+        selected,
+    )
 
 
 def _select(graph: TaskGraph, options: ImplementOptions, done: set[str]) -> list[str]:
@@ -170,8 +186,8 @@ def plan_implement(project: Project, options: ImplementOptions) -> ImplementPlan
         feature=ld.feature.name,
         waves=ld.graph.waves(only=ld.selected),
         titles={t: ld.graph.tasks[t].title for t in ld.graph.tasks},
-        done=sorted(ld.done & set(ld.graph.tasks)),
-        skipped=[t for t in ld.graph.order() if t not in ld.selected and t not in ld.done],
+        done=sorted(ld.landed),
+        skipped=[t for t in ld.graph.order() if t not in ld.selected and t not in ld.landed],
         critical_path=[t for t in ld.graph.critical_path() if t in ld.selected],
     )
 
@@ -233,11 +249,16 @@ def run_implement(
         tip, created = ensure_branch(ld.git, ld.ref, cfg.project.base_branch)
         agent = resolve_agent(
             agent_spec,
-            AgentOptions(config=cfg, model=model, log_dir=paths.dir / "tasks", project_root=project.root),
+            AgentOptions(
+                config=cfg, model=model, log_dir=paths.dir / "tasks", project_root=project.root
+            ),
         )
         records = rebuild(paths.events) if options.resume else {}
         for t in ld.merged:
             records.setdefault(t, TaskRecord(t)).status = "merged"
+        for t in ld.selected:  # failed or blocked before: pending again
+            rec = records.setdefault(t, TaskRecord(t))
+            rec.status, rec.reason, rec.blocked_by, rec.started = "pending", None, None, None
         events = EventLog(paths.events)
         if observer is not None:
             events.subscribe(observer)
@@ -271,19 +292,24 @@ def run_implement(
         plan = ld.feature.artifact("plan")
         ctx = FeatureContext(
             name=ld.feature.name,
-            tasks_relpath=ld.feature.artifact("tasks").resolve().relative_to(ld.repo_root.resolve()).as_posix(),
+            tasks_relpath=ld.feature.artifact("tasks")
+            .resolve()
+            .relative_to(ld.repo_root.resolve())
+            .as_posix(),
             tasks_text=ld.tasks_text,
             spec_text=spec.read_text(encoding="utf-8") if spec.is_file() else None,
             plan_text=plan.read_text(encoding="utf-8") if plan.is_file() else None,
             mark_done=_formats()[2],
         )
-        pool = WorktreePool(ld.git, state_dir / "worktrees" / ld.feature.name, ld.feature.name, settings.parallel)
+        pool = WorktreePool(
+            ld.git, state_dir / "worktrees" / ld.feature.name, ld.feature.name, settings.parallel
+        )
         merge = MergeQueue(ld.git, ld.ref)
         engine = Engine(
             graph=ld.graph,
             selected=ld.selected,
             done=ld.done,
-            landed=ld.done - _earlier_only(ld),
+            landed=ld.landed,
             agent=agent,
             pool=pool,
             merge=merge,
@@ -324,10 +350,6 @@ def run_implement(
     return summary
 
 
-def _earlier_only(ld: Loaded) -> set[str]:
-    return set()
-
-
 def _cleanup(git: Git, branches: list[str]) -> None:
     if not branches:
         return
@@ -346,7 +368,9 @@ def _write_record(
         "feature": summary.feature,
         "agent": agent,
         "parallel": parallel,
-        "status": "ok" if all(r["status"] == "merged" for r in tasks.values()) and not summary.not_run else "failed",
+        "status": "ok"
+        if all(r["status"] == "merged" for r in tasks.values()) and not summary.not_run
+        else "failed",
         "tasks": tasks,
         "not_run": summary.not_run,
         "usage": {
@@ -354,12 +378,18 @@ def _write_record(
             for k in ("prompt_tokens", "completion_tokens", "cost_usd")
         },
     }
-    rel = (ld.feature.runs_dir / f"{summary.run_id}.json").resolve().relative_to(ld.repo_root.resolve())
+    rel = (
+        (ld.feature.runs_dir / f"{summary.run_id}.json")
+        .resolve()
+        .relative_to(ld.repo_root.resolve())
+    )
     text = json.dumps(record, indent=2) + "\n"
     try:
         with merge.lock:
-            commit_file(ld.git, ld.ref, rel.as_posix(), text, f"specflow: run record {summary.run_id}\n")
-    except Exception as exc:  # noqa: BLE001 - the record is an audit aid, not the work itself
+            commit_file(
+                ld.git, ld.ref, rel.as_posix(), text, f"specflow: run record {summary.run_id}\n"
+            )
+    except Exception as exc:
         events.emit("warning", message=f"could not commit the run record: {exc}")
         return None
     return rel.as_posix()

@@ -55,8 +55,10 @@ def init_project(root: Path, *, name: str | None = None, test_command: str | Non
     (root / ".specflow").mkdir(exist_ok=True)
     gitignore = root / ".gitignore"
     existing = gitignore.read_text(encoding="utf-8") if gitignore.is_file() else ""
-    if ".specflow/" not in existing.split():
+    if ".specflow/*" not in existing.split() and ".specflow/" not in existing.split():
         sep = "" if not existing or existing.endswith("\n") else "\n"
-        atomic_write_text(gitignore, existing + sep + "# specflow runtime state\n.specflow/\n")
+        # Runtime state is ignored, but template overrides are shared with the team.
+        entry = "# specflow runtime state\n.specflow/*\n!.specflow/templates/\n"
+        atomic_write_text(gitignore, existing + sep + entry)
         result.created.append(".gitignore entry")
     return result

@@ -56,6 +56,8 @@ class MergeQueue:
             finalize()
             new = wt.head()
             if not self.git.is_ancestor(expected_tip, new):
-                raise GitError(["merge"], 1, f"{new[:12]} does not descend from {expected_tip[:12]}")
+                raise GitError(
+                    ["merge"], 1, f"{new[:12]} does not descend from {expected_tip[:12]}"
+                )
             self.git.update_ref(self.ref, new, expected_tip, message="specflow: merge task")
             return new

@@ -4,7 +4,6 @@ in a real git repository. The stub returns tool calls that write, edit and check
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -16,58 +15,12 @@ import pytest
 from specflow.agents.base import AgentTask, Limits
 from specflow.agents.builtin import BuiltinAgent
 from specflow.domain.tasks import Task
-from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
 from tests.support.stub_llm import StubLLM
 
 
-class _LiteLLMFallback:
-    """Used only until `specflow.llm.registry` exists: the thinnest litellm adapter."""
-
-    def __init__(self, name: str, api_base: str, api_key: str) -> None:
-        self.name, self.api_base, self.api_key = name, api_base, api_key
-
-    def complete(
-        self,
-        messages: list[Message],
-        *,
-        purpose: str,
-        tools: list[dict[str, Any]] | None = None,
-        response_format: dict[str, Any] | None = None,
-    ) -> Completion:
-        import litellm
-
-        resp: Any = litellm.completion(
-            model=self.name,
-            messages=messages,
-            tools=tools,
-            api_base=self.api_base,
-            api_key=self.api_key,
-        )
-        msg = resp.choices[0].message
-        calls = [
-            ToolCall(
-                tc.id,
-                tc.function.name,
-                json.loads(tc.function.arguments or "{}"),
-                tc.function.arguments,
-            )
-            for tc in (msg.tool_calls or [])
-        ]
-        usage = Usage(resp.usage.prompt_tokens, resp.usage.completion_tokens, 0.0)
-        return Completion(content=msg.content, tool_calls=calls, usage=usage, model=self.name)
-
-
 def _agent(stub: StubLLM, monkeypatch: pytest.MonkeyPatch) -> BuiltinAgent:
-    for key, value in stub.env().items():
+    for key, value in stub.env().items():  # OPENAI_API_BASE / OPENAI_API_KEY -> the stub
         monkeypatch.setenv(key, value)
-    try:
-        import specflow.llm.registry  # noqa: F401
-    except ImportError:
-
-        def factory(name: str | None) -> Model:
-            return _LiteLLMFallback(name or stub.model, stub.base_url, stub.api_key)
-
-        return BuiltinAgent(factory, model=stub.model)
     return BuiltinAgent(model=stub.model)  # the default factory: specflow.llm.registry.get_model
 
 
@@ -163,3 +116,29 @@ def test_builtin_agent_against_a_stub_openai_server(
     steps = [d for k, d in events if k == "agent_step"]
     assert [s["tool"] for s in steps] == ["write_file", "edit_file", "run", "run", "finish"]
     assert len([k for k, _ in events if k == "model_call"]) == 4
+
+
+def test_malformed_arguments_from_the_provider_go_back_to_the_model(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with StubLLM() as stub:
+        stub.reply_tool_calls(
+            [{"id": "bad", "name": "write_file", "arguments": '{"path": "x.py", "content": '}]
+        )
+        stub.reply_tool_calls([{"id": "f1", "name": "finish", "arguments": {"summary": "retried"}}])
+        agent = _agent(stub, monkeypatch)
+        job = AgentTask(
+            run_id="r1",
+            feature="001-greet",
+            task=Task(id="T002", title="x"),
+            worktree=git_repo,
+            brief_path=git_repo / "brief.md",
+            brief="x",
+        )
+        result = agent.run(job, lambda kind, **data: None, threading.Event())
+        requests = stub.requests
+    assert result.ok and result.summary == "retried"
+    answer = requests[1]["messages"][-1]
+    assert answer["role"] == "tool" and answer["tool_call_id"] == "bad"
+    assert "not valid JSON" in answer["content"] and "resend" in answer["content"]
+    assert not (git_repo / "x.py").exists()

@@ -316,3 +316,70 @@ def test_transcript_is_written(root: Path, tmp_path: Path) -> None:
 def test_importing_the_agent_does_not_import_litellm() -> None:
     code = "import sys, specflow.agents.builtin; assert 'litellm' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cancel_interrupts_a_hanging_model_call(root: Path) -> None:
+    cancel = threading.Event()
+
+    def hanging(messages: list[Message], n: int) -> Completion:
+        time.sleep(3)
+        return call("finish", summary="too late")
+
+    threading.Timer(0.2, cancel.set).start()
+    start = time.monotonic()
+    result, _ = run_agent(root, FakeModel(hanging), cancel=cancel)
+    assert time.monotonic() - start < 1.5
+    assert not result.ok and result.reason == "cancelled"
+
+
+def test_finish_is_accepted_in_the_reply_that_reaches_the_step_limit(root: Path) -> None:
+    both = call("write_file", path="a.txt", content="a\n")
+    both.tool_calls.append(ToolCall(id="f", name="finish", arguments={"summary": "done"}))
+    result, _ = run_agent(root, FakeModel([both]), limits=Limits(max_steps=1))
+    assert result.ok and result.summary == "done"
+
+
+def test_a_crashing_tool_is_reported_to_the_model(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from specflow.agents.builtin.tools import Toolbox
+
+    def boom(self: Toolbox, name: str, args: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(Toolbox, "call", boom)
+    _, events = run_agent(root, FakeModel([call("list_files"), call("finish", summary="x")]))
+    assert "the tool failed: RuntimeError: bug" in events.of("agent_step")[0]["result"]
+
+
+def test_old_tool_output_is_elided_when_the_conversation_grows(root: Path) -> None:
+    (root / "big.txt").write_text("\n".join("y" * 100 for _ in range(100)))
+
+    def reading(messages: list[Message], n: int) -> Completion:
+        return (
+            call("finish", summary="ok")
+            if n == 12
+            else call("read_file", path="big.txt", start_line=1 + n)
+        )
+
+    model = FakeModel(reading)
+    events = Events()
+    agent = BuiltinAgent(lambda name: model, max_context_chars=30_000)
+    assert agent.run(job_for(root), events, threading.Event()).ok
+    last = model.requests[-1]["messages"]
+    tool_contents = [m["content"] for m in last if m["role"] == "tool"]
+    assert "older output elided" in tool_contents[0]
+    assert "older output elided" not in tool_contents[-1]
+    assert all("older output elided" not in c for c in tool_contents[-6:])  # recent ones kept
+
+
+def test_built_by_the_agent_registry(root: Path) -> None:
+    from specflow.agents.registry import AgentOptions, resolve_agent
+    from specflow.config import Config
+
+    agent = resolve_agent(
+        "builtin", AgentOptions(config=Config(), model="replay:/nonexistent.jsonl")
+    )
+    assert isinstance(agent, BuiltinAgent) and agent.default_model == "replay:/nonexistent.jsonl"
+    result = agent.run(job_for(root), Events(), threading.Event())
+    assert not result.ok and result.reason is not None and "recording not found" in result.reason

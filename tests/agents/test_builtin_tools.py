@@ -28,7 +28,7 @@ def make_box(root: Path, **env: str) -> Toolbox:
 
 
 def test_schemas_are_openai_functions() -> None:
-    assert TOOL_NAMES == {
+    assert {
         "list_files",
         "read_file",
         "write_file",
@@ -36,7 +36,7 @@ def test_schemas_are_openai_functions() -> None:
         "grep",
         "run",
         "finish",
-    }
+    } == TOOL_NAMES
     for tool in TOOLS:
         assert tool["type"] == "function"
         assert tool["function"]["parameters"]["type"] == "object"
@@ -140,8 +140,11 @@ def test_run_never_uses_a_shell(root: Path) -> None:
     res = box.call("run", {"command": ["echo", title]})
     assert res.ok and "$(touch pwned)" in res.content
     as_string = box.call("run", {"command": f"echo {title}"})
-    assert as_string.ok
-    assert "$(touch" in as_string.content
+    assert not as_string.ok and "no shell" in as_string.content  # `&&` would be a plain argument
+    quoted = box.call(
+        "run", {"command": "echo 'Add login; rm -rf app.py' $(touch pwned) `touch x`"}
+    )
+    assert quoted.ok and "$(touch pwned)" in quoted.content
     assert sorted(p.name for p in root.iterdir()) == ["app.py"]
 
 
@@ -190,3 +193,33 @@ def test_helpers() -> None:
     assert bounded("abc", 10) == "abc"
     cut = bounded("a" * 50 + "b" * 50, 20)
     assert cut.startswith("a" * 8) and cut.endswith("b" * 12)
+
+
+def test_edit_file_keeps_crlf_and_undecodable_bytes(root: Path) -> None:
+    (root / "win.txt").write_bytes(b"one\r\ntwo\r\nthree \xff\r\n")
+    box = make_box(root)
+    res = box.call("edit_file", {"path": "win.txt", "old": "one\ntwo", "new": "uno\ndos"})
+    assert res.ok, res.content
+    assert (root / "win.txt").read_bytes() == b"uno\r\ndos\r\nthree \xff\r\n"
+
+
+def test_argument_coercion_and_hints(root: Path) -> None:
+    box = make_box(root)
+    assert (
+        "before start_line"
+        in box.call("read_file", {"path": "app.py", "start_line": 3, "end_line": 1}).content
+    )
+    assert "no cd" in box.call("run", {"command": ["cd", "sub"]}).content
+    assert box.call("run", {"command": ["true"], "timeout_s": "5"}).ok
+    assert "positive number" in box.call("run", {"command": ["true"], "timeout_s": -1}).content
+    piped = box.call("run", {"command": "cat app.py | grep f"})
+    assert not piped.ok and "|" in piped.content
+
+
+def test_listing_skips_caches_and_virtualenvs(root: Path) -> None:
+    for d in ["node_modules/x", ".venv/lib", "__pycache__"]:
+        (root / d).mkdir(parents=True)
+        (root / d / "f.py").write_text("f = 1\n")
+    box = make_box(root)
+    assert box.call("list_files", {}).content == "app.py"
+    assert box.call("list_files", {"path": "node_modules"}).content == "node_modules/x/f.py"

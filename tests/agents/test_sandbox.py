@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from specflow.agents.builtin import jail
 from specflow.agents.builtin.sandbox import PathRefused, Sandbox, ToolError
 from specflow.agents.builtin.tools import Toolbox
 
@@ -145,3 +147,35 @@ def test_a_fifo_does_not_block(root: Path, box: Toolbox) -> None:
 def test_worktree_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ToolError):
         Sandbox(tmp_path / "missing")
+
+
+@pytest.mark.skipif(not jail.enabled(), reason="Linux Landlock (ABI 2+) not available")
+def test_commands_cannot_write_outside_the_worktree(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tmp_path lives under /tmp, which the jail leaves writable: narrow it to see the refusals.
+    monkeypatch.setattr(jail, "writable_dirs", lambda worktree: [worktree, "/dev"])
+    box = Toolbox(Sandbox(root), environ={"PATH": os.environ.get("PATH", "")}, confine=True)
+    for command in [
+        ["touch", "../x"],
+        ["sh", "-c", "echo pwned > ../outside.txt"],
+        ["mkdir", "../d"],
+        ["ln", "-s", "/etc", "../link"],
+        ["mv", "src/a.py", "../moved.py"],
+        [sys.executable, "-c", "open('../y', 'w')"],
+    ]:
+        res = box.call("run", {"command": command})
+        assert not res.ok, (command, res.content)
+    assert sorted(p.name for p in root.parent.iterdir()) == ["outside.txt", "wt"]
+    assert (root.parent / "outside.txt").read_text() == "secret\n"
+    inside = box.call(
+        "run",
+        {"command": ["sh", "-c", "echo ok > n.txt && mkdir -p d/e && mv n.txt d/e/ && rm -r d"]},
+    )
+    assert inside.ok, inside.content
+
+
+def test_the_jail_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPECFLOW_SANDBOX", "off")
+    assert not jail.enabled()
+    assert jail.wrap(["true"], "/wt") == ["true"]

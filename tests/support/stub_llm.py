@@ -198,7 +198,9 @@ class StubLLM:
         server.daemon_threads = True
         server.block_on_close = False  # a hanging reply must not block shutdown
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="stub-llm", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="stub-llm", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -297,7 +299,10 @@ class StubLLM:
         if reply.raw is not None:
             payload = reply.raw
         else:
-            out = dict(reply.body or {})
+            body = reply.body
+            if body is None and reply.status == 200:
+                body = text_reply("").body
+            out = dict(body or {})
             if "choices" in out and not out.get("model"):
                 out["model"] = str(request.get("model", "stub"))
             payload = json.dumps(out).encode()

@@ -9,7 +9,6 @@ engine commits whatever changed in the worktree.
 from __future__ import annotations
 
 import json
-import shlex
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specflow.agents.base import AgentResult, AgentTask, EventSink
+from specflow.agents.builtin.guards import LoopGuard, argument_error, compact, money
 from specflow.agents.builtin.runner import bounded
 from specflow.agents.builtin.sandbox import Sandbox, ToolError
 from specflow.agents.builtin.tools import TOOLS, Toolbox, ToolResult
@@ -34,7 +34,6 @@ NUDGE = (
     "You did not call a tool. Call a tool to continue working, or call `finish` with a summary "
     "if the task is done."
 )
-REPEAT_LIMIT = 3  # identical consecutive calls, or one command failing this often unchanged
 EVENT_ARGS_CHARS = 1_000
 EVENT_RESULT_CHARS = 2_000
 
@@ -111,50 +110,6 @@ class BuiltinAgent:
         return _Session(self, job, emit, cancel).run()
 
 
-def _signature(call: ToolCall) -> str:
-    if call.arguments or not call.raw_arguments:
-        args = json.dumps(call.arguments, sort_keys=True, default=str)
-    else:
-        args = call.raw_arguments
-    return f"{call.name} {args}"
-
-
-def _argument_error(call: ToolCall) -> str | None:
-    """Why the model's arguments cannot be used, or None."""
-    if not isinstance(call.arguments, dict):
-        return "error: tool arguments must be a JSON object"
-    if call.arguments or not call.raw_arguments.strip():
-        return None
-    try:
-        parsed = json.loads(call.raw_arguments)
-    except ValueError as exc:
-        return (
-            f"error: malformed JSON in the arguments ({exc}); resend the call with the "
-            "arguments as one valid JSON object"
-        )
-    if not isinstance(parsed, dict):
-        return "error: tool arguments must be a JSON object"
-    call.arguments = parsed
-    return None
-
-
-def _compact(messages: list[Message], budget: int, keep_last: int = 6) -> None:
-    """Elide old tool results (oldest first) until the conversation fits `budget` characters."""
-    total = sum(
-        len(str(m.get("content") or "")) + len(json.dumps(m.get("tool_calls", "")))
-        for m in messages
-    )
-    tool_idx = [i for i, m in enumerate(messages) if m.get("role") == "tool"][:-keep_last]
-    for i in tool_idx:
-        if total <= budget:
-            return
-        content = str(messages[i].get("content") or "")
-        if len(content) > 200:
-            stub = f"{content[:120]}\n[... older output elided; rerun the tool if you need it]"
-            messages[i]["content"] = stub
-            total -= len(content) - len(stub)
-
-
 class _Session:
     """One attempt of one task."""
 
@@ -170,10 +125,7 @@ class _Session:
         self.deadline = self.started + self.limits.max_seconds
         self.steps = 0
         self.usage = Usage()
-        self.last_call: str | None = None
-        self.repeats = 0
-        self.failing_runs: dict[str, int] = {}
-        self.silent_replies = 0
+        self.guard = LoopGuard()
         self.messages: list[Message] = []
 
     # -- outcome ----------------------------------------------------------------------------
@@ -192,7 +144,7 @@ class _Session:
             return f"step limit ({self.limits.max_steps}) reached"
         cap = self.limits.max_cost_usd
         if cap is not None and self.usage.cost_usd >= cap:
-            return f"cost limit ${cap:.2f} reached (spent ${self.usage.cost_usd:.4f})"
+            return f"cost limit ${money(cap)} reached (spent ${money(self.usage.cost_usd)})"
         return None
 
     # -- the loop ---------------------------------------------------------------------------
@@ -228,15 +180,16 @@ class _Session:
             return self._result(False, f"cannot start: {exc.message}{hint}")
         except Exception as exc:  # e.g. an unknown provider: this attempt fails, the run goes on
             return self._result(False, f"cannot start: {type(exc).__name__}: {exc}")
+        toolbox = Toolbox(
+            sandbox, cancel=self.cancel, deadline=self.deadline, environ=self.agent.environ
+        )
         transcript = self._transcript_path()
         self.emit(
             "agent_started",
             agent="builtin",
             model=getattr(model, "name", ""),
             log=str(transcript) if transcript else None,
-        )
-        toolbox = Toolbox(
-            sandbox, cancel=self.cancel, deadline=self.deadline, environ=self.agent.environ
+            confined=toolbox.confine,
         )
         try:
             return self._loop(model, toolbox)
@@ -263,16 +216,11 @@ class _Session:
             stop = self._limit_reached()
             if stop:
                 return self._result(False, stop)
-            _compact(messages, self.agent.max_context_chars)
-            try:
-                completion = model.complete(messages, purpose=purpose, tools=TOOLS)
-            except Exception as exc:  # any provider failure ends the attempt, not the run
-                msg = (
-                    exc.message
-                    if isinstance(exc, SpecflowError)
-                    else f"{type(exc).__name__}: {exc}"
-                )
-                return self._result(False, f"model error: {msg}")
+            compact(messages, self.agent.max_context_chars)
+            outcome = self._complete(model, messages, purpose)
+            if isinstance(outcome, str):
+                return self._result(False, outcome)
+            completion = outcome
             self._account(model, completion)
             messages.append(completion.as_message())
             if completion.content and completion.content.strip():
@@ -287,9 +235,10 @@ class _Session:
                     return self._result(False, stop)
                 messages.append({"role": "user", "content": NUDGE})
                 continue
-            self.silent_replies = 0
             for call in completion.tool_calls:
-                stop = self._limit_reached() or self._repeated(call)
+                # `finish` costs nothing, so a step limit reached mid-reply does not refuse it.
+                stop = None if call.name == "finish" else self._limit_reached()
+                stop = stop or self.guard.before(call)
                 if stop:
                     return self._result(False, stop)
                 self.steps += 1
@@ -299,9 +248,36 @@ class _Session:
                 )
                 if result.finished:
                     return self._result(True, summary=result.summary or (completion.content or ""))
-                stop = self._failing_again(call, result)
+                stop = self.guard.after(result)
                 if stop:
                     return self._result(False, stop)
+
+    def _complete(self, model: Model, messages: list[Message], purpose: str) -> Completion | str:
+        """The model's answer, or why there is none. The call runs in a helper thread so that a
+        cancel or the time limit ends the attempt at once, not after the provider's timeout and
+        retries; an abandoned call finishes in the background and is ignored."""
+        box: list[Completion | BaseException] = []
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                box.append(model.complete(list(messages), purpose=purpose, tools=TOOLS))
+            except BaseException as exc:
+                box.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=call, name=f"model-{purpose}", daemon=True).start()
+        while not done.wait(0.05):
+            stop = self._limit_reached()
+            if stop:
+                return stop
+        outcome = box[0]
+        if isinstance(outcome, Completion):
+            return outcome
+        if isinstance(outcome, SpecflowError):
+            return f"model error: {outcome.message}"
+        return f"model error: {type(outcome).__name__}: {outcome}"
 
     def _account(self, model: Model, completion: Completion) -> None:
         usage = completion.usage
@@ -320,27 +296,16 @@ class _Session:
 
     def _no_tool_call(self) -> str | None:
         """A reply without a tool call: the first is nudged for free, later ones cost a step."""
-        self.silent_replies += 1
-        if self.silent_replies >= 2:
+        stop = self.guard.silent()
+        if self.guard.silent_replies >= 2:
             self.steps += 1
             self.emit(
                 "agent_step", step=self.steps, tool=None, args="", result="no tool call", ok=False
             )
-        if self.silent_replies > REPEAT_LIMIT:
-            return f"loop: {self.silent_replies} replies in a row without a tool call"
-        self.last_call = None
-        return None
-
-    def _repeated(self, call: ToolCall) -> str | None:
-        sig = _signature(call)
-        self.repeats = self.repeats + 1 if sig == self.last_call else 1
-        self.last_call = sig
-        if self.repeats >= REPEAT_LIMIT:
-            return f"loop: repeated {bounded(sig, 200)} {self.repeats} times in a row"
-        return None
+        return stop
 
     def _execute(self, toolbox: Toolbox, call: ToolCall) -> ToolResult:
-        error = _argument_error(call)
+        error = argument_error(call)
         if error is not None:
             result = ToolResult(False, error)
         else:
@@ -348,6 +313,8 @@ class _Session:
                 result = toolbox.call(call.name, call.arguments)
             except ToolError as exc:  # Toolbox.call already converts; belt and braces
                 result = ToolResult(False, f"error: {exc.message}")
+            except Exception as exc:  # a bug in a tool must not end the run
+                result = ToolResult(False, f"error: the tool failed: {type(exc).__name__}: {exc}")
         args = json.dumps(call.arguments, default=str) if call.arguments else call.raw_arguments
         self.emit(
             "agent_step",
@@ -358,19 +325,3 @@ class _Session:
             ok=result.ok,
         )
         return result
-
-    def _failing_again(self, call: ToolCall, result: ToolResult) -> str | None:
-        """The same command failing REPEAT_LIMIT times with no file edit in between."""
-        if result.changed:
-            self.failing_runs.clear()
-            return None
-        if result.run is None or result.run.ok:
-            return None
-        key = shlex.join(result.run.argv)
-        self.failing_runs[key] = self.failing_runs.get(key, 0) + 1
-        if self.failing_runs[key] >= REPEAT_LIMIT:
-            return (
-                f"loop: repeated run `{bounded(key, 200)}` failing {REPEAT_LIMIT} times "
-                "with no file change in between"
-            )
-        return None

@@ -112,13 +112,18 @@ def run_command(
     timeout_s: float,
     cancel: threading.Event | None = None,
     max_output: int = 12_000,
+    confine: bool = False,
 ) -> RunOutcome:
-    """Run `argv` in `cwd` (no shell); kill its whole process group on timeout or cancel."""
+    """Run `argv` in `cwd` (no shell); kill its whole process group on timeout or cancel.
+    With `confine`, the command's writes are limited to `cwd` and temp folders (see jail.py)."""
+    from specflow.agents.builtin import jail
+
     start = time.monotonic()
+    command = jail.wrap(argv, str(cwd)) if confine else argv
     with tempfile.TemporaryFile() as out:
         try:
             proc = subprocess.Popen(
-                argv,
+                command,
                 cwd=cwd,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,

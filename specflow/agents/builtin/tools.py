@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from specflow.agents.builtin import jail
 from specflow.agents.builtin.runner import (
     RunOutcome,
     bounded,
@@ -34,6 +35,13 @@ MAX_GREP_MATCHES = 200
 MAX_FILE_BYTES = 2_000_000
 DEFAULT_RUN_TIMEOUT_S = 120.0
 MAX_RUN_TIMEOUT_S = 1800.0
+MAX_GREP_SECONDS = 15.0
+SKIP_DIRS = frozenset(
+    {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox"}
+    | {".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".specflow"}
+)
+# Shell operators in a command given as a string: without a shell they would be plain arguments.
+_SHELL_OPERATORS = frozenset({"&&", "||", "|", ">", ">>", "<", "2>", "2>&1", "&>", "&"})
 
 
 def _fn(
@@ -146,6 +154,19 @@ def _int(args: Mapping[str, Any], key: str) -> int | None:
         raise ToolError(f"argument '{key}' must be an integer") from None
 
 
+def _number(args: Mapping[str, Any], key: str, default: float) -> float:
+    value = args.get(key)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ToolError(f"argument '{key}' must be a positive number") from None
+    if isinstance(value, bool) or not number > 0:
+        raise ToolError(f"argument '{key}' must be a positive number")
+    return number
+
+
 class Toolbox:
     """The tools bound to one worktree, one cancel flag and one deadline."""
 
@@ -157,12 +178,15 @@ class Toolbox:
         deadline: float | None = None,
         environ: Mapping[str, str] | None = None,
         default_timeout_s: float = DEFAULT_RUN_TIMEOUT_S,
+        confine: bool | None = None,
     ) -> None:
+        """`confine`: limit commands' writes with Landlock (None: wherever it is available)."""
         self.sandbox = sandbox
         self.cancel = cancel
         self.deadline = deadline  # time.monotonic() value
         self.env = scrub_env(os.environ if environ is None else environ, sandbox.root)
         self.default_timeout_s = default_timeout_s
+        self.confine = jail.enabled() if confine is None else confine
         self._impl: dict[str, Callable[[Mapping[str, Any]], ToolResult]] = {
             "list_files": self.list_files,
             "read_file": self.read_file,
@@ -191,10 +215,11 @@ class Toolbox:
     # -- files ------------------------------------------------------------------------------
 
     def _walk(self, top: Path) -> list[Path]:
-        """Regular files under `top`, sorted, .git and symlinked folders skipped."""
+        """Files under `top`, sorted; .git, caches, virtualenvs and symlinked folders skipped
+        (name such a folder as `path` to look inside it)."""
         found: list[Path] = []
         for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d.lower() != ".git")
+            dirnames[:] = sorted(d for d in dirnames if d.lower() not in SKIP_DIRS)
             for name in sorted(filenames):
                 if name.lower() != ".git":
                     found.append(Path(dirpath) / name)
@@ -222,13 +247,13 @@ class Toolbox:
             text += f"\n[... {len(rels) - len(shown)} more; narrow with path or pattern]"
         return ToolResult(True, bounded(text, MAX_RESULT_CHARS))
 
-    def _read_text(self, real: Path) -> str:
+    def _read_text(self, real: Path, errors: str = "replace") -> str:
         data = self.sandbox.read_bytes(real, MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise ToolError(f"{self.sandbox.display(real)}: larger than {MAX_FILE_BYTES} bytes")
         if b"\x00" in data[:8192]:
             raise ToolError(f"{self.sandbox.display(real)}: binary file")
-        return data.decode("utf-8", errors="replace")
+        return data.decode("utf-8", errors=errors)
 
     def read_file(self, args: Mapping[str, Any]) -> ToolResult:
         real = self.sandbox.resolve(_str(args, "path"))
@@ -240,6 +265,8 @@ class Toolbox:
             return ToolResult(True, f"{self.sandbox.display(real)}: (empty file)")
         if start > len(lines):
             raise ToolError(f"start_line {start} is past the end ({len(lines)} lines)")
+        if end < start:
+            raise ToolError(f"end_line {end} is before start_line {start}")
         width = len(str(end))
         body = "\n".join(f"{n:>{width}}  {lines[n - 1]}" for n in range(start, end + 1))
         if end < len(lines):
@@ -263,22 +290,24 @@ class Toolbox:
         new = _str(args, "new")
         if not old:
             raise ToolError("'old' is empty; use write_file to create a file")
-        text = self._read_text(real)
+        # surrogateescape: bytes that are not UTF-8 are written back exactly as they were.
+        text = self._read_text(real, errors="surrogateescape")
         count = text.count(old)
+        if count == 0 and "\r\n" in text and "\n" in old:  # the model sees lines, not CRLF
+            old, new = old.replace("\n", "\r\n"), new.replace("\n", "\r\n")
+            count = text.count(old)
         rel = self.sandbox.display(real)
         if count == 0:
-            hint = (
-                " (whitespace or indentation differs?)"
-                if old.strip() and old.strip() in text
-                else ""
-            )
+            near = old.strip() and old.strip() in text
+            hint = " (whitespace or indentation differs?)" if near else ""
             raise ToolError(f"{rel}: 'old' not found{hint}; read_file it and copy the exact text")
         if count > 1:
             raise ToolError(
                 f"{rel}: 'old' occurs {count} times; it must occur exactly once — "
                 "include more surrounding lines to make it unique"
             )
-        self.sandbox.write_bytes(real, text.replace(old, new, 1).encode("utf-8"))
+        updated = text.replace(old, new, 1)
+        self.sandbox.write_bytes(real, updated.encode("utf-8", errors="surrogateescape"))
         line = text[: text.index(old)].count("\n") + 1
         return ToolResult(True, f"edited {rel} at line {line}", changed=True)
 
@@ -290,7 +319,11 @@ class Toolbox:
         top = self.sandbox.resolve(_str(args, "path", "."))
         files = [top] if top.is_file() else self._walk(top)
         hits: list[str] = []
+        give_up = time.monotonic() + MAX_GREP_SECONDS
         for file in files:
+            if time.monotonic() > give_up:
+                hits.append(f"[... stopped after {MAX_GREP_SECONDS:g}s; narrow the path]")
+                break
             try:
                 real = self.sandbox.resolve(str(file))
                 text = self._read_text(real)
@@ -316,10 +349,16 @@ class Toolbox:
         if "command" not in args:
             raise ToolError("missing required argument 'command'")
         argv = to_argv(args["command"])
-        timeout = args.get("timeout_s", self.default_timeout_s)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ToolError("argument 'timeout_s' must be a positive number")
-        timeout = min(float(timeout), MAX_RUN_TIMEOUT_S)
+        if isinstance(args["command"], str) and _SHELL_OPERATORS.intersection(argv):
+            ops = " ".join(sorted(_SHELL_OPERATORS.intersection(argv)))
+            raise ToolError(
+                f"no shell runs your command, so {ops} would be passed as plain arguments; "
+                "run one command per call (use grep/read_file instead of pipes)"
+            )
+        if argv[0] == "cd":
+            raise ToolError("no cd: every command runs in the worktree root; pass paths instead")
+        timeout = _number(args, "timeout_s", self.default_timeout_s)
+        timeout = min(timeout, MAX_RUN_TIMEOUT_S)
         if self.deadline is not None:
             timeout = min(timeout, max(0.1, self.deadline - time.monotonic()))
         outcome = run_command(
@@ -329,6 +368,7 @@ class Toolbox:
             timeout_s=timeout,
             cancel=self.cancel,
             max_output=MAX_RESULT_CHARS,
+            confine=self.confine,
         )
         return ToolResult(outcome.ok, describe(outcome), run=outcome)
 

@@ -1,0 +1,86 @@
+"""`specflow implement [FEATURE] --parallel N --agent A`: run the task graph with N agents."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def implement(
+        ctx: typer.Context,
+        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        parallel: Optional[int] = typer.Option(
+            None, "--parallel", "-j", min=1, max=256, help="Agents at once (default: config)."
+        ),
+        agent: Optional[str] = typer.Option(
+            None, "--agent", help="builtin, or cmd:<command> (default: config)."
+        ),
+        only: Optional[str] = typer.Option(None, "--only", help="Only these tasks: T003,T007."),
+        from_phase: Optional[str] = typer.Option(
+            None, "--from", help="Start at this phase (number or title)."
+        ),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the waves, run nothing."),
+        resume: bool = typer.Option(False, "--resume", help="Continue the last (or --run) run."),
+        run_id: Optional[str] = typer.Option(None, "--run", help="The run to resume."),
+        model: Optional[str] = typer.Option(None, "--model", help="Model for the agents."),
+        json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    ) -> None:
+        """Run the feature's task graph: agents in worktrees, verified, merged in order."""
+        import sys
+
+        from specflow.stages.implement import ImplementOptions, plan_implement, run_implement
+
+        app_obj = ctx.obj
+        project = app_obj.project
+        options = ImplementOptions(
+            feature=feature,
+            parallel=parallel,
+            agent=agent,
+            only=only.split(",") if only else None,
+            from_phase=from_phase,
+            resume=resume or run_id is not None,
+            run_id=run_id,
+            model=model,
+        )
+        if dry_run:
+            plan = plan_implement(project, options)
+            if json_out:
+                app_obj.print_json(plan.__dict__)
+                return
+            app_obj.echo(f"feature {plan.feature}: {sum(map(len, plan.waves))} tasks to run")
+            if plan.done:
+                app_obj.echo(f"already done: {', '.join(plan.done)}")
+            if plan.skipped:
+                app_obj.echo(f"not selected: {', '.join(plan.skipped)}")
+            for i, wave in enumerate(plan.waves, 1):
+                app_obj.echo(f"wave {i}: " + ", ".join(wave))
+                for t in wave:
+                    app_obj.echo(f"  {t}  {plan.titles[t]}")
+            if plan.critical_path:
+                app_obj.echo("critical path: " + " -> ".join(plan.critical_path))
+            return
+
+        from specflow.engine.view import make_view
+
+        tty = sys.stderr.isatty() and not app_obj.quiet
+        view = make_view(app_obj.err_console, tty=tty, titles={})
+        summary = None
+        with view:
+            summary = run_implement(project, options, observer=None if app_obj.quiet else view)
+        if json_out:
+            app_obj.print_json(
+                {
+                    "run": summary.run_id,
+                    "feature": summary.feature,
+                    "tasks": {t: r.to_dict() for t, r in summary.records.items()},
+                    "record": summary.record_path,
+                }
+            )
+        else:
+            app_obj.echo(
+                f"run {summary.run_id}: all {summary.count('merged')} tasks merged "
+                f"on specflow/{summary.feature}"
+            )

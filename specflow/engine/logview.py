@@ -1,0 +1,115 @@
+"""`specflow log`: a run's events grouped by task, with the agent and verify output."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from specflow.engine.events import Event, read_events
+from specflow.engine.state import RunPaths, rebuild
+from specflow.errors import InputError
+
+TAIL_CHARS = 3000
+
+
+def render_log(
+    state_dir: Path, run_id: str, *, task: str | None = None, as_json: bool = False
+) -> Iterator[str]:
+    paths = RunPaths(state_dir, run_id)
+    events = read_events(paths.events)
+    if task:
+        task = task.strip().upper()
+        if not any(ev.get("task") == task for ev in events):
+            raise InputError(f"task {task} did not run in {run_id}")
+    if as_json:
+        for ev in events:
+            if task is None or ev.get("task") in (None, task):
+                yield json.dumps(ev)
+        return
+    records = rebuild(paths.events)
+    for ev in events:
+        if ev.get("kind") in ("run_started", "run_resumed", "run_interrupted", "run_finished"):
+            yield f"{_ts(ev)} {ev['kind'].replace('_', ' ')} " + _run_detail(ev)
+    by_task: dict[str, list[Event]] = {}
+    for ev in events:
+        if isinstance(ev.get("task"), str):
+            by_task.setdefault(ev["task"], []).append(ev)
+    for tid in sorted(by_task):
+        if task and tid != task:
+            continue
+        rec = records.get(tid)
+        yield ""
+        head = f"{tid}  {rec.status if rec else '?'}"
+        if rec and rec.attempts:
+            head += (
+                f"  ({rec.attempts} attempt{'s' if rec.attempts != 1 else ''}, {rec.seconds:.1f}s)"
+            )
+        if rec and rec.reason:
+            head += f"  {rec.reason}"
+        yield head
+        for ev in by_task[tid]:
+            line = _event_line(ev)
+            if line:
+                yield f"  {_ts(ev)} {line}"
+            if ev.get("kind") == "agent_finished" or (
+                ev.get("kind") == "task_failed" and "agent" in str(ev.get("reason"))
+            ):
+                out = _tail(paths.agent_log(tid, int(ev.get("attempt") or 0)))
+                if out and ev.get("kind") == "agent_finished":
+                    yield "    agent output:"
+                    yield from ("      " + ln for ln in out.splitlines())
+            if ev.get("kind") == "verify_failed":
+                out = _tail(
+                    Path(str(ev.get("log") or paths.verify_log(tid, int(ev.get("attempt") or 0))))
+                )
+                if out:
+                    yield "    verify output:"
+                    yield from ("      " + ln for ln in out.splitlines())
+
+
+def _run_detail(ev: Event) -> str:
+    keys = ("feature", "agent", "parallel", "merged", "failed", "blocked")
+    return " ".join(f"{k}={ev[k]}" for k in keys if k in ev)
+
+
+def _event_line(ev: Event) -> str | None:
+    k = ev.get("kind")
+    if k == "task_started":
+        return f"started in slot {ev.get('slot')} on {str(ev.get('base'))[:10]}"
+    if k == "agent_started":
+        return f"attempt {ev.get('attempt')}: agent {ev.get('agent')}"
+    if k == "agent_finished":
+        status = "ok" if ev.get("ok") else f"failed ({ev.get('reason')})"
+        return f"agent {status} after {ev.get('seconds')}s, {ev.get('steps')} steps"
+    if k == "task_committed":
+        return f"committed {str(ev.get('commit'))[:10]}"
+    if k == "verify_passed":
+        return f"verify passed ({ev.get('seconds')}s)"
+    if k == "verify_failed":
+        return f"verify failed: {ev.get('reason')}"
+    if k == "merge_conflict":
+        return "merge conflict in " + ", ".join(ev.get("files") or [])
+    if k == "merge_retry":
+        return f"merge retry: {ev.get('reason')}"
+    if k == "task_merged":
+        return f"merged {str(ev.get('commit'))[:10]}"
+    if k == "task_failed":
+        return f"FAILED: {ev.get('reason')}"
+    if k == "task_blocked":
+        return f"blocked by {ev.get('by')}"
+    return None
+
+
+def _ts(ev: Event) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(float(ev.get("t", 0))))
+
+
+def _tail(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    text = data[-TAIL_CHARS:].decode("utf-8", errors="replace").rstrip()
+    return ("… " if len(data) > TAIL_CHARS else "") + text

@@ -1,0 +1,183 @@
+"""What a person sees while a run goes: a rich dashboard on a terminal, plain lines otherwise.
+
+Views are event listeners (called from worker threads, after the event is on disk); they never
+influence the run.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from specflow.engine.events import Event
+
+_PLAIN = {
+    "run_started": "run {run} started: {n} tasks, {parallel} agents ({agent}) on {branch}",
+    "run_resumed": "run {run} resumed: {n} tasks left, {parallel} agents ({agent}) on {branch}",
+    "task_started": "{task} started in slot {slot}",
+    "agent_finished": "{task} agent finished (attempt {attempt}, {seconds}s{fail})",
+    "task_committed": "{task} committed {short}",
+    "verify_failed": "{task} verify failed: {reason}",
+    "merge_conflict": "{task} merge conflict in {files_s}",
+    "task_merged": "{task} merged {short}",
+    "task_failed": "{task} FAILED: {reason}",
+    "task_blocked": "{task} blocked by {by}",
+    "run_interrupted": "run {run} interrupted",
+    "run_finished": "run {run} finished: {merged} merged, {failed} failed, {blocked} blocked",
+    "warning": "warning: {message}",
+}
+
+
+def _fields(ev: Event) -> dict[str, Any]:
+    d: dict[str, Any] = dict(ev)
+    d.setdefault("n", len(ev.get("selected") or []))
+    d["short"] = str(ev.get("commit") or "")[:10]
+    d["files_s"] = ", ".join(ev.get("files") or [])
+    d["fail"] = "" if ev.get("ok", True) else f", {ev.get('reason')}"
+    return d
+
+
+class PlainView:
+    """Timestamped lines for logs and pipes."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self._lock = threading.Lock()
+
+    def __call__(self, ev: Event) -> None:
+        fmt = _PLAIN.get(str(ev.get("kind")))
+        if fmt is None:
+            return
+        try:
+            line = fmt.format_map(_Default(_fields(ev)))
+        except (ValueError, KeyError):
+            return
+        stamp = time.strftime("%H:%M:%S", time.localtime(float(ev.get("t", time.time()))))
+        with self._lock:
+            self.stream.write(f"{stamp} {line}\n")
+            self.stream.flush()
+
+    def __enter__(self) -> PlainView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _Default(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+@dataclass
+class _SlotView:
+    task: str
+    agent: str = ""
+    started: float = field(default_factory=time.time)
+    phase: str = "agent"
+    steps: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+
+
+class LiveView:
+    """A rich Live table: one row per running task, then the queue and progress."""
+
+    def __init__(self, console: Any, titles: dict[str, str] | None = None) -> None:
+        self.console = console
+        self.titles = titles or {}
+        self.running: dict[str, _SlotView] = {}
+        self.total = 0
+        self.merged = 0
+        self.failed: list[str] = []
+        self.blocked: list[str] = []
+        self.agent = ""
+        self._live: Any = None
+        self._lock = threading.Lock()
+        self._plain = PlainView(stream=None)
+
+    def __enter__(self) -> LiveView:
+        from rich.live import Live
+
+        # get_renderable: re-rendered on every refresh, so elapsed times tick.
+        self._live = Live(console=self.console, refresh_per_second=4, get_renderable=self._render)
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.refresh()
+            self._live.__exit__(None, None, None)
+
+    def __call__(self, ev: Event) -> None:
+        kind = ev.get("kind")
+        tid = str(ev.get("task", ""))
+        with self._lock:
+            if kind in ("run_started", "run_resumed"):
+                self.total = len(ev.get("selected") or [])
+                self.agent = str(ev.get("agent", ""))
+            elif kind == "task_started":
+                self.running[tid] = _SlotView(tid, self.agent)
+            elif tid in self.running:
+                s = self.running[tid]
+                if kind in ("agent_step", "step", "tool_call"):
+                    s.steps += 1
+                    usage = ev.get("usage") or {}
+                    s.tokens += int(usage.get("prompt_tokens", 0)) + int(
+                        usage.get("completion_tokens", 0)
+                    )
+                    s.cost += float(usage.get("cost_usd", 0.0))
+                elif kind == "agent_finished":
+                    s.steps = max(s.steps, int(ev.get("steps", 0)))
+                elif kind in ("verify_started", "merge_started"):
+                    s.phase = "verify" if kind == "verify_started" else "merge"
+                elif kind == "agent_started":
+                    s.phase = f"agent #{ev.get('attempt', 1)}"
+            if kind == "task_merged":
+                self.running.pop(tid, None)
+                self.merged += 1
+            elif kind == "task_failed":
+                self.running.pop(tid, None)
+                self.failed.append(tid)
+            elif kind == "task_blocked":
+                self.blocked.append(tid)
+        if kind in ("task_failed", "task_blocked", "warning", "run_interrupted") and self._live:
+            self._live.console.print(self._plain_line(ev))
+
+    def _plain_line(self, ev: Event) -> str:
+        fmt = _PLAIN.get(str(ev.get("kind")), "{kind}")
+        return fmt.format_map(_Default(_fields(ev)))
+
+    def _render(self) -> Any:
+        from rich.table import Table
+
+        now = time.time()
+        table = Table(title=None, expand=False, show_edge=False, pad_edge=False)
+        for col in ("task", "agent", "phase", "elapsed", "steps", "tokens", "cost", "title"):
+            table.add_column(col)
+        with self._lock:
+            rows = sorted(self.running.values(), key=lambda s: s.started)
+            for s in rows:
+                table.add_row(
+                    s.task,
+                    s.agent,
+                    s.phase,
+                    f"{now - s.started:5.1f}s",
+                    str(s.steps),
+                    str(s.tokens),
+                    f"${s.cost:.3f}",
+                    self.titles.get(s.task, "")[:50],
+                )
+            done = self.merged + len(self.failed) + len(self.blocked)
+            table.caption = (
+                f"{self.merged}/{self.total} merged, {len(self.failed)} failed, "
+                f"{len(self.blocked)} blocked, {max(self.total - done - len(rows), 0)} queued"
+            )
+        return table
+
+
+def make_view(console: Any, *, tty: bool, titles: dict[str, str]) -> PlainView | LiveView:
+    return LiveView(console, titles) if tty else PlainView()

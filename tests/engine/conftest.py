@@ -1,0 +1,86 @@
+"""Real git repositories in temp dirs and the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENTS = ROOT / "tests" / "fixtures" / "agents"
+PY = sys.executable
+
+
+def git(repo: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def make_repo(
+    base: Path,
+    tasks_md: str,
+    files: dict[str, str] | None = None,
+    *,
+    test_command: str | None = None,
+    feature: str = "001-calc",
+    extra_toml: str = "",
+) -> Path:
+    repo = base / "repo"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    toml = "[project]\nname = 'calc'\n"
+    if test_command:
+        toml += f"test_command = {json.dumps(test_command)}\n"
+    toml += "[implement]\nverify_retries = 1\nconflict_retries = 1\n" + extra_toml
+    (repo / "specflow.toml").write_text(toml)
+    (repo / ".gitignore").write_text(".specflow/\n__pycache__/\n")
+    for rel, text in (files or {}).items():
+        p = repo / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    fdir = repo / "specs" / feature
+    fdir.mkdir(parents=True)
+    (fdir / "tasks.md").write_text(tasks_md)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initial")
+    return repo
+
+
+def cli(repo: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", **(env or {})}
+    return subprocess.run(
+        [PY, "-m", "specflow", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
+
+
+def script_agent(base: Path, script: dict[str, Any]) -> str:
+    path = base / "agent-script.json"
+    path.write_text(json.dumps(script))
+    return f"cmd:{PY} {AGENTS / 'scripted.py'} {path}"
+
+
+def branch_tasks(repo: Path, branch: str) -> list[str]:
+    """Task ids in commit trailers on `branch`, oldest first."""
+    text = git(repo, "log", "--reverse", "--format=%(trailers:key=Specflow-Task,valueonly)", branch)
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from specflow.workspace.git import IDENTITY, Git, GitError
+from specflow.workspace.integration import checked_out_at, commit_file, ensure_branch
+from specflow.workspace.merge import MergeQueue
+from specflow.workspace.pool import WorktreePool
+
+
+def sh(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = tmp_path / "repo"
+    r.mkdir()
+    sh(r, "init", "-q", "-b", "main")
+    (r / "a.txt").write_text("a\n")
+    (r / "b.txt").write_text("b\n")
+    sh(r, "add", "-A")
+    sh(r, "commit", "-qm", "init")
+    return r
+
+
+def test_git_error_carries_stderr(repo: Path) -> None:
+    with pytest.raises(GitError) as err:
+        Git(repo).run("checkout", "no-such-branch")
+    assert "no-such-branch" in err.value.message
+
+
+def test_integration_branch_and_user_checkout_untouched(repo: Path) -> None:
+    (repo / "a.txt").write_text("user edit\n")  # a dirty checkout stays dirty, as it was
+    g = Git(repo, IDENTITY)
+    ref = "refs/heads/specflow/001-x"
+    tip, created = ensure_branch(g, ref, None)
+    assert created and tip == sh(repo, "rev-parse", "main")
+    assert ensure_branch(g, ref, None) == (tip, False)
+    new = commit_file(g, ref, "specs/001-x/runs/r.json", "{}\n", "record\n")
+    assert sh(repo, "show", f"{new}:specs/001-x/runs/r.json") == "{}"
+    assert sh(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert (repo / "a.txt").read_text() == "user edit\n"
+    assert sh(repo, "status", "--porcelain") == "M a.txt"
+    assert checked_out_at(g, "refs/heads/main") == [repo.resolve()]
+
+
+def test_pool_reuses_and_resets_worktrees(repo: Path) -> None:
+    g = Git(repo, IDENTITY)
+    ref = "refs/heads/specflow/001-x"
+    tip, _ = ensure_branch(g, ref, None)
+    pool = WorktreePool(g, repo / ".specflow" / "worktrees" / "001-x", "001-x", 2)
+    slot = pool.acquire()
+    pool.prepare(slot, "T001", tip)
+    assert slot.git.current_branch() == "specflow-task/001-x/T001"
+    (slot.path / "junk.txt").write_text("x")
+    (slot.path / "a.txt").write_text("changed")
+    (slot.path / "ignored").mkdir()
+    pool.release(slot)
+    again = pool.acquire()
+    assert again.path == slot.path  # reused, not a new worktree
+    pool.prepare(again, "T002", tip)
+    assert not (again.path / "junk.txt").exists() and not (again.path / "ignored").exists()
+    assert (again.path / "a.txt").read_text() == "a\n"
+    assert again.git.current_branch() == "specflow-task/001-x/T002"
+    assert sh(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+
+
+def test_merge_queue_rebases_and_reports_conflicts(repo: Path) -> None:
+    g = Git(repo, IDENTITY)
+    ref = "refs/heads/specflow/001-x"
+    tip, _ = ensure_branch(g, ref, None)
+    pool = WorktreePool(g, repo / ".specflow" / "worktrees" / "001-x", "001-x", 2)
+    q = MergeQueue(g, ref)
+    s1, s2 = pool.acquire(), pool.acquire()
+    for slot, tid, text in ((s1, "T001", "one\n"), (s2, "T002", "two\n")):
+        pool.prepare(slot, tid, tip)
+        (slot.path / "a.txt").write_text(text)
+        slot.git.run("commit", "-qam", tid)
+    new = q.land(s1.git, tip, lambda: None)
+    assert new is not None and q.tip() == new
+    assert q.land(s2.git, tip, lambda: None) is None  # the tip moved: rebase first
+    res = q.rebase(s2.git, tip, new)
+    assert not res.ok and res.conflicts == ["a.txt"]
+    assert not (s2.gitdir() / "rebase-merge").exists()  # type: ignore[operator]
+    # a non-conflicting change rebases cleanly
+    pool.prepare(s2, "T002", tip)
+    (s2.path / "b.txt").write_text("bee\n")
+    s2.git.run("commit", "-qam", "T002")
+    assert q.rebase(s2.git, tip, new).ok
+    assert q.land(s2.git, new, lambda: None) == s2.git.head()
+    assert sh(repo, "show", f"{ref}:a.txt") == "one" and sh(repo, "show", f"{ref}:b.txt") == "bee"
