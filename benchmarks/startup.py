@@ -44,7 +44,9 @@ def imported(args: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
 
 
 def make_project(root: Path) -> None:
-    subprocess.run([sys.executable, "-m", "specflow", "init", str(root)], capture_output=True, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "specflow", "init", str(root)], capture_output=True, check=True
+    )
     feature = root / "specs" / "001-example"
     feature.mkdir(parents=True)
     (feature / "spec.md").write_text("# Feature Specification: Example\n\nA feature.\n")

@@ -106,7 +106,9 @@ class Artifact:
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return (
+        _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )
 
 
 def body_hash(body: str) -> str:
@@ -289,7 +291,7 @@ class ArtifactStore:
             old_version = prev.provenance.version if prev.provenance else 1
             hist = self.history_path(kind, old_version)
             if hist.exists() and hist.read_text(encoding="utf-8", errors="replace") != prev.text:
-                hist = self.history_path(kind, old_version) .with_name(
+                hist = self.history_path(kind, old_version).with_name(
                     f"{kind}.v{old_version}.{now_iso().replace(':', '')}.md"
                 )
             atomic_write_text(hist, prev.text)

@@ -104,7 +104,9 @@ def parse_config(text: str, path: Path, *, in_pyproject: bool = False) -> Config
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", f"fix the syntax in {path.name}") from None
+        raise ConfigError(
+            f"{path}: invalid TOML: {exc}", f"fix the syntax in {path.name}"
+        ) from None
     if in_pyproject:
         data = data.get("tool", {}).get("specflow", {})
     try:

@@ -29,7 +29,12 @@ class ParseError(InputError):
     """A Markdown artifact that cannot be parsed; names the file and line."""
 
     def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None, hint: str | None = None
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
     ) -> None:
         where = path or ""
         if line is not None:

@@ -93,7 +93,11 @@ class Project:
         branch = _current_branch(self.root)
         if branch:
             for f in features:
-                if branch == f.name or branch.endswith("/" + f.name) or branch == f"specflow/{f.name}":
+                if (
+                    branch == f.name
+                    or branch.endswith("/" + f.name)
+                    or branch == f"specflow/{f.name}"
+                ):
                     return f
         return max(features, key=_last_change)
 

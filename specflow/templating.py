@@ -58,7 +58,7 @@ def environment(project_root: Path | None = None) -> jinja2.Environment:
     return _environment(override)
 
 
-def render(name: str, project_root: Path | None = None, **context: Any) -> str:
+def render(name: str, project_root: Path | None = None, /, **context: Any) -> str:
     return environment(project_root).get_template(name).render(**context)
 
 

@@ -35,7 +35,12 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def git(cwd: Path, *args: str) -> str:
     out = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env={**os.environ, **GIT_ENV}
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **GIT_ENV},
     )
     return out.stdout
 
@@ -99,6 +104,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
+        if p.is_file()
+        and ".git" not in p.relative_to(root).parts
         and ".specflow" not in p.relative_to(root).parts
     }

@@ -21,7 +21,7 @@ def test_model_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 def test_pyproject_section(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.specflow.implement]\nparallel = 8\n')
+    (tmp_path / "pyproject.toml").write_text("[tool.specflow.implement]\nparallel = 8\n")
     assert load_config(tmp_path).implement.parallel == 8
 
 

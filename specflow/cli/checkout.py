@@ -40,7 +40,7 @@ def write_junit(problems: list[Any], features: int, path: str) -> None:
     for p in problems:
         name = quoteattr(f"{p.path}:{p.line or 0} {p.code}")
         cases.append(
-            f"  <testcase classname=\"specflow.check\" name={name}>"
+            f'  <testcase classname="specflow.check" name={name}>'
             f"<failure message={quoteattr(p.message)}>{escape(p.message)}</failure></testcase>"
         )
     if not problems:

@@ -101,7 +101,7 @@ def run(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
-    except Exception as exc:  # noqa: BLE001 - last line of defence at the boundary
+    except Exception as exc:
         if debug:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""

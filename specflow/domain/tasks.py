@@ -150,7 +150,8 @@ class TaskGraph:
             node = next(d for d in self.deps[node] if d in remaining)
         cycle = path[index[node] :]
         cycle.reverse()  # present as "A -> B" meaning A comes before B
-        return cycle
+        first = min(range(len(cycle)), key=lambda i: (self.tasks[cycle[i]].line or 0, cycle[i]))
+        return cycle[first:] + cycle[:first]
 
     # -- queries -----------------------------------------------------------------
 

@@ -25,7 +25,14 @@ def get_model(name: str, settings: LLMSection, observer: CallObserver | None = N
         from specflow.llm.replay import ReplayModel
 
         path = name[len(REPLAY_PREFIX) :]
-        return ReplayModel(path, name=name, observer=observer)
+        if not Path(path).is_file():
+            from specflow.errors import ModelConfigError
+
+            raise ModelConfigError(
+                f"replay model: no recording at {path}", "pass replay:PATH to a .jsonl recording"
+            )
+        # Artifacts record the model name: keep machine-specific paths out of them.
+        return ReplayModel(path, name=f"{REPLAY_PREFIX}{Path(path).name}", observer=observer)
     from specflow.llm.litellm_model import LiteLLMModel
 
     return LiteLLMModel(name, settings, observer)

@@ -63,13 +63,13 @@ def record_answers(project: Project, feature: Feature, answers: dict[str, str]) 
         if not answer.strip():
             raise InputError(f"empty answer for '{key}'", "use --answer Q1='your answer'")
         if "\n" in answer.strip():
-            raise InputError(f"the answer for '{key}' spans several lines", "give a one-line answer")
+            raise InputError(
+                f"the answer for '{key}' spans several lines", "give a one-line answer"
+            )
         chosen.append((_match(questions, key), answer.strip()))
     body = art.body
     for q, answer in chosen:
-        pattern = re.compile(
-            r"\[NEEDS CLARIFICATION:\s*" + re.escape(q.text) + r"\s*\]"
-        )
+        pattern = re.compile(r"\[NEEDS CLARIFICATION:\s*" + re.escape(q.text) + r"\s*\]")
         body = pattern.sub(lambda _m, a=answer: a, body)  # type: ignore[misc]
     body = _append_clarifications(body, [(q.text, a) for q, a in chosen])
     parse_spec(body, str(art.path))  # never write a spec that no longer parses
@@ -98,9 +98,7 @@ def _append_clarifications(body: str, pairs: list[tuple[str, str]]) -> str:
     start = next((i for i, line in enumerate(lines) if line.strip() == "## Clarifications"), None)
     if start is None:
         return body.rstrip("\n") + f"\n\n## Clarifications\n\n### Session {today}\n\n{entries}\n"
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-    )
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     section = lines[start:end]
     while section and not section[-1].strip():
         section.pop()

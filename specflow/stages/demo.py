@@ -83,7 +83,9 @@ def run_demo(
     for q in qs:
         say(f"$ specflow clarify          -> {q.key}: {q.text}")
     if qs:
-        record_answers(project, feat, {qs[0].key: "Yes: unit symbols are case-insensitive (c = C)."})
+        record_answers(
+            project, feat, {qs[0].key: "Yes: unit symbols are case-insensitive (c = C)."}
+        )
         say(f"$ specflow clarify --answer {qs[0].key}='Yes: …'   -> recorded in spec.md")
     out = pipeline.plan(project, feat)
     say(f"$ specflow plan             -> {feat.name}/plan.md ({_cost(out)})")

@@ -29,7 +29,9 @@ def _guess_test_command(root: Path) -> str | None:
     return None
 
 
-def init_project(root: Path, *, name: str | None = None, test_command: str | None = None) -> InitResult:
+def init_project(
+    root: Path, *, name: str | None = None, test_command: str | None = None
+) -> InitResult:
     root = root.resolve()
     result = InitResult(root)
     config = root / CONFIG_NAME

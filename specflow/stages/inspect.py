@@ -269,7 +269,7 @@ def render_graph(graph: Any, fmt: str) -> str:
         lines = ["digraph tasks {", "  rankdir=LR;", "  node [shape=box];"]
         for t in order:
             label = _label(graph.tasks[t].title).replace('"', '\\"')
-            style = ', color=red, penwidth=2' if t in on_path else ""
+            style = ", color=red, penwidth=2" if t in on_path else ""
             fill = ', style=filled, fillcolor="#ccffcc"' if graph.tasks[t].done else ""
             lines.append(f'  {t} [label="{t}: {label}"{style}{fill}];')
         for t in order:

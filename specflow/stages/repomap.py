@@ -72,7 +72,9 @@ def symbols(path: Path) -> list[str]:
                     if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                     and not n.name.startswith("_")
                 ]
-                names.append(f"class {node.name}" + (f"({', '.join(methods[:6])})" if methods else ""))
+                names.append(
+                    f"class {node.name}" + (f"({', '.join(methods[:6])})" if methods else "")
+                )
         return names
     if suffix in {".js", ".jsx", ".ts", ".tsx", ".mjs"}:
         return [m.group(1) for m in JS_SYMBOL.finditer(text)]

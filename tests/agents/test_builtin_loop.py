@@ -137,7 +137,8 @@ def test_write_edit_finish(root: Path) -> None:
     assert (
         len(calls) == 3 and calls[0]["prompt_tokens"] == 10 and calls[-1]["total_cost_usd"] == 0.03
     )
-    assert events.items[0][0] == "agent_started"
+    assert events.items[0][0] == "agent_model" and events.items[0][1]["model"] == "fake"
+    assert [s["usage"]["prompt_tokens"] for s in steps] == [10, 10, 10]
 
 
 def test_tool_results_answer_their_call_ids(root: Path) -> None:
@@ -304,13 +305,20 @@ def test_no_model_configured_fails_clearly(root: Path) -> None:
 
 
 def test_transcript_is_written(root: Path, tmp_path: Path) -> None:
-    model = FakeModel([call("finish", summary="ok")])
+    model = FakeModel(
+        [text("Looking around."), call("list_files"), call("finish", summary="all done")]
+    )
     agent = BuiltinAgent(lambda name: model, log_dir=tmp_path / "logs")
     events = Events()
     agent.run(job_for(root), events, threading.Event())
-    path = tmp_path / "logs" / "T001" / "builtin-1.json"
-    assert path.is_file() and '"role": "system"' in path.read_text()
-    assert events.of("agent_started")[0]["log"] == str(path)
+    log = tmp_path / "logs" / "T001" / "agent-1.log"
+    assert events.of("agent_model")[0]["log"] == str(log)
+    text_log = log.read_text()
+    assert "model: Looking around." in text_log
+    assert "step 1: list_files {} -> ok\n    app.py" in text_log
+    assert text_log.rstrip().endswith("done: all done")
+    conversation = (tmp_path / "logs" / "T001" / "builtin-1.json").read_text()
+    assert '"role": "system"' in conversation and '"role": "tool"' in conversation
 
 
 def test_importing_the_agent_does_not_import_litellm() -> None:

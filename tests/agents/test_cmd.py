@@ -83,7 +83,10 @@ def test_time_limit_kills_the_process_group(tmp_path: Path) -> None:
     assert time.monotonic() - start < 5
     child = int(pidfile.read_text())
     time.sleep(0.1)
-    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    assert (
+        not Path(f"/proc/{child}").exists()
+        or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    )
 
 
 def test_cancel_stops_the_agent(tmp_path: Path) -> None:

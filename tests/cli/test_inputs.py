@@ -94,7 +94,9 @@ DUPLICATE = """# Tasks: X
 """
 
 
-@pytest.mark.parametrize(("text", "needle", "line"), [(CYCLIC, "cycle", 5), (DUPLICATE, "duplicate", 6)])
+@pytest.mark.parametrize(
+    ("text", "needle", "line"), [(CYCLIC, "cycle", 5), (DUPLICATE, "duplicate", 6)]
+)
 def test_bad_task_graph(project: Path, text: str, needle: str, line: int) -> None:
     _feature(project, text)
     res = run_cli(["graph", "1"], project)

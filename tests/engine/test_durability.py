@@ -98,7 +98,11 @@ def test_second_run_refuses_and_ctrl_c_resumes(tmp_path: Path) -> None:
     # no agent left running in a worktree
     time.sleep(0.2)
     ps = subprocess.run(["pgrep", "-f", "scripted.py"], capture_output=True, text=True).stdout
-    assert not any(str(tmp_path) in Path(f"/proc/{p}/cmdline").read_text() for p in ps.split() if Path(f"/proc/{p}").exists())
+    assert not any(
+        str(tmp_path) in Path(f"/proc/{p}/cmdline").read_text()
+        for p in ps.split()
+        if Path(f"/proc/{p}").exists()
+    )
     p = cli(repo, "implement", "--resume")
     assert p.returncode == 0, p.stderr
     assert sorted(branch_tasks(repo, BRANCH)) == ALL12

@@ -31,7 +31,9 @@ def test_rebuild_records(tmp_path: Path) -> None:
     log.emit("task_started", task="T001")
     log.emit("agent_started", task="T001", attempt=1)
     log.emit("agent_process", task="T001", attempt=1, pid=999999)
-    log.emit("agent_finished", task="T001", attempt=1, seconds=1.5, steps=3, usage={"cost_usd": 0.5})
+    log.emit(
+        "agent_finished", task="T001", attempt=1, seconds=1.5, steps=3, usage={"cost_usd": 0.5}
+    )
     log.emit("task_merged", task="T001", commit="abc")
     log.emit("task_started", task="T002")
     log.emit("agent_started", task="T002", attempt=1)

@@ -91,8 +91,11 @@ def test_merge_conflict_goes_back_to_the_agent(tmp_path: Path) -> None:
     # The tasks do not declare files, so they run at once and collide in notes.txt.
     script = {
         "default": {"sleep": 0.2, "append": {"notes.txt": "{task}"}},
-        "T003": {"sleep": 0.4, "write": {"notes.txt": "{task} rewrote everything\n"},
-                 "attempts": {"2": {"sleep": 0.0}}},
+        "T003": {
+            "sleep": 0.4,
+            "write": {"notes.txt": "{task} rewrote everything\n"},
+            "attempts": {"2": {"sleep": 0.0}},
+        },
     }
     p = cli(repo, "implement", "-j", "3", "--agent", script_agent(tmp_path, script))
     evs = events_of(repo)
@@ -117,7 +120,9 @@ def test_verify_failure_feedback_then_success(tmp_path: Path) -> None:
     p = cli(repo, "implement", "--agent", script_agent(tmp_path, script))
     assert p.returncode == 0, p.stderr
     assert git(repo, "show", f"{BRANCH}:calc.py") == "X = 2"
-    assert len(git(repo, "log", "--format=%H", f"main..{BRANCH}").splitlines()) == 2  # task + record
+    assert (
+        len(git(repo, "log", "--format=%H", f"main..{BRANCH}").splitlines()) == 2
+    )  # task + record
     briefs = list((repo / ".specflow" / "runs").glob("*/tasks/T001/feedback-2.md"))
     assert briefs and "AssertionError" in briefs[0].read_text()
     log = cli(repo, "log", "--task", "T001")
@@ -139,7 +144,9 @@ def test_no_changes_fails_and_agent_commits_are_squashed(tmp_path: Path) -> None
     assert sorted(branch_tasks(repo, BRANCH)) == ["T002", "T003"]
     subjects = git(repo, "log", "--format=%s", f"main..{BRANCH}").splitlines()
     assert "agent T002" not in subjects and "Commit on your own" in subjects
-    assert outside.exists() and "outside.txt" not in git(repo, "ls-tree", "-r", "--name-only", BRANCH)
+    assert outside.exists() and "outside.txt" not in git(
+        repo, "ls-tree", "-r", "--name-only", BRANCH
+    )
 
 
 def test_dry_run_only_and_from(tmp_path: Path) -> None:

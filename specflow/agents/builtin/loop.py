@@ -20,6 +20,7 @@ from specflow.agents.builtin.guards import LoopGuard, argument_error, compact, m
 from specflow.agents.builtin.runner import bounded
 from specflow.agents.builtin.sandbox import Sandbox, ToolError
 from specflow.agents.builtin.tools import TOOLS, Toolbox, ToolResult
+from specflow.agents.builtin.transcript import Transcript
 from specflow.errors import ModelConfigError, SpecflowError
 from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
 
@@ -78,9 +79,10 @@ class BuiltinAgent:
     ) -> None:
         """`model` is the fallback when a job names none (default: `config`'s implement model);
         `settings` (default: `config.llm`) and `observer` go to the default model factory;
-        `project_root` enables `.specflow/templates` overrides of the prompts; `log_dir` receives
-        a JSON transcript per attempt (`<task>/builtin-<attempt>.json`); `environ` is what
-        commands start from (scrubbed of secrets either way; default: this process's)."""
+        `project_root` enables `.specflow/templates` overrides of the prompts; `log_dir` receives,
+        per attempt, `<task>/agent-<attempt>.log` (readable, what `specflow log` shows) and
+        `<task>/builtin-<attempt>.json` (the conversation); `environ` is what commands start
+        from (scrubbed of secrets either way; default: this process's)."""
         if config is not None:
             model = model or config.model_for("implement")
             settings = settings or config.llm
@@ -127,6 +129,8 @@ class _Session:
         self.usage = Usage()
         self.guard = LoopGuard()
         self.messages: list[Message] = []
+        self.transcript = Transcript(None, job.attempt)
+        self.unreported = Usage()  # model usage not yet attached to an agent_step event
 
     # -- outcome ----------------------------------------------------------------------------
 
@@ -183,31 +187,25 @@ class _Session:
         toolbox = Toolbox(
             sandbox, cancel=self.cancel, deadline=self.deadline, environ=self.agent.environ
         )
-        transcript = self._transcript_path()
-        self.emit(
-            "agent_started",
-            agent="builtin",
+        folder = self.agent.log_dir / self.job.task.id if self.agent.log_dir else None
+        self.transcript = Transcript(folder, self.job.attempt)
+        log = self.transcript.log_path
+        self._emit(
+            "agent_model",
             model=getattr(model, "name", ""),
-            log=str(transcript) if transcript else None,
+            log=str(log) if log else None,
             confined=toolbox.confine,
         )
+        result = self._result(False, "interrupted")
         try:
-            return self._loop(model, toolbox)
+            result = self._loop(model, toolbox)
+            return result
         finally:
-            if transcript is not None:
-                self._write_transcript(transcript)
+            self.transcript.finish(result.ok, result.reason, result.summary, self.messages)
 
-    def _transcript_path(self) -> Path | None:
-        if self.agent.log_dir is None:
-            return None
-        return self.agent.log_dir / self.job.task.id / f"builtin-{self.job.attempt}.json"
-
-    def _write_transcript(self, path: Path) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(self.messages, indent=1, default=str), encoding="utf-8")
-        except OSError:
-            pass  # a transcript is a convenience; never fail the task over it
+    def _emit(self, kind: str, **data: Any) -> None:
+        self.transcript.event(kind, data)
+        self.emit(kind, **data)
 
     def _loop(self, model: Model, toolbox: Toolbox) -> AgentResult:
         messages = self.messages
@@ -224,7 +222,7 @@ class _Session:
             self._account(model, completion)
             messages.append(completion.as_message())
             if completion.content and completion.content.strip():
-                self.emit(
+                self._emit(
                     "agent_note",
                     step=self.steps,
                     text=bounded(completion.content, EVENT_RESULT_CHARS),
@@ -282,7 +280,8 @@ class _Session:
     def _account(self, model: Model, completion: Completion) -> None:
         usage = completion.usage
         self.usage = self.usage + usage + Usage(calls=0 if usage.calls else 1)
-        self.emit(
+        self.unreported = self.unreported + usage
+        self._emit(
             "model_call",
             step=self.steps,
             model=completion.model or getattr(model, "name", ""),
@@ -299,10 +298,21 @@ class _Session:
         stop = self.guard.silent()
         if self.guard.silent_replies >= 2:
             self.steps += 1
-            self.emit(
-                "agent_step", step=self.steps, tool=None, args="", result="no tool call", ok=False
+            self._emit(
+                "agent_step",
+                step=self.steps,
+                tool=None,
+                args="",
+                result="no tool call",
+                ok=False,
+                usage=self._take_usage(),
             )
         return stop
+
+    def _take_usage(self) -> dict[str, Any]:
+        """The model usage since the last step (for live views that sum steps)."""
+        usage, self.unreported = self.unreported, Usage()
+        return usage.to_dict()
 
     def _execute(self, toolbox: Toolbox, call: ToolCall) -> ToolResult:
         error = argument_error(call)
@@ -315,13 +325,15 @@ class _Session:
                 result = ToolResult(False, f"error: {exc.message}")
             except Exception as exc:  # a bug in a tool must not end the run
                 result = ToolResult(False, f"error: the tool failed: {type(exc).__name__}: {exc}")
-        args = json.dumps(call.arguments, default=str) if call.arguments else call.raw_arguments
-        self.emit(
+        raw = call.raw_arguments if call.error or not call.arguments else ""
+        args = raw or json.dumps(call.arguments, default=str)
+        self._emit(
             "agent_step",
             step=self.steps,
             tool=call.name,
             args=bounded(args, EVENT_ARGS_CHARS),
             result=bounded(result.content, EVENT_RESULT_CHARS),
             ok=result.ok,
+            usage=self._take_usage(),
         )
         return result

@@ -12,7 +12,11 @@ def report_outcome(app: Any, outcome: Any, verb: str) -> None:
         app.echo(f"{rel} is up to date (v{art.version}); use --force to regenerate")
         return
     cost = outcome.usage.cost_usd
-    how = f"updated v{outcome.updated_from} -> v{art.version}" if outcome.updated_from else f"v{art.version}"
+    how = (
+        f"updated v{outcome.updated_from} -> v{art.version}"
+        if outcome.updated_from
+        else f"v{art.version}"
+    )
     app.echo(
         f"{verb} {rel} ({how}, {outcome.model}, "
         f"{outcome.usage.prompt_tokens}+{outcome.usage.completion_tokens} tokens, ${cost:.4f})"

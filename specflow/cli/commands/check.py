@@ -9,9 +9,13 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def check(
         ctx: typer.Context,
-        strict: bool = typer.Option(False, "--strict", help="Open clarifications are problems too."),
+        strict: bool = typer.Option(
+            False, "--strict", help="Open clarifications are problems too."
+        ),
         fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)."),
-        report: str = typer.Option(None, "--report", help="Also write a JUnit XML report to this file."),
+        report: str = typer.Option(
+            None, "--report", help="Also write a JUnit XML report to this file."
+        ),
     ) -> None:
         """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, or requirements are uncovered."""
         from specflow.cli.checkout import render_problems, write_junit

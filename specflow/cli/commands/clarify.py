@@ -11,7 +11,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         feature: str = typer.Argument(None, help="Feature folder, number or slug."),
         answer: list[str] = typer.Option(
-            None, "--answer", "-a", help="Record an answer: Q1='text' (or part of the question=text)."
+            None,
+            "--answer",
+            "-a",
+            help="Record an answer: Q1='text' (or part of the question=text).",
         ),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
@@ -26,7 +29,9 @@ def register(app: typer.Typer) -> None:
             pairs: dict[str, str] = {}
             for item in answer:
                 if "=" not in item:
-                    raise InputError(f"--answer '{item}' has no '='", "use --answer Q1='your answer'")
+                    raise InputError(
+                        f"--answer '{item}' has no '='", "use --answer Q1='your answer'"
+                    )
                 key, _, value = item.partition("=")
                 pairs[key.strip()] = value
             done = record_answers(project, feat, pairs)

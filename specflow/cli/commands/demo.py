@@ -11,7 +11,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         ctx: typer.Context,
-        directory: Path = typer.Option(Path("demo-output"), "--dir", help="Where to build the demo project."),
+        directory: Path = typer.Option(
+            Path("demo-output"), "--dir", help="Where to build the demo project."
+        ),
         parallel: int = typer.Option(4, "--parallel", "-p", help="Agents at once in implement."),
         no_implement: bool = typer.Option(False, "--no-implement", help="Stop after tasks."),
     ) -> None:
@@ -35,7 +37,9 @@ def register(app: typer.Typer) -> None:
         app_.echo("--- specflow status ---")
         st = feature_status(project, feat)
         for a in st.artifacts:
-            app_.echo(f"  {a.kind + '.md':10} v{a.version:<3} {a.state:12} {a.model or ''}  ${a.cost_usd:.4f}")
+            app_.echo(
+                f"  {a.kind + '.md':10} v{a.version:<3} {a.state:12} {a.model or ''}  ${a.cost_usd:.4f}"
+            )
         app_.echo(f"  tasks: {st.tasks_done}/{st.tasks_total} done")
         if res.tests_passed is not None:
             app_.echo(

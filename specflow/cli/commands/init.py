@@ -13,7 +13,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         path: Path = typer.Argument(Path("."), help="Project folder (default: here)."),
         name: str = typer.Option(None, help="Project name (default: the folder name)."),
-        test_command: str = typer.Option(None, "--test-command", help="Command that must pass before a merge."),
+        test_command: str = typer.Option(
+            None, "--test-command", help="Command that must pass before a merge."
+        ),
     ) -> None:
         """Set up specflow.toml, specs/, a constitution and the ignored .specflow/ folder."""
         from specflow.errors import InputError

@@ -35,7 +35,9 @@ def register(app: typer.Typer) -> None:
             report_outcome(app_, outcome, "wrote")
             return
         if source is None:
-            raise InputError("missing FEATURE", "pass a Markdown file, '-' for stdin, or a quoted description")
+            raise InputError(
+                "missing FEATURE", "pass a Markdown file, '-' for stdin, or a quoted description"
+            )
         if source == "-":
             data = sys.stdin.buffer.read()
             if b"\x00" in data:
@@ -54,4 +56,6 @@ def register(app: typer.Typer) -> None:
 
         questions = parse_spec(outcome.artifact.body).open_questions()
         if questions:
-            app_.echo(f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.number}'")
+            app_.echo(
+                f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.number}'"
+            )
