@@ -8,7 +8,9 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 
-def render_problems(problems: list[Any], features: int, fmt: str) -> str:
+def render_problems(problems: list[Any], features: int, fmt: str, prefix: str = "") -> str:
+    """`prefix` (e.g. `services/api/`) makes GitHub annotation paths relative to the repository
+    root, which is what GitHub resolves them against, when the project sits in a subfolder."""
     if fmt == "json":
         return json.dumps(
             {"ok": not problems, "features": features, "problems": [p.to_dict() for p in problems]},
@@ -17,14 +19,23 @@ def render_problems(problems: list[Any], features: int, fmt: str) -> str:
     if fmt == "github":
         lines = []
         for p in problems:
-            loc = f"file={p.path}" + (f",line={p.line}" if p.line else "")
-            msg = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            lines.append(f"::error {loc},title=specflow {p.code}::{msg}")
+            loc = f"file={_prop(prefix + p.path)}" + (f",line={p.line}" if p.line else "")
+            lines.append(f"::error {loc},title={_prop('specflow ' + p.code)}::{_data(p.message)}")
         lines.append(_summary(problems, features))
         return "\n".join(lines)
     lines = [f"{p.path}{':' + str(p.line) if p.line else ''}: {p.message}" for p in problems]
     lines.append(_summary(problems, features))
     return "\n".join(lines)
+
+
+def _data(text: str) -> str:
+    """Escape a workflow command's message (GitHub's toolkit `escapeData`)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    """Escape a workflow command's property value (GitHub's toolkit `escapeProperty`)."""
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _summary(problems: list[Any], features: int) -> str:

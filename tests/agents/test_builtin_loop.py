@@ -390,4 +390,5 @@ def test_built_by_the_agent_registry(root: Path) -> None:
     )
     assert isinstance(agent, BuiltinAgent) and agent.default_model == "replay:/nonexistent.jsonl"
     result = agent.run(job_for(root), Events(), threading.Event())
-    assert not result.ok and result.reason is not None and "recording not found" in result.reason
+    assert not result.ok and result.reason is not None
+    assert result.reason.startswith("cannot start:") and "/nonexistent.jsonl" in result.reason

@@ -179,3 +179,22 @@ def test_the_jail_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPECFLOW_SANDBOX", "off")
     assert not jail.enabled()
     assert jail.wrap(["true"], "/wt") == ["true"]
+
+
+def test_a_symlink_into_git_internals_is_refused(root: Path, box: Toolbox) -> None:
+    (root / "hooks").symlink_to(".git")
+    res = box.call(
+        "write_file", {"path": "hooks/config", "content": "[core]\n\thooksPath = /tmp\n"}
+    )
+    assert not res.ok and ".git is off limits" in res.content
+    assert (root / ".git" / "config").read_text() == "[core]\n"
+    assert not box.call("read_file", {"path": "hooks/config"}).ok
+
+
+def test_absolute_paths_through_an_alias_of_the_worktree(root: Path, tmp_path: Path) -> None:
+    alias = tmp_path / "alias"
+    alias.symlink_to(root)
+    sb = Sandbox(alias)
+    assert sb.resolve(str(alias / "src" / "a.py")) == Path(os.path.realpath(root)) / "src" / "a.py"
+    with pytest.raises(PathRefused):
+        sb.resolve(str(alias / ".." / "outside.txt"))

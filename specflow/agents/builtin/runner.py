@@ -40,6 +40,9 @@ def scrub_env(environ: Mapping[str, str], worktree: Path) -> dict[str, str]:
     env["PWD"] = str(worktree)
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     env["GIT_TERMINAL_PROMPT"] = "0"
+    # Plain output: no pagers waiting for a terminal, no colour codes costing tokens.
+    for key, value in (("PAGER", "cat"), ("GIT_PAGER", "cat"), ("NO_COLOR", "1")):
+        env.setdefault(key, value)
     return env
 
 

@@ -41,6 +41,7 @@ class Sandbox:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(os.path.realpath(root))
+        self._given_root = Path(os.path.abspath(root))  # e.g. /tmp/wt where /tmp -> /private/tmp
         if not self.root.is_dir():
             raise ToolError(f"worktree {root} is not a directory")
 
@@ -55,6 +56,9 @@ class Sandbox:
         given = Path(os.path.expanduser(path)) if path.startswith("~") else Path(path)
         candidate = given if given.is_absolute() else self.root / given
         lexical = Path(os.path.normpath(candidate))
+        if not self._inside(lexical) and self._given_root != self.root:
+            with contextlib.suppress(ValueError):  # an absolute path spelled via the root's alias
+                lexical = self.root / lexical.relative_to(self._given_root)
         if not self._inside(lexical):
             raise PathRefused(
                 f"{path}: outside the worktree; use paths relative to the worktree root"

@@ -56,7 +56,6 @@ def _fn(
                 "type": "object",
                 "properties": properties,
                 "required": required,
-                "additionalProperties": False,
             },
         },
     }
@@ -69,7 +68,10 @@ TOOLS: list[dict[str, Any]] = [
         "list_files",
         "List files under a folder of the worktree (recursive, .git skipped).",
         {
-            "path": {**_PATH, "default": "."},
+            "path": {
+                "type": "string",
+                "description": "folder relative to the worktree root (default '.')",
+            },
             "pattern": {"type": "string", "description": "glob on the relative path, e.g. '*.py'"},
         },
         [],
@@ -96,7 +98,10 @@ TOOLS: list[dict[str, Any]] = [
     _fn(
         "grep",
         "Search files for a Python regular expression; returns path:line: text.",
-        {"pattern": {"type": "string"}, "path": {**_PATH, "default": "."}},
+        {
+            "pattern": {"type": "string"},
+            "path": {"type": "string", "description": "file or folder to search (default '.')"},
+        },
         ["pattern"],
     ),
     _fn(
@@ -105,8 +110,10 @@ TOOLS: list[dict[str, Any]] = [
         "pipes, redirections and $(...) are not interpreted. Returns exit code and output.",
         {
             "command": {
-                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
-                "description": "argv list (preferred) or a string split like a shell would, without expansion",
+                "type": "array",
+                "items": {"type": "string"},
+                "description": 'argv, e.g. ["python", "-m", "pytest", "-q"] (a plain string is '
+                "also accepted and split like a shell would, without any expansion)",
             },
             "timeout_s": {"type": "number", "description": f"default {DEFAULT_RUN_TIMEOUT_S:.0f}"},
         },

@@ -37,6 +37,9 @@ class Transcript:
             text = head + ("\n" + _indent(body) if body else "")
         elif kind == "agent_note":
             text = f"{stamp} model: " + bounded(str(data.get("text", "")), 1500).strip()
+        elif kind == "agent_model":
+            confined = "writes confined to the worktree" if data.get("confined") else "unconfined"
+            text = f"{stamp} builtin agent on {data.get('model')} (commands: {confined})"
         elif kind == "model_call":
             text = (
                 f"{stamp} model call: {data.get('prompt_tokens')}+{data.get('completion_tokens')} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 
@@ -26,10 +28,25 @@ def register(app: typer.Typer) -> None:
         if fmt not in ("text", "json", "github"):
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
         problems, count = check_project(app_.project, strict=strict)
-        text = render_problems(problems, count, fmt)
+        prefix = _repo_prefix(app_.project.root) if fmt == "github" else ""
+        text = render_problems(problems, count, fmt, prefix)
         if text:
             app_.echo(text.rstrip("\n"))
         if report:
             write_junit(problems, count, report)
         if problems:
             raise typer.Exit(1)
+
+
+def _repo_prefix(root: Path) -> str:
+    """The project's folder relative to the git repository root, e.g. `services/api/`."""
+    from specflow.project import git_toplevel
+
+    top = git_toplevel(root)
+    if top is None:
+        return ""
+    try:
+        rel = root.resolve().relative_to(top.resolve())
+    except ValueError:
+        return ""
+    return "" if str(rel) == "." else rel.as_posix() + "/"
