@@ -66,12 +66,24 @@ class ImplementSection(_Strict):
     verify_timeout_s: float = Field(default=600.0, gt=0)
 
 
+class LibrarySection(_Strict):
+    """`[libraries.NAME]`: a shared spec library pinned by commit (or content hash)."""
+
+    source: str = Field(description="git URL, path to a git repository, or a plain folder")
+    commit: str | None = Field(
+        default=None, description="pinned git commit, or 'sha256:…' for a plain folder"
+    )
+    ref: str | None = Field(default=None, description="what 'library update' follows")
+    templates: bool = Field(default=True, description="use the library's templates/")
+
+
 class Config(_Strict):
     project: ProjectSection = ProjectSection()
     models: ModelsSection = ModelsSection()
     llm: LLMSection = LLMSection()
     context: ContextSection = ContextSection()
     implement: ImplementSection = ImplementSection()
+    libraries: dict[str, LibrarySection] = Field(default_factory=dict)
 
     def model_for(self, stage: str, override: str | None = None) -> str | None:
         """Which model a stage uses.

@@ -32,6 +32,9 @@ COMMAND_MODULES = [
     "schema",
     "log",
     "demo",
+    "export",
+    "library",
+    "import_",
 ]
 
 app = typer.Typer(

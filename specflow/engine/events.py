@@ -41,7 +41,7 @@ class EventLog:
         with self._lock:
             os.write(self._fd, line)
             if self._fsync:
-                os.fsync(self._fd)
+                _sync(self._fd)
         for listener in list(self._listeners):
             with contextlib.suppress(Exception):
                 listener(event)
@@ -73,3 +73,6 @@ def iter_events(path: Path) -> Iterator[Event]:
             continue
         if isinstance(event, dict):
             yield event
+
+
+_sync = getattr(os, "fdatasync", os.fsync)  # the data is what matters; skip the inode times

@@ -9,6 +9,7 @@ and git (the `Specflow-Task:` trailers on the integration branch) is the truth f
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -164,6 +165,8 @@ class Engine:
         feedback: str | None = None
         verify_failures = conflicts = optimistic = 0
         attempt = self.records.get(tid, TaskRecord(tid)).attempts
+        prio = self.scheduler.priority(tid)
+        has_checks = bool(task.verify or s.test_command)
         while True:
             attempt += 1
             self._run_agent(task, slot, attempt, feedback)
@@ -171,14 +174,17 @@ class Engine:
             verified: str | None = None
             while True:  # rebase, verify, land; loops when the tip moves under us
                 self._check_cancel()
-                hold = optimistic >= OPTIMISTIC_MERGES
+                # Without checks there is nothing to overlap: queue for the lock right away.
+                hold = not has_checks or optimistic >= OPTIMISTIC_MERGES
                 if hold:
-                    self.merge.lock.acquire()
+                    self.merge.lock.acquire(prio)
                 try:
                     tip = self.merge.tip()
                     if tip != slot.base:
-                        self.events.emit("merge_started", task=tid, onto=tip)
-                        res = self.merge.rebase(slot.git, slot.base or tip, tip)
+                        self.events.emit("merge_rebase", task=tid, onto=tip)
+                        res = self.merge.rebase(
+                            slot.git, slot.base or tip, tip, self._message(task)
+                        )
                         if not res.ok:
                             conflicts += 1
                             files = res.conflicts or ["(unknown)"]
@@ -200,7 +206,9 @@ class Engine:
                             break
                         verified = head
                     self.events.emit("merge_started", task=tid, onto=slot.base)
-                    sha = self.merge.land(slot.git, slot.base or tip, lambda: self._tick(tid, slot))
+                    sha = self.merge.land(
+                        slot.git, slot.base or tip, lambda: self._tick(tid, slot), prio
+                    )
                 finally:
                     if hold:
                         self.merge.lock.release()
@@ -264,17 +272,20 @@ class Engine:
             raise _TaskFailed(f"agent failed: {result.reason or 'unknown reason'}")
 
     def _commit(self, task: Task, slot: Slot, attempt: int) -> None:
-        """Squash whatever the agent did (edits, even its own commits) into one task commit."""
+        """Squash whatever the agent did (edits, even its own commits) into one task commit on
+        top of the slot's base. Plumbing only: `git commit` would re-scan the whole tree."""
         g = slot.git
         base = slot.base or ""
-        if g.head() != base:
-            g.run("reset", "-q", "--soft", base)
         g.run("add", "-A")
-        if g.run("diff", "--cached", "--quiet", base, check=False).returncode == 0:
+        tree = g.write_tree()
+        if tree == g.tree_of(base):
             raise _TaskFailed("agent made no changes")
-        msg = f"{task.title}\n\n{TRAILER_TASK}: {task.id}\n{TRAILER_RUN}: {self.paths.run_id}\n"
-        g.run("commit", "-q", "--no-verify", "-F", "-", input=msg)
-        self.events.emit("task_committed", task=task.id, attempt=attempt, commit=g.head())
+        commit = g.commit_tree(tree, base, self._message(task))
+        g.run("update-ref", "-m", "specflow: task commit", "HEAD", commit)
+        self.events.emit("task_committed", task=task.id, attempt=attempt, commit=commit)
+
+    def _message(self, task: Task) -> str:
+        return f"{task.title}\n\n{TRAILER_TASK}: {task.id}\n{TRAILER_RUN}: {self.paths.run_id}\n"
 
     def _verify(self, task: Task, slot: Slot, attempt: int) -> tuple[str, str] | None:
         commands = [c for c in (task.verify, self.settings.test_command) if c]
@@ -306,28 +317,57 @@ class Engine:
         feedback = f"Verification failed: {reason}\n\n{res.output}"
         return reason, feedback
 
-    def _tick(self, tid: str, slot: Slot) -> None:
-        """Under the merge lock: add `[x]` for the task to tasks.md in the task's own commit."""
+    def _tick(self, tid: str, slot: Slot) -> str | None:
+        """Under the merge lock: the task's commit again, with its `[x]` in tasks.md added.
+
+        Ticking at merge time (not in the agent's commit) keeps rebases free of conflicts
+        between neighbouring checkboxes. The file goes through the slot's index (one path)
+        and write-tree; the worktree's HEAD is not moved (the slot is reset for its next task).
+        """
         mark = self.feature.mark_done
         if mark is None:
-            return
-        path = slot.path / self.feature.tasks_relpath
-        text = path.read_text(encoding="utf-8") if path.is_file() else self.feature.tasks_text
-        ids = (self.landed | {tid}) & set(self.graph.tasks)
-        try:
-            new = mark(text, ids)
-        except SpecflowError:  # the branch's tasks.md predates the user's: tick the latter
-            text = self.feature.tasks_text
-            new = mark(text, ids)
-        if new != text or not path.is_file():
-            atomic_write_text(path, new)
-            slot.git.run("add", "--", self.feature.tasks_relpath)
-            slot.git.run("commit", "-q", "--no-verify", "--amend", "--no-edit")
+            return None
+        rel = self.feature.tasks_relpath
+        path = slot.path / rel
+        exists = path.is_file()
+        text = path.read_text(encoding="utf-8") if exists else self.feature.tasks_text
+        new = _tick_line(text, tid) if exists else None
+        if new is None:
+            ids = (self.landed | {tid}) & set(self.graph.tasks)
+            try:
+                new = mark(text, ids)
+            except SpecflowError:  # the branch's tasks.md predates the user's: tick the latter
+                text = self.feature.tasks_text
+                new = mark(text, ids)
         self.landed.add(tid)
+        if new == text and exists:
+            return None
+        atomic_write_text(path, new)
+        g = slot.git
+        # One index entry by hash: `git add` would load and refresh the whole index.
+        blob = g.out("hash-object", "-w", "--stdin", input=new)
+        g.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
+        return g.commit_tree(g.write_tree(), slot.base or "", self._message(self.graph.tasks[tid]))
 
 
 class _TaskFailed(Exception):
     pass
+
+
+def _tick_line(text: str, tid: str) -> str | None:
+    """Fast path for one box: a big tasks.md takes a full Markdown parse tens of ms, and this
+    runs under the merge lock. Only when exactly one line can be the task's (else None, and
+    formats.mark_done decides); only the space in `[ ]` changes."""
+    pat = re.compile(
+        rf"^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+\[( |x|X)\][ \t]+\**{re.escape(tid)}\b", re.M
+    )
+    hits = list(pat.finditer(text))
+    if len(hits) != 1:
+        return None
+    m = hits[0]
+    if m.group(1) != " ":
+        return text
+    return text[: m.start(1)] + "x" + text[m.end(1) :]
 
 
 def _conflict_feedback(files: list[str], previous: str) -> str:

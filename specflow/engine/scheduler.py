@@ -47,6 +47,10 @@ class Scheduler:
 
     # -- queries ---------------------------------------------------------------------------
 
+    def priority(self, t: str) -> float:
+        """Remaining path length (higher = more urgent)."""
+        return -self._key[t][0] if t in self._key else 0.0
+
     def queue(self) -> list[str]:
         """Ready tasks in the order they would start (some may wait on a file)."""
         return list(self._ready)

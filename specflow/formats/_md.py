@@ -27,7 +27,10 @@ def markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
     from mdit_py_plugins.front_matter import front_matter_plugin
 
-    return MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+    md = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+    # The parsers read inline content as source text: skip inline parsing (3-4x faster).
+    md.core.ruler.disable(["inline", "text_join"])
+    return md
 
 
 @dataclass
@@ -139,10 +142,23 @@ def prose(doc: Doc, blocks: list[Block], drop: re.Pattern[str] | None = None) ->
             continue
         raw = doc.raw(block.start, block.end)
         if drop is not None and block.type == "paragraph":
-            raw = "\n".join(line for line in raw.split("\n") if not drop.match(line))
+            raw = _drop_lines(raw, drop)
         if raw.strip():
             parts.append(raw)
     return "\n\n".join(parts)
+
+
+def _drop_lines(raw: str, drop: re.Pattern[str]) -> str:
+    """Leave out lines matching `drop`, with their continuation lines (up to the next label)."""
+    kept: list[str] = []
+    dropping = False
+    for line in raw.split("\n"):
+        if drop.match(line):
+            dropping = True
+        elif not dropping or LABEL_RE.match(line.strip()):
+            dropping = False
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _blocks(tokens: list[Token]) -> list[Block]:
@@ -203,6 +219,8 @@ def _list(tokens: list[Token], i: int) -> tuple[list[Item], int]:
             child = tokens[k]
             if child.type == "paragraph_open" and not item.text and not item.children:
                 item.text = _inline(tokens, k)
+            elif child.type == "html_block" and not item.text and not item.children:
+                item.text = child.content.strip()  # an item that starts with an HTML tag
             elif child.type in ("bullet_list_open", "ordered_list_open"):
                 nested, _ = _list(tokens, k)
                 item.children += nested

@@ -15,7 +15,7 @@ from specflow.domain.plan import ContextItem, GateCheck, Plan, Risk
 from specflow.errors import ParseError
 from specflow.formats._md import LABEL_RE, Block, Doc, norm_heading, prose
 
-TITLE_RE = re.compile(r"^(?:implementation\s+)?plan\s*[:\-–—]\s*", re.IGNORECASE)
+TITLE_RE = re.compile(r"^(?:implementation\s+)?plan(?:\s*:|\s+[-–—])\s*", re.IGNORECASE)
 CONTEXT_LINE_RE = re.compile(r"^(?:[-*+][ \t]+)?" + LABEL_RE.pattern[1:])
 GATE_ITEM_RE = re.compile(r"^\[(?P<mark>[ xX~-]|n/a|N/A)\][ \t]*(?P<rest>.*)$", re.DOTALL)
 # Between a gate or risk and its note: an em dash, an en dash or a spaced hyphen.

@@ -26,12 +26,12 @@ from specflow.domain.spec import (
 from specflow.errors import ParseError
 from specflow.formats._md import LABEL_RE, Block, Doc, Item, norm_heading, prose
 
-TITLE_RE = re.compile(r"^(?:feature\s+)?spec(?:ification)?\s*[:\-–—]\s*", re.IGNORECASE)
+TITLE_RE = re.compile(r"^(?:feature\s+)?spec(?:ification)?(?:\s*:|\s+[-–—])\s*", re.IGNORECASE)
 META_RE = re.compile(
     r"^\s*\*\*(?:feature branch|branch|created|date|status|input|spec)\*\*\s*:", re.IGNORECASE
 )
 STORY_RE = re.compile(
-    r"^(?:user\s+story|US)\s*(?P<n>\d+)\s*[-–—:]?\s*(?P<title>.*?)\s*"
+    r"^(?:user\s+story|US)[\s-]*(?P<n>\d+)\s*[-–—:]?\s*(?P<title>.*?)\s*"
     r"(?:[(\[](?:priority\s*:?\s*)?(?P<p>P\d+)[)\]])?\s*(?:🎯.*)?$",
     re.IGNORECASE,
 )
@@ -73,14 +73,24 @@ def parse_spec(body: str, path: str | None = None) -> Spec:
     entities: list[Entity] = []
     clarifications: list[Clarification] = []
     for i in doc.headings():
-        name = norm_heading(blocks[i].text)
         if i == t:
             continue
-        if name in SUMMARY_SECTIONS:
+        name = norm_heading(blocks[i].text)
+        story = _story(doc, i, path)
+        if story is not None:
+            if any(s.id == story.id for s in stories):
+                raise ParseError(
+                    f"duplicate user story {story.id[2:]}",
+                    path=path,
+                    line=blocks[i].start + 1,
+                    hint="number the user stories 1, 2, 3, …",
+                )
+            stories.append(story)
+        elif name in SUMMARY_SECTIONS:
             summary.append(prose(doc, doc.section(i)))
         elif name.startswith("edge case"):
             edge_cases += [it.flat for it in _items(doc.section(i))]
-        elif "entities" in name:
+        elif name.endswith(("entities", "entity")):
             for it in _items(doc.section(i)):
                 m = ENTITY_RE.match(it.flat)
                 if m:
@@ -89,18 +99,9 @@ def parse_spec(body: str, path: str | None = None) -> Spec:
             for it in _items(doc.section(i), deep=True):
                 m = QA_RE.match(it.flat)
                 if m:
-                    clarifications.append(Clarification(question=m["q"], answer=m["a"].strip()))
-        else:
-            story = _story(doc, i, path)
-            if story is not None:
-                if any(s.id == story.id for s in stories):
-                    raise ParseError(
-                        f"duplicate user story {story.id[2:]}",
-                        path=path,
-                        line=blocks[i].start + 1,
-                        hint="number the user stories 1, 2, 3, …",
+                    clarifications.append(
+                        Clarification(question=m["q"].strip(), answer=m["a"].strip())
                     )
-                stories.append(story)
 
     requirements: list[Requirement] = []
     criteria: list[SuccessCriterion] = []
@@ -197,10 +198,10 @@ def _story(doc: Doc, index: int, path: str | None) -> UserStory | None:
                     )
             if not matched and current != "scenarios":
                 fields[current] += [doc.raw(block.start, block.end), ""]
-        elif block.type in ("fence", "code_block", "table", "blockquote") and current != (
-            "scenarios"
-        ):
-            fields[current] += [doc.raw(block.start, block.end), ""]
+        elif block.type in ("fence", "code_block", "table", "blockquote", "html_block"):
+            raw = doc.raw(block.start, block.end)
+            if current != "scenarios" and not raw.startswith("<!--"):
+                fields[current] += [raw, ""]
     texts = {k: _join(v) for k, v in fields.items()}
     try:
         return UserStory(

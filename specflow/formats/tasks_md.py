@@ -24,7 +24,8 @@ from pydantic import ValidationError
 
 from specflow.domain.tasks import Phase, Task, TaskGraph, TaskList
 from specflow.errors import ParseError
-from specflow.formats._md import NEWLINE_RE, Doc, Item
+from specflow.formats._md import LABEL_RE, NEWLINE_RE, Doc, Item
+from specflow.formats._paths import infer_files
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -41,132 +42,10 @@ SUB_RE = re.compile(
     r"(?:\*\*)?[ \t]*(?P<value>.*)$",
     re.IGNORECASE,
 )
-TITLE_RE = re.compile(r"^tasks\s*[:\-–—]\s*", re.IGNORECASE)
+TITLE_RE = re.compile(r"^tasks(?:\s*:|\s+[-–—])\s*", re.IGNORECASE)
+ID_WORD_RE = re.compile(r"[A-Za-z]+-?\d+[A-Za-z0-9]*")
 NONE_VALUES = {"", "none", "-", "—", "n/a", "[]"}
 RISKS = ("low", "medium", "high")
-
-KNOWN_EXTS = frozenset(
-    [
-        "py",
-        "pyi",
-        "ts",
-        "tsx",
-        "js",
-        "jsx",
-        "mjs",
-        "cjs",
-        "json",
-        "jsonc",
-        "yaml",
-        "yml",
-        "toml",
-        "ini",
-        "cfg",
-        "conf",
-        "env",
-        "md",
-        "mdx",
-        "rst",
-        "txt",
-        "rs",
-        "go",
-        "java",
-        "kt",
-        "kts",
-        "scala",
-        "swift",
-        "m",
-        "mm",
-        "rb",
-        "php",
-        "cs",
-        "fs",
-        "vb",
-        "c",
-        "h",
-        "cc",
-        "cpp",
-        "cxx",
-        "hpp",
-        "hh",
-        "sql",
-        "sh",
-        "bash",
-        "zsh",
-        "ps1",
-        "bat",
-        "html",
-        "htm",
-        "css",
-        "scss",
-        "sass",
-        "less",
-        "vue",
-        "svelte",
-        "astro",
-        "dart",
-        "ex",
-        "exs",
-        "erl",
-        "hrl",
-        "clj",
-        "cljs",
-        "lua",
-        "pl",
-        "r",
-        "jl",
-        "proto",
-        "graphql",
-        "gql",
-        "prisma",
-        "xml",
-        "gradle",
-        "tf",
-        "hcl",
-        "lock",
-        "csv",
-        "tsv",
-        "ipynb",
-        "j2",
-        "jinja",
-        "tmpl",
-        "tpl",
-        "svg",
-        "dockerfile",
-        "mk",
-        "cmake",
-        "zig",
-        "nim",
-        "elm",
-        "hs",
-        "ml",
-        "mli",
-        "sol",
-        "wasm",
-    ]
-)
-KNOWN_NAMES = frozenset({"Dockerfile", "Makefile", "Procfile", "Gemfile", "Rakefile", "Justfile"})
-NOT_FILES = frozenset(
-    [
-        "node.js",
-        "next.js",
-        "vue.js",
-        "nuxt.js",
-        "react.js",
-        "express.js",
-        "three.js",
-        "d3.js",
-        "chart.js",
-        "ember.js",
-        "backbone.js",
-        "socket.io",
-        "nest.js",
-        "solid.js",
-        "alpine.js",
-        "p5.js",
-    ]
-)
-_STRIP = "`'\"()[]{}<>,;:!?*"
 
 
 def parse_tasks(body: str, path: str | None = None) -> TaskList:
@@ -265,35 +144,7 @@ def mark_done(text: str, ids: set[str], path: str | None = None) -> str:
     return "".join(p + s for p, s in zip(parts, [*seps, ""], strict=True))
 
 
-def infer_files(title: str) -> list[str]:
-    """Paths named in a Spec Kit task title ("… in src/api/login.py")."""
-    out: list[str] = []
-    for word in title.split():
-        token = word.strip(_STRIP).rstrip(".").strip(_STRIP)
-        if token and _looks_like_path(token) and token not in out:
-            out.append(token)
-    return out
-
-
 # -- internals ---------------------------------------------------------------------------
-
-
-def _looks_like_path(token: str) -> bool:
-    if "://" in token or token.startswith(("@", "#", "$", "-", "~")) or token.endswith("/"):
-        return False
-    if any(c in token for c in "*{}<>|=\\") or token.lower() in NOT_FILES:
-        return False
-    name = token.rsplit("/", 1)[-1]
-    if not name or name in (".", ".."):
-        return False
-    if name in KNOWN_NAMES:
-        return True
-    if re.fullmatch(r"\.[A-Za-z][\w.-]*", name):  # dotfile: .gitignore, .env.example
-        return True
-    m = re.fullmatch(r"[\w.+-]*\w\.(?P<ext>[A-Za-z][A-Za-z0-9]{0,9})", name)
-    if m is None:
-        return False
-    return m.group("ext").lower() in KNOWN_EXTS or "/" in token
 
 
 def _all_items(items: list[Item]) -> Iterator[Item]:
@@ -352,7 +203,7 @@ def _task(item: Item, path: str | None) -> Task | None:
             key = sub.group("key").lower()
             key = "depends" if key in ("depends on", "deps") else key
             fields[key] = _sub_value(key, sub.group("value").strip(), path, child.line + 1)
-    title = tail.strip()
+    title = " ".join([tail.strip(), *_continuation(item)]).strip()
     if "files" not in fields:
         fields["files"] = infer_files(title)
     try:
@@ -373,13 +224,34 @@ def _task(item: Item, path: str | None) -> Task | None:
         ) from exc
 
 
+def _continuation(item: Item) -> list[str]:
+    """A task title wrapped onto further lines; a `**Label**:` line right below is not title."""
+    out: list[str] = []
+    for line in item.text.split("\n")[1:]:
+        if LABEL_RE.match(line.strip()):
+            break
+        out.append(line.strip())
+    return out
+
+
 def _sub_value(key: str, value: str, path: str | None, line: int) -> Any:
     if key in ("depends", "files", "covers"):
         if value.strip("`").strip().lower() in NONE_VALUES:
             return []
         if key == "files":
             return [v.strip().strip("`").strip() for v in value.split(",") if v.strip(" `")]
-        return [v.strip("`") for v in re.split(r"[,\s]+", value) if v.strip("`")]
+        # ids only: words such as "and" or "(partly)" around them are ignored
+        ids = [w.strip("`()[].;:") for w in re.split(r"[,\s]+", value)]
+        ids = [w for w in ids if ID_WORD_RE.fullmatch(w)]
+        if not ids:
+            raise ParseError(
+                f"'{key}:' lists no ids: '{value}'",
+                path=path,
+                line=line,
+                hint=f"write e.g. '{key}: {'T001, T002' if key == 'depends' else 'FR-001'}'"
+                " or 'none'",
+            )
+        return ids
     if key == "risk":
         risk = value.strip("`").strip().lower()
         if risk not in RISKS:

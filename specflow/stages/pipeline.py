@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from specflow.artifacts import EDITED, FRESH, HANDWRITTEN, MISSING, Artifact, ArtifactStore
@@ -14,10 +14,11 @@ from specflow.errors import InputError
 from specflow.fsutil import atomic_write_text
 from specflow.llm.base import Usage
 from specflow.project import Feature, Project
-from specflow.stages.common import generate, open_model, usage_meta
+from specflow.stages.common import Generated, generate, open_model, usage_meta
 from specflow.stages.repomap import repo_map
 
 if TYPE_CHECKING:
+    from specflow.library.core import LibraryFeature
     from specflow.llm.base import Model
 
 MAX_FEATURE_CHARS = 100_000
@@ -101,24 +102,36 @@ def specify(
     source: str = "feature.md",
     model_override: str | None = None,
     model: Model | None = None,
+    from_library: LibraryFeature | None = None,
 ) -> StageOutcome:
-    """Create `specs/NNN-slug/` with `feature.md` (the input as given) and `spec.md`."""
+    """Create `specs/NNN-slug/` with `feature.md` (the input as given) and `spec.md`.
+
+    `from_library`: a feature taken from a shared library. Its ready spec.md, if it has one,
+    becomes the starting spec.md without asking the model; either way the artifacts record
+    `library: {name, source, commit, path}` in their front matter.
+    """
     from specflow.domain.spec import Spec
     from specflow.formats.spec_md import render_spec
 
     validate_feature_text(feature_text, source)
-    llm = _open(project, "specify", model_override, model)
-    ctx = _context(project, None, "spec")
-    ctx["feature"] = feature_text.strip()
-    gen = generate(
-        project,
-        stage="specify",
-        template="specify.md.j2",
-        output=Spec,
-        model=llm,
-        context=ctx,
-        check=_spec_problems,
-    )
+    extra = {"library": from_library.provenance()} if from_library else {}
+    given: str | None = None
+    gen: Generated | _Given
+    if from_library is not None and from_library.spec_body is not None:
+        gen, given = _library_spec(from_library), from_library.spec_body
+    else:
+        llm = _open(project, "specify", model_override, model)
+        ctx = _context(project, None, "spec")
+        ctx["feature"] = feature_text.strip()
+        gen = generate(
+            project,
+            stage="specify",
+            template="specify.md.j2",
+            output=Spec,
+            model=llm,
+            context=ctx,
+            check=_spec_problems,
+        )
     spec: Spec = gen.value
     number = project.next_number()
     folder = project.specs_dir / f"{number:03d}-{slugify(spec.title)}"
@@ -130,15 +143,44 @@ def specify(
         store = ArtifactStore(project, feature)
         art = store.write(
             "spec",
-            render_spec(spec),
+            given if given is not None else render_spec(spec),
             template=gen.template,
-            model=gen.model,
+            model=gen.model or None,
             usage=usage_meta(gen.usage),
+            extra=extra,
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return StageOutcome(feature, art, gen.usage, gen.model)
+
+
+@dataclass
+class _Given:
+    """A spec taken as given (from a library), shaped like a generation result."""
+
+    value: Any
+    template: str | None = None
+    model: str = ""
+    usage: Usage = field(default_factory=Usage)
+
+
+def _library_spec(lib: LibraryFeature) -> _Given:
+    from specflow.formats.spec_md import parse_spec
+
+    assert lib.spec_body is not None
+    where = f"library {lib.library}: {lib.path}/spec.md"
+    return _Given(value=parse_spec(lib.spec_body, where))
+
+
+def _carried(store: ArtifactStore, kind: str = "spec") -> dict[str, Any]:
+    """The library an artifact's input came from, so every later artifact names it too."""
+    try:
+        prov = store.read(kind).provenance
+    except InputError:
+        return {}
+    lib = prov.extra.get("library") if prov else None
+    return {"library": lib} if lib else {}
 
 
 def respecify(
@@ -179,6 +221,7 @@ def respecify(
         template=gen.template,
         model=gen.model,
         usage=usage_meta(gen.usage),
+        extra=_carried(store),
         previous=prev,
     )
     return StageOutcome(feature, art, gen.usage, gen.model, updated_from=prev.version or None)
@@ -286,6 +329,7 @@ def plan(
         template=gen.template,
         model=gen.model,
         usage=usage_meta(gen.usage),
+        extra=_carried(store),
         previous=prev,
     )
     return StageOutcome(
@@ -334,6 +378,7 @@ def tasks(
         template=gen.template,
         model=gen.model,
         usage=usage_meta(gen.usage),
+        extra=_carried(store),
         previous=prev,
     )
     return StageOutcome(

@@ -87,7 +87,55 @@ class Git:
         return proc.stdout.strip() if proc.returncode == 0 else None
 
     def head(self) -> str:
-        return self.out("rev-parse", "HEAD")
+        return self.read_head() or self.out("rev-parse", "HEAD")
+
+    # Fast paths: the merge loop asks for HEAD and the integration tip several times per task;
+    # reading loose refs costs microseconds where spawning git costs milliseconds. Anything
+    # unusual (packed refs, reftable, symlinks) falls back to git itself.
+
+    def _gitdirs(self) -> tuple[Path, Path] | None:
+        dot = self.cwd / ".git"
+        try:
+            if dot.is_dir():
+                return dot, dot
+            text = dot.read_text().strip()
+        except OSError:
+            return None
+        if not text.startswith("gitdir:"):
+            return None
+        gitdir = Path(text[7:].strip())
+        gitdir = gitdir if gitdir.is_absolute() else (self.cwd / gitdir)
+        try:
+            common = Path((gitdir / "commondir").read_text().strip())
+        except OSError:
+            return gitdir, gitdir
+        return gitdir, common if common.is_absolute() else (gitdir / common)
+
+    def read_ref(self, ref: str) -> str | None:
+        dirs = self._gitdirs()
+        if dirs is None or not ref.startswith("refs/"):
+            return None
+        try:
+            value = (dirs[1] / ref).read_text().strip()
+        except OSError:
+            return None
+        return (
+            value
+            if len(value) in (40, 64) and all(c in "0123456789abcdef" for c in value)
+            else None
+        )
+
+    def read_head(self) -> str | None:
+        dirs = self._gitdirs()
+        if dirs is None:
+            return None
+        try:
+            text = (dirs[0] / "HEAD").read_text().strip()
+        except OSError:
+            return None
+        if text.startswith("ref: "):
+            return self.read_ref(text[5:])
+        return text if len(text) in (40, 64) else None
 
     def current_branch(self) -> str | None:
         proc = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
@@ -122,6 +170,37 @@ class Git:
     def git_path(self, name: str) -> Path:
         p = Path(self.out("rev-parse", "--git-path", name))
         return p if p.is_absolute() else self.cwd / p
+
+    # -- objects (plumbing: no index refresh, no worktree scan) ----------------------------
+
+    def write_tree(self) -> str:
+        return self.out("write-tree")
+
+    def tree_of(self, commit: str) -> str:
+        return self.out("rev-parse", f"{commit}^{{tree}}")
+
+    def commit_tree(self, tree: str, parent: str, message: str) -> str:
+        return self.out("commit-tree", tree, "-p", parent, "-F", "-", input=message)
+
+    def merge_tree(self, onto: str, commit: str) -> tuple[str | None, list[str]] | None:
+        """Three-way merge of `commit` onto `onto` without touching any worktree (git >= 2.38).
+
+        Returns (tree, []) when clean, (None, conflicted files) on conflict, None when this git
+        has no `merge-tree --write-tree` (the caller falls back to a rebase).
+        """
+        proc = self.run("merge-tree", "--write-tree", "--name-only", onto, commit, check=False)
+        lines = proc.stdout.splitlines()
+        if proc.returncode == 0 and lines:
+            return lines[0].strip(), []
+        if proc.returncode == 1 and lines:
+            files: list[str] = []
+            for line in lines[1:]:
+                if not line.strip():
+                    break
+                if line not in files:
+                    files.append(line)
+            return None, files
+        return None
 
     # -- working tree ----------------------------------------------------------------------
 

@@ -9,11 +9,54 @@ as a compare-and-swap. The user's checkout is never involved.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from specflow.workspace.git import Git, GitError
+
+
+class PriorityLock:
+    """A reentrant lock handed to the waiting thread with the highest priority (then FIFO):
+    when several tasks wait to merge, the one on the longest remaining path lands first."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._waiting: list[tuple[float, int, int]] = []
+        self._seq = itertools.count()
+
+    def acquire(self, priority: float = 0.0) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return
+            entry = (-priority, next(self._seq), me)
+            heapq.heappush(self._waiting, entry)
+            while self._owner is not None or self._waiting[0] != entry:
+                self._cond.wait()
+            heapq.heappop(self._waiting)
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._cond:
+            if self._owner != threading.get_ident():
+                raise RuntimeError("release of a lock not held")
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify_all()
+
+    def __enter__(self) -> PriorityLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 @dataclass
@@ -27,18 +70,36 @@ class RebaseResult:
 class MergeQueue:
     git: Git  # the main repository
     ref: str  # refs/heads/specflow/<feature>
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    lock: PriorityLock = field(default_factory=PriorityLock)
 
     def tip(self) -> str:
-        sha = self.git.rev_parse(self.ref)
+        sha = self.git.read_ref(self.ref) or self.git.rev_parse(self.ref)
         if sha is None:
             raise GitError(["rev-parse", self.ref], 1, f"integration branch {self.ref} is gone")
         return sha
 
-    def rebase(self, wt: Git, base: str, onto: str) -> RebaseResult:
-        """Move the commit(s) on top of `base` onto `onto`; on conflict, abort and report."""
+    def rebase(self, wt: Git, base: str, onto: str, message: str | None = None) -> RebaseResult:
+        """Move the task's commit (one, on top of `base`) onto `onto`; on conflict, report.
+
+        A merge-tree + commit-tree costs the same on any repository size; the worktree then
+        follows with `reset --keep`, which rewrites only the files that differ.
+        """
         if base == onto:
             return RebaseResult(ok=True)
+        head = wt.head()
+        merged = wt.merge_tree(onto, head)
+        if merged is not None:
+            tree, conflicts = merged
+            if tree is None:
+                return RebaseResult(ok=False, conflicts=conflicts, message="conflict")
+            if message is None:
+                message = wt.out("log", "-1", "--format=%B", head) + "\n"
+            new = wt.commit_tree(tree, onto, message)
+            wt.run("reset", "-q", "--keep", new)
+            return RebaseResult(ok=True)
+        return self._rebase_in_worktree(wt, base, onto)
+
+    def _rebase_in_worktree(self, wt: Git, base: str, onto: str) -> RebaseResult:
         proc = wt.run("rebase", "-q", "--onto", onto, base, check=False)
         if proc.returncode == 0:
             return RebaseResult(ok=True)
@@ -47,17 +108,25 @@ class MergeQueue:
         first = next((ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()), "")
         return RebaseResult(ok=False, conflicts=conflicts, message=first)
 
-    def land(self, wt: Git, expected_tip: str, finalize: Callable[[], None]) -> str | None:
-        """Fast-forward the integration branch to the worktree's HEAD if the tip is still
-        `expected_tip`; returns the new tip, or None when the tip moved (rebase and retry)."""
-        with self.lock:
+    def land(
+        self,
+        wt: Git,
+        expected_tip: str,
+        finalize: Callable[[], str | None],
+        priority: float = 0.0,
+    ) -> str | None:
+        """Fast-forward the integration branch to the task's commit if the tip is still
+        `expected_tip`; returns the new tip, or None when the tip moved (rebase and retry).
+
+        `finalize` may return a replacement commit (the task's commit plus its tick); the
+        commit descends from `expected_tip` by construction (rebased onto it), and
+        update-ref's old-value check makes the move a compare-and-swap."""
+        self.lock.acquire(priority)
+        try:
             if self.tip() != expected_tip:
                 return None
-            finalize()
-            new = wt.head()
-            if not self.git.is_ancestor(expected_tip, new):
-                raise GitError(
-                    ["merge"], 1, f"{new[:12]} does not descend from {expected_tip[:12]}"
-                )
+            new = finalize() or wt.head()
             self.git.update_ref(self.ref, new, expected_tip, message="specflow: merge task")
             return new
+        finally:
+            self.lock.release()

@@ -172,3 +172,24 @@ def test_annotations_are_relative_to_the_repository_root(git_repo: Path) -> None
 def test_unknown_format_is_bad_usage(project: Path, fmt: str) -> None:
     res = run_cli(["check", "--format", fmt], project)
     assert res.code == 2 and "unknown format" in res.stderr
+
+
+def test_ci_examples_are_well_formed() -> None:
+    import yaml
+
+    from tests.conftest import REPO_ROOT
+
+    workflow = yaml.safe_load((REPO_ROOT / "examples/ci/specflow-check.yml").read_text())
+    steps = workflow["jobs"]["specflow-check"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert "pip install specflow-sdd" in runs
+    assert "specflow check --format github --report specflow-junit.xml" in runs
+    uses = [s.get("uses", "") for s in steps]
+    assert any(u.startswith("actions/checkout@") for u in uses)
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+    assert any(u.startswith("actions/upload-artifact@") for u in uses)
+    [hook] = yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "specflow-check" and hook["entry"] == "specflow check"
+    assert hook["pass_filenames"] is False
+    config = yaml.safe_load((REPO_ROOT / "examples/ci/pre-commit-config.yaml").read_text())
+    assert config["repos"][0]["hooks"][0]["id"] == hook["id"]

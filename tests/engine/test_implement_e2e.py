@@ -6,8 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import PY, branch_tasks, cli, git, make_repo, script_agent
-from graphs import BASE_FILES, DAG12, dag12_script
+from engine_helpers import PY, branch_tasks, cli, git, make_repo, script_agent
+from engine_graphs import BASE_FILES, DAG12, dag12_script
 
 from specflow.engine.events import read_events
 
@@ -81,31 +81,34 @@ def test_failed_task_blocks_only_its_dependents_then_resume(tmp_path: Path) -> N
 
 
 def test_merge_conflict_goes_back_to_the_agent(tmp_path: Path) -> None:
-    tasks = """# Tasks
-
-- [ ] T001 [P] First note in notes.txt
-- [ ] T002 [P] Second note in notes.txt too
-- [ ] T003 [P] Third note, never resolvable
-"""
-    repo = make_repo(tmp_path, tasks, {"notes.txt": "notes\n"}, extra_toml="")
-    # The tasks do not declare files, so they run at once and collide in notes.txt.
+    # No files declared or named: the tasks run at once and collide in notes.txt.
+    tasks = "# Tasks\n\n- [ ] T001 [P] First note\n- [ ] T002 [P] Second note\n"
+    repo = make_repo(tmp_path, tasks, {"notes.txt": "notes\n"})
     script = {
-        "default": {"sleep": 0.2, "append": {"notes.txt": "{task}"}},
-        "T003": {
-            "sleep": 0.4,
-            "write": {"notes.txt": "{task} rewrote everything\n"},
-            "attempts": {"2": {"sleep": 0.0}},
-        },
+        "default": {"sleep": 0.1, "append": {"notes.txt": "{task}"}},
+        "T002": {"sleep": 0.5, "attempts": {"2": {"sleep": 0.0}}},
     }
-    p = cli(repo, "implement", "-j", "3", "--agent", script_agent(tmp_path, script))
+    p = cli(repo, "implement", "-j", "2", "--agent", script_agent(tmp_path, script))
+    assert p.returncode == 0, p.stderr
     evs = events_of(repo)
     conflicts = [e for e in evs if e["kind"] == "merge_conflict"]
-    assert conflicts and all(e["files"] == ["notes.txt"] for e in conflicts)
-    notes = git(repo, "show", f"{BRANCH}:notes.txt")
-    assert "T001" in notes and "T002" in notes
-    assert p.returncode == 1 and "merge conflict in notes.txt" in p.stderr
-    # the retry of a conflicted task ran with the conflict as feedback
+    assert [(e["task"], e["files"]) for e in conflicts] == [("T002", ["notes.txt"])]
     assert any(e["kind"] == "agent_started" and e["attempt"] == 2 for e in evs)
+    feedback = next(repo.glob(".specflow/runs/*/tasks/T002/feedback-2.md")).read_text()
+    assert "notes.txt" in feedback and "+T002" in feedback  # the conflict and the old diff
+    assert git(repo, "show", f"{BRANCH}:notes.txt").splitlines() == ["notes", "T001", "T002"]
+    assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T002"]
+
+
+def test_merge_conflict_retries_are_bounded(tmp_path: Path) -> None:
+    tasks = "# Tasks\n\n- [ ] T001 [P] First note\n- [ ] T002 [P] Second note\n"
+    repo = make_repo(tmp_path, tasks, {"notes.txt": "notes\n"}, conflict_retries=0)
+    script = {"default": {"sleep": 0.1, "append": {"notes.txt": "{task}"}}, "T002": {"sleep": 0.5}}
+    p = cli(repo, "implement", "-j", "2", "--agent", script_agent(tmp_path, script))
+    assert p.returncode == 1 and "1 failed (T002)" in p.stderr
+    log = cli(repo, "log", "--task", "T002")
+    assert "merge conflict in notes.txt" in log.stdout
+    assert branch_tasks(repo, BRANCH) == ["T001"]
 
 
 def test_verify_failure_feedback_then_success(tmp_path: Path) -> None:

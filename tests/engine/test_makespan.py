@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import cli, make_repo, script_agent
-from graphs import BASE_FILES, DAG12, dag12_script
+from engine_helpers import cli, make_repo, script_agent
+from engine_graphs import BASE_FILES, DAG12, dag12_script
 
 from specflow.domain.tasks import TaskGraph
 from specflow.engine.events import read_events

@@ -19,6 +19,14 @@ from specflow.domain.tasks import Phase, Task, TaskList
 from specflow.formats import parse_artifact, render_artifact
 from specflow.formats.tasks_md import infer_files
 
+
+def _tidy(text: str) -> None:
+    """Rendered Markdown is tidy: no runs of blank lines, no trailing spaces, one final newline."""
+    assert "\n\n\n" not in text
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert all(line == line.rstrip() for line in text.split("\n"))
+
+
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Realistic prose: words of letters and digits, punctuation only inside a word, so no field
@@ -85,6 +93,7 @@ def specs(draw: st.DrawFn) -> Spec:
 @given(specs())
 def test_spec_round_trip(spec: Spec) -> None:
     text = render_artifact("spec", spec)
+    _tidy(text)
     assert parse_artifact("spec", text).model_dump() == spec.model_dump()
 
 
@@ -126,6 +135,7 @@ def plans(draw: st.DrawFn) -> Plan:
 @given(plans())
 def test_plan_round_trip(plan: Plan) -> None:
     text = render_artifact("plan", plan)
+    _tidy(text)
     assert parse_artifact("plan", text).model_dump() == plan.model_dump()
 
 
@@ -174,4 +184,5 @@ def tasklists(draw: st.DrawFn) -> TaskList:
 @given(tasklists())
 def test_tasks_round_trip(tl: TaskList) -> None:
     text = render_artifact("tasks", tl)
+    _tidy(text)
     assert parse_artifact("tasks", text).model_dump() == tl.model_dump()

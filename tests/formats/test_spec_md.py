@@ -133,9 +133,10 @@ def test_parse_spec_kit_layout() -> None:
 
 def test_summary_from_text_under_title_and_overview() -> None:
     text = (
-        "# Feature Specification: X\n\n**Created**: today\nShort pitch.\n\n## Overview\n\nMore.\n"
+        '# Feature Specification: X\n\n**Created**: today\n**Input**: User description: "a\n'
+        'long input"\n**Note**: kept\n\nShort pitch.\n\n## Overview\n\nMore.\n'
     )
-    assert parse_spec(text).summary == "Short pitch.\n\nMore."
+    assert parse_spec(text).summary == "**Note**: kept\n\nShort pitch.\n\nMore."
 
 
 def test_title_without_prefix_and_front_matter() -> None:

@@ -113,6 +113,12 @@ def test_tasks_before_any_phase_heading_and_empty_phases() -> None:
     ]
 
 
+def test_wrapped_title_and_label_right_below() -> None:
+    text = "# Tasks: X\n\n## P\n\n- [ ] T001 Create a long\n  title in a.py\n- [ ] T002 b\n**Checkpoint**: done\n"
+    t1, t2 = parse_tasks(text).all_tasks()
+    assert (t1.title, t1.files, t2.title) == ("Create a long title in a.py", ["a.py"], "b")
+
+
 def test_star_bullets_and_nested_task_lines() -> None:
     tl = parse_tasks("# Tasks: X\n\n## P\n\n* [ ] T001 a\n  - [ ] T002 b\n")
     assert [t.id for t in tl.all_tasks()] == ["T001", "T002"]
@@ -142,6 +148,18 @@ def test_bad_risk_names_the_sub_bullet_line() -> None:
         parse_tasks(text)
     assert err.value.line == 7
     assert "extreme" in err.value.message
+
+
+def test_depends_and_covers_keep_ids_only() -> None:
+    text = (
+        "# Tasks: X\n\n## P\n\n- [ ] T001 a\n- [ ] T002 b\n"
+        "  - depends: T001 (schema), and `T001`\n  - covers: FR-001 and SC-002.\n"
+    )
+    t2 = parse_tasks(text).all_tasks()[1]
+    assert (t2.depends, t2.covers) == (["T001", "T001"], ["FR-001", "SC-002"])
+    with pytest.raises(ParseError) as err:
+        parse_tasks(text.replace("T001 (schema), and `T001`", "the schema task"))
+    assert err.value.line == 7
 
 
 def test_missing_title() -> None:
@@ -176,7 +194,7 @@ def test_cycle() -> None:
     )
     with pytest.raises(ParseError) as err:
         load_graph(text, "tasks.md")
-    assert err.value.line in (5, 7, 9)  # the line of a task on the cycle
+    assert err.value.line == 5  # the cycle is reported from its first task in the file
     assert "dependency cycle" in err.value.message
     assert "T001" in err.value.message and "T003" in err.value.message
 

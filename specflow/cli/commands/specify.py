@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
             None, "--regenerate", help="Regenerate spec.md of this FEATURE from its feature.md."
         ),
         force: bool = typer.Option(False, "--force", help="Replace a hand-edited spec.md."),
+        from_library: str = typer.Option(
+            None, "--from", help="Start from a shared library's feature: NAME/feature."
+        ),
     ) -> None:
         """Create a feature folder specs/NNN-slug/ with feature.md and a generated spec.md."""
         import sys
@@ -33,6 +36,25 @@ def register(app: typer.Typer) -> None:
             feature = project.resolve_feature(regenerate)
             outcome = pipeline.respecify(project, feature, force=force, model_override=model)
             report_outcome(app_, outcome, "wrote")
+            return
+        if from_library:
+            if source is not None:
+                raise InputError(
+                    "pass either FEATURE or --from, not both",
+                    "edit the feature after it is created",
+                )
+            from specflow.library.core import library_feature
+
+            lib = library_feature(project, from_library)
+            label = f"{lib.library}/{lib.path}/feature.md"
+            outcome = pipeline.specify(
+                project, lib.feature_text, source=label, model_override=model, from_library=lib
+            )
+            rel = outcome.artifact.path.relative_to(project.root)
+            if lib.spec_body is not None:
+                app_.echo(f"wrote {rel} (v1, copied from library {lib.library} {lib.path}/spec.md)")
+            else:
+                report_outcome(app_, outcome, "wrote")
             return
         if source is None:
             raise InputError(

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
+
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENTS = ROOT / "tests" / "fixtures" / "agents"
@@ -34,7 +34,7 @@ def make_repo(
     *,
     test_command: str | None = None,
     feature: str = "001-calc",
-    extra_toml: str = "",
+    conflict_retries: int = 1,
 ) -> Path:
     repo = base / "repo"
     repo.mkdir(parents=True)
@@ -42,7 +42,7 @@ def make_repo(
     toml = "[project]\nname = 'calc'\n"
     if test_command:
         toml += f"test_command = {json.dumps(test_command)}\n"
-    toml += "[implement]\nverify_retries = 1\nconflict_retries = 1\n" + extra_toml
+    toml += f"[implement]\nverify_retries = 1\nconflict_retries = {conflict_retries}\n"
     (repo / "specflow.toml").write_text(toml)
     (repo / ".gitignore").write_text(".specflow/\n__pycache__/\n")
     for rel, text in (files or {}).items():
@@ -83,6 +83,3 @@ def branch_tasks(repo: Path, branch: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    return tmp_path

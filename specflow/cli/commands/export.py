@@ -1,0 +1,90 @@
+"""`specflow export github [FEATURE]`: tasks as GitHub issues, through the gh CLI."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    export_app = typer.Typer(
+        name="export",
+        help="Send specflow artifacts to other tools: GitHub issues and pull requests.",
+        no_args_is_help=True,
+    )
+    app.add_typer(export_app)
+
+    @export_app.command("github")
+    def github(
+        ctx: typer.Context,
+        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="Print every gh call (argv as JSON lines), run nothing."
+        ),
+        repo: Optional[str] = typer.Option(
+            None, "--repo", "-R", help="OWNER/NAME (default: the repository gh sees here)."
+        ),
+        json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """One issue per task, in dependency order, with labels and a task list of dependencies."""
+        import re
+
+        from specflow.errors import InputError
+        from specflow.github.gh import argv_lines
+        from specflow.github.issues import export_issues
+
+        app_ = ctx.obj
+        if repo is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+            raise InputError(f"--repo '{repo}' is not OWNER/NAME", "e.g. --repo acme/webapp")
+        project = app_.project
+        feat = project.resolve_feature(feature)
+        result = export_issues(project, feat, repo=repo, dry_run=dry_run)
+        if json_out:
+            app_.print_json(result.to_dict())
+            return
+        if dry_run:
+            if result.calls:
+                app_.echo(argv_lines(result.calls))
+            return
+        for item in result.issues:
+            if item.action in ("created", "updated", "closed"):
+                app_.echo(f"{item.action} #{item.number} {item.task}")
+        app_.echo(
+            f"{feat.name}: {result.count('created')} created, {result.count('updated')} updated, "
+            f"{result.count('unchanged')} unchanged, {result.count('closed')} closed "
+            f"(record: {result.state_path})"
+        )
+
+    @export_app.command("pr")
+    def pull_request(
+        ctx: typer.Context,
+        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        run: Optional[str] = typer.Option(
+            None, "--run", help="Run record for the body (default: the newest)."
+        ),
+        base: Optional[str] = typer.Option(None, "--base", help="Target branch."),
+        repo: Optional[str] = typer.Option(None, "--repo", "-R", help="OWNER/NAME."),
+        draft: bool = typer.Option(False, "--draft", help="Open it as a draft."),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="Print every call (argv as JSON lines), run nothing."
+        ),
+        json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """A pull request for the integration branch specflow/<feature> (what implement --pr does)."""
+        from specflow.github.pr import load_run_record, open_pull_request
+
+        app_ = ctx.obj
+        project = app_.project
+        feat = project.resolve_feature(feature)
+        record = load_run_record(project, feat, run)
+        plan = open_pull_request(
+            project, feat, record, dry_run=dry_run, base=base, repo=repo, draft=draft
+        )
+        if json_out:
+            app_.print_json(plan.to_dict())
+        elif dry_run:
+            app_.echo(plan.dry_run_text())
+        else:
+            verb = "updated" if plan.updated else "opened"
+            app_.echo(f"{verb} {plan.url or 'pull request'} ({plan.head} -> {plan.base})")

@@ -1,0 +1,371 @@
+"""Kiro specs: `.kiro/specs/<name>/{requirements,design,tasks}.md` -> one feature each.
+
+- requirements.md: each `### Requirement N` becomes a user story (its "As a …" text), each of
+  its numbered acceptance criteria a requirement FR-### that keeps the Kiro number in its text
+  ("(Kiro 1.2)"); the introduction is the summary, the glossary the key entities.
+- design.md: the plan's body, as written.
+- tasks.md: every checkbox a task T### in document order, the Kiro number kept in the title
+  ("(1.1)"); `_Requirements: 1.1, 2_` -> `covers:`; a task waits for its previous sibling (all
+  of it, sub-tasks included), a first sub-task for its parent, unless it names
+  `Depends on: …`; the done state and every detail line are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specflow.domain.tasks import Task
+from specflow.errors import InputError
+from specflow.formats.tasks_md import infer_files
+from specflow.importers.checklist import RawTask, numbers_in, read_checklist, render_groups
+from specflow.importers.markdown import (
+    check_tasks,
+    collapse_blanks,
+    front_matter,
+    join_doc,
+    quote_lines,
+    reindent,
+    slugify,
+    task_block,
+    title_from_slug,
+)
+from specflow.importers.model import ImportedFeature
+
+KIRO_FILES = ("requirements.md", "design.md", "tasks.md")
+HEADING_RE = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
+REQ_HEADING_RE = re.compile(
+    r"^(?:\*\*)?requirement\s+(?P<n>\d+(?:\.\d+)*)\**\s*[.:)\-–—]?\s*(?P<title>.*?)\**$", re.I
+)
+NUM_HEADING_RE = re.compile(r"^(?P<n>\d+(?:\.\d+)*)[.)]?\s+(?P<title>.*)$")
+STORY_RE = re.compile(r"^\s*\**user story:?\**:?\s*(?P<text>.*)$", re.I)
+CRITERIA_LABEL_RE = re.compile(r"^\s*\**acceptance criteria:?\**:?\s*$", re.I)
+CRITERION_RE = re.compile(r"^ {0,3}(?:(?P<n>\d+)[.)]|[-*+])[ \t]+(?P<text>.*)$")
+GLOSSARY_ITEM_RE = re.compile(r"^[-*+]\s+\*\*(?P<name>[^*]+?):?\*\*:?\s*(?P<desc>.*)$")
+REFS_RE = re.compile(
+    r"(?:(?<![a-z])requirements?\s*\**\s*:|(?<![a-z])validates\s*\**:?\**\s*(?:requirements?)?)\s*\**:?\s*"
+    r"(?P<refs>\d+(?:\.\d+)*(?:\s*(?:,|;|and|&)\s*\d+(?:\.\d+)*)*)",
+    re.I,
+)
+DEPENDS_RE = re.compile(
+    r"^\s*(?:[-*+]\s+)?[_*]*(?:depends on|dependencies|depends|blocked by)[_*]*\s*:[_*]*\s*"
+    r"(?P<refs>.*?)[_*]*\s*$",
+    re.I,
+)
+WANT_RE = re.compile(r"\bI (?:want|need|would like)(?: to)? (?P<what>.+?)(?:,?\s+so that\b|$)", re.I)
+TITLE_PREFIX_RE = re.compile(
+    r"^(?:requirements(?: document)?|design(?: document)?|implementation plan|tasks?)\s*"
+    r"(?:[:\-–—]\s*|$)",
+    re.I,
+)
+
+
+def find_specs(source: Path) -> list[Path]:
+    """Kiro spec folders under SOURCE (a repo, `.kiro`, `.kiro/specs` or one spec folder)."""
+    if any((source / f).is_file() for f in KIRO_FILES):
+        return [source]
+    for base in (source / ".kiro" / "specs", source / "specs", source):
+        if base.is_dir():
+            found = sorted(
+                p
+                for p in base.iterdir()
+                if p.is_dir() and any((p / f).is_file() for f in KIRO_FILES)
+            )
+            if found:
+                return found
+    return []
+
+
+def import_kiro(source: Path) -> list[ImportedFeature]:
+    specs = find_specs(source)
+    if not specs:
+        raise InputError(
+            f"no Kiro specs in {source}",
+            "point at a folder holding .kiro/specs/<name>/requirements.md, design.md, tasks.md",
+        )
+    return [_feature(folder, _rel(folder, source)) for folder in specs]
+
+
+# -- requirements --------------------------------------------------------------------------
+
+
+@dataclass
+class KiroRequirement:
+    number: str
+    title: str
+    story: list[str] = field(default_factory=list)
+    # (Kiro number, first line, further lines)
+    criteria: list[tuple[str, str, list[str]]] = field(default_factory=list)
+
+
+@dataclass
+class KiroRequirements:
+    title: str = ""
+    intro: list[str] = field(default_factory=list)
+    glossary: list[tuple[str, str]] = field(default_factory=list)
+    requirements: list[KiroRequirement] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)  # sections kept as they are
+
+
+def read_requirements(text: str) -> KiroRequirements:
+    out = KiroRequirements()
+    section = ""  # what the current `##` section is: intro, glossary, requirements, other
+    current: KiroRequirement | None = None
+    in_criteria = False
+    fence = False
+    for raw in text.splitlines():
+        line = raw.expandtabs(4).rstrip()
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+        heading = None if fence else HEADING_RE.match(line.strip())
+        if heading is not None:
+            level, htext = len(heading["hashes"]), heading["text"].strip()
+            m = REQ_HEADING_RE.match(htext)
+            if m is None and section == "requirements" and level >= 3:
+                m = NUM_HEADING_RE.match(htext)
+            if m is not None:
+                current = KiroRequirement(m["n"], m["title"].strip())
+                out.requirements.append(current)
+                in_criteria = False
+                continue
+            if current is not None and CRITERIA_LABEL_RE.match(htext):
+                in_criteria = True
+                continue
+            if level == 1 and not out.title:
+                out.title = TITLE_PREFIX_RE.sub("", htext).strip()
+                continue
+            name = htext.lower()
+            if level <= 2 or current is None:
+                current = None
+                section = (
+                    "intro"
+                    if name in ("introduction", "overview", "summary")
+                    else "glossary"
+                    if name.startswith(("glossary", "terminology", "definitions"))
+                    else "requirements"
+                    if name.startswith("requirements")
+                    else "other"
+                )
+                if section == "other":
+                    out.other.append("#" * max(level, 2) + " " + htext)
+                continue
+        if current is not None:
+            if CRITERIA_LABEL_RE.match(line):
+                in_criteria = True
+                continue
+            crit = CRITERION_RE.match(line) if in_criteria and not fence else None
+            if crit is not None:
+                number = f"{current.number}.{crit['n'] or len(current.criteria) + 1}"
+                current.criteria.append((number, crit["text"].strip(), []))
+            elif in_criteria and current.criteria and (line.startswith(" ") or fence or not line):
+                current.criteria[-1][2].append(line)
+            else:
+                story = STORY_RE.match(line)
+                current.story.append(story["text"] if story else line)
+            continue
+        if section == "glossary":
+            g = GLOSSARY_ITEM_RE.match(line)
+            if g:
+                out.glossary.append((g["name"].strip(), g["desc"].strip()))
+                continue
+        target = out.intro if section in ("intro", "", "requirements") else out.other
+        target.append(line)
+    return out
+
+
+def render_spec(req: KiroRequirements, title: str, source: str) -> tuple[str, dict[str, list[str]]]:
+    """spec.md, and Kiro reference -> FR ids ("1.2" -> [FR-002], "1" -> all of requirement 1)."""
+    refs: dict[str, list[str]] = {}
+    frs: list[str] = []
+    stories: list[str] = []
+    for i, r in enumerate(req.requirements, 1):
+        ids: list[str] = []
+        items = r.criteria or [(r.number, " ".join(_text(r.story).split()), [])]
+        for number, first, more in items:
+            fid = f"FR-{len(frs) + 1:03d}"
+            ids.append(fid)
+            refs.setdefault(number, []).append(fid)
+            frs.append(f"- **{fid}**: {first} (Kiro {number})")
+            frs += quote_lines(reindent(more, 2), tasks=False)
+        refs.setdefault(r.number, ids)
+        name = r.title or _story_title(r.story) or f"Requirement {r.number}"
+        head = f"### User Story {i} - {name} (Kiro Requirement {r.number})"
+        body = quote_lines(reindent(r.story, 0), headings=True, tasks=False)
+        stories += [head, "", *body, "", f"Requirements: {', '.join(ids)}", ""]
+    parts = [
+        front_matter("kiro", source),
+        f"# Feature Specification: {title}",
+        "",
+        *quote_lines(reindent(req.intro, 0), headings=True, tasks=False),
+        "",
+        "## User Scenarios & Testing",
+        "",
+        *stories,
+        "## Requirements",
+        "",
+        "### Functional Requirements",
+        "",
+        *frs,
+        "",
+    ]
+    if req.glossary:
+        parts += ["### Key Entities", ""]
+        parts += [f"- **{name}**: {desc}" for name, desc in req.glossary]
+        parts.append("")
+    if req.other:
+        parts += quote_lines(req.other, tasks=False)
+    return join_doc(collapse_blanks(parts)), refs
+
+
+# -- tasks -----------------------------------------------------------------------------------
+
+
+def convert_tasks(
+    text: str, title: str, refs: dict[str, list[str]], source: str
+) -> tuple[str, list[Task], dict[str, str], list[str]]:
+    """tasks.md, the tasks in it, Kiro number -> task id, and warnings."""
+    checklist = read_checklist(text)
+    ids = {id(t): f"T{i:03d}" for i, t in enumerate(checklist.tasks, 1)}
+    by_number = {t.number: t for t in checklist.tasks if t.number}
+    warnings: list[str] = []
+    tasks: list[Task] = []
+    blocks: dict[int, list[str]] = {}  # id(raw task) -> its lines
+    for raw in checklist.tasks:
+        explicit = _explicit_depends(raw, by_number, ids, warnings)
+        depends = explicit if explicit is not None else _implicit(raw, checklist.siblings(raw), ids)
+        covers: list[str] = []
+        for line in raw.body:
+            for m in REFS_RE.finditer(line):
+                for ref in numbers_in(m["refs"]):
+                    found = refs.get(ref)
+                    if found is None:
+                        warnings.append(f"task {raw.label} names requirement {ref}, not in requirements.md")
+                    covers += [c for c in found or [] if c not in covers]
+        suffix = raw.number or ""
+        if raw.optional:
+            suffix = f"{suffix}, optional" if suffix else "optional"
+        task_title = f"{raw.title} ({suffix})" if suffix else raw.title
+        task = Task(
+            id=ids[id(raw)],
+            title=task_title,
+            done=raw.done,
+            depends=depends,
+            covers=covers,
+            files=infer_files(task_title),
+        )
+        tasks.append(task)
+        notes = quote_lines(reindent(raw.body, 2))
+        blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
+    parts = [front_matter("kiro", source), f"# Tasks: {title}", ""]
+    parts += render_groups(checklist, blocks)
+    id_map = {t.number: ids[id(t)] for t in checklist.tasks if t.number}
+    return join_doc(collapse_blanks(parts)), tasks, id_map, warnings
+
+
+def _implicit(raw: RawTask, siblings: list[RawTask], ids: dict[int, str]) -> list[str]:
+    pos = next(i for i, s in enumerate(siblings) if s is raw)
+    if pos == 0:
+        return [ids[id(raw.parent)]] if raw.parent is not None else []
+    prev = siblings[pos - 1]
+    return [ids[id(t)] for t in _sinks(prev)]
+
+
+def _sinks(task: RawTask) -> list[RawTask]:
+    """The tasks that finish `task` and its whole subtree: its last descendants in each chain."""
+    if not task.children:
+        return [task]
+    return _sinks(task.children[-1])
+
+
+def _explicit_depends(
+    raw: RawTask, by_number: dict[str, RawTask], ids: dict[int, str], warnings: list[str]
+) -> list[str] | None:
+    for line in raw.body:
+        m = DEPENDS_RE.match(line)
+        if m is None:
+            continue
+        if m["refs"].strip(" .").lower() in ("", "none", "n/a", "-"):
+            return []
+        if not numbers_in(m["refs"]):
+            continue
+        out: list[str] = []
+        for ref in numbers_in(m["refs"]):
+            dep = by_number.get(ref)
+            if dep is None or dep is raw:
+                warnings.append(f"task {raw.label} depends on {ref}, which is not a task")
+                continue
+            if ids[id(dep)] not in out:
+                out.append(ids[id(dep)])
+        return out
+    return None
+
+
+# -- the feature -----------------------------------------------------------------------------
+
+
+def _feature(folder: Path, source: str) -> ImportedFeature:
+    texts = {f: (folder / f).read_text(encoding="utf-8") for f in KIRO_FILES if (folder / f).is_file()}
+    req = read_requirements(texts.get("requirements.md", ""))
+    slug = slugify(re.sub(r"^\d+[-_.]\s*", "", folder.name) or folder.name)
+    title = req.title or _h1_title(texts.get("design.md", "")) or title_from_slug(slug)
+    feature = ImportedFeature(slug=slug, title=title, source=source)
+    spec, refs = render_spec(req, title, f"{source}/requirements.md")
+    feature.add_text("spec.md", spec)
+    feature.requirements = sum(len(r.criteria) or 1 for r in req.requirements)
+    if "design.md" in texts:
+        feature.add_text("plan.md", _plan(texts["design.md"], title, f"{source}/design.md"))
+    if "tasks.md" in texts:
+        body, tasks, id_map, warnings = convert_tasks(
+            texts["tasks.md"], title, refs, f"{source}/tasks.md"
+        )
+        check_tasks(tasks, body, f"{source}/tasks.md")
+        feature.add_text("tasks.md", body)
+        feature.tasks, feature.id_map = tasks, id_map
+        feature.warnings += warnings
+    for extra in sorted(folder.rglob("*")):
+        rel = extra.relative_to(folder).as_posix()
+        if extra.is_file() and rel not in KIRO_FILES:
+            feature.files[rel if rel not in feature.files else f"kiro-{rel}"] = extra.read_bytes()
+    return feature
+
+
+def _plan(design: str, title: str, source: str) -> str:
+    lines = design.splitlines()
+    for i, line in enumerate(lines):
+        m = HEADING_RE.match(line.strip())
+        if line.strip():
+            if m and len(m["hashes"]) == 1:
+                lines = lines[i + 1 :]
+            break
+    body = "\n".join(lines).strip("\n")
+    return join_doc([front_matter("kiro", source), f"# Implementation Plan: {title}", "", body])
+
+
+def _h1_title(text: str) -> str:
+    for line in text.splitlines():
+        m = HEADING_RE.match(line.strip())
+        if m and len(m["hashes"]) == 1:
+            return TITLE_PREFIX_RE.sub("", m["text"]).strip()
+    return ""
+
+
+def _story_title(story: list[str]) -> str:
+    m = WANT_RE.search(" ".join(story))
+    if m is None:
+        return ""
+    words = m["what"].strip(" .,").split()
+    text = " ".join(words[:10]) + (" …" if len(words) > 10 else "")
+    return text[:1].upper() + text[1:]
+
+
+def _text(lines: list[str]) -> str:
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return rel if rel != "." else path.name

@@ -1,0 +1,89 @@
+"""Kiro specs from public repositories (tests/fixtures/importers/SOURCES.md)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from specflow.domain.tasks import TaskGraph
+from specflow.formats import parse_artifact
+from specflow.importers.kiro import import_kiro
+from tests.importers.conftest import FIXTURES, checkboxes
+
+KIRO = FIXTURES / "kiro"
+SPECS = sorted(KIRO.glob("*/.kiro/specs/*"))
+
+
+def _feature(name: str):  # type: ignore[no-untyped-def]
+    folder = next(p for p in SPECS if p.name == name)
+    (feature,) = import_kiro(folder)
+    return feature, folder
+
+
+def test_there_are_enough_samples() -> None:
+    assert len({p.parts[-4] for p in SPECS}) >= 2 and len(SPECS) >= 3
+
+
+@pytest.mark.parametrize("folder", SPECS, ids=lambda p: p.name)
+def test_every_task_id_state_and_requirement_is_kept(folder) -> None:  # type: ignore[no-untyped-def]
+    (feature,) = import_kiro(folder)
+    source = (folder / "tasks.md").read_text(encoding="utf-8")
+    marks = checkboxes(source)
+    tasks = parse_artifact("tasks", feature.text("tasks.md"))
+    graph = TaskGraph(tasks)
+    assert len(graph.tasks) == len(marks) == len(feature.tasks)
+    assert [t.done for t in tasks.all_tasks()] == [m in "xX" for m in marks]
+    assert [t.id for t in tasks.all_tasks()] == [f"T{i:03d}" for i in range(1, len(marks) + 1)]
+    assert len(graph.order()) == len(marks)  # acyclic
+    numbers = re.findall(r"^\s*- \[.\]\*?\s+(\d+(?:\.\d+)*)", source, re.M)
+    assert list(feature.id_map) == numbers
+    for number, tid in feature.id_map.items():
+        assert graph.tasks[tid].title.endswith(f"({number})") or f"({number}," in graph.tasks[tid].title
+    spec = parse_artifact("spec", feature.text("spec.md"))
+    criteria = (folder / "requirements.md").read_text(encoding="utf-8")
+    assert len(spec.requirements) == feature.requirements >= 10
+    assert all(re.search(r"\(Kiro \d+(\.\d+)?\)$", r.text) for r in spec.requirements)
+    assert spec.stories and len(spec.stories) == len(re.findall(r"^#+ Requirement \d+", criteria, re.M))
+    known = set(spec.requirement_ids())
+    assert all(c in known for t in graph.tasks.values() for c in t.covers)
+    plan = parse_artifact("plan", feature.text("plan.md"))
+    assert plan.title == feature.title
+
+
+def test_nested_subtasks_and_sequential_dependencies() -> None:
+    feature, _ = _feature("bkhrease-academic-website")
+    ids = feature.id_map
+    graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
+    assert graph.deps[ids["1"]] == []
+    assert graph.deps[ids["2"]] == [ids["1"]]
+    assert graph.deps[ids["3"]] == [ids["2"]]
+    assert graph.deps[ids["3.1"]] == [ids["3"]]  # first sub-task waits for its parent
+    assert graph.deps[ids["3.2"]] == [ids["3.1"]]  # then the previous sibling
+    assert graph.deps[ids["4"]] == [ids["3.3"]]  # the next top-level task waits for all of 3
+    # _Requirements: 1.4, 1.5_ on 3.1 -> the FRs made from acceptance criteria 1.4 and 1.5
+    spec = parse_artifact("spec", feature.text("spec.md"))
+    text = {r.id: r.text for r in spec.requirements}
+    covers = graph.tasks[ids["3.1"]].covers
+    assert [text[c][-10:] for c in covers] == ["(Kiro 1.4)", "(Kiro 1.5)"]
+    # detail lines stay under their task
+    body = feature.text("tasks.md")
+    assert "  - Implement responsive navigation with mobile hamburger menu" in body
+    assert "  - _Requirements: 1.4, 1.5_" in body
+
+
+def test_flat_numbering_optional_tasks_and_validates_lines() -> None:
+    feature, _ = _feature("high-severity-duplication-fixes")
+    graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
+    ids = feature.id_map
+    optional = graph.tasks[ids["1.2"]]
+    assert optional.title.endswith("(1.2, optional)") and not optional.done
+    assert graph.deps[ids["1.1"]] == [ids["1"]]
+    assert graph.deps[ids["2"]] == [ids["1.2"]]
+    assert len(optional.covers) == 5  # **Validates: Requirements 1.1, 1.2, 1.3, 1.4, 1.5**
+
+
+def test_unknown_requirement_references_are_warned_not_covered() -> None:
+    feature, _ = _feature("5-realtime-feedback-polish")
+    assert feature.slug == "realtime-feedback-polish"
+    assert any("6.7" in w for w in feature.warnings)
