@@ -32,12 +32,12 @@ class UserStory(_Model):
 
 
 class Requirement(_Model):
-    id: str = Field(pattern=r"^FR-\d{3,}$")
+    id: str = Field(pattern=r"^FR-\d{3,}[a-z]?$")
     text: str
 
 
 class SuccessCriterion(_Model):
-    id: str = Field(pattern=r"^SC-\d{3,}$")
+    id: str = Field(pattern=r"^SC-\d{3,}[a-z]?$")
     text: str
 
 

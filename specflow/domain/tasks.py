@@ -16,7 +16,7 @@ Risk = Literal["low", "medium", "high"]
 class Task(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(pattern=r"^T\d{3,}$")
+    id: str = Field(pattern=r"^T\d{3,}[a-z]?$")
     title: str
     done: bool = False
     parallel: bool = False

@@ -112,12 +112,12 @@ def parse_spec(body: str, path: str | None = None) -> Spec:
             if m is None:
                 continue
             rid, line = m["id"], it.line + 1
-            if not re.fullmatch(r"(?:FR|SC)-\d{3,}", rid):
+            if not re.fullmatch(r"(?:FR|SC)-\d{3,}[a-z]?", rid):
                 raise ParseError(
                     f"malformed id '{rid}'",
                     path=path,
                     line=line,
-                    hint="ids are FR- or SC- and at least three digits, e.g. FR-001",
+                    hint="ids are FR- or SC-, at least three digits and an optional letter, e.g. FR-001, FR-002b",
                 )
             if rid in seen:
                 raise ParseError(

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 CHECKBOX_RE = re.compile(r"^\[(?P<mark>[ xX])\][ \t]+(?P<rest>.*)$")
-TASK_RE = re.compile(r"^(?:\*\*)?(?P<id>T\d{3,})(?:\*\*)?:?(?:[ \t]+(?P<tail>.*))?$")
-# A checkbox line whose first word is an attempt at a task id: T12, T004a, TXXX, T-012, X12.
+TASK_RE = re.compile(r"^(?:\*\*)?(?P<id>T\d{3,}[a-z]?)(?:\*\*)?:?(?:[ \t]+(?P<tail>.*))?$")
+# A checkbox line whose first word is an attempt at a task id: T12, T004AB, TXXX, T-012, X12.
+# (Spec Kit files in the wild use a one-letter suffix, T004a, which is valid.)
 BAD_ID_RE = re.compile(
     r"^(?:\*\*)?(?P<id>T[-_]?\d+[A-Za-z]*|T[X#?]{2,}|[A-Z]\d{2,}[A-Za-z]?)(?:\*\*)?:?(?:\s|$)"
 )

@@ -126,7 +126,7 @@ def test_star_bullets_and_nested_task_lines() -> None:
 
 @pytest.mark.parametrize(
     ("line", "bad"),
-    [("X12 foo", "X12"), ("T12 foo", "T12"), ("T004a foo", "T004a"), ("TXXX [P] foo", "TXXX")],
+    [("X12 foo", "X12"), ("T12 foo", "T12"), ("T004ab foo", "T004ab"), ("TXXX [P] foo", "TXXX")],
 )
 def test_malformed_task_id(line: str, bad: str) -> None:
     text = f"# Tasks: X\n\n## P\n\n- [ ] T001 ok\n- [ ] {line}\n"
