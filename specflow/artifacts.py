@@ -115,6 +115,17 @@ def body_hash(body: str) -> str:
     return sha256_text(body.strip() + "\n")
 
 
+_CHECKBOX = re.compile(r"^(\s*[-*] )\[[xX]\]", re.M)
+
+
+def output_hash(kind: str, body: str) -> str:
+    """The hash that decides "edited". Progress is not an edit: ticking a task's box
+    (implement does it on merge, people do it by hand) leaves tasks.md as generated."""
+    if kind == "tasks":
+        body = _CHECKBOX.sub(r"\1[ ]", body)
+    return body_hash(body)
+
+
 class ArtifactStore:
     """Reads and writes the artifacts of one feature."""
 
@@ -169,7 +180,7 @@ class ArtifactStore:
         prov = Provenance.from_meta(meta, path) if meta else None
         if prov is None:
             return Artifact(kind, path, text, body, meta, None, HANDWRITTEN)
-        if prov.output and body_hash(body) != prov.output:
+        if prov.output and output_hash(kind, body) != prov.output:
             state = EDITED
         else:
             state = FRESH
@@ -279,7 +290,7 @@ class ArtifactStore:
             artifact=kind,
             version=(prev.provenance.version + 1) if prev.provenance else (2 if prev.exists else 1),
             inputs=inputs if inputs is not None else self.current_inputs(kind),
-            output=body_hash(body),
+            output=output_hash(kind, body),
             template=template,
             model=model,
             usage=usage or {},

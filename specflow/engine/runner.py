@@ -197,19 +197,26 @@ class Engine:
                         slot.base = tip
                     head = slot.git.head()
                     if verified != head:
+                        self.merge.verifying(tid, prio, slot.base or tip)
                         failure = self._verify(task, slot, attempt)
                         if failure is not None:
+                            self.merge.done_verifying(tid)
                             verify_failures += 1
                             if verify_failures > s.verify_retries:
                                 raise _TaskFailed(f"verify failed: {failure[0]}")
                             feedback = failure[1]
                             break
                         verified = head
+                        if not hold:
+                            self.merge.yield_to_urgent(
+                                tid, prio, slot.base or tip, s.verify_timeout_s
+                            )
                     self.events.emit("merge_started", task=tid, onto=slot.base)
                     sha = self.merge.land(
                         slot.git, slot.base or tip, lambda: self._tick(tid, slot), prio
                     )
                 finally:
+                    self.merge.done_verifying(tid)
                     if hold:
                         self.merge.lock.release()
                 if sha is not None:

@@ -218,3 +218,19 @@ def _exported_issues(docs: FeatureDocs) -> dict[str, int]:
 
 def _one_line(text: Any) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()[:200]
+
+
+def pull_request_after_run(
+    project: Project,
+    feature: str,
+    run_id: str | None,
+    *,
+    dry_run: bool,
+    draft: bool = False,
+    runner: Runner | None = None,
+) -> PullRequestPlan:
+    """The one call `implement --pr` makes: the feature by name, its run record by id (None:
+    the newest, or none yet in a dry run), then `open_pull_request`."""
+    feat = project.resolve_feature(feature)
+    record = load_run_record(project, feat, run_id) if run_id or not dry_run else None
+    return open_pull_request(project, feat, record, dry_run=dry_run, draft=draft, runner=runner)

@@ -36,9 +36,8 @@ def detect_format(source: Path, project: Project | None = None) -> str:
         feats = speckit.find_features(source)
         if own is None or feats[0].parent.resolve() != own:
             found.append("speckit")
-    if (source / ".kiro").is_dir() or ".kiro" in source.parts:
-        found.append("kiro")
-    elif kiro.find_specs(source) and (source / "requirements.md").is_file():
+    one_spec = (source / "requirements.md").is_file() and kiro.find_specs(source) == [source]
+    if (source / ".kiro").is_dir() or ".kiro" in source.parts or one_spec:
         found.append("kiro")
     if openspec.find_root(source) is not None or (source / "proposal.md").is_file():
         found.append("openspec")
@@ -49,8 +48,12 @@ def detect_format(source: Path, project: Project | None = None) -> str:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise InputError(f"found no Spec Kit, Kiro, OpenSpec or Task Master files in {source}", _FORMAT_HINT)
-    raise InputError(f"{source} holds several formats: {', '.join(found)}", "choose one with --format")
+        raise InputError(
+            f"found no Spec Kit, Kiro, OpenSpec or Task Master files in {source}", _FORMAT_HINT
+        )
+    raise InputError(
+        f"{source} holds several formats: {', '.join(found)}", "choose one with --format"
+    )
 
 
 _FORMAT_HINT = "point at the project folder, or name the format with --format " + "|".join(FORMATS)
@@ -82,7 +85,9 @@ def plan_import(project: Project, source: Path, fmt: str | None = None) -> Impor
         else:
             plan.features, plan.notes = taskmaster.import_taskmaster(source)
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {source}: {exc}", "check the files' permissions and encoding") from None
+        raise InputError(
+            f"cannot read {source}: {exc}", "check the files' permissions and encoding"
+        ) from None
     for feature in plan.features:
         if feature.converted:
             _validate(feature)

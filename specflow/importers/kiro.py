@@ -53,7 +53,9 @@ DEPENDS_RE = re.compile(
     r"(?P<refs>.*?)[_*]*\s*$",
     re.I,
 )
-WANT_RE = re.compile(r"\bI (?:want|need|would like)(?: to)? (?P<what>.+?)(?:,?\s+so that\b|$)", re.I)
+WANT_RE = re.compile(
+    r"\bI (?:want|need|would like)(?: to)? (?P<what>.+?)(?:,?\s+so that\b|$)", re.I
+)
 TITLE_PREFIX_RE = re.compile(
     r"^(?:requirements(?: document)?|design(?: document)?|implementation plan|tasks?)\s*"
     r"(?:[:\-–—]\s*|$)",
@@ -240,7 +242,9 @@ def convert_tasks(
                 for ref in numbers_in(m["refs"]):
                     found = refs.get(ref)
                     if found is None:
-                        warnings.append(f"task {raw.label} names requirement {ref}, not in requirements.md")
+                        warnings.append(
+                            f"task {raw.label} names requirement {ref}, not in requirements.md"
+                        )
                     covers += [c for c in found or [] if c not in covers]
         suffix = raw.number or ""
         if raw.optional:
@@ -305,7 +309,9 @@ def _explicit_depends(
 
 
 def _feature(folder: Path, source: str) -> ImportedFeature:
-    texts = {f: (folder / f).read_text(encoding="utf-8") for f in KIRO_FILES if (folder / f).is_file()}
+    texts = {
+        f: (folder / f).read_text(encoding="utf-8") for f in KIRO_FILES if (folder / f).is_file()
+    }
     req = read_requirements(texts.get("requirements.md", ""))
     slug = slugify(re.sub(r"^\d+[-_.]\s*", "", folder.name) or folder.name)
     title = req.title or _h1_title(texts.get("design.md", "")) or title_from_slug(slug)

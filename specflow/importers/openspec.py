@@ -44,9 +44,9 @@ CHANGE_FILES = ("proposal.md", "tasks.md", "design.md")
 def find_root(source: Path) -> Path | None:
     if (source / "openspec").is_dir():
         return source / "openspec"
-    if (source / "changes").is_dir() or (source / "specs").is_dir():
-        if source.name == "openspec" or (source / "project.md").is_file():
-            return source
+    has_parts = (source / "changes").is_dir() or (source / "specs").is_dir()
+    if has_parts and (source.name == "openspec" or (source / "project.md").is_file()):
+        return source
     return None
 
 
@@ -136,7 +136,7 @@ def read_spec(text: str) -> OSSpec:
                 current.statement.append(line)
         elif section == "purpose":
             out.purpose.append(line)
-        elif line.strip() and line.strip() != "---" or out.other:
+        elif (line.strip() and line.strip() != "---") or out.other:
             out.other.append(line)
     return out
 
@@ -167,7 +167,9 @@ def requirement_lines(spec: OSSpec, capability: str, start: int) -> list[str]:
 
 
 def _change(folder: Path, source: str) -> ImportedFeature:
-    texts = {f: (folder / f).read_text(encoding="utf-8") for f in CHANGE_FILES if (folder / f).is_file()}
+    texts = {
+        f: (folder / f).read_text(encoding="utf-8") for f in CHANGE_FILES if (folder / f).is_file()
+    }
     slug = slugify(folder.name)
     proposal_title, proposal = _split_title(texts.get("proposal.md", ""))
     title = TITLE_PREFIX_RE.sub("", proposal_title).strip() or title_from_slug(slug)

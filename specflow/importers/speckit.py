@@ -19,7 +19,9 @@ from specflow.importers.model import ImportedFeature
 FOLDER_RE = re.compile(r"^(?P<num>\d+)-(?P<slug>.+)$")
 ARTIFACTS = ("spec.md", "plan.md", "tasks.md")
 CONSTITUTIONS = (".specify/memory/constitution.md", "memory/constitution.md")
-TITLE_RE = re.compile(r"^#\s+(?:feature\s+)?spec(?:ification)?\s*[:\-–—]\s*(?P<t>.+?)\s*$", re.I | re.M)
+TITLE_RE = re.compile(
+    r"^#\s+(?:feature\s+)?spec(?:ification)?\s*[:\-–—]\s*(?P<t>.+?)\s*$", re.I | re.M
+)
 
 
 def is_feature(folder: Path) -> bool:

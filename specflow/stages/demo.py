@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from specflow.errors import InputError
+from specflow.project import Feature, Project
 from specflow.templating import builtin_examples_dir
 
 MARKER = ".specflow-demo"
@@ -55,7 +56,6 @@ def prepare(target: Path) -> Path:
 def run_demo(
     target: Path, say: Callable[[str], None], *, implement: bool = True, parallel: int = 4
 ) -> DemoResult:
-    from specflow.project import Project
     from specflow.stages import pipeline
     from specflow.stages.clarify import open_questions, record_answers
     from specflow.stages.init import init_project
@@ -105,13 +105,47 @@ def _cost(out: object) -> str:
     return f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, ${usage.cost_usd:.4f}"
 
 
-def _implement(project: object, feature: object, say: Callable[[str], None], parallel: int) -> bool:
-    try:
-        from specflow.stages.implement import run_implement_for_demo
-    except ImportError:
-        say("(implement is not available in this build)")
-        return False
-    return bool(run_implement_for_demo(project, feature, say, parallel))
+def _implement(project: Project, feature: Feature, say: Callable[[str], None], parallel: int) -> bool:
+    """Run implement with the builtin agent on the replay model, then the example's tests on
+    the integration branch (checked out in the demo folder so the result can be looked at)."""
+    from specflow.stages.implement import ImplementOptions, run_implement
+
+    say(f"$ specflow implement --parallel {parallel}   (builtin agent, replay model)")
+    options = ImplementOptions(feature=feature.name, parallel=parallel, agent="builtin")
+    summary = run_implement(project, options, observer=_printer(say))
+    cost = sum(r.usage.get("cost_usd", 0.0) for r in summary.records.values())
+    say(
+        f"  run {summary.run_id}: {summary.count('merged')} tasks merged on "
+        f"specflow/{feature.name} (${cost:.4f})"
+    )
+    _git(project.root, "checkout", "-q", f"specflow/{feature.name}")
+    say(f"$ git log --oneline specflow/{feature.name}")
+    for line in _git(project.root, "log", "--oneline", "-n", "9").splitlines():
+        say(f"  {line}")
+    out = subprocess.run(
+        [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-t", "."],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    last = (out.stderr.strip().splitlines() or ["?"])[-1]
+    say(f"$ python -m unittest discover   (on specflow/{feature.name}) -> {last}")
+    return out.returncode == 0
+
+
+def _printer(say: Callable[[str], None]) -> Callable[[dict[str, object]], None]:
+    shown = {"task_started", "task_merged", "task_failed", "task_blocked", "verify_failed"}
+
+    def observe(event: dict[str, object]) -> None:
+        kind = str(event.get("kind") or event.get("event") or "")
+        if kind in shown:
+            detail = event.get("reason") or (
+                f"(agent slot {event['slot']})" if event.get("slot") is not None else ""
+            )
+            say(f"  {kind.replace('_', ' '):14} {event.get('task', '')} {detail}".rstrip())
+
+    return observe
 
 
 def python() -> str:

@@ -71,6 +71,30 @@ class MergeQueue:
     git: Git  # the main repository
     ref: str  # refs/heads/specflow/<feature>
     lock: PriorityLock = field(default_factory=PriorityLock)
+    # Tasks verifying on top of a tip: (priority, tip). Lets the more urgent one land first.
+    _verifying: dict[str, tuple[float, str]] = field(default_factory=dict)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def verifying(self, task: str, priority: float, base: str) -> None:
+        with self._cond:
+            self._verifying[task] = (priority, base)
+
+    def done_verifying(self, task: str) -> None:
+        with self._cond:
+            if self._verifying.pop(task, None) is not None:
+                self._cond.notify_all()
+
+    def yield_to_urgent(self, task: str, priority: float, base: str, timeout: float) -> None:
+        """Wait while a task with a higher priority is verifying on the same tip: landing
+        first would move the tip under it and cost it a re-verify on the critical path."""
+
+        def clear() -> bool:
+            return not any(
+                p > priority and b == base for t, (p, b) in self._verifying.items() if t != task
+            )
+
+        with self._cond:
+            self._cond.wait_for(clear, timeout=timeout)
 
     def tip(self) -> str:
         sha = self.git.read_ref(self.ref) or self.git.rev_parse(self.ref)

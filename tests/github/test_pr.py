@@ -134,3 +134,20 @@ def test_cli_reads_the_run_record_from_the_branch(
     assert res.code == 0, res.stderr
     assert "opened https://github.com/o/r/pull/12" in res.stdout
     assert SPEC.splitlines()[2] in arg(fake_gh.calls()[0], "--body")
+
+
+def test_the_one_call_for_implement(project: Path, feature: Path, fake_gh: FakeGh) -> None:
+    from specflow.github.pr import pull_request_after_run
+    from specflow.project import Project
+    from specflow.workspace.git import Git
+    from specflow.workspace.integration import commit_file
+
+    proj = Project.discover(project)
+    assert proj is not None
+    dry = pull_request_after_run(proj, "001-login", None, dry_run=True)
+    assert "### Run" not in arg(dry.calls[-1], "--body") and fake_gh.calls() == []
+    rel = f"specs/001-login/runs/{RECORD['run']}.json"
+    commit_file(Git(project), "refs/heads/specflow/001-login", rel, json.dumps(RECORD), "run\n")
+    plan = pull_request_after_run(proj, "001-login", str(RECORD["run"]), dry_run=False, draft=True)
+    assert plan.url == "https://github.com/o/r/pull/12"
+    assert "tasks merged: 2, failed: 1" in arg(fake_gh.calls()[0], "--body")

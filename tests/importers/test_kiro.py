@@ -39,12 +39,17 @@ def test_every_task_id_state_and_requirement_is_kept(folder) -> None:  # type: i
     numbers = re.findall(r"^\s*- \[.\]\*?\s+(\d+(?:\.\d+)*)", source, re.M)
     assert list(feature.id_map) == numbers
     for number, tid in feature.id_map.items():
-        assert graph.tasks[tid].title.endswith(f"({number})") or f"({number}," in graph.tasks[tid].title
+        assert (
+            graph.tasks[tid].title.endswith(f"({number})")
+            or f"({number}," in graph.tasks[tid].title
+        )
     spec = parse_artifact("spec", feature.text("spec.md"))
     criteria = (folder / "requirements.md").read_text(encoding="utf-8")
     assert len(spec.requirements) == feature.requirements >= 10
     assert all(re.search(r"\(Kiro \d+(\.\d+)?\)$", r.text) for r in spec.requirements)
-    assert spec.stories and len(spec.stories) == len(re.findall(r"^#+ Requirement \d+", criteria, re.M))
+    assert spec.stories and len(spec.stories) == len(
+        re.findall(r"^#+ Requirement \d+", criteria, re.M)
+    )
     known = set(spec.requirement_ids())
     assert all(c in known for t in graph.tasks.values() for c in t.covers)
     plan = parse_artifact("plan", feature.text("plan.md"))

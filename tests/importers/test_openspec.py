@@ -31,7 +31,9 @@ def test_changes_and_capabilities_become_features(project) -> None:  # type: ign
     ]
     for feature, folder in zip(features, [*changes, *capabilities]):
         spec = parse_artifact("spec", feature.text("spec.md"))
-        deltas = [folder / "spec.md"] if folder in capabilities else list(folder.glob("specs/*/spec.md"))
+        deltas = (
+            [folder / "spec.md"] if folder in capabilities else list(folder.glob("specs/*/spec.md"))
+        )
         wanted = sum(
             len(re.findall(r"^#{3,} Requirement:", d.read_text(encoding="utf-8"), re.M))
             for d in deltas

@@ -27,7 +27,9 @@ def _tasks(data: dict) -> list[dict]:  # type: ignore[type-arg]
 def test_every_task_subtask_status_and_dependency_is_kept(name: str) -> None:
     path = SAMPLES[name]
     data = json.loads(path.read_text(encoding="utf-8"))
-    (feature,), _ = import_taskmaster(path.parent.parent.parent if name == "tajdin" else path.parent.parent)
+    (feature,), _ = import_taskmaster(
+        path.parent.parent.parent if name == "tajdin" else path.parent.parent
+    )
     items = _tasks(data)
     graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
     expected = [str(t["id"]) for t in items for _ in [0]]
@@ -65,12 +67,26 @@ def test_tags_dotted_dependencies_statuses_and_bad_references(tmp_path: Path) ->
         "master": {"tasks": [{"id": 1, "title": "Base", "status": "done", "dependencies": []}]},
         "feature-auth": {
             "tasks": [
-                {"id": 1, "title": "Schema", "status": "in-progress", "dependencies": [],
-                 "subtasks": [{"id": 1, "title": "Tables", "status": "done", "dependencies": []},
-                              {"id": 2, "title": "Indexes", "status": "pending", "dependencies": [1]}]},
-                {"id": 2, "title": "API", "status": "deferred", "priority": "low",
-                 "dependencies": ["1.2", 9], "subtasks": [
-                     {"id": 1, "title": "Routes", "status": "completed", "dependencies": [2]}]},
+                {
+                    "id": 1,
+                    "title": "Schema",
+                    "status": "in-progress",
+                    "dependencies": [],
+                    "subtasks": [
+                        {"id": 1, "title": "Tables", "status": "done", "dependencies": []},
+                        {"id": 2, "title": "Indexes", "status": "pending", "dependencies": [1]},
+                    ],
+                },
+                {
+                    "id": 2,
+                    "title": "API",
+                    "status": "deferred",
+                    "priority": "low",
+                    "dependencies": ["1.2", 9],
+                    "subtasks": [
+                        {"id": 1, "title": "Routes", "status": "completed", "dependencies": [2]}
+                    ],
+                },
             ]
         },
     }
@@ -92,10 +108,12 @@ def test_tags_dotted_dependencies_statuses_and_bad_references(tmp_path: Path) ->
 
 
 def test_a_dependency_cycle_is_an_error(tmp_path: Path) -> None:
-    data = {"tasks": [
-        {"id": 1, "title": "A", "status": "pending", "dependencies": [2]},
-        {"id": 2, "title": "B", "status": "pending", "dependencies": [1]},
-    ]}
+    data = {
+        "tasks": [
+            {"id": 1, "title": "A", "status": "pending", "dependencies": [2]},
+            {"id": 2, "title": "B", "status": "pending", "dependencies": [1]},
+        ]
+    }
     (tmp_path / "tasks.json").write_text(json.dumps(data))
     with pytest.raises(SpecflowError, match="cycle"):
         import_taskmaster(tmp_path / "tasks.json")

@@ -77,3 +77,12 @@ def test_clarify_lists_and_records(project: Path) -> None:
     assert "via email and password" in text and "NEEDS CLARIFICATION" not in text
     assert "- Q: which auth method? → A: email and password" in text
     assert run_cli(["clarify", "1", "--answer", "Q9=x"], project).code == 2
+
+
+def test_ticked_boxes_are_progress_not_edits(store: ArtifactStore) -> None:
+    store.write("tasks", "# Tasks: Demo\n\n## Phase 1\n\n- [ ] T001 Do it in a.py\n")
+    path = store.feature.artifact("tasks")
+    path.write_text(path.read_text().replace("- [ ] T001", "- [x] T001"))
+    assert store.read("tasks").state == "fresh"
+    path.write_text(path.read_text().replace("Do it", "Do something else"))
+    assert store.read("tasks").state == "edited"

@@ -11,7 +11,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         source: str = typer.Argument(..., help="A project folder, or the tool's own folder/file."),
         fmt: str = typer.Option(
-            None, "--format", "-f", help="speckit, kiro, openspec or taskmaster (default: detected)."
+            None,
+            "--format",
+            "-f",
+            help="speckit, kiro, openspec or taskmaster (default: detected).",
         ),
         dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be written."),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
