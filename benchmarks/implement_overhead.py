@@ -40,7 +40,10 @@ PY = sys.executable
 def sh(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.name=b", "-c", "user.email=b@b", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -79,7 +82,9 @@ def tasks_md(tasks: list[tuple[str, list[str], list[str]]]) -> str:
 def run_cli(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t = time.perf_counter()
-    proc = subprocess.run([PY, "-m", "specflow", *args], cwd=repo, capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [PY, "-m", "specflow", *args], cwd=repo, capture_output=True, text=True, env=env
+    )
     return proc, time.perf_counter() - t
 
 
@@ -180,7 +185,15 @@ def bench_schedule(quick: bool) -> list[dict[str, float]]:
                 for _ in range(3 if quick else 10):
                     g, d = gen_graph(size, rng, share)
                     ratios.append(simulate(g, d, n) / lower_bound(g, g.order(), d, n))
-                rows.append({"tasks": size, "N": n, "shared": share, "mean": statistics.mean(ratios), "max": max(ratios)})
+                rows.append(
+                    {
+                        "tasks": size,
+                        "N": n,
+                        "shared": share,
+                        "mean": statistics.mean(ratios),
+                        "max": max(ratios),
+                    }
+                )
     return rows
 
 
@@ -219,7 +232,15 @@ def bench_real_schedule(n_tasks: int, n: int) -> dict[str, float]:
     start = min(float(e["t"]) for e in evs if e["kind"] == "task_started")  # type: ignore[arg-type]
     end = max(float(e["t"]) for e in evs if e["kind"] == "task_merged")  # type: ignore[arg-type]
     bound = lower_bound(graph, graph.order(), dur, n)
-    return {"tasks": n_tasks, "N": n, "makespan_s": end - start, "bound_s": bound, "ratio": (end - start) / bound, "sim_ratio": simulate(graph, dur, n) / bound, "wall_s": wall}
+    return {
+        "tasks": n_tasks,
+        "N": n,
+        "makespan_s": end - start,
+        "bound_s": bound,
+        "ratio": (end - start) / bound,
+        "sim_ratio": simulate(graph, dur, n) / bound,
+        "wall_s": wall,
+    }
 
 
 # -- 3. memory --------------------------------------------------------------------------------
@@ -235,7 +256,10 @@ def bench_memory(n_tasks: int, n: int, sleep: float) -> dict[str, float]:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(
             [PY, "-m", "specflow", "implement", "-j", str(n), "--agent", agent],
-            cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=repo,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         ps = psutil.Process(proc.pid)
         peak_rss = 0
@@ -251,7 +275,15 @@ def bench_memory(n_tasks: int, n: int, sleep: float) -> dict[str, float]:
             time.sleep(0.05)
         wall = time.perf_counter() - t
         merged = sum(1 for e in events(repo) if e["kind"] == "task_merged")
-    return {"tasks": n_tasks, "N": n, "peak_rss_mb": peak_rss / 2**20, "peak_agents": peak_agents, "merged": merged, "wall_s": wall, "exit": proc.returncode}
+    return {
+        "tasks": n_tasks,
+        "N": n,
+        "peak_rss_mb": peak_rss / 2**20,
+        "peak_agents": peak_agents,
+        "merged": merged,
+        "wall_s": wall,
+        "exit": proc.returncode,
+    }
 
 
 def main() -> None:
@@ -259,23 +291,33 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smaller runs")
     args = ap.parse_args()
     print("## Per-task overhead (agent time excluded), chain of tasks, --parallel 1")
-    print(f"{'files':>7} {'tasks':>5} {'worktree add':>13} {'1st task':>9} {'median':>8} {'p90':>8}")
+    print(
+        f"{'files':>7} {'tasks':>5} {'worktree add':>13} {'1st task':>9} {'median':>8} {'p90':>8}"
+    )
     for files in (100, 20_000):
         r = bench_overhead(files, 10 if args.quick else 20)
-        print(f"{r['files']:>7} {r['tasks']:>5} {r['worktree_add_s']:>12.3f}s {r['first_task_s']:>8.3f}s {r['median_s']:>7.3f}s {r['p90_s']:>7.3f}s")
+        print(
+            f"{r['files']:>7} {r['tasks']:>5} {r['worktree_add_s']:>12.3f}s {r['first_task_s']:>8.3f}s {r['median_s']:>7.3f}s {r['p90_s']:>7.3f}s"
+        )
     print()
     print("## Makespan / lower bound, simulated (Scheduler in virtual time, durations 1-10)")
     print(f"{'tasks':>5} {'N':>3} {'shared files':>12} {'mean':>6} {'max':>6}")
     for r in bench_schedule(args.quick):
-        print(f"{r['tasks']:>5} {r['N']:>3} {r['shared']:>12.0%} {r['mean']:>6.3f} {r['max']:>6.3f}")
+        print(
+            f"{r['tasks']:>5} {r['N']:>3} {r['shared']:>12.0%} {r['mean']:>6.3f} {r['max']:>6.3f}"
+        )
     print()
     print("## Makespan / lower bound, real engine, in-process sleeping agent (0.1-1.0 s)")
     r = bench_real_schedule(50, 4)
-    print(f"tasks {r['tasks']}, N {r['N']}: makespan {r['makespan_s']:.2f}s, bound {r['bound_s']:.2f}s, ratio {r['ratio']:.3f} (simulated {r['sim_ratio']:.3f})")
+    print(
+        f"tasks {r['tasks']}, N {r['N']}: makespan {r['makespan_s']:.2f}s, bound {r['bound_s']:.2f}s, ratio {r['ratio']:.3f} (simulated {r['sim_ratio']:.3f})"
+    )
     print()
     print("## Orchestrator peak RSS, 32 cmd: agents at once")
     m = bench_memory(500 if not args.quick else 200, 32, 3.0)
-    print(f"tasks {m['tasks']}, N {m['N']}: peak RSS {m['peak_rss_mb']:.1f} MB, peak concurrent agents {m['peak_agents']}, merged {m['merged']}, wall {m['wall_s']:.1f}s, exit {m['exit']}")
+    print(
+        f"tasks {m['tasks']}, N {m['N']}: peak RSS {m['peak_rss_mb']:.1f} MB, peak concurrent agents {m['peak_agents']}, merged {m['merged']}, wall {m['wall_s']:.1f}s, exit {m['exit']}"
+    )
 
 
 if __name__ == "__main__":

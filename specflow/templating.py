@@ -34,11 +34,10 @@ def builtin_examples_dir() -> Path:
 
 
 @lru_cache(maxsize=8)
-def _environment(override_dir: str | None) -> jinja2.Environment:
+def _environment(override_dirs: tuple[str, ...]) -> jinja2.Environment:
     import jinja2
 
-    dirs = [override_dir] if override_dir else []
-    dirs.append(str(builtin_templates_dir()))
+    dirs = [*override_dirs, str(builtin_templates_dir())]
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(dirs),
         undefined=jinja2.StrictUndefined,
@@ -50,12 +49,17 @@ def _environment(override_dir: str | None) -> jinja2.Environment:
 
 
 def environment(project_root: Path | None = None) -> jinja2.Environment:
-    override = None
+    """Search order: the project's `.specflow/templates/`, then each pinned library's
+    `templates/` (specflow.toml order), then the built-in templates."""
+    overrides: list[str] = []
     if project_root is not None:
         candidate = project_root / ".specflow" / "templates"
         if candidate.is_dir():
-            override = str(candidate)
-    return _environment(override)
+            overrides.append(str(candidate))
+        from specflow.library.templates import library_template_dirs
+
+        overrides += [str(d) for d in library_template_dirs(project_root) if d.is_dir()]
+    return _environment(tuple(overrides))
 
 
 def render(name: str, project_root: Path | None = None, /, **context: Any) -> str:

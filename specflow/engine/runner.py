@@ -24,7 +24,7 @@ from specflow.engine.state import RunPaths, TaskRecord, apply_event
 from specflow.engine.verify import run_checks
 from specflow.errors import SpecflowError
 from specflow.fsutil import atomic_write_text
-from specflow.workspace.git import TRAILER_RUN, TRAILER_TASK
+from specflow.workspace.git import TRAILER_FEATURE, TRAILER_RUN, TRAILER_TASK
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, WorktreePool
 
@@ -292,7 +292,10 @@ class Engine:
         self.events.emit("task_committed", task=task.id, attempt=attempt, commit=commit)
 
     def _message(self, task: Task) -> str:
-        return f"{task.title}\n\n{TRAILER_TASK}: {task.id}\n{TRAILER_RUN}: {self.paths.run_id}\n"
+        return (
+            f"{task.title}\n\n{TRAILER_TASK}: {task.id}\n"
+            f"{TRAILER_FEATURE}: {self.feature.name}\n{TRAILER_RUN}: {self.paths.run_id}\n"
+        )
 
     def _verify(self, task: Task, slot: Slot, attempt: int) -> tuple[str, str] | None:
         commands = [c for c in (task.verify, self.settings.test_command) if c]
@@ -306,13 +309,20 @@ class Engine:
             timeout=self.settings.verify_timeout_s,
             log_path=log,
             cancel=self.cancel,
-            env={"SPECFLOW_TASK_ID": task.id, "SPECFLOW_WORKTREE": str(slot.path)},
+            env={
+                "SPECFLOW_TASK_ID": task.id,
+                "SPECFLOW_WORKTREE": str(slot.path),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },
         )
         self._check_cancel()
         if res.ok:
             self.events.emit("verify_passed", task=task.id, seconds=round(res.seconds, 3))
             return None
         reason = res.reason or "failed"
+        # The work is committed: whatever untracked files are here now, the checks made them
+        # (caches, reports); the agent's next attempt must not commit them.
+        slot.git.run("clean", "-q", "-f", "-d", check=False)
         self.events.emit(
             "verify_failed",
             task=task.id,

@@ -224,7 +224,7 @@ def export_issues(
             commit()
             result.issues.append(IssueResult(tid, "created", new))
         elif state.digests.get(tid) != digest:
-            edit = [a.replace("--label", "--add-label") for a in label_args]
+            edit = [a for lab in labels for a in ("--add-label", lab)]
             call(
                 [
                     "gh",

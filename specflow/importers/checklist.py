@@ -8,8 +8,8 @@
       - _Requirements: 1.1, 2.3_
     - [ ]* 2. Optional task            <- Kiro's optional marker
 
-Nested checkboxes without a number are a task's checklist, kept in its notes. Lines outside
-any task (intro paragraphs, checkpoints) are kept per group.
+Every checkbox is a task, numbered or not, nested or not (a nested one is a sub-task of the
+task it sits under). Lines outside any task (intro paragraphs, checkpoints) are kept in place.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def read_checklist(text: str) -> Checklist:
     stack: list[RawTask] = []
     fence: tuple[str, list[str]] | None = None  # (marker, the body it belongs to)
     pending_blank = False
+    wrapping: RawTask | None = None  # the task whose title may go on on the next line
 
     def add(target: list[str], line: str) -> None:
         nonlocal pending_blank
@@ -108,7 +109,13 @@ def read_checklist(text: str) -> Checklist:
             continue
         if not line.strip():
             pending_blank = True
+            wrapping = None
             continue
+        if wrapping is not None and not ANY_ITEM_RE.match(line) and not FENCE_RE.match(line):
+            if HEADING_RE.match(line) is None:  # a title wrapped onto the next line
+                wrapping.title = f"{wrapping.title} {line.strip()}".strip()
+                continue
+        wrapping = None
         indent = len(line) - len(line.lstrip(" "))
         item = ITEM_RE.match(line)
         if item is not None:
@@ -117,9 +124,6 @@ def read_checklist(text: str) -> Checklist:
             number = (num["n1"] or num["n2"]) if num else None
             while stack and stack[-1].indent >= len(item["indent"]):
                 stack.pop()
-            if number is None and stack:  # a checklist inside a task: part of its notes
-                add(stack[-1].body, line)
-                continue
             task_title = (num["title"].strip() if num else rest) or (number or "")
             if rest.startswith("**") and task_title.endswith("**") and "**" not in task_title[:-2]:
                 task_title = task_title[:-2].rstrip()  # `**1. Title**`: the number took the opener
@@ -141,6 +145,7 @@ def read_checklist(text: str) -> Checklist:
             if number is not None:
                 by_number.setdefault(number, task)
             tasks.append(task)
+            wrapping = task
             groups[-1].entries.append(task)
             stack.append(task)
             pending_blank = False

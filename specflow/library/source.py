@@ -94,7 +94,7 @@ def mirror(libdir: Path, source: str, root: Path, *, fetch: bool = True) -> Path
         tmp = Path(tempfile.mkdtemp(prefix=".mirror-", dir=libdir))
         try:
             _git("clone", "--quiet", "--mirror", url, str(tmp / "m"))
-            os.replace(tmp / "m", path)
+            _move(tmp / "m", path)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     elif fetch:
@@ -135,7 +135,7 @@ def unpack_commit(mirror_path: Path, commit: str, dest: Path) -> Path:
                 tar.extractall(tmp, filter="data")
             else:  # pragma: no cover - Pythons without extraction filters
                 tar.extractall(tmp)
-        os.replace(tmp, dest)
+        _move(tmp, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
@@ -173,10 +173,19 @@ def copy_folder(src: Path, libdir: Path, expected: str | None) -> tuple[Path, st
             )
         dest = libdir / cache_name(got)
         if not dest.is_dir():
-            os.replace(tmp / "c", dest)
+            _move(tmp / "c", dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest, got
+
+
+def _move(tmp: Path, dest: Path) -> None:
+    """Rename a finished copy into place; another process that got there first wins."""
+    try:
+        os.replace(tmp, dest)
+    except OSError:
+        if not dest.is_dir():
+            raise
 
 
 def cache_name(pin: str) -> str:

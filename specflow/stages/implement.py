@@ -13,7 +13,7 @@ import json
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,7 @@ class RunSummary:
     records: dict[str, TaskRecord]
     not_run: list[str] = field(default_factory=list)
     record_path: str | None = None
+    ran: int = 0  # tasks merged by this run (0: there was nothing left to do)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.records.values() if r.status == status)
@@ -127,7 +128,7 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
         git = Git(project.root, IDENTITY)
     ref = f"refs/heads/{integration_branch(feature.name)}"
     tip = git.rev_parse(ref)
-    merged = set(git.task_trailers(ref)) & set(graph.tasks) if tip else set()
+    merged = set(git.task_trailers(ref, feature.name)) & set(graph.tasks) if tip else set()
     ticked = {t.id for t in graph.tasks.values() if t.done}
     done = merged | ticked
     selected = _select(graph, options, done)  # adds the phases before --from to `done`
@@ -214,7 +215,12 @@ def run_implement(
     from specflow.agents.base import Limits
     from specflow.agents.registry import AgentOptions, resolve_agent
     from specflow.engine.runner import Engine, EngineSettings, FeatureContext
-    from specflow.workspace.integration import add_exclude, checked_out_at, ensure_branch
+    from specflow.workspace.integration import (
+        add_exclude,
+        checked_out_at,
+        clear_stale_ref_locks,
+        ensure_branch,
+    )
     from specflow.workspace.merge import MergeQueue
     from specflow.workspace.pool import WorktreePool
 
@@ -222,8 +228,11 @@ def run_implement(
     cfg = project.config
     state_dir = project.state_dir
     previous: Event | None = None
-    if options.resume:
+    if options.resume and (options.run_id or list_runs(state_dir, ld.feature.name)):
         run_id, previous = find_run(state_dir, ld.feature.name, options.run_id)
+    elif options.resume:  # killed before its first event: nothing to resume, start afresh
+        options = replace(options, resume=False)
+        run_id = new_run_id()
     else:
         run_id = options.run_id or new_run_id()
     prev = previous or {}
@@ -246,6 +255,7 @@ def run_implement(
                 "switch that checkout to another branch; specflow moves this branch itself",
             )
         add_exclude(ld.git, ".specflow/")
+        clear_stale_ref_locks(ld.git, ld.feature.name)
         tip, created = ensure_branch(ld.git, ld.ref, cfg.project.base_branch)
         agent = resolve_agent(
             agent_spec,
@@ -333,7 +343,13 @@ def run_implement(
             _cleanup(ld.git, engine.merged_branches)
         not_run = engine.scheduler.pending()
         summary = RunSummary(run_id, ld.feature.name, engine.records, not_run)
-        summary.record_path = _write_record(ld, merge, summary, agent_spec, int(parallel), events)
+        summary.ran = sum(
+            1 for t in ld.selected if t in engine.records and engine.records[t].status == "merged"
+        )
+        if ld.selected:  # nothing ran, nothing to record (a no-op resume leaves git alone)
+            summary.record_path = _write_record(
+                ld, merge, summary, agent_spec, int(parallel), events
+            )
         events.emit(
             "run_finished",
             run=run_id,

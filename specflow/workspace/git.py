@@ -19,6 +19,7 @@ _BASE_CONFIG = ("-c", "gc.auto=0", "-c", "commit.gpgsign=false", "-c", "core.pag
 IDENTITY = ("-c", "user.name=specflow", "-c", "user.email=specflow@localhost")
 TRAILER_TASK = "Specflow-Task"
 TRAILER_RUN = "Specflow-Run"
+TRAILER_FEATURE = "Specflow-Feature"
 
 
 class GitError(SpecflowError):
@@ -70,6 +71,8 @@ class Git:
             timeout=timeout,
             check=False,
             stdin=None if input is not None else subprocess.DEVNULL,
+            # Ctrl-C goes to specflow, which stops cleanly; git cut in half leaves locks behind.
+            start_new_session=True,
         )
         if check and proc.returncode != 0:
             raise GitError(args, proc.returncode, proc.stderr, proc.stdout)
@@ -154,14 +157,19 @@ class Git:
     def is_ancestor(self, a: str, b: str) -> bool:
         return self.run("merge-base", "--is-ancestor", a, b, check=False).returncode == 0
 
-    def task_trailers(self, ref: str, since: str | None = None) -> list[str]:
-        """Values of every `Specflow-Task:` trailer on commits reachable from `ref`."""
-        rng = f"{since}..{ref}" if since else ref
-        fmt = f"--format=%(trailers:key={TRAILER_TASK},valueonly,separator=%x2C)"
-        text = self.out("log", "--first-parent", fmt, rng)
+    def task_trailers(self, ref: str, feature: str) -> list[str]:
+        """Task ids of the commits reachable from `ref` that specflow made for `feature`
+        (trailers `Specflow-Task:` and `Specflow-Feature:`): what is merged, by git's word."""
+        fmt = (
+            f"--format=%(trailers:key={TRAILER_FEATURE},valueonly,separator=%x2C)%x09"
+            f"%(trailers:key={TRAILER_TASK},valueonly,separator=%x2C)"
+        )
+        text = self.out("log", "-F", f"--grep={TRAILER_FEATURE}: {feature}", fmt, ref)
         out: list[str] = []
         for line in text.splitlines():
-            out.extend(v.strip() for v in line.split(",") if v.strip())
+            feat, _, tasks = line.partition("\t")
+            if feature in (f.strip() for f in feat.split(",")):
+                out.extend(v.strip() for v in tasks.split(",") if v.strip())
         return out
 
     def has_identity(self) -> bool:

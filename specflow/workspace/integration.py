@@ -5,6 +5,7 @@ All of it through refs and plumbing, so the user's checkout, index and HEAD stay
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -79,3 +80,28 @@ def add_exclude(git: Git, pattern: str) -> None:
             fh.write(("" if text.endswith("\n") or not text else "\n") + pattern + "\n")
     except OSError:
         pass
+
+
+def clear_stale_ref_locks(git: Git, feature: str, wait_s: float = 2.0) -> list[Path]:
+    """Ref lock files a killed run's git left behind (`update-ref` cut in half): they would
+    make every later merge fail. Called while holding the feature lock, so no specflow process
+    is using them; a git still finishing gets `wait_s` to let go first."""
+    import time
+
+    common = Path(git.out("rev-parse", "--git-common-dir"))
+    if not common.is_absolute():
+        common = git.cwd / common
+    heads = common / "refs" / "heads"
+    candidates = [heads / "specflow" / f"{feature}.lock"]
+    task_dir = heads / "specflow-task" / feature
+    if task_dir.is_dir():
+        candidates += list(task_dir.glob("*.lock"))
+    stale = [p for p in candidates if p.exists()]
+    deadline = time.monotonic() + wait_s
+    while stale and time.monotonic() < deadline:
+        time.sleep(0.1)
+        stale = [p for p in stale if p.exists()]
+    for p in stale:
+        with contextlib.suppress(OSError):
+            p.unlink()
+    return stale

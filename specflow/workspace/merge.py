@@ -106,7 +106,7 @@ class MergeQueue:
         """Move the task's commit (one, on top of `base`) onto `onto`; on conflict, report.
 
         A merge-tree + commit-tree costs the same on any repository size; the worktree then
-        follows with `reset --keep`, which rewrites only the files that differ.
+        follows with `reset --hard` to the new commit (the task's work is in it).
         """
         if base == onto:
             return RebaseResult(ok=True)
@@ -119,7 +119,7 @@ class MergeQueue:
             if message is None:
                 message = wt.out("log", "-1", "--format=%B", head) + "\n"
             new = wt.commit_tree(tree, onto, message)
-            wt.run("reset", "-q", "--keep", new)
+            wt.run("reset", "-q", "--hard", new)  # rewrites only the files that differ
             return RebaseResult(ok=True)
         return self._rebase_in_worktree(wt, base, onto)
 

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
-
 ROOT = Path(__file__).resolve().parents[2]
 AGENTS = ROOT / "tests" / "fixtures" / "agents"
 PY = sys.executable
@@ -79,7 +77,7 @@ def script_agent(base: Path, script: dict[str, Any]) -> str:
 
 def branch_tasks(repo: Path, branch: str) -> list[str]:
     """Task ids in commit trailers on `branch`, oldest first."""
-    text = git(repo, "log", "--reverse", "--format=%(trailers:key=Specflow-Task,valueonly)", branch)
+    text = git(
+        repo, "log", "--reverse", "--format=%(trailers:key=Specflow-Task,valueonly)", branch
+    )
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
-
-

@@ -9,8 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from engine_helpers import PY, ROOT, branch_tasks, cli, git, make_repo, script_agent
 from engine_graphs import BASE_FILES, DAG12, dag12_script
+from engine_helpers import PY, ROOT, branch_tasks, cli, git, make_repo, script_agent
 
 BRANCH = "specflow/001-calc"
 ALL12 = [f"T{i:03d}" for i in range(1, 13)]

@@ -6,8 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from engine_helpers import PY, branch_tasks, cli, git, make_repo, script_agent
 from engine_graphs import BASE_FILES, DAG12, dag12_script
+from engine_helpers import PY, branch_tasks, cli, git, make_repo, script_agent
 
 from specflow.engine.events import read_events
 

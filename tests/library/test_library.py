@@ -210,3 +210,46 @@ def test_library_template_dirs_for_the_loader(project: Path, library: Library) -
     [tdir] = library_template_dirs(project)
     assert tdir == project / ".specflow" / "libraries" / "team" / library.v2 / "templates"
     assert (tdir / "prompts" / "note.md.j2").is_file()
+
+
+def test_git_url_source_and_pyproject_config(git_repo: Path, library: Library) -> None:
+    (git_repo / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.specflow]\n\n[tool.specflow.project]\nname = "app"\n'
+    )
+    (git_repo / "specs").mkdir()
+    url = library.path.as_uri()  # file://…: cloned like any remote URL
+    res = run_cli(["library", "add", "team", url, "--ref", "v1"], git_repo)
+    assert res.code == 0, res.stderr
+    from specflow.config import tomllib
+
+    data = tomllib.loads((git_repo / "pyproject.toml").read_text())
+    assert data["tool"]["specflow"]["libraries"]["team"]["commit"] == library.v1
+    assert data["project"] == {"name": "app"}
+    res = run_cli(["specify", "--from", "team/login"], git_repo)
+    assert res.code == 0, res.stderr
+    meta = front_matter(git_repo / "specs" / "001-login" / "spec.md")
+    assert meta["library"]["source"] == url
+
+
+def test_library_templates_override_builtins(tmp_path: Path) -> None:
+    """A pinned library's templates/ beats the built-ins; the project's own beats both."""
+    from specflow.templating import render, template_ref
+
+    root = tmp_path / "proj"
+    lib_templates = tmp_path / "lib-templates"
+    (lib_templates / "prompts").mkdir(parents=True)
+    (lib_templates / "prompts" / "system.md.j2").write_text("library says {{ stage }}\n")
+    root.mkdir()
+    import specflow.library.templates as lt
+
+    original = lt.library_template_dirs
+    lt.library_template_dirs = lambda _root: [lib_templates]  # type: ignore[assignment]
+    try:
+        assert render("prompts/system.md.j2", root, stage="plan") == "library says plan\n"
+        own = root / ".specflow" / "templates" / "prompts"
+        own.mkdir(parents=True)
+        (own / "system.md.j2").write_text("project says {{ stage }}\n")
+        assert render("prompts/system.md.j2", root, stage="plan") == "project says plan\n"
+        assert template_ref("prompts/system.md.j2", root).startswith("system.md.j2@sha256:")
+    finally:
+        lt.library_template_dirs = original  # type: ignore[assignment]

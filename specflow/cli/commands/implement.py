@@ -79,8 +79,10 @@ def register(app: typer.Typer) -> None:
                     "record": summary.record_path,
                 }
             )
+        elif summary.ran == 0:
+            app_obj.echo(f"nothing to do: every task of {summary.feature} is merged")
         else:
             app_obj.echo(
-                f"run {summary.run_id}: all {summary.count('merged')} tasks merged "
+                f"run {summary.run_id}: all {summary.ran} tasks merged "
                 f"on specflow/{summary.feature}"
             )
