@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -77,6 +77,15 @@ class LibrarySection(_Strict):
     templates: bool = Field(default=True, description="use the library's templates/")
 
 
+class TelemetrySection(_Strict):
+    """`[telemetry]`: export run spans through OpenTelemetry (extra `specflow-sdd[otel]`)."""
+
+    enabled: bool = False
+    exporter: Literal["otlp", "console"] = "otlp"
+    endpoint: str | None = Field(default=None, description="OTLP endpoint; default: the SDK's")
+    service_name: str = "specflow"
+
+
 class Config(_Strict):
     project: ProjectSection = ProjectSection()
     models: ModelsSection = ModelsSection()
@@ -84,6 +93,7 @@ class Config(_Strict):
     context: ContextSection = ContextSection()
     implement: ImplementSection = ImplementSection()
     libraries: dict[str, LibrarySection] = Field(default_factory=dict)
+    telemetry: TelemetrySection = TelemetrySection()
 
     def model_for(self, stage: str, override: str | None = None) -> str | None:
         """Which model a stage uses.

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "graph",
     "schema",
     "log",
+    "cost",
     "demo",
     "export",
     "library",

@@ -1,0 +1,45 @@
+"""`specflow cost [FEATURE] [--json]`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def cost(
+        ctx: typer.Context,
+        feature: str = typer.Argument(None, help="Feature folder, number or slug (default: all)."),
+        json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        """Spend per stage, task, model and agent, with tokens, from artifacts and run records."""
+        from specflow.stages.cost import cost_report
+
+        app_ = ctx.obj
+        project = app_.project
+        feats = [project.resolve_feature(feature)] if feature else project.features()
+        rep = cost_report(project, feats)
+        if json_out:
+            app_.print_json(rep.to_dict())
+            return
+        data = rep.to_dict()
+        for title, key in (
+            ("stage", "by_stage"),
+            ("model", "by_model"),
+            ("agent", "by_agent"),
+            ("task", "by_task"),
+        ):
+            rows = data[key]
+            if not rows:
+                continue
+            app_.echo(f"{'by ' + title:40} {'prompt':>10} {'completion':>10} {'cost':>10}")
+            for name, u in rows.items():
+                app_.echo(
+                    f"  {name:38} {u['prompt_tokens']:>10} {u['completion_tokens']:>10} "
+                    f"${u['cost_usd']:>9.4f}"
+                )
+            app_.echo("")
+        t = data["total"]
+        app_.echo(
+            f"{'total':40} {t['prompt_tokens']:>10} {t['completion_tokens']:>10} ${t['cost_usd']:>9.4f}"
+        )

@@ -1,0 +1,126 @@
+"""`cost`: what was spent, per stage, task, model and agent — from the committed record only
+(artifact front matter, `.history/`, and `specs/<feature>/runs/*.json`), so the numbers are the
+same on every clone and in review."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specflow.artifacts import KINDS, ArtifactStore, Provenance
+from specflow.errors import ParseError
+from specflow.project import Feature, Project
+
+STAGE_OF = {"spec": "specify", "plan": "plan", "tasks": "tasks"}
+
+
+@dataclass
+class Line:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+
+    def add(self, usage: dict[str, Any]) -> None:
+        self.prompt_tokens += int(usage.get("prompt_tokens", 0) or 0)
+        self.completion_tokens += int(usage.get("completion_tokens", 0) or 0)
+        self.cost_usd += float(usage.get("cost_usd", 0.0) or 0.0)
+        self.calls += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+
+@dataclass
+class CostReport:
+    features: list[str] = field(default_factory=list)
+    by_stage: dict[str, Line] = field(default_factory=dict)
+    by_task: dict[str, Line] = field(default_factory=dict)
+    by_model: dict[str, Line] = field(default_factory=dict)
+    by_agent: dict[str, Line] = field(default_factory=dict)
+    by_run: dict[str, Line] = field(default_factory=dict)
+    total: Line = field(default_factory=Line)
+
+    def _add(self, table: dict[str, Line], key: str, usage: dict[str, Any]) -> None:
+        table.setdefault(key, Line()).add(usage)
+
+    def to_dict(self) -> dict[str, Any]:
+        def table(t: dict[str, Line]) -> dict[str, Any]:
+            return {k: v.to_dict() for k, v in sorted(t.items())}
+
+        return {
+            "features": self.features,
+            "total": self.total.to_dict(),
+            "by_stage": table(self.by_stage),
+            "by_task": table(self.by_task),
+            "by_model": table(self.by_model),
+            "by_agent": table(self.by_agent),
+            "by_run": table(self.by_run),
+        }
+
+
+def _artifact_versions(store: ArtifactStore, kind: str) -> list[Provenance]:
+    """Every generated version of an artifact: the current file and its .history/."""
+    from specflow.formats.frontmatter import split_front_matter
+
+    paths = [*store.history(kind), store.feature.artifact(kind)]
+    found: list[Provenance] = []
+    seen: set[tuple[int, str]] = set()
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            meta, _ = split_front_matter(path.read_text(encoding="utf-8", errors="replace"))
+            prov = Provenance.from_meta(meta or {}, path)
+        except ParseError:
+            continue
+        # a clarify-only version repeats its parent's usage: count each generation once
+        if prov is None or (prov.version, prov.created) in seen or prov.extra.get("clarified"):
+            continue
+        seen.add((prov.version, prov.created))
+        found.append(prov)
+    return found
+
+
+def cost_report(project: Project, features: list[Feature]) -> CostReport:
+    rep = CostReport()
+    for feature in features:
+        rep.features.append(feature.name)
+        store = ArtifactStore(project, feature)
+        for kind in KINDS:
+            for prov in _artifact_versions(store, kind):
+                if not prov.usage:
+                    continue
+                usage = prov.usage
+                rep._add(rep.by_stage, STAGE_OF[kind], usage)
+                rep._add(rep.by_model, prov.model or "?", usage)
+                rep.total.add(usage)
+        for record_path in sorted(feature.runs_dir.glob("*.json")):
+            _add_run(rep, feature, record_path)
+    return rep
+
+
+def _add_run(rep: CostReport, feature: Feature, path: Path) -> None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    agent = str(record.get("agent", "?"))
+    model = str(record.get("model") or "?")
+    run = str(record.get("run", path.stem))
+    for tid, task in (record.get("tasks") or {}).items():
+        usage = task.get("usage") or {}
+        if not any(usage.values()):
+            continue
+        rep._add(rep.by_stage, "implement", usage)
+        rep._add(rep.by_task, f"{feature.name}/{tid}", usage)
+        rep._add(rep.by_model, str(task.get("model") or model), usage)
+        rep._add(rep.by_agent, agent, usage)
+        rep._add(rep.by_run, run, usage)
+        rep.total.add(usage)
