@@ -10,6 +10,7 @@ from pathlib import Path
 from specflow.config import Config, find_project_root, load_config
 from specflow.errors import InputError
 
+SPECKIT_CONSTITUTION = ".specify/memory/constitution.md"
 FEATURE_RE = re.compile(r"^(?P<num>\d{3,})-(?P<slug>[a-z0-9][a-z0-9-]*)$")
 
 
@@ -67,7 +68,11 @@ class Project:
 
     @property
     def constitution_path(self) -> Path:
-        return self.specs_dir / "constitution.md"
+        """`specs/constitution.md`, else Spec Kit's `.specify/memory/constitution.md`, so a
+        Spec Kit repository works in place."""
+        own = self.specs_dir / "constitution.md"
+        speckit = self.root / SPECKIT_CONSTITUTION
+        return own if own.is_file() or not speckit.is_file() else speckit
 
     def features(self) -> list[Feature]:
         if not self.specs_dir.is_dir():

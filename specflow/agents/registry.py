@@ -2,7 +2,10 @@
 
 - `cmd:<command>`: CmdAgent (any program).
 - `builtin`: `specflow.agents.builtin:BuiltinAgent` (tool-using loop on a litellm model).
-Further names (CLI agents such as claude, codex) register here as "module:attr" strings.
+- `claude`, `codex`, `gemini`, `aider`: the users' own CLI agents run headless
+  (`specflow.agents.clis`); they check their binary is on PATH when resolved, and run in tmux
+  windows with `tmux=True`.
+Further names register here as "module:attr" strings.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from specflow.agents.clis import CLI_AGENTS
 from specflow.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
 
 AGENTS: dict[str, str] = {
     "builtin": "specflow.agents.builtin:BuiltinAgent",
+    **CLI_AGENTS,
 }
 
 
@@ -31,6 +36,7 @@ class AgentOptions:
     model: str | None = None
     log_dir: Path | None = None  # where per-attempt output goes (the run's tasks/ folder)
     project_root: Path | None = None
+    tmux: bool = False  # CLI agents: run each task in a tmux window (`--tmux`)
 
 
 def known_agents() -> list[str]:
@@ -39,6 +45,11 @@ def known_agents() -> list[str]:
 
 def resolve_agent(spec: str, options: AgentOptions) -> Agent:
     spec = spec.strip()
+    if options.tmux and spec not in CLI_AGENTS:
+        raise InputError(
+            f"--tmux needs a CLI agent, not '{spec}'",
+            "use --agent " + "|".join(CLI_AGENTS) + " with --tmux",
+        )
     if spec.startswith("cmd:"):
         from specflow.agents.cmd import CmdAgent
 

@@ -36,6 +36,11 @@ COMMAND_MODULES = [
     "export",
     "library",
     "import_",
+    "trace",
+    "why",
+    "report",
+    "replay",
+    "attach",
 ]
 
 app = typer.Typer(

@@ -111,10 +111,10 @@ def read_checklist(text: str) -> Checklist:
             pending_blank = True
             wrapping = None
             continue
-        if wrapping is not None and not ANY_ITEM_RE.match(line) and not FENCE_RE.match(line):
-            if HEADING_RE.match(line) is None:  # a title wrapped onto the next line
-                wrapping.title = f"{wrapping.title} {line.strip()}".strip()
-                continue
+        wrapped = wrapping is not None and not ANY_ITEM_RE.match(line)
+        if wrapped and wrapping and not FENCE_RE.match(line) and not HEADING_RE.match(line):
+            wrapping.title = f"{wrapping.title} {line.strip()}".strip()  # a title on two lines
+            continue
         wrapping = None
         indent = len(line) - len(line.lstrip(" "))
         item = ITEM_RE.match(line)

@@ -7,11 +7,13 @@
 - tasks.md: every checkbox a task T### in document order, the Kiro number kept in the title
   ("(1.1)"); `_Requirements: 1.1, 2_` -> `covers:`; a task waits for its previous sibling (all
   of it, sub-tasks included), a first sub-task for its parent, unless it names
-  `Depends on: …`; the done state and every detail line are kept.
+  `Depends on: …` or a "Task Dependency Graph" JSON block gives waves; the done state and every
+  detail line are kept.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -44,6 +46,7 @@ REFS_RE = re.compile(
     r"(?P<refs>\d+(?:\.\d+)*(?:\s*(?:,|;|and|&)\s*\d+(?:\.\d+)*)*)",
     re.I,
 )
+WAVES_RE = re.compile(r"```json[ \t]*\n(?P<json>\{\s*\"waves\".*?)\n[ \t]*```", re.S)
 DEPENDS_RE = re.compile(
     r"^\s*(?:[-*+]\s+)?[_*]*(?:depends on|dependencies|depends|blocked by)[_*]*\s*:[_*]*\s*"
     r"(?P<refs>.*?)[_*]*\s*$",
@@ -90,8 +93,11 @@ def convert_tasks(
     warnings: list[str] = []
     tasks: list[Task] = []
     blocks: dict[int, list[str]] = {}  # id(raw task) -> its lines
+    waves = _waves(text, by_number, warnings)
     for raw in checklist.tasks:
         explicit = _explicit_depends(raw, by_number, ids, warnings)
+        if explicit is None and raw.number in waves:
+            explicit = [ids[id(t)] for t in waves[raw.number or ""]]
         depends = explicit if explicit is not None else _implicit(raw, checklist.siblings(raw), ids)
         covers: list[str] = []
         for line in raw.body:
@@ -130,6 +136,34 @@ def _implicit(raw: RawTask, siblings: list[RawTask], ids: dict[int, str]) -> lis
         return [ids[id(raw.parent)]] if raw.parent is not None else []
     prev = siblings[pos - 1]
     return [ids[id(t)] for t in _sinks(prev)]
+
+
+def _waves(
+    text: str, by_number: dict[str, RawTask], warnings: list[str]
+) -> dict[str, list[RawTask]]:
+    """A "Task Dependency Graph" JSON block (`{"waves": [{"wave": 1, "tasks": [1, 2]}, …]}`):
+    task number -> the tasks that finish the previous wave."""
+    m = WAVES_RE.search(text)
+    if m is None:
+        return {}
+    try:
+        data = json.loads(m["json"])
+        waves = sorted(data["waves"], key=lambda w: w.get("wave", 0))
+        numbers = [[str(t) for t in w["tasks"]] for w in waves]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        warnings.append("the task dependency graph (waves) is not valid JSON: order used instead")
+        return {}
+    out: dict[str, list[RawTask]] = {}
+    previous: list[RawTask] = []
+    for wave in numbers:
+        found = [by_number[n] for n in wave if n in by_number]
+        warnings += [
+            f"the waves name task {n}, which is not in the list" for n in wave if n not in by_number
+        ]
+        for n in wave:
+            out[n] = list(previous)
+        previous = [s for t in found for s in _sinks(t)]
+    return out
 
 
 def _sinks(task: RawTask) -> list[RawTask]:

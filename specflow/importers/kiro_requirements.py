@@ -30,6 +30,7 @@ NUM_HEADING_RE = re.compile(r"^(?P<n>\d+(?:\.\d+)*)[.)]?\s+(?P<title>.*)$")
 STORY_RE = re.compile(r"^\s*\**user story:?\**:?\s*(?P<text>.*)$", re.I)
 CRITERIA_LABEL_RE = re.compile(r"^\s*\**acceptance criteria:?\**:?\s*$", re.I)
 CRITERION_RE = re.compile(r"^ {0,3}(?:(?P<n>\d+)[.)]|[-*+])[ \t]+(?P<text>.*)$")
+ITEM_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])(?:[ \t]|$)")
 GLOSSARY_ITEM_RE = re.compile(r"^[-*+]\s+\*\*(?P<name>[^*]+?):?\*\*:?\s*(?P<desc>.*)$")
 WANT_RE = re.compile(
     r"\bI (?:want|need|would like)(?: to)? (?P<what>.+?)(?:,?\s+so that\b|$)", re.I
@@ -67,6 +68,7 @@ def read_requirements(text: str) -> KiroRequirements:
     section = ""  # what the current `##` section is: intro, glossary, requirements, other
     current: KiroRequirement | None = None
     in_criteria = False
+    crit_indent = 0  # where the current requirement's criteria start
     fence = False
     for raw in text.splitlines():
         line = raw.expandtabs(4).rstrip()
@@ -109,9 +111,18 @@ def read_requirements(text: str) -> KiroRequirements:
                 in_criteria = True
                 continue
             crit = CRITERION_RE.match(line) if in_criteria and not fence else None
+            indent = len(line) - len(line.lstrip(" "))
+            if crit is not None and current.criteria and indent > crit_indent:
+                crit = None  # a list nested in the previous criterion
+            if crit is not None and not current.criteria:
+                crit_indent = indent
+            last = current.criteria[-1] if current.criteria else None
             if crit is not None:
                 number = f"{current.number}.{crit['n'] or len(current.criteria) + 1}"
                 current.criteria.append((number, crit["text"].strip(), []))
+            elif last and not last[2] and line.strip() and not fence and not ITEM_RE.match(line):
+                # the criterion's sentence wrapped onto the next line
+                current.criteria[-1] = (last[0], f"{last[1]} {line.strip()}", last[2])
             elif in_criteria and current.criteria and (line.startswith(" ") or fence or not line):
                 current.criteria[-1][2].append(line)
             else:

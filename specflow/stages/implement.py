@@ -9,17 +9,17 @@ Entry points (the CLI calls these):
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from specflow.domain.tasks import TaskGraph, TaskList
 from specflow.engine.events import Event, EventLog
+from specflow.engine.record import RunSummary, raise_if_failed, write_record
 from specflow.engine.state import (
     FeatureLock,
     RunPaths,
@@ -30,7 +30,7 @@ from specflow.engine.state import (
     new_run_id,
     rebuild,
 )
-from specflow.errors import InputError, Interrupted, RunFailed
+from specflow.errors import InputError, Interrupted
 from specflow.project import Feature, Project
 from specflow.workspace.git import IDENTITY, Git
 
@@ -47,6 +47,7 @@ class ImplementOptions:
     resume: bool = False
     run_id: str | None = None
     model: str | None = None
+    tmux: bool = False  # CLI agents run in tmux windows (`specflow attach T012`)
 
 
 @dataclass
@@ -73,19 +74,6 @@ class ImplementPlan:
     done: list[str]
     skipped: list[str]
     critical_path: list[str]
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    feature: str
-    records: dict[str, TaskRecord]
-    not_run: list[str] = field(default_factory=list)
-    record_path: str | None = None
-    ran: int = 0  # tasks merged by this run (0: there was nothing left to do)
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.records.values() if r.status == status)
 
 
 def _formats() -> tuple[Any, Any, Any]:
@@ -260,7 +248,11 @@ def run_implement(
         agent = resolve_agent(
             agent_spec,
             AgentOptions(
-                config=cfg, model=model, log_dir=paths.dir / "tasks", project_root=project.root
+                config=cfg,
+                model=model,
+                log_dir=paths.dir / "tasks",
+                project_root=project.root,
+                tmux=options.tmux,
             ),
         )
         records = rebuild(paths.events) if options.resume else {}
@@ -340,6 +332,7 @@ def run_implement(
                 f"resume with: specflow implement {feat} --resume {run_id}",
             ) from None
         finally:
+            pool.park_all()  # slots off their task branches, which go next
             _cleanup(ld.git, engine.merged_branches)
         not_run = engine.scheduler.pending()
         summary = RunSummary(run_id, ld.feature.name, engine.records, not_run)
@@ -347,7 +340,7 @@ def run_implement(
             1 for t in ld.selected if t in engine.records and engine.records[t].status == "merged"
         )
         if ld.selected:  # nothing ran, nothing to record (a no-op resume leaves git alone)
-            summary.record_path = _write_record(
+            summary.record_path = write_record(
                 ld, merge, summary, agent_spec, int(parallel), events
             )
         events.emit(
@@ -362,7 +355,7 @@ def run_implement(
         if events is not None:
             events.close()
         lock.release()
-    _raise_if_failed(summary)
+    raise_if_failed(summary)
     return summary
 
 
@@ -371,59 +364,3 @@ def _cleanup(git: Git, branches: list[str]) -> None:
         return
     stdin = "".join(f"delete refs/heads/{b}\n" for b in branches)
     git.run("update-ref", "--no-deref", "--stdin", input=stdin, check=False)
-
-
-def _write_record(
-    ld: Loaded, merge: Any, summary: RunSummary, agent: str, parallel: int, events: EventLog
-) -> str | None:
-    from specflow.workspace.integration import commit_file
-
-    tasks = {t: summary.records[t].to_dict() for t in ld.graph.order() if t in summary.records}
-    record = {
-        "run": summary.run_id,
-        "feature": summary.feature,
-        "agent": agent,
-        "parallel": parallel,
-        "status": "ok"
-        if all(r["status"] == "merged" for r in tasks.values()) and not summary.not_run
-        else "failed",
-        "tasks": tasks,
-        "not_run": summary.not_run,
-        "usage": {
-            k: round(sum(r.usage[k] for r in summary.records.values()), 6)
-            for k in ("prompt_tokens", "completion_tokens", "cost_usd")
-        },
-    }
-    rel = (
-        (ld.feature.runs_dir / f"{summary.run_id}.json")
-        .resolve()
-        .relative_to(ld.repo_root.resolve())
-    )
-    text = json.dumps(record, indent=2) + "\n"
-    try:
-        with merge.lock:
-            commit_file(
-                ld.git, ld.ref, rel.as_posix(), text, f"specflow: run record {summary.run_id}\n"
-            )
-    except Exception as exc:
-        events.emit("warning", message=f"could not commit the run record: {exc}")
-        return None
-    return rel.as_posix()
-
-
-def _raise_if_failed(summary: RunSummary) -> None:
-    failed = sorted(t for t, r in summary.records.items() if r.status == "failed")
-    blocked = sorted(t for t, r in summary.records.items() if r.status == "blocked")
-    if not failed and not blocked and not summary.not_run:
-        return
-    parts = []
-    if failed:
-        parts.append(f"{len(failed)} failed ({', '.join(failed)})")
-    if blocked:
-        parts.append(f"{len(blocked)} blocked ({', '.join(blocked)})")
-    if summary.not_run:
-        parts.append(f"{len(summary.not_run)} not run")
-    raise RunFailed(
-        f"run {summary.run_id}: {summary.count('merged')} merged, " + ", ".join(parts),
-        f"see 'specflow log {summary.run_id}'; fix and run 'specflow implement {summary.feature} --resume'",
-    )

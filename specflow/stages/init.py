@@ -7,6 +7,7 @@ from pathlib import Path
 
 from specflow.config import CONFIG_NAME, parse_config
 from specflow.fsutil import atomic_write_text
+from specflow.project import SPECKIT_CONSTITUTION
 from specflow.templating import builtin_templates_dir, render
 
 
@@ -50,6 +51,8 @@ def init_project(
     constitution = root / "specs" / "constitution.md"
     if constitution.exists():
         result.kept.append("specs/constitution.md")
+    elif (root / SPECKIT_CONSTITUTION).is_file():
+        result.kept.append(SPECKIT_CONSTITUTION)
     else:
         source = builtin_templates_dir() / "init" / "constitution.md"
         atomic_write_text(constitution, source.read_text(encoding="utf-8"))

@@ -186,7 +186,10 @@ def check_feature(project: Project, feature: Feature, *, strict: bool = False) -
                             )
                         )
             spec_rel = _rel(project, feature.artifact("spec"))
-            for r in graph.uncovered(spec.requirement_ids()):
+            # Coverage is checked where the task list records it: a Spec Kit list without any
+            # `covers:` says nothing about coverage, which is not the same as covering nothing.
+            tracks = any(t.covers for t in graph.tasks.values())
+            for r in graph.uncovered(spec.requirement_ids()) if tracks else []:
                 problems.append(
                     Problem(
                         spec_rel,

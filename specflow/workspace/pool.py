@@ -91,6 +91,14 @@ class WorktreePool:
             slot.git.run("checkout", "-q", "--detach")
         slot.branch = None
 
+    def park_all(self) -> None:
+        """Detach every slot (HEAD = its commit), so merged task branches can be deleted
+        without leaving a worktree on a branch that no longer exists."""
+        for d in sorted(self.root.glob("slot-*")):
+            Git(d, self.git.extra_config).run(
+                "update-ref", "--no-deref", "HEAD", "HEAD", check=False
+            )
+
     def _create(self, slot: Slot, tip: str) -> None:
         with self._create_lock:
             if slot.path.exists():

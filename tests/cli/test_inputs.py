@@ -149,3 +149,27 @@ def test_help_and_status_do_not_import_litellm(project: Path) -> None:
             [sys.executable, "-c", code, *args], cwd=project, capture_output=True, text=True
         )
         assert out.returncode == 0, (args, out.stderr)
+
+
+def test_speckit_feature_in_place(project: Path) -> None:
+    """A Spec Kit feature folder (no front matter, no covers:) works unconverted."""
+    import shutil
+
+    src = REPO_ROOT / "tests" / "fixtures" / "speckit"
+    sample = next(p for p in sorted(src.iterdir()) if (p / "tasks.md").is_file())
+    dest = project / "specs" / "001-imported"
+    shutil.copytree(sample, dest)
+    (project / "specs" / "constitution.md").unlink()
+    memory = project / ".specify" / "memory"
+    memory.mkdir(parents=True)
+    (memory / "constitution.md").write_text("# Spec Kit constitution\n")
+    from specflow.project import Project
+
+    proj = Project.discover(project)
+    assert proj is not None and proj.constitution_path == memory / "constitution.md"
+    st = json.loads(run_cli(["status", "--json"], project).stdout)["features"][0]
+    assert {a["kind"]: a["state"] for a in st["artifacts"]}["tasks"] == "hand-written"
+    assert st["tasks_total"] > 0
+    assert run_cli(["graph", "1", "--format", "json"], project).code == 0
+    res = run_cli(["check"], project)
+    assert res.code == 0, res.stdout

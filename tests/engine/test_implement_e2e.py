@@ -184,3 +184,31 @@ def test_uncommitted_front_matter_tasks_md(tmp_path: Path) -> None:
     md = git(repo, "show", f"{BRANCH}:specs/001-calc/tasks.md")
     assert md.startswith("---\nspecflow:") and "- [x] T001" in md and "- [x] T002" in md
     assert git(repo, "status", "--porcelain") == "M specs/001-calc/tasks.md"
+
+
+def test_merged_means_this_features_commits_and_noop_resume(tmp_path: Path) -> None:
+    tasks = "# Tasks\n\n- [ ] T001 Write one.txt\n"
+    repo = make_repo(tmp_path, tasks, {"README.md": "x\n"})
+    script = {"default": {"append": {"log.txt": "{task}"}}}
+    agent = script_agent(tmp_path, script)
+    p = cli(repo, "implement", "--resume", "--agent", agent)  # no run yet: starts one
+    assert p.returncode == 0, p.stderr
+    tip = git(repo, "rev-parse", BRANCH)
+    p = cli(repo, "implement", "--resume")
+    assert p.returncode == 0 and "nothing to do" in p.stdout
+    assert git(repo, "rev-parse", BRANCH) == tip  # a no-op leaves the branch alone
+    git(repo, "checkout", "-q", BRANCH)  # the user looks at the result in their checkout
+    p = cli(repo, "implement", "--resume")
+    assert p.returncode == 2 and "specflow/001-calc is checked out in" in p.stderr
+    git(repo, "checkout", "-q", "main")
+    # Feature 001 lands on main; feature 002 also has a T001, which is not merged yet.
+    git(repo, "merge", "-q", "--ff-only", BRANCH)
+    other = repo / "specs" / "002-other"
+    other.mkdir()
+    (other / "tasks.md").write_text("# Tasks\n\n- [ ] T001 Write two.txt\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "feature 2")
+    p = cli(repo, "implement", "002", "--agent", agent)
+    assert p.returncode == 0, p.stderr
+    assert "all 1 tasks merged" in p.stdout
+    assert "Specflow-Feature: 002-other" in git(repo, "log", "-1", "specflow/002-other~1")

@@ -94,3 +94,24 @@ def test_ambiguous_unknown_and_missing_sources(project: Path, tmp_path: Path) ->
     assert res.code == 2 and "no such file" in res.stderr
     res = run_cli(["import", str(empty), "--format", "jira"], project)
     assert res.code == 2 and "unknown format" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("sample", "fmt", "count"),
+    [
+        ("kiro/kythira/.kiro/specs/state-machine-examples", "kiro", 1),
+        ("kiro/kythira/.kiro", "kiro", 1),
+        ("openspec/devnews/openspec", "openspec", 4),
+        ("openspec/devnews/openspec/changes/feed-alignment", "openspec", 1),
+        ("taskmaster/oraclepack/.taskmaster/tasks/tasks.json", "taskmaster", 3),
+        ("taskmaster/oraclepack/.taskmaster", "taskmaster", 3),
+        ("speckit/scheduler/specs/003-create-org", "speckit", 1),
+    ],
+)
+def test_a_tool_folder_or_file_can_be_the_source(
+    project: Path, sample: str, fmt: str, count: int
+) -> None:
+    res = run_cli(["import", str(FIXTURES / sample), "--dry-run", "--json"], project)
+    assert res.code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["format"] == fmt and len(out["features"]) == count

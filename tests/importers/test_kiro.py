@@ -92,3 +92,44 @@ def test_unknown_requirement_references_are_warned_not_covered() -> None:
     feature, _ = _feature("5-realtime-feedback-polish")
     assert feature.slug == "realtime-feedback-polish"
     assert any("6.7" in w for w in feature.warnings)
+
+
+def test_a_waves_dependency_graph_is_followed() -> None:
+    feature, _ = _feature("state-machine-examples")
+    graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
+    ids = feature.id_map
+    assert graph.deps[ids["1"]] == []
+    assert graph.deps[ids["2"]] == graph.deps[ids["3"]] == [ids["1"]]  # wave 2 runs in parallel
+    assert graph.deps[ids["4"]] == [ids["2"], ids["3"]]
+    assert graph.waves()[1] == [ids["2"], ids["3"]]
+
+
+def test_wrapped_titles_are_read_whole() -> None:
+    feature, _ = _feature("state-machine-examples")
+    title = TaskGraph(parse_artifact("tasks", feature.text("tasks.md"))).tasks["T001"].title
+    assert title == (
+        "Replace wall-clock expiry with Log_Index_Based_Expiry in "
+        "`include/raft/examples/distributed_lock_state_machine.hpp` (1)"
+    )
+    assert TaskGraph(parse_artifact("tasks", feature.text("tasks.md"))).tasks["T001"].files == [
+        "include/raft/examples/distributed_lock_state_machine.hpp"
+    ]
+
+
+def test_criteria_with_wrapped_lines_and_nested_bullets() -> None:
+    from specflow.importers.kiro_requirements import read_requirements
+
+    text = (
+        "# Requirements Document\n\n## Requirements\n\n### Requirement 2: Types\n\n"
+        "**User Story:** As a user, I want types, so that I can build.\n\n"
+        "#### Acceptance Criteria\n\n"
+        "1. WHEN a struct is defined THEN it SHALL have\n   these fields:\n"
+        "   - `group_id`: the group.\n   - `live_count`: live nodes.\n"
+        "2. IF the count is zero THEN the system SHALL\n   report it.\n"
+    )
+    (req,) = read_requirements(text).requirements
+    assert [(n, t) for n, t, _ in req.criteria] == [
+        ("2.1", "WHEN a struct is defined THEN it SHALL have these fields:"),
+        ("2.2", "IF the count is zero THEN the system SHALL report it."),
+    ]
+    assert req.criteria[0][2] == ["   - `group_id`: the group.", "   - `live_count`: live nodes."]

@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
             None, "--parallel", "-j", min=1, max=256, help="Agents at once (default: config)."
         ),
         agent: Optional[str] = typer.Option(
-            None, "--agent", help="builtin, or cmd:<command> (default: config)."
+            None,
+            "--agent",
+            help="builtin, claude, codex, gemini, aider, or cmd:<command> (default: config).",
         ),
         only: Optional[str] = typer.Option(None, "--only", help="Only these tasks: T003,T007."),
         from_phase: Optional[str] = typer.Option(
@@ -27,6 +29,9 @@ def register(app: typer.Typer) -> None:
         run_id: Optional[str] = typer.Option(None, "--run", help="The run to resume."),
         model: Optional[str] = typer.Option(None, "--model", help="Model for the agents."),
         json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        tmux: bool = typer.Option(
+            False, "--tmux", help="CLI agents: one tmux window per task (specflow attach T012)."
+        ),
     ) -> None:
         """Run the feature's task graph: agents in worktrees, verified, merged in order."""
         import sys
@@ -44,6 +49,7 @@ def register(app: typer.Typer) -> None:
             resume=resume or run_id is not None,
             run_id=run_id,
             model=model,
+            tmux=tmux,
         )
         if dry_run:
             plan = plan_implement(project, options)

@@ -1,0 +1,81 @@
+"""The end of a run: its summary, the compact record committed on the integration branch
+(`specs/<feature>/runs/<run-id>.json`), and the error that reports failed or blocked tasks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from specflow.engine.events import EventLog
+from specflow.engine.state import TaskRecord
+from specflow.errors import RunFailed
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    feature: str
+    records: dict[str, TaskRecord]
+    not_run: list[str] = field(default_factory=list)
+    record_path: str | None = None
+    ran: int = 0  # tasks merged by this run (0: there was nothing left to do)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.records.values() if r.status == status)
+
+
+def write_record(
+    ld: Any, merge: Any, summary: RunSummary, agent: str, parallel: int, events: EventLog
+) -> str | None:
+    from specflow.workspace.integration import commit_file
+
+    tasks = {t: summary.records[t].to_dict() for t in ld.graph.order() if t in summary.records}
+    record = {
+        "run": summary.run_id,
+        "feature": summary.feature,
+        "agent": agent,
+        "parallel": parallel,
+        "status": "ok"
+        if all(r["status"] == "merged" for r in tasks.values()) and not summary.not_run
+        else "failed",
+        "tasks": tasks,
+        "not_run": summary.not_run,
+        "usage": {
+            k: round(sum(r.usage[k] for r in summary.records.values()), 6)
+            for k in ("prompt_tokens", "completion_tokens", "cost_usd")
+        },
+    }
+    rel = (
+        (ld.feature.runs_dir / f"{summary.run_id}.json")
+        .resolve()
+        .relative_to(ld.repo_root.resolve())
+    )
+    text = json.dumps(record, indent=2) + "\n"
+    try:
+        with merge.lock:
+            commit_file(
+                ld.git, ld.ref, rel.as_posix(), text, f"specflow: run record {summary.run_id}\n"
+            )
+    except Exception as exc:
+        events.emit("warning", message=f"could not commit the run record: {exc}")
+        return None
+    return rel.as_posix()
+
+
+def raise_if_failed(summary: RunSummary) -> None:
+    failed = sorted(t for t, r in summary.records.items() if r.status == "failed")
+    blocked = sorted(t for t, r in summary.records.items() if r.status == "blocked")
+    if not failed and not blocked and not summary.not_run:
+        return
+    parts = []
+    if failed:
+        parts.append(f"{len(failed)} failed ({', '.join(failed)})")
+    if blocked:
+        parts.append(f"{len(blocked)} blocked ({', '.join(blocked)})")
+    if summary.not_run:
+        parts.append(f"{len(summary.not_run)} not run")
+    raise RunFailed(
+        f"run {summary.run_id}: {summary.count('merged')} merged, " + ", ".join(parts),
+        f"see 'specflow log {summary.run_id}'; fix and run 'specflow implement {summary.feature} --resume'",
+    )
