@@ -33,7 +33,7 @@ class CmdAgent:
         if not self.argv:
             raise InputError("empty agent command", "use --agent 'cmd:<program> [args]'")
         self.command = command
-        self.name = f"cmd:{self.argv[0]}"
+        self.name = f"cmd:{Path(self.argv[0]).name}"
         self.log_dir = log_dir
 
     def env_for(self, job: AgentTask) -> dict[str, str]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specflow.agents.base import AgentTask, EventSink
-from specflow.agents.clis.proc import Launch
+from specflow.agents.clis.proc import LOST, Launch
 from specflow.errors import InputError
 
 WRAPPER = Path(__file__).with_name("clis") / "_wrapper.py"
@@ -75,15 +75,11 @@ class TmuxLauncher:
             job.task.id,
             "-c",
             str(launch.cwd),
-            "-e",
-            f"SPECFLOW_RUN_ID={job.run_id}",
-            "-e",
-            f"SPECFLOW_TASK_ID={job.task.id}",
             "-P",
             "-F",
             _FORMAT,
         ]
-        cmd = [sys.executable, str(WRAPPER), str(spec)]
+        cmd = [sys.executable, str(WRAPPER), str(spec), job.run_id]
         with self._lock:
             if self._tmux("has-session", "-t", f"={session}").returncode == 0:
                 res = self._tmux("new-window", "-d", "-t", f"={session}:", *where, *cmd)
@@ -127,7 +123,7 @@ class TmuxHandle:
             return None
         # The pane is gone: its status may still be on its way to the disk, for a moment.
         self._gone_at = self._gone_at or time.monotonic()
-        return -1 if time.monotonic() - self._gone_at > 0.5 else None
+        return LOST if time.monotonic() - self._gone_at > 0.5 else None
 
     def _status(self) -> int | None:
         try:
@@ -211,7 +207,16 @@ def find_window(state_dir: Path, run_id: str, task: str) -> AttachTarget:
     target = AttachTarget(task, run_id, str(ev["session"]), str(ev["window_id"]), str(ev["socket"]))
     tmux = shutil.which("tmux") or "tmux"
     res = subprocess.run(
-        [tmux, "-S", target.socket, "list-windows", "-t", f"={target.session}", "-F", "#{window_id}"],
+        [
+            tmux,
+            "-S",
+            target.socket,
+            "list-windows",
+            "-t",
+            f"={target.session}",
+            "-F",
+            "#{window_id}",
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -21,8 +21,15 @@ Event = dict[str, Any]
 Listener = Callable[[Event], None]
 
 
+# Run-level events are synced before emit() returns; task events by a group-commit thread a
+# few milliseconds later. Either way the line is in the kernel's page cache when emit()
+# returns, so killing specflow (even -9) loses nothing; the sync covers a crash of the
+# machine, and git, not this log, is the truth about what is merged.
+SYNC_NOW = frozenset({"run_started", "run_resumed", "run_interrupted", "run_finished"})
+
+
 class EventLog:
-    """Appends events durably; listeners (the live view) see each one after it is on disk."""
+    """Appends events durably; listeners (the live view) see each one after it is written."""
 
     def __init__(self, path: Path, *, fsync: bool = True) -> None:
         self.path = path
@@ -31,6 +38,14 @@ class EventLog:
         self._lock = threading.Lock()
         self._fsync = fsync
         self._listeners: list[Listener] = []
+        self._dirty = threading.Condition()
+        self._pending = False
+        self._closed = False
+        self._flusher: threading.Thread | None = None
+        if fsync:
+            self._flusher = threading.Thread(target=self._flush_loop, name="events-fsync")
+            self._flusher.daemon = True
+            self._flusher.start()
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -40,16 +55,40 @@ class EventLog:
         line = (json.dumps(event, default=str, separators=(",", ":")) + "\n").encode()
         with self._lock:
             os.write(self._fd, line)
-            if self._fsync:
+            if self._fsync and kind in SYNC_NOW:
                 _sync(self._fd)
+        if self._fsync and kind not in SYNC_NOW:
+            with self._dirty:
+                self._pending = True
+                self._dirty.notify()
         for listener in list(self._listeners):
             with contextlib.suppress(Exception):
                 listener(event)
         return event
 
+    def _flush_loop(self) -> None:
+        while True:
+            with self._dirty:
+                self._dirty.wait_for(lambda: self._pending or self._closed)
+                if not self._pending and self._closed:
+                    return
+                self._pending = False
+            # Not under the write lock: emitters never wait for the disk. The fd stays open
+            # until close() has joined this thread.
+            with contextlib.suppress(OSError):
+                _sync(self._fd)
+
     def close(self) -> None:
+        with self._dirty:
+            self._closed = True
+            self._dirty.notify()
+        if self._flusher is not None:
+            self._flusher.join(timeout=5)
         with self._lock:
             if self._fd >= 0:
+                if self._fsync:
+                    with contextlib.suppress(OSError):
+                        _sync(self._fd)
                 os.close(self._fd)
                 self._fd = -1
 

@@ -8,6 +8,7 @@ and git (the `Specflow-Task:` trailers on the integration branch) is the truth f
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import threading
@@ -142,17 +143,22 @@ class Engine:
         self.pool.release(o.slot)
 
     def _work_safe(self, tid: str, slot: Slot) -> None:
+        """Run one task; whatever happens, the scheduling loop hears back exactly once."""
+        outcome = _Outcome(tid, slot, False, "crashed")
         try:
             sha = self._work(tid, slot)
+            outcome = _Outcome(tid, slot, True)  # merged in git, whatever the log says next
             self.events.emit("task_merged", task=tid, commit=sha)
-            self._results.put(_Outcome(tid, slot, True))
         except _Cancelled:
-            self._results.put(_Outcome(tid, slot, False, "cancelled"))
+            outcome.reason = "cancelled"
         except Exception as exc:
             reason = exc.args[0] if isinstance(exc, _TaskFailed) else f"{type(exc).__name__}: {exc}"
+            outcome.reason = reason
             if not self.cancel.is_set():
-                self.events.emit("task_failed", task=tid, reason=reason)
-            self._results.put(_Outcome(tid, slot, False, reason))
+                with contextlib.suppress(Exception):
+                    self.events.emit("task_failed", task=tid, reason=reason)
+        finally:
+            self._results.put(outcome)
 
     # -- one task ------------------------------------------------------------------------------
 

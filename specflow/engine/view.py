@@ -93,6 +93,7 @@ class LiveView:
         self.total = 0
         self.merged = 0
         self.failed: list[str] = []
+        self.waiting: list[str] = []  # not started yet, in dependency order
         self.blocked: list[str] = []
         self.agent = ""
         self._live: Any = None
@@ -118,9 +119,13 @@ class LiveView:
         with self._lock:
             if kind in ("run_started", "run_resumed"):
                 self.total = len(ev.get("selected") or [])
+                self.waiting = list(ev.get("selected") or [])
+                self.titles.update(ev.get("titles") or {})
                 self.agent = str(ev.get("agent", ""))
             elif kind == "task_started":
-                self.running[tid] = _SlotView(tid, self.agent)
+                if tid in self.waiting:
+                    self.waiting.remove(tid)
+                self.running[tid] = _SlotView(tid, self.agent.split(" ", 1)[0][:24])
             elif tid in self.running:
                 s = self.running[tid]
                 if kind in ("agent_step", "step", "tool_call"):
@@ -136,6 +141,7 @@ class LiveView:
                     s.phase = "verify" if kind == "verify_started" else "merge"
                 elif kind == "agent_started":
                     s.phase = f"agent #{ev.get('attempt', 1)}"
+                    s.agent = str(ev.get("agent") or s.agent)
             if kind == "task_merged":
                 self.running.pop(tid, None)
                 self.merged += 1
@@ -144,6 +150,8 @@ class LiveView:
                 self.failed.append(tid)
             elif kind == "task_blocked":
                 self.blocked.append(tid)
+                if tid in self.waiting:
+                    self.waiting.remove(tid)
         if kind in ("task_failed", "task_blocked", "warning", "run_interrupted") and self._live:
             self._live.console.print(self._plain_line(ev))
 
@@ -157,7 +165,7 @@ class LiveView:
         now = time.time()
         table = Table(title=None, expand=False, show_edge=False, pad_edge=False)
         for col in ("task", "agent", "phase", "elapsed", "steps", "tokens", "cost", "title"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=True, overflow="ellipsis", max_width=40)
         with self._lock:
             rows = sorted(self.running.values(), key=lambda s: s.started)
             for s in rows:
@@ -171,11 +179,13 @@ class LiveView:
                     f"${s.cost:.3f}",
                     self.titles.get(s.task, "")[:50],
                 )
-            done = self.merged + len(self.failed) + len(self.blocked)
             table.caption = (
                 f"{self.merged}/{self.total} merged, {len(self.failed)} failed, "
-                f"{len(self.blocked)} blocked, {max(self.total - done - len(rows), 0)} queued"
+                f"{len(self.blocked)} blocked, {len(self.waiting)} queued"
             )
+            if self.waiting:
+                more = " …" if len(self.waiting) > 10 else ""
+                table.caption += "\nnext: " + " ".join(self.waiting[:10]) + more
         return table
 
 

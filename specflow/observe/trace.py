@@ -45,6 +45,7 @@ class Attempt:
     steps: list[Event] = field(default_factory=list)  # agent_step / model_call / agent_note
     usage: dict[str, float] = field(default_factory=dict)
     commit: str | None = None
+    commit_t: float | None = None
     verifies: list[Verify] = field(default_factory=list)
     merges: list[Event] = field(default_factory=list)
     base: str | None = None  # the commit the attempt's worktree started from, when known
@@ -229,7 +230,7 @@ def _fold(
         a.finished, a.ok, a.reason = t, bool(ev.get("ok")), ev.get("reason")
         a.usage = dict(ev.get("usage") or {})
     elif kind == "task_committed":
-        a.commit = ev.get("commit")
+        a.commit, a.commit_t = ev.get("commit"), t
     elif kind == "verify_started":
         a.verifies.append(Verify(t, list(ev.get("commands") or []), log=_verify_log(paths, tid, n)))
     elif kind in ("verify_passed", "verify_failed"):

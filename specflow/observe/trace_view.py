@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from specflow.observe.trace import Attempt, RunTrace, TaskTrace, task_diff
+from specflow.observe.trace import Attempt, RunTrace, TaskTrace, read_text, task_diff
 from specflow.observe.why import failure_lines
 
 RESULT_LINES_FULL = 40
-RESULT_LINES_SHORT = 0
 
 
 def collect_diffs(
@@ -35,6 +34,15 @@ def collect_diffs(
 def render_trace(
     trace: RunTrace, diffs: dict[str, str], task: str | None = None, *, full: bool = False
 ) -> Iterator[str]:
+    """The lines of the trace, secrets redacted (agent output may hold what a tool printed)."""
+    from specflow.llm.redact import env_secrets, redact
+
+    secrets = env_secrets()
+    for line in _render(trace, diffs, task, full):
+        yield redact(line, secrets=secrets)
+
+
+def _render(trace: RunTrace, diffs: dict[str, str], task: str | None, full: bool) -> Iterator[str]:
     yield _header(trace)
     for w in trace.warnings:
         yield f"warning: {w}"
@@ -57,8 +65,9 @@ def _header(trace: RunTrace) -> str:
     usage = trace.usage()
     return (
         f"run {trace.run_id}  {trace.feature}  {trace.status}  "
-        f"(started {_clock(trace.started)}, {dur}; agent {info.get('agent')} x{info.get('parallel')}, "
-        f"model {info.get('model')}; {tally}; "
+        f"(started {_clock(trace.started)}, {dur}; agent {info.get('agent')} x{info.get('parallel')}"
+        + (f", model {info['model']}" if info.get("model") else "")
+        + f"; {tally}; "
         f"{int(usage['prompt_tokens'])}+{int(usage['completion_tokens'])} tokens, "
         f"${usage['cost_usd']:.4f})"
     )
@@ -105,20 +114,26 @@ def _attempt(trace: RunTrace, a: Attempt, full: bool) -> Iterator[str]:
         yield f"    feedback given: {a.feedback}"
     for s in a.steps:
         yield from _step(s, full)
+    later: list[tuple[float, int, list[str]]] = []  # commit, checks and merges in time order
     if a.commit:
-        yield f"    committed {a.commit[:10]}"
+        later.append((a.commit_t or 0.0, 0, [f"    committed {a.commit[:10]}"]))
     for v in a.verifies:
         state = "running" if v.ok is None else ("passed" if v.ok else f"FAILED: {v.reason}")
         secs = f" ({v.seconds}s)" if v.seconds is not None else ""
-        yield f"    verify {' && '.join(v.commands) or '(checks)'} -> {state}{secs}"
+        lines = [f"    verify {' && '.join(v.commands) or '(checks)'} -> {state}{secs}"]
         if v.ok is False and v.output:
-            lines = v.output.rstrip().splitlines()
-            shown = lines if full else lines[-10:]
-            yield from ("      | " + ln for ln in shown)
+            out = v.output.rstrip().splitlines()
+            lines += ["      | " + ln for ln in (out if full else out[-10:])]
+        later.append((v.t, 1, lines))
     for m in a.merges:
-        yield "    " + _merge_line(m)
+        later.append((float(m.get("t", 0.0)), 2, ["    " + _merge_line(m)]))
+    for _, _, lines in sorted(later, key=lambda x: (x[0], x[1])):
+        yield from lines
     if full and a.agent_log:
         yield f"    agent log: {a.agent_log}"
+        if not a.steps:  # a CLI agent: its output is all there is
+            out = read_text(a.agent_log, 8000).rstrip().splitlines()[-RESULT_LINES_FULL:]
+            yield from ("      | " + ln for ln in out)
     if full and a.transcript:
         yield f"    transcript: {a.transcript}"
 
@@ -138,7 +153,14 @@ def _step(s: dict[str, Any], full: bool) -> Iterator[str]:
         return
     ok = "ok" if s.get("ok") else "FAILED"
     args = str(s.get("args") or "")
-    yield f"    step {s.get('step')}: {s.get('tool')} {args if full else _one_line(args, 90)} -> {ok}"
+    if not full:
+        yield f"    step {s.get('step')}: {s.get('tool')} {_one_line(args, 90)} -> {ok}"
+    else:
+        inline, blocks = _split_args(args)
+        yield f"    step {s.get('step')}: {s.get('tool')} {inline} -> {ok}".replace("  ->", " ->")
+        for key, text in blocks:
+            yield f"      {key}:"
+            yield from ("      > " + ln for ln in text.splitlines()[:RESULT_LINES_FULL])
     result = str(s.get("result") or "").rstrip()
     if result and (full or not s.get("ok")):
         lines = result.splitlines()
@@ -147,6 +169,26 @@ def _step(s: dict[str, Any], full: bool) -> Iterator[str]:
         yield from ("      | " + ln for ln in lines[:limit])
         if more > 0:
             yield f"      | … {more} more lines"
+
+
+def _split_args(args: str) -> tuple[str, list[tuple[str, str]]]:
+    """Tool arguments for reading: short values inline (`path="a.py"`), multi-line strings
+    (file contents, edits) as blocks."""
+    import json
+
+    try:
+        parsed = json.loads(args)
+    except ValueError:
+        return args, []
+    if not isinstance(parsed, dict):
+        return args, []
+    inline, blocks = [], []
+    for k, v in parsed.items():
+        if isinstance(v, str) and "\n" in v:
+            blocks.append((k, v))
+        else:
+            inline.append(f"{k}={json.dumps(v)}")
+    return " ".join(inline), blocks
 
 
 def _merge_line(m: dict[str, Any]) -> str:

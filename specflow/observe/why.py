@@ -79,7 +79,7 @@ def explain_in(trace: RunTrace, tid: str, graph: TaskGraph | None = None) -> Why
         why.lines += failure_lines(tt, run)
         return why
     if tt.status == "blocked":
-        return _blocked(trace, tt, why)
+        return _blocked(trace, tt, why, graph)
     if tt.status in ("running", "verifying", "merging"):
         a = tt.last
         where = (
@@ -158,11 +158,14 @@ def _agent_kind(reason: str) -> str:
     return "failed"
 
 
-def _blocked(trace: RunTrace, tt: TaskTrace, why: Why) -> Why:
+def _blocked(trace: RunTrace, tt: TaskTrace, why: Why, graph: TaskGraph | None = None) -> Why:
+    """The engine marks every descendant of a failed task `blocked by` that task; the chain of
+    dependencies in between comes from the graph."""
     chain = [tt.id]
     cur = tt
     while cur.status == "blocked" and cur.blocked_by and cur.blocked_by not in chain:
-        chain.append(cur.blocked_by)
+        via = _dep_path(graph, chain[-1], cur.blocked_by) if graph is not None else None
+        chain += via[1:] if via else [cur.blocked_by]
         cur = trace.tasks.get(cur.blocked_by) or TaskTrace(cur.blocked_by)
     line = f"{tt.id} is blocked by {chain[1]}" if len(chain) > 1 else f"{tt.id} is blocked"
     line += "".join(f", which is blocked by {c}" for c in chain[2:])
@@ -173,6 +176,29 @@ def _blocked(trace: RunTrace, tt: TaskTrace, why: Why) -> Why:
     else:
         why.lines.append(f"  {cur.id} is {cur.status}")
     return why
+
+
+def _dep_path(graph: TaskGraph, start: str, goal: str) -> list[str] | None:
+    """The shortest chain start -> dependency -> ... -> goal."""
+    prev: dict[str, str] = {}
+    frontier = [start]
+    seen = {start}
+    while frontier:
+        nxt = []
+        for n in frontier:
+            for d in graph.deps.get(n, ()):
+                if d in seen:
+                    continue
+                seen.add(d)
+                prev[d] = n
+                if d == goal:
+                    path = [goal]
+                    while path[-1] != start:
+                        path.append(prev[path[-1]])
+                    return path[::-1]
+                nxt.append(d)
+        frontier = nxt
+    return None
 
 
 def _waiting(trace: RunTrace, tt: TaskTrace, why: Why, graph: TaskGraph | None) -> Why:

@@ -276,6 +276,7 @@ def run_implement(
             created_branch=created,
             selected=ld.selected,
             done=sorted(ld.done),
+            titles={t: ld.graph.tasks[t].title for t in ld.selected},
         )
         settings = EngineSettings(
             parallel=int(parallel),

@@ -77,7 +77,5 @@ def script_agent(base: Path, script: dict[str, Any]) -> str:
 
 def branch_tasks(repo: Path, branch: str) -> list[str]:
     """Task ids in commit trailers on `branch`, oldest first."""
-    text = git(
-        repo, "log", "--reverse", "--format=%(trailers:key=Specflow-Task,valueonly)", branch
-    )
+    text = git(repo, "log", "--reverse", "--format=%(trailers:key=Specflow-Task,valueonly)", branch)
     return [ln.strip() for ln in text.splitlines() if ln.strip()]

@@ -66,7 +66,8 @@ def test_kill_9_at_random_moments_then_resume(tmp_path: Path) -> None:
         proc.communicate()
         if proc.returncode == 0:
             break
-        args = ["implement", "--resume"]
+        # --agent again: a run killed before its first event left nothing to resume from
+        args = ["implement", "--resume", "--agent", agent]
     else:
         p = cli(repo, *args)
         assert p.returncode == 0, p.stderr

@@ -20,7 +20,10 @@ def test_plain_view_lines() -> None:
     view({"t": 0, "kind": "task_blocked", "task": "T002", "by": "T001"})
     view({"t": 0, "kind": "agent_step", "task": "T001"})  # too chatty for plain output
     lines = out.getvalue().splitlines()
-    assert [ln.split(" ", 1)[1] for ln in lines] == ["T001 started in slot 1", "T002 blocked by T001"]
+    assert [ln.split(" ", 1)[1] for ln in lines] == [
+        "T001 started in slot 1",
+        "T002 blocked by T001",
+    ]
 
 
 def test_dashboard_on_a_terminal(tmp_path: Path) -> None:

@@ -23,7 +23,12 @@ def _ignore(signum: int, frame: Any) -> None:
     return None  # Ctrl-C in the pane goes to the agent too; the wrapper keeps collecting
 
 
-def main(spec_path: str) -> int:
+def main(spec_path: str, run_id: str) -> int:
+    if os.environ.get("SPECFLOW_RUN_ID") != run_id:
+        # The pane's pid must carry the run id in its environment (how a later run recognises
+        # an orphaned agent); `tmux new-session -e` needs tmux 3.2, so set it here.
+        env = {**os.environ, "SPECFLOW_RUN_ID": run_id}
+        os.execve(sys.executable, [sys.executable, __file__, spec_path, run_id], env)
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
     os.unlink(spec_path)
@@ -78,4 +83,4 @@ def _finish(status: str, code: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -86,6 +86,7 @@ class AiderParser(Parser):
         m = _TOKENS.match(text)
         if m:
             r.valid = r.done = True
+            r.error = None  # an error before a completed message was retried
             r.turns += 1
             r.usage = Usage(
                 prompt_tokens=r.usage.prompt_tokens + _count(m["sent"]),
@@ -104,10 +105,12 @@ class AiderParser(Parser):
             if text.startswith(("Model:", "Main model:")):
                 r.model = text.split(":", 1)[1].split(" with ")[0].strip()
             return
-        if _ERRORS.search(text) and r.error is None:
+        if r.error == "Traceback (most recent call last):" and not line.startswith(" "):
+            r.error = text  # the exception itself, after the stack
+        elif _ERRORS.search(text) and r.error is None:
             r.error = text
         elif text and not text.startswith(("Tokens:", "Cost:")):
-            r.text = (r.text + "\n" + text)[-2000:] if r.valid else r.text
+            r.text = (r.text + "\n" + text).strip()[-2000:] if r.valid else r.text
             if not r.valid:
                 self.bad(text)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from specflow.agents.base import AgentResult, AgentTask, EventSink
-from specflow.agents.clis.proc import Handle, Launch, LineTail, PlainHandle
+from specflow.agents.clis.proc import LOST, Handle, Launch, LineTail, PlainHandle
 from specflow.agents.cmd import CmdAgent, _tail
 from specflow.errors import InputError
 from specflow.llm.base import Usage
@@ -141,7 +142,6 @@ class CliAgent(CmdAgent):
             env=self.env_for(job),
             log=log,
             stdin=job.brief_path if via_stdin else None,
-            task_id=job.task.id,
         )
         start = time.monotonic()
         try:
@@ -176,7 +176,12 @@ class CliAgent(CmdAgent):
             handle.reap()
         self._feed(parser, tail.lines(final=True))
         output = _tail(log, 64_000)
-        report = parser.finish(output)
+        try:
+            report = parser.finish(output)
+        except Exception as exc:  # output of a shape no adapter foresaw is a failed task
+            parser.bad(f"{last_line(output)} ({type(exc).__name__}: {exc})")
+            report = parser.report
+            report.done = False
         reason = stopped or self.failure(report, code, output)
         emit(
             "agent_report",
@@ -211,6 +216,10 @@ class CliAgent(CmdAgent):
             return f"{self.binary} reported an error: {bounded(report.error, 300)}"
         if code is None:
             return f"{self.binary} ended without an exit status"
+        if code == LOST:
+            return f"{self.binary}'s tmux window closed before it finished"
+        if code < 0:
+            return f"{self.binary} was killed by {_signal_name(-code)}: {last_line(output)}"
         if code != 0:
             return f"{self.binary} exited with code {code}: {last_line(output)}"
         if not report.valid or not report.done:
@@ -225,8 +234,11 @@ class CliAgent(CmdAgent):
         return any(re.search(p, text, re.IGNORECASE) for p in self.auth_patterns)
 
 
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def bounded(text: str, limit: int) -> str:
-    text = text or ""
+    text = _CONTROL.sub("", text or "")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -235,6 +247,13 @@ def last_line(output: str) -> str:
         if line.strip():
             return bounded(line.strip(), 300)
     return ""
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def obj(value: Any) -> dict[str, Any]:

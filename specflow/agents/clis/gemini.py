@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from specflow.agents.base import AgentTask, EventSink
-from specflow.agents.clis.base import CliAgent, Parser, Report, as_int, obj
+from specflow.agents.clis.base import CliAgent, Parser, Report, as_int, last_line, obj
 from specflow.llm.base import Usage
 
 LONG_PROMPT = "Do the task described above."  # with the brief on stdin, which comes first
@@ -57,8 +57,7 @@ class GeminiParser(Parser):
         r = self.report
         doc = _find_object(output)
         if doc is None:
-            first = next((ln for ln in output.splitlines() if ln.strip()), "")
-            self.bad(first)
+            self.bad(last_line(output))
             return r
         r.valid = True
         response = doc.get("response")

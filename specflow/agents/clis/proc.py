@@ -14,6 +14,8 @@ from typing import Protocol
 
 from specflow.agents.cmd import kill_group
 
+LOST = -1000  # exit "code" of an agent whose tmux window vanished without a status
+
 
 @dataclass
 class Launch:
@@ -24,7 +26,6 @@ class Launch:
     env: dict[str, str]
     log: Path  # stdout and stderr, as printed
     stdin: Path | None = None  # a file fed to stdin, else /dev/null
-    task_id: str = ""
 
 
 class Handle(Protocol):

@@ -18,10 +18,12 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="As JSON."),
     ) -> None:
         """Which check failed (and its output), which dependency blocks it, or where it merged."""
+        from specflow.llm.redact import redact
         from specflow.observe.why import explain
 
         app_obj = ctx.obj
         answer = explain(app_obj.project, task, run)
+        answer.lines = [redact(line) for line in answer.lines]
         if json_out:
             app_obj.print_json(answer.to_dict())
             return

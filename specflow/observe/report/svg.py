@@ -83,11 +83,11 @@ def gantt_svg(tl: Timeline) -> str:
             f'<text class="lane-label" x="8" y="{y + LANE_H / 2 + 2}">slot {lane}</text>'
         )
     for s in tl.segments:
-        y = TOP + row[s.lane] * LANE_H + (LANE_H - 4 - BAR_H) / 2
+        sy = TOP + row[s.lane] * LANE_H + (LANE_H - 4 - BAR_H) / 2
         x0 = x(s.start)
         w = max(x(s.end) - x0, 1.5)
         h = BAR_H if s.kind.startswith("agent") else BAR_H - 8
-        yy = y if s.kind.startswith("agent") else y + 4
+        yy = sy if s.kind.startswith("agent") else sy + 4
         tip = f"{s.task} attempt {s.attempt}: {s.kind} {_dur(s.end - s.start)}"
         out.append(
             f'<g class="seg {s.kind}" data-task="{escape(s.task)}"><title>{escape(tip)}</title>'
@@ -159,7 +159,7 @@ def graph_svg(
         x0, y0 = box(n)
         st = status.get(n, "pending")
         title = titles.get(n, "")
-        short = title if len(title) <= 29 else title[:28] + "…"
+        short = title if len(title) <= 25 else title[:24] + "…"
         out.append(
             f'<g class="node {escape(st)}" data-task="{escape(n)}"><title>{escape(n)}: '
             f"{escape(title)} ({escape(st)})</title>"
