@@ -21,6 +21,15 @@ class RunSummary:
     record_path: str | None = None
     ran: int = 0  # tasks merged by this run (0: there was nothing left to do)
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "feature": self.feature,
+            "tasks": {t: r.to_dict() for t, r in sorted(self.records.items())},
+            "not_run": self.not_run,
+            "record": self.record_path,
+        }
+
     def count(self, status: str) -> int:
         return sum(1 for r in self.records.values() if r.status == status)
 
@@ -75,7 +84,9 @@ def raise_if_failed(summary: RunSummary) -> None:
         parts.append(f"{len(blocked)} blocked ({', '.join(blocked)})")
     if summary.not_run:
         parts.append(f"{len(summary.not_run)} not run")
-    raise RunFailed(
+    err = RunFailed(
         f"run {summary.run_id}: {summary.count('merged')} merged, " + ", ".join(parts),
         f"see 'specflow log {summary.run_id}'; fix and run 'specflow implement {summary.feature} --resume'",
     )
+    err.summary = summary  # type: ignore[attr-defined]  # for `--json` at the CLI boundary
+    raise err

@@ -62,9 +62,16 @@ def test_failed_task_blocks_only_its_dependents_then_resume(tmp_path: Path) -> N
     script = dag12_script(0.05, log=str(calls))
     script["T004"]["fail_unless"] = str(flag)  # type: ignore[index]
     agent = script_agent(tmp_path, script)
-    p = cli(repo, "implement", "-j", "4", "--agent", agent)
+    p = cli(repo, "implement", "-j", "4", "--agent", agent, "--json")
     assert p.returncode == 1, p.stderr
     assert "1 failed (T004)" in p.stderr
+    report = json.loads(p.stdout)
+    assert report["tasks"]["T004"]["status"] == "failed"
+    assert report["tasks"]["T006"] == {
+        **report["tasks"]["T006"],
+        "status": "blocked",
+        "blocked_by": "T004",
+    }
     blocked = ["T006", "T008", "T010", "T011", "T012"]
     assert f"5 blocked ({', '.join(blocked)})" in p.stderr
     assert "T006 blocked by T004" in p.stderr

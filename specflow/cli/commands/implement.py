@@ -73,18 +73,18 @@ def register(app: typer.Typer) -> None:
 
         tty = sys.stderr.isatty() and not app_obj.quiet
         view = make_view(app_obj.err_console, tty=tty, titles={})
-        summary = None
-        with view:
-            summary = run_implement(project, options, observer=None if app_obj.quiet else view)
+        from specflow.errors import RunFailed
+
+        try:
+            with view:
+                summary = run_implement(project, options, observer=None if app_obj.quiet else view)
+        except RunFailed as err:
+            failed = getattr(err, "summary", None)
+            if json_out and failed is not None:
+                app_obj.print_json(failed.to_json())
+            raise
         if json_out:
-            app_obj.print_json(
-                {
-                    "run": summary.run_id,
-                    "feature": summary.feature,
-                    "tasks": {t: r.to_dict() for t, r in summary.records.items()},
-                    "record": summary.record_path,
-                }
-            )
+            app_obj.print_json(summary.to_json())
         elif summary.ran == 0:
             app_obj.echo(f"nothing to do: every task of {summary.feature} is merged")
         else:
