@@ -38,6 +38,11 @@ class EventLog:
         self._lock = threading.Lock()
         self._fsync = fsync
         self._listeners: list[Listener] = []
+        # Secrets never reach the trace: values of *_KEY/*_TOKEN/*_SECRET variables and
+        # common key patterns are replaced before a line is written (and before listeners).
+        from specflow.llm.redact import env_secrets
+
+        self._secrets = env_secrets()
         self._dirty = threading.Condition()
         self._pending = False
         self._closed = False
@@ -51,8 +56,14 @@ class EventLog:
         self._listeners.append(listener)
 
     def emit(self, kind: str, **data: Any) -> Event:
-        event: Event = {"t": round(time.time(), 3), "kind": kind, **data}
-        line = (json.dumps(event, default=str, separators=(",", ":")) + "\n").encode()
+        from specflow.llm.redact import redact
+
+        raw = json.dumps(
+            {"t": round(time.time(), 3), "kind": kind, **data}, default=str, separators=(",", ":")
+        )
+        clean = redact(raw, secrets=self._secrets)
+        event: Event = json.loads(clean)
+        line = (clean + "\n").encode()
         with self._lock:
             os.write(self._fd, line)
             if self._fsync and kind in SYNC_NOW:

@@ -35,7 +35,14 @@ class RunSummary:
 
 
 def write_record(
-    ld: Any, merge: Any, summary: RunSummary, agent: str, parallel: int, events: EventLog
+    ld: Any,
+    merge: Any,
+    summary: RunSummary,
+    agent: str,
+    parallel: int,
+    events: EventLog,
+    *,
+    model: str | None = None,
 ) -> str | None:
     from specflow.workspace.integration import commit_file
 
@@ -45,6 +52,7 @@ def write_record(
         "feature": summary.feature,
         "agent": agent,
         "parallel": parallel,
+        "model": _model_label(model),
         "status": "ok"
         if all(r["status"] == "merged" for r in tasks.values()) and not summary.not_run
         else "failed",
@@ -90,3 +98,10 @@ def raise_if_failed(summary: RunSummary) -> None:
     )
     err.summary = summary  # type: ignore[attr-defined]  # for `--json` at the CLI boundary
     raise err
+
+
+def _model_label(model: str | None) -> str | None:
+    """The run's model as recorded in git: a replay recording by file name, never a local path."""
+    if model and model.startswith("replay:"):
+        return "replay:" + model.rsplit("/", 1)[-1]
+    return model

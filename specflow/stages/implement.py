@@ -342,7 +342,7 @@ def run_implement(
         )
         if ld.selected:  # nothing ran, nothing to record (a no-op resume leaves git alone)
             summary.record_path = write_record(
-                ld, merge, summary, agent_spec, int(parallel), events
+                ld, merge, summary, agent_spec, int(parallel), events, model=model
             )
         events.emit(
             "run_finished",

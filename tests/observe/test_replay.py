@@ -38,3 +38,38 @@ def test_replay_with_changed_template_shows_the_prompt_diff(demo_run: Path, tmp_
 def test_replay_of_a_cmd_agent_run_is_refused(failing_run: Path) -> None:
     res = run_cli(["replay", "last"], failing_run)
     assert res.code == 2 and "builtin" in res.stderr
+
+
+def test_replay_prefers_logged_calls_when_the_agent_logs_them(
+    demo_run: Path, tmp_path: Path
+) -> None:
+    """When the builtin agent's calls reach .specflow/logs/calls.jsonl (full requests), replay
+    takes them from there, matched to the attempt by purpose and time."""
+    import shutil
+
+    from specflow.observe.loading import open_run
+    from specflow.observe.replay import recorded_calls, replay_task
+    from specflow.project import Project
+
+    repo = tmp_path / "copy"
+    shutil.copytree(demo_run, repo, symlinks=True, ignore=shutil.ignore_patterns("worktrees"))
+    project = Project.discover(repo)
+    assert project is not None
+    opened = open_run(project, "last")
+    tt = opened.trace.tasks["T003"]
+    attempt = tt.attempts[0]
+    from_transcript, source = recorded_calls(opened, tt, attempt)
+    assert source.endswith("builtin-1.json") and len(from_transcript) == 4
+    with (repo / ".specflow" / "logs" / "calls.jsonl").open("a") as fh:
+        for i, call in enumerate(from_transcript):
+            line = {
+                "unix": (attempt.started or 0) + 0.01 * (i + 1),
+                "purpose": "implement/T003",
+                "model": call["model"],
+                "messages": call["messages"],
+                "response": call["response"],
+                "usage": call["usage"],
+            }
+            fh.write(json.dumps(line) + "\n")
+    result = replay_task(opened, tt)
+    assert result.source.endswith("calls.jsonl") and result.matches is True
