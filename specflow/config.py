@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from specflow.errors import ConfigError
 
@@ -64,6 +64,54 @@ class ImplementSection(_Strict):
     verify_retries: int = Field(default=2, ge=0)
     conflict_retries: int = Field(default=2, ge=0)
     verify_timeout_s: float = Field(default=600.0, gt=0)
+    review_retries: int = Field(
+        default=1, ge=0, description="changes a reviewer may request before the task fails"
+    )
+
+
+GATES = ("verify", "review", "approve")
+
+
+def _check_gates(value: str) -> str:
+    parts = [p.strip() for p in value.split("+") if p.strip()]
+    unknown = [p for p in parts if p not in GATES]
+    if unknown or "verify" not in parts:
+        raise ValueError(
+            f"'{value}': gates are verify, review, approve joined by '+', verify always included"
+        )
+    return "+".join(g for g in GATES if g in parts)
+
+
+class PolicySection(_Strict):
+    """`[policy]`: what must pass before a task of each risk merges (docs/trust.md)."""
+
+    low: str = "verify"
+    medium: str = "verify"
+    high: str = "verify+approve"
+    infer_risk: bool = Field(
+        default=True, description="tasks without `risk:` get one from the files they name"
+    )
+
+    @field_validator("low", "medium", "high")
+    @classmethod
+    def _gates(cls, value: str) -> str:
+        return _check_gates(value)
+
+    def gates(self, risk: str) -> set[str]:
+        return set(str(getattr(self, risk, self.medium)).split("+"))
+
+
+class ReviewSection(_Strict):
+    """`[review]`: the reviewer model's inputs."""
+
+    max_diff_chars: int = Field(default=60_000, ge=1000)
+    max_spec_chars: int = Field(default=40_000, ge=1000)
+
+
+class BudgetSection(_Strict):
+    """`[budget]`: default `--max-cost` for `specflow implement` (USD; none = no limit)."""
+
+    max_cost_usd: float | None = Field(default=None, gt=0)
 
 
 class LibrarySection(_Strict):
@@ -94,6 +142,9 @@ class Config(_Strict):
     implement: ImplementSection = ImplementSection()
     libraries: dict[str, LibrarySection] = Field(default_factory=dict)
     telemetry: TelemetrySection = TelemetrySection()
+    policy: PolicySection = PolicySection()
+    review: ReviewSection = ReviewSection()
+    budget: BudgetSection = BudgetSection()
 
     def model_for(self, stage: str, override: str | None = None) -> str | None:
         """Which model a stage uses.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specflow.agents.cmd import kill_group
+from specflow.llm.redact import redact
 
 MAX_FEEDBACK_CHARS = 6_000
 
@@ -51,7 +52,7 @@ def run_checks(
                 proc = subprocess.Popen(
                     argv,
                     cwd=cwd,
-                    env={**os.environ, **(env or {})},
+                    env={**_check_env(), **(env or {})},
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -65,9 +66,17 @@ def run_checks(
         if reason is None and proc.returncode != 0:
             reason = f"`{command}` exited with code {proc.returncode}"
         if reason is not None:
-            output = _read_from(log_path, offset, MAX_FEEDBACK_CHARS)
+            output = redact(_read_from(log_path, offset, MAX_FEEDBACK_CHARS))
             return CheckResult(False, command, output, reason, time.monotonic() - start)
     return CheckResult(True, seconds=time.monotonic() - start)
+
+
+def _check_env() -> dict[str, str]:
+    """Checks run without API keys, tokens or passwords: a test that prints its environment
+    must not leak them into logs or into the agent's next prompt."""
+    from specflow.agents.builtin.runner import is_secret_name
+
+    return {k: v for k, v in os.environ.items() if not is_secret_name(k)}
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -76,3 +77,29 @@ def _redact(obj: Any, secrets: list[str]) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_redact(v, secrets) for v in obj]
     return obj
+
+
+def redact_tree(folder: Path, *, max_bytes: int = 20_000_000) -> int:
+    """Redact every text file under `folder` in place (agent and verify logs, transcripts,
+    briefs). Returns how many files changed. Binary and oversized files are left alone."""
+    import os
+    import tempfile
+
+    secrets = env_secrets()
+    changed = 0
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        try:
+            if not path.is_file() or path.is_symlink() or path.stat().st_size > max_bytes:
+                continue
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        clean = redact(text, secrets=secrets)
+        if clean == text:
+            continue
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(clean)
+        os.replace(tmp, path)
+        changed += 1
+    return changed

@@ -28,10 +28,14 @@ NS = 1_000_000_000
 class TelemetryLike(Protocol):
     """`specflow.config.TelemetrySection` (`[telemetry]` in specflow.toml) or TelemetrySettings."""
 
-    enabled: bool
-    exporter: str
-    endpoint: str | None
-    service_name: str
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def exporter(self) -> str: ...
+    @property
+    def endpoint(self) -> str | None: ...
+    @property
+    def service_name(self) -> str: ...
 
 
 @dataclass

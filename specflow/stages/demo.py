@@ -105,7 +105,9 @@ def _cost(out: object) -> str:
     return f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, ${usage.cost_usd:.4f}"
 
 
-def _implement(project: Project, feature: Feature, say: Callable[[str], None], parallel: int) -> bool:
+def _implement(
+    project: Project, feature: Feature, say: Callable[[str], None], parallel: int
+) -> bool:
     """Run implement with the builtin agent on the replay model, then the example's tests on
     the integration branch (checked out in the demo folder so the result can be looked at)."""
     from specflow.stages.implement import ImplementOptions, run_implement

@@ -31,6 +31,7 @@ from specflow.engine.state import (
     rebuild,
 )
 from specflow.errors import InputError, Interrupted
+from specflow.llm.redact import redact_tree
 from specflow.project import Feature, Project
 from specflow.workspace.git import IDENTITY, Git
 
@@ -232,6 +233,7 @@ def run_implement(
     lock = FeatureLock(state_dir, ld.feature.name)
     lock.acquire(run_id)
     events: EventLog | None = None
+    finish_telemetry: Callable[[], None] | None = None
     try:
         # A run killed with -9 leaves its agents running: stop them before reusing worktrees.
         for rid, _ in list_runs(state_dir, ld.feature.name)[-3:]:
@@ -264,6 +266,9 @@ def run_implement(
         events = EventLog(paths.events)
         if observer is not None:
             events.subscribe(observer)
+        from specflow.observe.otel import attach_live
+
+        finish_telemetry = attach_live(events, cfg.telemetry)
         events.emit(
             "run_resumed" if options.resume else "run_started",
             run=run_id,
@@ -355,6 +360,11 @@ def run_implement(
     finally:
         if events is not None:
             events.close()
+        if finish_telemetry is not None:
+            finish_telemetry()
+        # Agents and checks print what they like; secrets never stay in the run's files.
+        with contextlib.suppress(OSError):
+            redact_tree(paths.dir)
         lock.release()
     raise_if_failed(summary)
     return summary

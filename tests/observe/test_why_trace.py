@@ -144,3 +144,15 @@ def test_why_names_an_agent_stopped_for_looping(tmp_path: Path) -> None:
     assert why.lines[-1].startswith("    step 3: run") and why.lines[-1].endswith("-> FAILED")
     text = "\n".join(render_trace(trace, {}, "T001", full=True))
     assert f"-> FAILED: {loop}" in text and "step 3: run command=" in text
+
+
+def test_no_secret_anywhere_under_specflow_or_specs(failing_run: Path) -> None:
+    """The agent printed an API key from its environment; nothing on disk keeps it."""
+    from tests.observe.conftest import SECRET
+
+    leaks = []
+    for folder in (failing_run / ".specflow", failing_run / "specs"):
+        for path in folder.rglob("*"):
+            if path.is_file() and SECRET.encode() in path.read_bytes():
+                leaks.append(str(path.relative_to(failing_run)))
+    assert leaks == []

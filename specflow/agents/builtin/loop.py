@@ -158,14 +158,14 @@ class _Session:
 
         root = self.agent.project_root
         ctx: dict[str, Any] = {"task": self.job.task, "limits": self.limits, "job": self.job}
-        system = render("prompts/implement_system.md.j2", project_root=root, **ctx)
+        system = render("prompts/implement_system.md.j2", root, **ctx)
         brief = self.job.brief or ""
         feedback = self.job.feedback
         if feedback and feedback.strip()[-200:] in brief:
             feedback = None  # the brief already carries it
         user = render(
             "prompts/implement_user.md.j2",
-            project_root=root,
+            root,
             brief=brief,
             with_heading=not brief.lstrip().startswith("# "),
             feedback=feedback,
