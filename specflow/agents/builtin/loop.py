@@ -215,11 +215,19 @@ class _Session:
             if stop:
                 return self._result(False, stop)
             compact(messages, self.agent.max_context_chars)
+            sent = list(messages)
             outcome = self._complete(model, messages, purpose)
             if isinstance(outcome, str):
+                self._emit(
+                    "model_call",
+                    step=self.steps,
+                    purpose=purpose,
+                    error=outcome,
+                    request_ref=self._blob({"messages": sent}),
+                )
                 return self._result(False, outcome)
             completion = outcome
-            self._account(model, completion)
+            self._account(model, completion, sent, purpose)
             messages.append(completion.as_message())
             if completion.content and completion.content.strip():
                 self._emit(
@@ -277,7 +285,17 @@ class _Session:
             return f"model error: {outcome.message}"
         return f"model error: {type(outcome).__name__}: {outcome}"
 
-    def _account(self, model: Model, completion: Completion) -> None:
+    def _blob(self, payload: Any) -> str | None:
+        """Store a large payload once under the run's blobs/ and return its reference."""
+        if self.agent.log_dir is None:
+            return None
+        from specflow.engine.blobs import store_blob
+
+        return store_blob(self.agent.log_dir.parent / "blobs", payload)
+
+    def _account(
+        self, model: Model, completion: Completion, sent: list[Message], purpose: str
+    ) -> None:
         usage = completion.usage
         self.usage = self.usage + usage + Usage(calls=0 if usage.calls else 1)
         self.unreported = self.unreported + usage
@@ -291,6 +309,13 @@ class _Session:
             total_cost_usd=round(self.usage.cost_usd, 6),
             latency_s=round(completion.latency_s, 3),
             tool_calls=len(completion.tool_calls),
+            purpose=purpose,
+            retries=completion.retries,
+            finish_reason=completion.finish_reason,
+            request_ref=self._blob(
+                {"messages": sent, "tools": [t["function"]["name"] for t in TOOLS]}
+            ),
+            response_ref=self._blob(completion.as_message()),
         )
 
     def _no_tool_call(self) -> str | None:

@@ -1,0 +1,360 @@
+"""The task desk: next/claim/complete/fail for MCP clients, over the engine's pieces.
+
+State is never kept only in memory: each call reads the feature's session run (events) and git
+(the `Specflow-Task:` trailers on `specflow/<feature>`, as `implement --resume` does), decides
+under the feature's MCP mutex, and appends events. Several servers (several clients) and a
+restarted server therefore agree on who holds what.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from specflow.agents.brief import BriefInput, build_brief
+from specflow.domain.tasks import Task
+from specflow.engine.scheduler import Scheduler
+from specflow.engine.state import RunPaths
+from specflow.errors import InputError
+from specflow.fsutil import atomic_write_text
+from specflow.mcp import state as st
+from specflow.mcp.board import TaskView, describe_idle, view_tasks
+from specflow.mcp.landing import Landing
+from specflow.project import Project
+from specflow.stages.implement import ImplementOptions, Loaded, load
+from specflow.workspace.merge import MergeQueue
+from specflow.workspace.pool import Slot, WorktreePool, task_branch
+
+
+@dataclass
+class Snapshot:
+    ld: Loaded
+    board: st.Board
+    views: dict[str, TaskView]
+
+    @property
+    def feature(self) -> str:
+        return self.ld.feature.name
+
+
+class TaskDesk:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.state_dir = project.state_dir
+        self.token = st.SessionToken(self.state_dir)
+        self._locks: dict[str, st.SharedFeatureLock] = {}
+        self._queues: dict[str, MergeQueue] = {}
+        self._busy: set[tuple[str, str]] = set()
+        self._guard = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def restore(self) -> list[str]:
+        """After a restart: hold the shared lock of every feature with open claims."""
+        held: list[str] = []
+        for feature in self.project.features():
+            board = st.open_board(self.state_dir, feature.name)
+            if board.claims:
+                try:
+                    self._lock(feature.name).acquire(board.run_id)
+                    held.append(feature.name)
+                except InputError:
+                    continue  # `implement` runs it now; calls on it will say so
+        return held
+
+    def close(self) -> None:
+        for lock in self._locks.values():
+            lock.release()
+        self.token.close()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def snapshot(self, feature: str) -> Snapshot:
+        ld = load(self.project, ImplementOptions(feature=feature))
+        board = st.open_board(self.state_dir, ld.feature.name)
+        views = view_tasks(ld, board, self.token)
+        return Snapshot(ld, board, views)
+
+    def status(self, feature: str) -> dict[str, Any]:
+        snap = self.snapshot(feature)
+        return {
+            "session_run": snap.board.run_id,
+            "integration_branch": snap.ld.ref.removeprefix("refs/heads/"),
+            "tasks": [snap.views[t].to_dict() for t in snap.ld.graph.order()],
+        }
+
+    def next_task(self, feature: str) -> dict[str, Any]:
+        snap = self.snapshot(feature)
+        ready = [t for t in self._ordered(snap) if snap.views[t].state == "ready"]
+        if not ready:
+            return {"feature": snap.feature, "task": None, "why": describe_idle(snap.views)}
+        task = snap.ld.graph.tasks[ready[0]]
+        return {
+            "feature": snap.feature,
+            "task": task.id,
+            "title": task.title,
+            "depends": snap.ld.graph.deps[task.id],
+            "files": task.files,
+            "verify": self._checks(task),
+            "also_ready": ready[1:],
+            "brief": self._brief(snap, task, self.project.root),
+            "next": f"call claim_task(feature={snap.feature!r}, task_id={task.id!r})",
+        }
+
+    # -- claiming -------------------------------------------------------------------------------
+
+    def claim(self, feature: str, task_id: str) -> dict[str, Any]:
+        from specflow.workspace.integration import add_exclude, checked_out_at, ensure_branch
+
+        tid = task_id.strip().upper()
+        name = self.project.resolve_feature(feature).name
+        lock = self._lock(name)
+        lock.acquire(st.open_board(self.state_dir, name).run_id)
+        try:
+            with st.feature_mutex(self.state_dir, name):
+                snap = self.snapshot(feature)
+                view = self._view(snap, tid)
+                claim = snap.board.claims.get(tid)
+                adopted = claim is not None and not self.token.alive(claim.session)
+                if not adopted:
+                    view.require_claimable()
+                ld = snap.ld
+                holders = [
+                    p for p in checked_out_at(ld.git, ld.ref) if self.state_dir not in p.parents
+                ]
+                if holders:
+                    raise InputError(
+                        f"{ld.ref.removeprefix('refs/heads/')} is checked out in {holders[0]}",
+                        "switch that checkout to another branch; specflow moves this branch itself",
+                    )
+                add_exclude(ld.git, ".specflow/")
+                tip, created = ensure_branch(ld.git, ld.ref, self.project.config.project.base_branch)
+                run_id = snap.board.run_id or st.start_session_run(
+                    self.state_dir,
+                    name,
+                    branch=ld.ref.removeprefix("refs/heads/"),
+                    base=tip,
+                    created_branch=created,
+                    selected=ld.selected,
+                    done=sorted(ld.done),
+                    titles={t: ld.graph.tasks[t].title for t in ld.selected},
+                )
+                pool = self._pool(snap)
+                if claim is not None and adopted and claim.worktree.is_dir():
+                    index, path, base = claim.index, claim.worktree, claim.base
+                else:
+                    used = {c.index for c in snap.board.claims.values()}
+                    index = next(i for i in range(1, len(used) + 2) if i not in used)
+                    path, base = pool.root / f"mcp-{index}", tip
+                    pool.prepare(Slot(index, path, ld.git.at(path)), tid, tip)
+                with st.run_events(self.state_dir, run_id) as events:
+                    events.emit(
+                        "task_claimed",
+                        task=tid,
+                        worktree=str(path),
+                        branch=task_branch(name, tid),
+                        base=base,
+                        session=self.token.id,
+                        pid=os.getpid(),
+                        index=index,
+                        adopted_from=claim.session if adopted and claim else None,
+                    )
+                    if not adopted:
+                        events.emit("task_started", task=tid, slot=index, base=base)
+        except BaseException:
+            self._release_if_idle(name)
+            raise
+        task = ld.graph.tasks[tid]
+        brief = self._brief(snap, task, path)
+        atomic_write_text(RunPaths(self.state_dir, run_id).brief(tid), brief)
+        return {
+            "feature": name,
+            "task": tid,
+            "title": task.title,
+            "worktree": str(path),
+            "branch": task_branch(name, tid),
+            "base": base,
+            "adopted": adopted,
+            "verify": self._checks(task),
+            "brief": brief,
+            "next": f"edit files only inside {path}, then call complete_task "
+            f"(feature={name!r}, task_id={tid!r}, summary=...); specflow commits, verifies "
+            "and merges",
+        }
+
+    def complete(self, feature: str, task_id: str, summary: str) -> dict[str, Any]:
+        tid = task_id.strip().upper()
+        name = self.project.resolve_feature(feature).name
+        key = (name, tid)
+        with self._guard:
+            if key in self._busy:
+                raise InputError(f"complete_task for {tid} is already running", "wait for it")
+            self._busy.add(key)
+        try:
+            snap, claim, run_id = self._own_claim(feature, tid, "complete_task")
+            ld = snap.ld
+            task = ld.graph.tasks[tid]
+            cfg = self.project.config
+            rel = ld.feature.artifact("tasks").resolve().relative_to(ld.repo_root.resolve())
+            with st.run_events(self.state_dir, run_id) as events:
+                landing = Landing(
+                    feature=name,
+                    run_id=run_id,
+                    task=task,
+                    claim=claim,
+                    wt=ld.git.at(claim.worktree),
+                    merge=self._queue(snap),
+                    pool=self._pool(snap),
+                    events=events,
+                    paths=RunPaths(self.state_dir, run_id),
+                    tasks_relpath=rel.as_posix(),
+                    user_tasks_text=ld.tasks_text,
+                    landed=set(ld.landed),
+                    checks=self._checks(task),
+                    timeout=cfg.implement.verify_timeout_s,
+                    summary=summary,
+                )
+                outcome = landing.run(claim.attempts + 1)
+            result: dict[str, Any] = {"feature": name, "task": tid, "status": outcome.status}
+            if outcome.status == "merged":
+                result["commit"] = outcome.commit
+                result["merged_into"] = ld.ref.removeprefix("refs/heads/")
+                result.update(self._after_merge(name))
+            else:
+                result.update(
+                    reason=outcome.reason,
+                    output=outcome.output,
+                    files=outcome.files or None,
+                    log=outcome.log,
+                    worktree=str(claim.worktree),
+                    next=_retry_hint(outcome.status, claim.worktree),
+                )
+            return {k: v for k, v in result.items() if v is not None}
+        finally:
+            with self._guard:
+                self._busy.discard(key)
+
+    def fail(self, feature: str, task_id: str, reason: str) -> dict[str, Any]:
+        tid = task_id.strip().upper()
+        snap, claim, run_id = self._own_claim(feature, tid, "fail_task")
+        name = snap.feature
+        with st.feature_mutex(self.state_dir, name):
+            graph, landed = snap.ld.graph, snap.ld.landed
+            blocked = sorted(
+                (d for d in graph.descendants(tid) if d not in landed), key=graph.order().index
+            )
+            with st.run_events(self.state_dir, run_id) as events:
+                events.emit("task_failed", task=tid, reason=reason.strip() or "failed by client")
+                for b in blocked:
+                    events.emit("task_blocked", task=b, by=tid, reason=f"blocked by {tid}")
+        ld = snap.ld
+        ld.git.at(claim.worktree).run("checkout", "-q", "--detach", check=False)
+        self._release_if_idle(name)
+        return {
+            "feature": name,
+            "task": tid,
+            "status": "failed",
+            "blocked": blocked,
+            "next": f"claim {tid} again to retry it; next_task offers the other ready tasks",
+        }
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _own_claim(self, feature: str, tid: str, tool: str) -> tuple[Snapshot, st.Claim, str]:
+        name = self.project.resolve_feature(feature).name
+        self._lock(name).acquire(st.open_board(self.state_dir, name).run_id)
+        with st.feature_mutex(self.state_dir, name):
+            snap = self.snapshot(feature)
+            view = self._view(snap, tid)
+            claim = snap.board.claims.get(tid)
+            if claim is None or snap.board.run_id is None:
+                view.require_claimed(tool)
+                raise AssertionError("unreachable")
+            if claim.session != self.token.id and self.token.alive(claim.session):
+                raise InputError(
+                    f"{tid} is claimed by another MCP session (pid {claim.pid})",
+                    "only that session can complete or fail it; pick another task with next_task",
+                )
+        return snap, claim, snap.board.run_id
+
+    def _after_merge(self, name: str) -> dict[str, Any]:
+        """Release the lock when nothing is claimed; close the session run when all is merged."""
+        from specflow.engine.record import RunSummary, write_record
+        from specflow.engine.state import rebuild
+
+        out: dict[str, Any] = {}
+        with st.feature_mutex(self.state_dir, name):
+            snap = self.snapshot(name)
+            run_id = snap.board.run_id
+            left = [t for t in snap.ld.graph.order() if t not in snap.ld.landed]
+            if not left and not snap.board.claims and run_id:
+                paths = RunPaths(self.state_dir, run_id)
+                summary = RunSummary(run_id, name, rebuild(paths.events))
+                with st.run_events(self.state_dir, run_id) as events:
+                    out["record"] = write_record(snap.ld, self._queue(snap), summary, "mcp", 1, events)
+                    events.emit("run_finished", run=run_id, merged=summary.count("merged"))
+                out["feature_done"] = True
+            else:
+                out["remaining"] = left
+        self._release_if_idle(name)
+        return out
+
+    def _view(self, snap: Snapshot, tid: str) -> TaskView:
+        view = snap.views.get(tid)
+        if view is None:
+            known = ", ".join(snap.ld.graph.order())
+            raise InputError(f"no task {tid} in {snap.feature}", f"its tasks are {known}")
+        return view
+
+    def _ordered(self, snap: Snapshot) -> list[str]:
+        ld = snap.ld
+        pending = [t for t in ld.graph.order() if t not in ld.landed]
+        sched = Scheduler(ld.graph, pending, ld.landed)
+        first = sched.queue()
+        return first + [t for t in pending if t not in first]
+
+    def _checks(self, task: Task) -> list[str]:
+        return [c for c in (task.verify, self.project.config.project.test_command) if c]
+
+    def _brief(self, snap: Snapshot, task: Task, worktree: Path) -> str:
+        def text(kind: str) -> str | None:
+            p = snap.ld.feature.artifact(kind)
+            return p.read_text(encoding="utf-8") if p.is_file() else None
+
+        inp = BriefInput(task, snap.feature, worktree, text("spec"), text("plan"))
+        return build_brief(inp)
+
+    def _lock(self, name: str) -> st.SharedFeatureLock:
+        with self._guard:
+            return self._locks.setdefault(name, st.SharedFeatureLock(self.state_dir, name))
+
+    def _release_if_idle(self, name: str) -> None:
+        with st.feature_mutex(self.state_dir, name):
+            if not st.open_board(self.state_dir, name).claims:
+                self._lock(name).release()
+
+    def _pool(self, snap: Snapshot) -> WorktreePool:
+        root = self.state_dir / "worktrees" / snap.feature
+        return WorktreePool(snap.ld.git, root, snap.feature, size=1 << 16)
+
+    def _queue(self, snap: Snapshot) -> MergeQueue:
+        with self._guard:
+            q = self._queues.get(snap.feature)
+            if q is None:
+                q = self._queues[snap.feature] = MergeQueue(snap.ld.git, snap.ld.ref)
+            return q
+
+
+def _retry_hint(status: str, worktree: Path) -> str:
+    if status == "conflict":
+        return (
+            f"work merged meanwhile conflicts with yours; {worktree} now holds the current "
+            "integration tip: redo the change there (your previous diff is in 'output') and "
+            "call complete_task again"
+        )
+    if status == "verify_failed":
+        return f"fix the files in {worktree} and call complete_task again (the claim is kept)"
+    return "call complete_task again"

@@ -1,0 +1,217 @@
+"""Claims and locks of MCP sessions, rebuilt from a session run's events (like `--resume`).
+
+An MCP session run is an ordinary run folder, `.specflow/runs/<run-id>/events.jsonl`, whose
+`run_started` event says `agent: "mcp"`. Every server process working on a feature appends to
+the feature's one open session run, so claims are shared between clients and survive restarts.
+
+Locks, all `flock` (released by the kernel when a process dies, even with kill -9):
+- `.specflow/locks/<feature>.lock` — the file `specflow implement`'s FeatureLock holds
+  exclusively. An MCP server holds it *shared* while the feature has open claims, so implement
+  and MCP sessions exclude each other, while several MCP sessions work side by side.
+- `.specflow/locks/<feature>.mcp.lock` — exclusive for the few milliseconds of a state change
+  (read events + git, decide, append), so two servers never hand out the same task.
+- `.specflow/mcp/sessions/<session>.lock` — held by each server for its whole life: a claim
+  whose session's lock is free belongs to a dead server and may be adopted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specflow.engine.events import EventLog, iter_events
+from specflow.engine.state import FeatureLock, list_runs, new_run_id
+from specflow.errors import LockHeld
+
+AGENT = "mcp"
+
+
+@dataclass
+class Claim:
+    task: str
+    worktree: Path
+    branch: str
+    base: str  # the commit the task's work sits on (moves when it is rebased)
+    session: str
+    pid: int
+    index: int  # the worktree's number: .specflow/worktrees/<feature>/mcp-<index>
+    attempts: int = 0
+
+
+@dataclass
+class Board:
+    """What a feature's session run says: open claims and failed tasks."""
+
+    run_id: str | None = None
+    claims: dict[str, Claim] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # task -> reason
+    finished: bool = False
+
+
+def fold(events_path: Path, run_id: str) -> Board:
+    board = Board(run_id=run_id)
+    for ev in iter_events(events_path):
+        kind, tid = ev.get("kind"), ev.get("task")
+        if kind == "run_finished":
+            board.finished = True
+        if not isinstance(tid, str):
+            continue
+        claim = board.claims.get(tid)
+        if kind == "task_claimed":
+            board.failed.pop(tid, None)
+            board.claims[tid] = Claim(
+                task=tid,
+                worktree=Path(str(ev.get("worktree"))),
+                branch=str(ev.get("branch")),
+                base=str(ev.get("base")),
+                session=str(ev.get("session")),
+                pid=int(ev.get("pid") or 0),
+                index=int(ev.get("index") or 0),
+                attempts=claim.attempts if claim else 0,
+            )
+        elif kind in ("merge_rebase", "merge_conflict") and claim and ev.get("onto"):
+            claim.base = str(ev["onto"])
+        elif kind == "task_committed" and claim:
+            claim.attempts = max(claim.attempts, int(ev.get("attempt") or 0))
+        elif kind == "task_merged":
+            board.claims.pop(tid, None)
+            board.failed.pop(tid, None)
+        elif kind == "task_failed":
+            board.claims.pop(tid, None)
+            board.failed[tid] = str(ev.get("reason") or "failed")
+    return board
+
+
+def session_runs(state_dir: Path, feature: str) -> list[str]:
+    return [rid for rid, first in list_runs(state_dir, feature) if first.get("agent") == AGENT]
+
+
+def open_board(state_dir: Path, feature: str) -> Board:
+    """The feature's latest unfinished session run, or an empty board (no run yet)."""
+    for rid in reversed(session_runs(state_dir, feature)):
+        board = fold(state_dir / "runs" / rid / "events.jsonl", rid)
+        if not board.finished:
+            return board
+        break  # a finished run closes the session; the next claim starts a new one
+    return Board()
+
+
+def start_session_run(state_dir: Path, feature: str, **data: object) -> str:
+    run_id = new_run_id()
+    log = EventLog(state_dir / "runs" / run_id / "events.jsonl")
+    try:
+        log.emit("run_started", run=run_id, feature=feature, agent=AGENT, parallel=0, **data)
+    finally:
+        log.close()
+    return run_id
+
+
+@contextlib.contextmanager
+def run_events(state_dir: Path, run_id: str) -> Iterator[EventLog]:
+    log = EventLog(state_dir / "runs" / run_id / "events.jsonl")
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+# -- locks --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def feature_mutex(state_dir: Path, feature: str) -> Iterator[None]:
+    path = state_dir / "locks" / f"{feature}.mcp.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the flock
+
+
+class SharedFeatureLock:
+    """FeatureLock's file, held shared: excludes `specflow implement`, not other sessions."""
+
+    def __init__(self, state_dir: Path, feature: str) -> None:
+        self._plain = FeatureLock(state_dir, feature)
+        self.path = self._plain.path
+        self.feature = feature
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self, run_id: str | None) -> None:
+        if self._fd is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            holder = self._plain.holder()
+            who = f"run {holder[1]} (pid {holder[0]})" if holder else "another run"
+            raise LockHeld(
+                f"feature {self.feature} is being implemented by 'specflow implement' {who}",
+                "wait for that run to finish (or stop it) before working on it over MCP",
+            ) from None
+        # Only for implement's message: "already being implemented by run mcp:<id> (pid N)".
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} mcp:{run_id or 'session'}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):  # the last holder clears the text
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.ftruncate(self._fd, 0)
+        os.close(self._fd)
+        self._fd = None
+
+
+class SessionToken:
+    """This server's identity; its lock file says the session is alive."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.dir = state_dir / "mcp" / "sessions"
+        self.id = f"{os.getpid()}-{secrets.token_hex(3)}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(self.dir / f"{self.id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def alive(self, session: str) -> bool:
+        if session == self.id:
+            return True
+        path = self.dir / f"{session}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                (self.dir / f"{self.id}.lock").unlink()
+            os.close(self._fd)
+            self._fd = None
