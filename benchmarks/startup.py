@@ -40,7 +40,8 @@ def imported(args: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
     res = subprocess.run(
         [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
-    return [m for m in res.stderr.strip().splitlines()[-1].split(",") if m] if res.stderr else []
+    lines = res.stderr.strip().splitlines()
+    return [m for m in lines[-1].split(",") if m] if lines else []
 
 
 def make_project(root: Path) -> None:

@@ -41,6 +41,7 @@ COMMAND_MODULES = [
     "report",
     "replay",
     "attach",
+    "mcp",
 ]
 
 app = typer.Typer(

@@ -15,11 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from specflow.agents.base import Agent, AgentTask, Limits
 from specflow.agents.brief import BriefInput, build_brief
 from specflow.domain.tasks import Task, TaskGraph
 from specflow.engine.events import Event, EventLog
+from specflow.engine.executor import Executor, LocalExecutor
+from specflow.engine.gates import AwaitingApproval, GateFailed
 from specflow.engine.scheduler import Scheduler
 from specflow.engine.state import RunPaths, TaskRecord, apply_event
 from specflow.engine.verify import run_checks
@@ -28,6 +31,11 @@ from specflow.fsutil import atomic_write_text
 from specflow.workspace.git import TRAILER_FEATURE, TRAILER_RUN, TRAILER_TASK
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, WorktreePool
+
+if TYPE_CHECKING:
+    from specflow.engine.budget import Budget
+    from specflow.engine.gates import Gatekeeper
+    from specflow.engine.policy import ModelRouter
 
 OPTIMISTIC_MERGES = 2  # verify outside the queue lock this often before holding it
 
@@ -45,6 +53,7 @@ class EngineSettings:
     test_command: str | None = None
     limits: Limits = field(default_factory=Limits)
     model: str | None = None
+    wait_approval: bool = False  # keep running while only tasks awaiting approval remain
 
 
 @dataclass
@@ -63,6 +72,7 @@ class _Outcome:
     slot: Slot
     merged: bool
     reason: str | None = None
+    awaiting: bool = False  # waits for `specflow approve` (policy gate), slot given back
 
 
 class Engine:
@@ -81,6 +91,10 @@ class Engine:
         feature: FeatureContext,
         settings: EngineSettings,
         records: dict[str, TaskRecord] | None = None,
+        gates: Gatekeeper | None = None,
+        budget: Budget | None = None,
+        router: ModelRouter | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.graph = graph
         self.agent = agent
@@ -98,6 +112,10 @@ class Engine:
         self._results: queue.Queue[_Outcome] = queue.Queue()
         self._threads: dict[str, threading.Thread] = {}
         self.merged_branches: list[str] = []  # deleted at the end of the run
+        self.gates = gates  # review and approval before merge (engine/gates.py)
+        self.budget = budget  # --max-cost (engine/budget.py)
+        self.router = router  # per-task model and escalation (engine/policy.py)
+        self.executor: Executor = executor or LocalExecutor()  # where agents run (executor.py)
         events.subscribe(self._fold)
 
     def _fold(self, ev: Event) -> None:
@@ -111,10 +129,19 @@ class Engine:
         sched = self.scheduler
         try:
             while True:
-                for tid in sched.take(self.settings.parallel - len(sched.running)):
+                if self.gates is not None and sched.awaiting:  # approved since: merge them
+                    for tid in self.gates.approved_ready(sched.awaiting):
+                        sched.resume_task(tid)
+                        self._start(tid)
+                free = self.settings.parallel - len(sched.running)
+                room = free if self.budget is None else self.budget.room(free, sched.running)
+                for tid in sched.take(room):
                     self._start(tid)
-                if sched.is_idle():
-                    break
+                if sched.is_idle() or (not sched.running and room < free):
+                    if self.budget is not None and room < free and sched.queue():
+                        self.budget.refuse(sched.queue(), self.events)
+                    if not (self.settings.wait_approval and sched.awaiting):
+                        break
                 try:
                     outcome = self._results.get(timeout=0.5)
                 except queue.Empty:
@@ -137,6 +164,8 @@ class Engine:
         self._threads.pop(o.task, None)
         if o.merged:
             self.scheduler.merged_task(o.task)
+        elif o.awaiting:
+            self.scheduler.await_task(o.task)
         else:
             for b in self.scheduler.failed_task(o.task):
                 self.events.emit("task_blocked", task=b, by=o.task, reason=f"blocked by {o.task}")
@@ -151,8 +180,11 @@ class Engine:
             self.events.emit("task_merged", task=tid, commit=sha)
         except _Cancelled:
             outcome.reason = "cancelled"
+        except AwaitingApproval:
+            outcome.awaiting, outcome.reason = True, "awaiting approval"
         except Exception as exc:
-            reason = exc.args[0] if isinstance(exc, _TaskFailed) else f"{type(exc).__name__}: {exc}"
+            known = isinstance(exc, (_TaskFailed, GateFailed))
+            reason = exc.args[0] if known else f"{type(exc).__name__}: {exc}"
             outcome.reason = reason
             if not self.cancel.is_set():
                 with contextlib.suppress(Exception):
@@ -174,14 +206,27 @@ class Engine:
         prio = self.scheduler.priority(tid)
         has_checks = bool(task.verify or s.test_command)
         while True:
-            attempt += 1
-            self._run_agent(task, slot, attempt, feedback)
-            self._commit(task, slot, attempt)
-            verified: str | None = None
+            ran_verified: str | None = None  # the executor already checked this commit
+            restored = self.gates is not None and self.gates.restore(task, slot)
+            if not restored:  # approved work waited in a ref: no agent, straight to merge
+                attempt += 1
+                try:
+                    attempt, ran_verified = self.executor.run_task(
+                        self, task, slot, attempt, feedback
+                    )
+                except _TaskFailed as exc:
+                    if not self._escalate(task, str(exc)):
+                        raise
+                    feedback = f"Your previous attempt failed: {exc}. Try again."
+                    self.pool.prepare(slot, tid, self.merge.tip())
+                    continue
+            # Review and approval run outside the merge lock, once per attempt.
+            gated = restored or self.gates is None or not self.gates.needed(task)
+            verified: str | None = ran_verified
             while True:  # rebase, verify, land; loops when the tip moves under us
                 self._check_cancel()
                 # Without checks there is nothing to overlap: queue for the lock right away.
-                hold = not has_checks or optimistic >= OPTIMISTIC_MERGES
+                hold = (not has_checks or optimistic >= OPTIMISTIC_MERGES) and gated
                 if hold:
                     self.merge.lock.acquire(prio)
                 try:
@@ -211,12 +256,22 @@ class Engine:
                             if verify_failures > s.verify_retries:
                                 raise _TaskFailed(f"verify failed: {failure[0]}")
                             feedback = failure[1]
+                            self._escalate(task, "verify failed")
                             break
                         verified = head
-                        if not hold:
+                        if not hold and gated:
                             self.merge.yield_to_urgent(
                                 tid, prio, slot.base or tip, s.verify_timeout_s
                             )
+                    if not gated and self.gates is not None:
+                        self.merge.done_verifying(tid)
+                        rejected = self.gates.check(task, slot, attempt)
+                        if rejected is not None:
+                            feedback = rejected
+                            self._escalate(task, "review requested changes")
+                            break
+                        gated = True
+                        continue  # the tip may have moved while the reviewer read
                     self.events.emit("merge_started", task=tid, onto=slot.base)
                     sha = self.merge.land(
                         slot.git, slot.base or tip, lambda: self._tick(tid, slot), prio
@@ -231,6 +286,15 @@ class Engine:
                     return sha
                 optimistic += 1
                 self.events.emit("merge_retry", task=tid, reason="integration tip moved")
+
+    def _escalate(self, task: Task, why: str) -> bool:
+        """After a failed attempt: the next one uses `[models].escalate`, once (an event)."""
+        change = self.router.failed(task) if self.router is not None else None
+        if change is not None:
+            self.events.emit(
+                "model_escalated", task=task.id, to=change[1], reason=why, **{"from": change[0]}
+            )
+        return change is not None
 
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -262,14 +326,16 @@ class Engine:
             brief=brief,
             attempt=attempt,
             feedback=feedback,
-            model=task.model or self.settings.model,
-            limits=self.settings.limits,
+            model=self.router.model_for(task) if self.router else task.model or self.settings.model,
+            limits=self.budget.limits_for(self.settings.limits)
+            if self.budget
+            else self.settings.limits,
         )
 
         def emit(kind: str, **data: object) -> None:
             self.events.emit(kind, task=task.id, attempt=attempt, **data)
 
-        emit("agent_started", agent=self.agent.name)
+        emit("agent_started", agent=self.agent.name, model=job.model)
         started = time.monotonic()
         result = self.agent.run(job, emit, self.cancel)
         emit(

@@ -29,6 +29,7 @@ class Scheduler:
         self.merged: set[str] = set()
         self.failed: set[str] = set()
         self.blocked: dict[str, str] = {}  # task -> the failed task that blocks it
+        self.awaiting: set[str] = set()  # passed its checks, waits for `specflow approve`
         rem = graph.remaining_path(weights)
         order = {t: i for i, t in enumerate(graph.order())}
         line = {t: graph.tasks[t].line or 0 for t in graph.tasks}
@@ -63,6 +64,7 @@ class Scheduler:
             and t not in self.merged
             and t not in self.failed
             and t not in self.blocked
+            and t not in self.awaiting
         ]
 
     def _can_start(self, t: str) -> bool:
@@ -91,6 +93,17 @@ class Scheduler:
         for f in self._files.get(t, ()):
             if self._busy_files.get(f) == t:
                 del self._busy_files[f]
+
+    def await_task(self, t: str) -> None:
+        """`t` waits for a person: not running (its slot is free), its files stay reserved,
+        its dependents wait; unrelated tasks go on."""
+        self.running.discard(t)
+        self.awaiting.add(t)
+
+    def resume_task(self, t: str) -> None:
+        """Approved: `t` runs again (to merge its approved work)."""
+        self.awaiting.discard(t)
+        self.running.add(t)
 
     def merged_task(self, t: str) -> None:
         self._release(t)

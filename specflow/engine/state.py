@@ -144,7 +144,8 @@ def find_run(state_dir: Path, feature: str | None, run_id: str | None) -> tuple[
 @dataclass
 class TaskRecord:
     id: str
-    status: str = "pending"  # pending running verifying merging merged failed blocked
+    # pending running verifying reviewing awaiting_approval merging merged failed blocked
+    status: str = "pending"
     attempts: int = 0
     seconds: float = 0.0
     agent_seconds: float = 0.0
@@ -156,6 +157,13 @@ class TaskRecord:
     blocked_by: str | None = None
     commit: str | None = None
     started: float | None = None
+    model: str | None = None  # the implementing model of the last attempt
+    awaiting: str | None = None  # the commit waiting for (or given) `specflow approve`
+    reviews: int = 0
+    review_model: str | None = None
+    review_usage: dict[str, float] = field(
+        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+    )
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -172,6 +180,14 @@ class TaskRecord:
             d["reason"] = self.reason
         if self.blocked_by:
             d["blocked_by"] = self.blocked_by
+        if self.model:
+            d["model"] = self.model
+        if self.awaiting and self.status == "awaiting_approval":
+            d["awaiting"] = self.awaiting
+        if self.reviews:
+            d["reviews"] = self.reviews
+            d["review_model"] = self.review_model
+            d["review_usage"] = {k: round(v, 6) for k, v in self.review_usage.items()}
         return d
 
 
@@ -188,6 +204,7 @@ def apply_event(tasks: dict[str, TaskRecord], ev: Event) -> None:
         rec.reason = None
     elif kind == "agent_started":
         rec.attempts = max(rec.attempts, int(ev.get("attempt", rec.attempts + 1)))
+        rec.model = ev.get("model") or rec.model
     elif kind == "agent_finished":
         rec.agent_seconds += float(ev.get("seconds", 0.0))
         rec.steps += int(ev.get("steps", 0))
@@ -198,14 +215,47 @@ def apply_event(tasks: dict[str, TaskRecord], ev: Event) -> None:
         rec.status = "verifying"
     elif kind == "merge_started":
         rec.status = "merging"
+    elif kind in POLICY_EVENTS:
+        _apply_policy_event(rec, kind, ev)
     elif kind in ("task_merged", "task_failed", "task_blocked"):
         rec.status = {"task_merged": "merged", "task_failed": "failed"}.get(kind, "blocked")
         rec.reason = ev.get("reason")
         rec.blocked_by = ev.get("by")
         rec.commit = ev.get("commit", rec.commit)
+        if kind == "task_merged":
+            rec.awaiting = None
         if rec.started is not None and kind != "task_blocked":
             rec.seconds += float(ev.get("t", rec.started)) - rec.started
             rec.started = None
+
+
+POLICY_EVENTS = frozenset(
+    {"review_started", "review_verdict", "awaiting_approval", "task_approved", "model_escalated"}
+)
+
+
+def _apply_policy_event(rec: TaskRecord, kind: str, ev: Event) -> None:
+    """Review, approval and escalation events (docs/trust.md)."""
+    if kind == "review_started":
+        rec.status = "reviewing"
+    elif kind == "review_verdict":
+        rec.reviews += 1
+        rec.review_model = ev.get("model") or rec.review_model
+        for k, v in (ev.get("usage") or {}).items():
+            if k in rec.usage:
+                rec.usage[k] += float(v)
+                rec.review_usage[k] += float(v)
+    elif kind == "awaiting_approval":
+        rec.status = "awaiting_approval"
+        rec.awaiting = ev.get("commit") or rec.awaiting
+        rec.reason = f"awaiting approval: {ev.get('hint') or 'specflow approve ' + rec.id}"
+        if rec.started is not None:
+            rec.seconds += float(ev.get("t", rec.started)) - rec.started
+            rec.started = None
+    elif kind == "task_approved":
+        rec.reason = None
+    elif kind == "model_escalated":
+        rec.model = ev.get("to") or rec.model
 
 
 def rebuild(events_path: Path) -> dict[str, TaskRecord]:

@@ -131,7 +131,9 @@ class TaskDesk:
                         "switch that checkout to another branch; specflow moves this branch itself",
                     )
                 add_exclude(ld.git, ".specflow/")
-                tip, created = ensure_branch(ld.git, ld.ref, self.project.config.project.base_branch)
+                tip, created = ensure_branch(
+                    ld.git, ld.ref, self.project.config.project.base_branch
+                )
                 run_id = snap.board.run_id or st.start_session_run(
                     self.state_dir,
                     name,
@@ -270,7 +272,7 @@ class TaskDesk:
             snap = self.snapshot(feature)
             view = self._view(snap, tid)
             claim = snap.board.claims.get(tid)
-            if claim is None or snap.board.run_id is None:
+            if claim is None or snap.board.run_id is None or view.state != "claimed":
                 view.require_claimed(tool)
                 raise AssertionError("unreachable")
             if claim.session != self.token.id and self.token.alive(claim.session):
@@ -294,7 +296,9 @@ class TaskDesk:
                 paths = RunPaths(self.state_dir, run_id)
                 summary = RunSummary(run_id, name, rebuild(paths.events))
                 with st.run_events(self.state_dir, run_id) as events:
-                    out["record"] = write_record(snap.ld, self._queue(snap), summary, "mcp", 1, events)
+                    out["record"] = write_record(
+                        snap.ld, self._queue(snap), summary, "mcp", 1, events
+                    )
                     events.emit("run_finished", run=run_id, merged=summary.count("merged"))
                 out["feature_done"] = True
             else:

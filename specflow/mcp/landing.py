@@ -149,7 +149,7 @@ class Landing:
 
     def _tick(self) -> str | None:
         """Under the queue lock: the task's commit again, with its box ticked in tasks.md."""
-        new, text = tick_text(
+        new = tick_text(
             self.claim.worktree / self.tasks_relpath,
             self.user_tasks_text,
             self.task.id,
@@ -173,18 +173,17 @@ class Landing:
         g.run("update-ref", "-d", f"refs/heads/{self.claim.branch}", check=False)
 
 
-def tick_text(path: Path, user_text: str, tid: str, landed: set[str]) -> tuple[str | None, str]:
-    """(ticked text or None when nothing changes, the text it started from)."""
+def tick_text(path: Path, user_text: str, tid: str, landed: set[str]) -> str | None:
+    """tasks.md with the task ticked, or None when nothing changes."""
     mark: Callable[[str, set[str]], str] = _mark_done()
     if path.is_file():
         text = path.read_text(encoding="utf-8")
         try:
             new = mark(text, {tid})
-            return (None if new == text else new), text
+            return None if new == text else new
         except SpecflowError:  # the branch's tasks.md predates the user's
             pass
-    new = mark(user_text, (landed | {tid}))
-    return new, user_text
+    return mark(user_text, landed | {tid})
 
 
 def _mark_done() -> Callable[[str, set[str]], str]:

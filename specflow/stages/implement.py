@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from specflow.domain.tasks import TaskGraph, TaskList
+from specflow.engine.budget import raise_for_budget_or_approval
 from specflow.engine.events import Event, EventLog
 from specflow.engine.record import RunSummary, raise_if_failed, write_record
 from specflow.engine.state import (
@@ -49,6 +50,8 @@ class ImplementOptions:
     run_id: str | None = None
     model: str | None = None
     tmux: bool = False  # CLI agents run in tmux windows (`specflow attach T012`)
+    max_cost: float | None = None  # USD for this invocation (engine/budget.py)
+    wait_approval: bool = False  # keep running while tasks await `specflow approve`
 
 
 @dataclass
@@ -229,6 +232,9 @@ def run_implement(
     parallel = options.parallel or prev.get("parallel") or cfg.implement.parallel
     model = options.model or prev.get("model") or cfg.model_for("implement")
     paths = RunPaths(state_dir, run_id)
+    from specflow.engine.trust import attach_trust, plan_trust
+
+    trust = plan_trust(cfg, ld.graph, ld.selected, model, options.max_cost)
 
     lock = FeatureLock(state_dir, ld.feature.name)
     lock.acquire(run_id)
@@ -295,6 +301,7 @@ def run_implement(
                 max_cost_usd=cfg.implement.max_cost_usd,
             ),
             model=model,
+            wait_approval=options.wait_approval,
         )
         spec = ld.feature.artifact("spec")
         plan = ld.feature.artifact("plan")
@@ -313,6 +320,18 @@ def run_implement(
             ld.git, state_dir / "worktrees" / ld.feature.name, ld.feature.name, settings.parallel
         )
         merge = MergeQueue(ld.git, ld.ref)
+        controls = attach_trust(
+            trust,
+            config=cfg,
+            feature=ld.feature.name,
+            spec_text=ctx.spec_text,
+            project_root=project.root,
+            git=ld.git,
+            events=events,
+            paths=paths,
+            records=records,
+            implementer=model,
+        )
         engine = Engine(
             graph=ld.graph,
             selected=ld.selected,
@@ -326,6 +345,9 @@ def run_implement(
             feature=ctx,
             settings=settings,
             records=records,
+            gates=controls.gates,
+            budget=controls.budget,
+            router=controls.router,
         )
         try:
             with _sigterm_as_interrupt():
@@ -356,6 +378,8 @@ def run_implement(
             failed=summary.count("failed"),
             blocked=summary.count("blocked"),
             not_run=not_run,
+            awaiting=sorted(engine.scheduler.awaiting),
+            **({"budget": controls.budget.report()} if controls.budget else {}),
         )
     finally:
         if events is not None:
@@ -366,6 +390,7 @@ def run_implement(
         with contextlib.suppress(OSError):
             redact_tree(paths.dir)
         lock.release()
+    raise_for_budget_or_approval(summary, controls.budget, sorted(engine.scheduler.awaiting))
     raise_if_failed(summary)
     return summary
 

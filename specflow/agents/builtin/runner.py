@@ -38,7 +38,8 @@ def scrub_env(environ: Mapping[str, str], worktree: Path) -> dict[str, str]:
     """The environment for an agent's command: no API keys, tokens, secrets or passwords."""
     env = {k: v for k, v in environ.items() if not is_secret_name(k) and k not in _GIT_REDIRECTS}
     env["PWD"] = str(worktree)
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    if not env.get("PYTHONDONTWRITEBYTECODE"):  # empty means "write", as if unset
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["GIT_TERMINAL_PROMPT"] = "0"
     # Plain output: no pagers waiting for a terminal, no colour codes costing tokens.
     for key, value in (("PAGER", "cat"), ("GIT_PAGER", "cat"), ("NO_COLOR", "1")):

@@ -32,6 +32,17 @@ def register(app: typer.Typer) -> None:
         tmux: bool = typer.Option(
             False, "--tmux", help="CLI agents: one tmux window per task (specflow attach T012)."
         ),
+        max_cost: Optional[float] = typer.Option(
+            None,
+            "--max-cost",
+            min=0.0,
+            help="Spend at most this many USD (agents + review); default: [budget].max_cost_usd.",
+        ),
+        wait_approval: bool = typer.Option(
+            False,
+            "--wait-approval",
+            help="Keep running while tasks wait for 'specflow approve' (default: end, exit 1).",
+        ),
     ) -> None:
         """Run the feature's task graph: agents in worktrees, verified, merged in order."""
         import sys
@@ -50,6 +61,8 @@ def register(app: typer.Typer) -> None:
             run_id=run_id,
             model=model,
             tmux=tmux,
+            max_cost=max_cost,
+            wait_approval=wait_approval,
         )
         if dry_run:
             plan = plan_implement(project, options)
