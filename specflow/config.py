@@ -134,6 +134,28 @@ class TelemetrySection(_Strict):
     service_name: str = "specflow"
 
 
+class RaySection(_Strict):
+    """`[ray]`: `implement --executor ray` (extra `specflow-sdd[ray]`; docs/ray.md)."""
+
+    address: str | None = Field(
+        default=None,
+        description="cluster address ('HEAD:6379', 'auto'); default: RAY_ADDRESS, else a "
+        "one-machine Ray started for the run",
+    )
+    remote: str | None = Field(
+        default=None,
+        description="git remote every node can reach (bare repository path or URL); "
+        "default with a one-machine Ray: this repository",
+    )
+    agent_slots_per_node: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="agents of a one-machine Ray; cluster nodes offer theirs with "
+        "ray start --resources='{\"agent\": N}'",
+    )
+
+
 class Config(_Strict):
     project: ProjectSection = ProjectSection()
     models: ModelsSection = ModelsSection()
@@ -142,6 +164,7 @@ class Config(_Strict):
     implement: ImplementSection = ImplementSection()
     libraries: dict[str, LibrarySection] = Field(default_factory=dict)
     telemetry: TelemetrySection = TelemetrySection()
+    ray: RaySection = RaySection()
     policy: PolicySection = PolicySection()
     review: ReviewSection = ReviewSection()
     budget: BudgetSection = BudgetSection()

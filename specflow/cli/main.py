@@ -41,6 +41,8 @@ COMMAND_MODULES = [
     "report",
     "replay",
     "attach",
+    "review",
+    "approve",
     "mcp",
 ]
 

@@ -65,9 +65,11 @@ class Budget:
             return max(free, 0)
         est = self.estimate()
         with self._lock:
-            committed = self.spent + sum(
-                max(0.0, est - self.by_task.get(t, 0.0)) for t in running
-            )
+            running = list(running)
+            if not self.finished and self.per_task is None:
+                # Nothing to estimate from yet: one task at a time until the first finishes.
+                return 1 if not running and self.spent < self.limit else 0
+            committed = self.spent + sum(max(0.0, est - self.by_task.get(t, 0.0)) for t in running)
         n = 0
         while n < free and committed < self.limit and committed + est <= self.limit:
             committed += est
@@ -123,8 +125,11 @@ def raise_for_budget_or_approval(summary: Any, budget: Budget | None, awaiting: 
     failed = sorted(t for t, r in summary.records.items() if r.status == "failed")
     parts = [f"{summary.count('merged')} merged"]
     hints: list[str] = []
+    blocked = sorted(t for t, r in summary.records.items() if r.status == "blocked")
     if failed:
         parts.append(f"{len(failed)} failed ({', '.join(failed)})")
+    if blocked:
+        parts.append(f"{len(blocked)} blocked ({', '.join(blocked)})")
     if awaiting:
         parts.append(f"{len(awaiting)} awaiting approval ({', '.join(awaiting)})")
         hints.append(
@@ -140,9 +145,7 @@ def raise_for_budget_or_approval(summary: Any, budget: Budget | None, awaiting: 
         )
         parts.insert(0, head)
         more = max(budget.limit, budget.estimate() * max(len(summary.not_run), 1))
-        hints.insert(
-            0, f"continue with 'specflow implement {feat} --resume --max-cost {more:.2f}'"
-        )
+        hints.insert(0, f"continue with 'specflow implement {feat} --resume --max-cost {more:.2f}'")
     err = RunFailed(f"run {summary.run_id}: " + ", ".join(parts), "; ".join(hints))
     err.summary = summary  # type: ignore[attr-defined]
     raise err

@@ -134,6 +134,8 @@ class Gatekeeper:
         if not commit or gate.restored:
             return False
         approval = self.watcher.approved(task.id, commit)
+        if approval is None and not self.gates(task).approve:
+            approval = {"by": "policy (approval no longer required)"}
         if approval is None:
             self._emit_awaiting(task, commit, str(slot.base or ""), again=True)
             raise AwaitingApproval(task.id)
@@ -162,10 +164,12 @@ class Gatekeeper:
             raise AwaitingApproval(task.id)
         return None
 
-    def approved_ready(self, waiting: set[str]) -> list[str]:
-        """Waiting tasks whose work has been approved since (polled by the engine)."""
-        out = []
+    def approved_ready(self, waiting: set[str], limit: int) -> list[str]:
+        """Up to `limit` waiting tasks whose work has been approved since (the engine polls)."""
+        out: list[str] = []
         for tid in sorted(waiting):
+            if len(out) >= limit:
+                break
             commit = self._gate(tid).awaiting
             entry = self.watcher.approved(tid, commit)
             if commit and entry is not None:
@@ -205,7 +209,8 @@ class Gatekeeper:
             raise GateFailed("review required but no reviewer model is configured")
         implementer = task.model or self.s.implementer
         same = vendor_of(reviewer) is not None and vendor_of(reviewer) == vendor_of(implementer)
-        if same and implementer not in gate.warned_vendor:
+        # The run-level warning covers the run's model; a task's own `model:` is warned here.
+        if same and implementer != self.s.implementer and implementer not in gate.warned_vendor:
             gate.warned_vendor.add(str(implementer))
             self.events.emit(
                 "warning",

@@ -30,7 +30,13 @@ def render_log(
         return
     records = rebuild(paths.events)
     for ev in events:
-        if ev.get("kind") in ("run_started", "run_resumed", "run_interrupted", "run_finished"):
+        if ev.get("kind") in (
+            "run_started",
+            "run_resumed",
+            "run_interrupted",
+            "run_finished",
+            "budget_exhausted",
+        ):
             yield f"{_ts(ev)} {ev['kind'].replace('_', ' ')} " + _run_detail(ev)
     by_task: dict[str, list[Event]] = {}
     for ev in events:
@@ -60,6 +66,10 @@ def render_log(
                 if out and ev.get("kind") == "agent_finished":
                     yield "    agent output:"
                     yield from ("      " + ln for ln in out.splitlines())
+            if ev.get("kind") == "review_verdict":
+                for f in ev.get("findings") or []:
+                    where = f"{f.get('file')}:{f.get('line')}" if f.get("line") else f.get("file")
+                    yield f"    - {where} [{f.get('severity')}] {f.get('message')}"
             if ev.get("kind") == "verify_failed":
                 out = _tail(
                     Path(str(ev.get("log") or paths.verify_log(tid, int(ev.get("attempt") or 0))))
@@ -70,7 +80,17 @@ def render_log(
 
 
 def _run_detail(ev: Event) -> str:
-    keys = ("feature", "agent", "parallel", "merged", "failed", "blocked")
+    keys = (
+        "feature",
+        "agent",
+        "parallel",
+        "merged",
+        "failed",
+        "blocked",
+        "awaiting",
+        "spent",
+        "limit",
+    )
     return " ".join(f"{k}={ev[k]}" for k in keys if k in ev)
 
 
@@ -99,7 +119,9 @@ def _event_line(ev: Event) -> str | None:
         return f"FAILED: {ev.get('reason')}"
     if k == "task_blocked":
         return f"blocked by {ev.get('by')}"
-    return None
+    from specflow.engine.policy import policy_event_line
+
+    return policy_event_line(ev)
 
 
 def _ts(ev: Event) -> str:

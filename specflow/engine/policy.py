@@ -14,6 +14,7 @@ import getpass
 import json
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,9 @@ _HIGH = re.compile(
     r"(^|/)schema\.(sql|graphql|prisma)$",
     re.I,
 )
-_HIGH_NAMES = re.compile(r"(^|[_.-])(auth\w*|login|password\w*|oauth\w*|permissions?|acl|rbac)([_.-]|$)", re.I)
+_HIGH_NAMES = re.compile(
+    r"(^|[_.-])(auth\w*|login|password\w*|oauth\w*|permissions?|acl|rbac)([_.-]|$)", re.I
+)
 _LOW = re.compile(
     r"(^|/)(tests?|spec|__tests__|docs?|examples?)(/|$)|(^|/)test_[^/]*$|_test\.\w+$|"
     r"\.(md|rst|txt|adoc)$|(^|/)(README|CHANGELOG|LICENSE)[^/]*$",
@@ -74,7 +77,9 @@ class Gates:
     approve: bool
 
     def describe(self) -> str:
-        return "+".join(["verify", *(["review"] if self.review else []), *(["approve"] * self.approve)])
+        return "+".join(
+            ["verify", *(["review"] if self.review else []), *(["approve"] * self.approve)]
+        )
 
 
 def gates_for(task: Task, policy: PolicySection) -> Gates:
@@ -228,20 +233,62 @@ class ApprovalWatcher:
     def __init__(self, state_dir: Path, feature: str) -> None:
         self.state_dir = state_dir
         self.feature = feature
-        self._stamp: tuple[float, int] | None = None
+        self._stamp: tuple[int, int] | None = None
         self.entries: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # the engine's loop and its workers both ask
 
     def refresh(self) -> list[dict[str, Any]]:
         path = approvals_path(self.state_dir, self.feature)
-        try:
-            st = path.stat()
-        except OSError:
+        with self._lock:
+            try:
+                st = path.stat()
+            except OSError:
+                return self.entries
+            stamp = (st.st_mtime_ns, st.st_size)
+            if stamp != self._stamp:
+                self._stamp = stamp
+                self.entries = read_approvals(self.state_dir, self.feature)
             return self.entries
-        stamp = (st.st_mtime, st.st_size)
-        if stamp != self._stamp:
-            self._stamp = stamp
-            self.entries = read_approvals(self.state_dir, self.feature)
-        return self.entries
 
     def approved(self, task: str, commit: str | None) -> dict[str, Any] | None:
         return approval_for(self.refresh(), task, commit)
+
+
+# -- how `specflow log` shows the policy's events ------------------------------------------
+
+
+def policy_event_line(ev: dict[str, Any]) -> str | None:
+    k = ev.get("kind")
+    if k == "review_started":
+        warn = " (same vendor as the implementer)" if ev.get("same_vendor") else ""
+        return f"review by {ev.get('model')}{warn}"
+    if k == "review_verdict":
+        n = len(ev.get("findings") or [])
+        cost = float((ev.get("usage") or {}).get("cost_usd", 0.0) or 0.0)
+        return f"review: {ev.get('decision')} ({n} findings, ${cost:.4f}): {ev.get('summary')}"
+    if k == "review_failed":
+        return f"review failed: {ev.get('reason')}"
+    if k == "awaiting_approval":
+        return f"awaiting approval (risk {ev.get('risk')}): {ev.get('hint')}"
+    if k == "task_approved":
+        return f"approved by {ev.get('by')}"
+    if k == "task_restored":
+        return f"approved work {str(ev.get('commit'))[:10]} restored for merge"
+    if k == "model_escalated":
+        return f"model escalated {ev.get('from')} -> {ev.get('to')} after: {ev.get('reason')}"
+    return None
+
+
+def awaiting_approval(state_dir: Path, feature: str) -> dict[str, str]:
+    """Tasks of the feature's last run that wait for `specflow approve`: {task: commit}."""
+    from specflow.engine.state import RunPaths, list_runs, rebuild
+
+    runs = list_runs(state_dir, feature)
+    if not runs:
+        return {}
+    records = rebuild(RunPaths(state_dir, runs[-1][0]).events)
+    return {
+        t: r.awaiting
+        for t, r in sorted(records.items())
+        if r.status == "awaiting_approval" and r.awaiting
+    }

@@ -130,7 +130,8 @@ class Engine:
         try:
             while True:
                 if self.gates is not None and sched.awaiting:  # approved since: merge them
-                    for tid in self.gates.approved_ready(sched.awaiting):
+                    slots = self.settings.parallel - len(sched.running)
+                    for tid in self.gates.approved_ready(sched.awaiting, slots):
                         sched.resume_task(tid)
                         self._start(tid)
                 free = self.settings.parallel - len(sched.running)

@@ -28,6 +28,12 @@ _PLAIN = {
     "run_interrupted": "run {run} interrupted",
     "run_finished": "run {run} finished: {merged} merged, {failed} failed, {blocked} blocked",
     "warning": "warning: {message}",
+    "review_started": "{task} review by {model}",
+    "review_verdict": "{task} review: {decision} ({n_findings} findings) {summary}",
+    "awaiting_approval": "{task} AWAITING APPROVAL (risk {risk}): run '{hint}'",
+    "task_approved": "{task} approved by {by}",
+    "model_escalated": "{task} escalated to {to} after: {reason}",
+    "budget_exhausted": "budget exhausted: spent ${spent} of ${limit}; not starting {waiting_s}",
 }
 
 
@@ -37,6 +43,8 @@ def _fields(ev: Event) -> dict[str, Any]:
     d["short"] = str(ev.get("commit") or "")[:10]
     d["files_s"] = ", ".join(ev.get("files") or [])
     d["fail"] = "" if ev.get("ok", True) else f", {ev.get('reason')}"
+    d["n_findings"] = len(ev.get("findings") or [])
+    d["waiting_s"] = ", ".join(ev.get("waiting") or [])
     return d
 
 
@@ -95,6 +103,7 @@ class LiveView:
         self.failed: list[str] = []
         self.waiting: list[str] = []  # not started yet, in dependency order
         self.blocked: list[str] = []
+        self.awaiting: list[str] = []  # wait for `specflow approve`
         self.agent = ""
         self._live: Any = None
         self._lock = threading.Lock()
@@ -137,11 +146,19 @@ class LiveView:
                     s.cost += float(usage.get("cost_usd", 0.0))
                 elif kind == "agent_finished":
                     s.steps = max(s.steps, int(ev.get("steps", 0)))
-                elif kind in ("verify_started", "merge_started"):
-                    s.phase = "verify" if kind == "verify_started" else "merge"
+                elif kind in ("verify_started", "merge_started", "review_started"):
+                    s.phase = {"verify_started": "verify", "merge_started": "merge"}.get(
+                        str(kind), "review"
+                    )
                 elif kind == "agent_started":
                     s.phase = f"agent #{ev.get('attempt', 1)}"
                     s.agent = str(ev.get("agent") or s.agent)
+            if kind == "awaiting_approval":
+                self.running.pop(tid, None)
+                if tid not in self.awaiting:
+                    self.awaiting.append(tid)
+            elif kind == "task_approved" and tid in self.awaiting:
+                self.awaiting.remove(tid)
             if kind == "task_merged":
                 self.running.pop(tid, None)
                 self.merged += 1
@@ -152,7 +169,8 @@ class LiveView:
                 self.blocked.append(tid)
                 if tid in self.waiting:
                     self.waiting.remove(tid)
-        if kind in ("task_failed", "task_blocked", "warning", "run_interrupted") and self._live:
+        loud = ("task_failed", "task_blocked", "warning", "run_interrupted", "awaiting_approval")
+        if (kind in loud or kind in ("budget_exhausted", "model_escalated")) and self._live:
             self._live.console.print(self._plain_line(ev))
 
     def _plain_line(self, ev: Event) -> str:
@@ -183,6 +201,9 @@ class LiveView:
                 f"{self.merged}/{self.total} merged, {len(self.failed)} failed, "
                 f"{len(self.blocked)} blocked, {len(self.waiting)} queued"
             )
+            if self.awaiting:
+                table.caption += "\nawaiting approval: " + " ".join(self.awaiting)
+                table.caption += " (specflow approve TASK)"
             if self.waiting:
                 more = " …" if len(self.waiting) > 10 else ""
                 table.caption += "\nnext: " + " ".join(self.waiting[:10]) + more

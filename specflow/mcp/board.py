@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specflow.config import Config
+from specflow.domain.tasks import Task
 from specflow.errors import InputError
 from specflow.mcp.state import Board, Claim, SessionToken
 from specflow.stages.implement import Loaded
@@ -69,13 +71,13 @@ class TaskView:
         if self.state == "waiting":
             raise InputError(
                 f"{tid} depends on {', '.join(self.waits_for)}, not merged yet",
-                "claim a ready task first (next_task names it)",
+                "claim a ready task first; next_task names it",
             )
         if self.state == "file_wait" and self.file_conflict:
             f, other = self.file_conflict
             raise InputError(
                 f"{tid} names {f}, which claimed task {other} also names",
-                f"complete {other} first, or claim another task (next_task)",
+                f"complete {other} first, or claim another task",
             )
 
     def require_claimed(self, tool: str) -> None:
@@ -83,7 +85,7 @@ class TaskView:
             raise InputError(f"{self.id} is already merged", "next_task shows what is left")
         if self.state != "claimed":
             raise InputError(
-                f"{self.id} is not claimed ({self.state})",
+                f"{self.id} is not claimed, it is {self.state.replace('_', ' ')}",
                 f"call claim_task first; {tool} works on a task you claimed",
             )
 
@@ -161,3 +163,27 @@ def describe_idle(views: dict[str, TaskView]) -> str:
     if by["blocked"]:
         parts.append("blocked: " + ", ".join(f"{v.id} by {v.blocked_by}" for v in by["blocked"]))
     return "no task is ready; " + "; ".join(parts)
+
+
+def ordered(ld: Loaded) -> list[str]:
+    """Tasks not merged yet, the ready ones first in the scheduler's priority order."""
+    from specflow.engine.scheduler import Scheduler
+
+    pending = [t for t in ld.graph.order() if t not in ld.landed]
+    first = Scheduler(ld.graph, pending, ld.landed).queue()
+    return first + [t for t in pending if t not in first]
+
+
+def task_checks(task: Task, config: Config) -> list[str]:
+    """What complete_task runs: the task's `verify:`, then the project's test command."""
+    return [c for c in (task.verify, config.project.test_command) if c]
+
+
+def task_brief(ld: Loaded, task: Task, worktree: Path) -> str:
+    from specflow.agents.brief import BriefInput, build_brief
+
+    def text(kind: str) -> str | None:
+        p = ld.feature.artifact(kind)
+        return p.read_text(encoding="utf-8") if p.is_file() else None
+
+    return build_brief(BriefInput(task, ld.feature.name, worktree, text("spec"), text("plan")))

@@ -8,21 +8,16 @@ restarted server therefore agree on who holds what.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from specflow.agents.brief import BriefInput, build_brief
-from specflow.domain.tasks import Task
-from specflow.engine.scheduler import Scheduler
 from specflow.engine.state import RunPaths
 from specflow.errors import InputError
 from specflow.fsutil import atomic_write_text
 from specflow.mcp import state as st
-from specflow.mcp.board import TaskView, describe_idle, view_tasks
-from specflow.mcp.landing import Landing
+from specflow.mcp.board import TaskView, describe_idle, ordered, task_brief, task_checks, view_tasks
+from specflow.mcp.landing import Landing, retry_hint
 from specflow.project import Project
 from specflow.stages.implement import ImplementOptions, Loaded, load
 from specflow.workspace.merge import MergeQueue
@@ -88,7 +83,7 @@ class TaskDesk:
 
     def next_task(self, feature: str) -> dict[str, Any]:
         snap = self.snapshot(feature)
-        ready = [t for t in self._ordered(snap) if snap.views[t].state == "ready"]
+        ready = [t for t in ordered(snap.ld) if snap.views[t].state == "ready"]
         if not ready:
             return {"feature": snap.feature, "task": None, "why": describe_idle(snap.views)}
         task = snap.ld.graph.tasks[ready[0]]
@@ -98,9 +93,9 @@ class TaskDesk:
             "title": task.title,
             "depends": snap.ld.graph.deps[task.id],
             "files": task.files,
-            "verify": self._checks(task),
+            "verify": task_checks(task, self.project.config),
             "also_ready": ready[1:],
-            "brief": self._brief(snap, task, self.project.root),
+            "brief": task_brief(snap.ld, task, self.project.root),
             "next": f"call claim_task(feature={snap.feature!r}, task_id={task.id!r})",
         }
 
@@ -115,7 +110,7 @@ class TaskDesk:
         lock.acquire(st.open_board(self.state_dir, name).run_id)
         try:
             with st.feature_mutex(self.state_dir, name):
-                snap = self.snapshot(feature)
+                snap = self._healed(self.snapshot(feature))
                 view = self._view(snap, tid)
                 claim = snap.board.claims.get(tid)
                 adopted = claim is not None and not self.token.alive(claim.session)
@@ -144,6 +139,7 @@ class TaskDesk:
                     done=sorted(ld.done),
                     titles={t: ld.graph.tasks[t].title for t in ld.selected},
                 )
+                lock.label(run_id)
                 pool = self._pool(snap)
                 if claim is not None and adopted and claim.worktree.is_dir():
                     index, path, base = claim.index, claim.worktree, claim.base
@@ -152,25 +148,14 @@ class TaskDesk:
                     index = next(i for i in range(1, len(used) + 2) if i not in used)
                     path, base = pool.root / f"mcp-{index}", tip
                     pool.prepare(Slot(index, path, ld.git.at(path)), tid, tip)
-                with st.run_events(self.state_dir, run_id) as events:
-                    events.emit(
-                        "task_claimed",
-                        task=tid,
-                        worktree=str(path),
-                        branch=task_branch(name, tid),
-                        base=base,
-                        session=self.token.id,
-                        pid=os.getpid(),
-                        index=index,
-                        adopted_from=claim.session if adopted and claim else None,
-                    )
-                    if not adopted:
-                        events.emit("task_started", task=tid, slot=index, base=base)
+                old = claim.session if adopted and claim else None
+                mine = st.Claim(tid, path, task_branch(name, tid), base, self.token.id, 0, index)
+                st.record_claim(self.state_dir, run_id, mine, adopted_from=old)
         except BaseException:
             self._release_if_idle(name)
             raise
         task = ld.graph.tasks[tid]
-        brief = self._brief(snap, task, path)
+        brief = task_brief(snap.ld, task, path)
         atomic_write_text(RunPaths(self.state_dir, run_id).brief(tid), brief)
         return {
             "feature": name,
@@ -180,7 +165,7 @@ class TaskDesk:
             "branch": task_branch(name, tid),
             "base": base,
             "adopted": adopted,
-            "verify": self._checks(task),
+            "verify": task_checks(task, self.project.config),
             "brief": brief,
             "next": f"edit files only inside {path}, then call complete_task "
             f"(feature={name!r}, task_id={tid!r}, summary=...); specflow commits, verifies "
@@ -215,7 +200,7 @@ class TaskDesk:
                     tasks_relpath=rel.as_posix(),
                     user_tasks_text=ld.tasks_text,
                     landed=set(ld.landed),
-                    checks=self._checks(task),
+                    checks=task_checks(task, self.project.config),
                     timeout=cfg.implement.verify_timeout_s,
                     summary=summary,
                 )
@@ -232,7 +217,7 @@ class TaskDesk:
                     files=outcome.files or None,
                     log=outcome.log,
                     worktree=str(claim.worktree),
-                    next=_retry_hint(outcome.status, claim.worktree),
+                    next=retry_hint(outcome.status, claim.worktree),
                 )
             return {k: v for k, v in result.items() if v is not None}
         finally:
@@ -266,21 +251,31 @@ class TaskDesk:
     # -- helpers --------------------------------------------------------------------------------
 
     def _own_claim(self, feature: str, tid: str, tool: str) -> tuple[Snapshot, st.Claim, str]:
+        """The claim `tool` acts on: this session's, or adopted from a stopped one."""
         name = self.project.resolve_feature(feature).name
-        self._lock(name).acquire(st.open_board(self.state_dir, name).run_id)
         with st.feature_mutex(self.state_dir, name):
             snap = self.snapshot(feature)
             view = self._view(snap, tid)
             claim = snap.board.claims.get(tid)
-            if claim is None or snap.board.run_id is None or view.state != "claimed":
+            run_id = snap.board.run_id
+            if claim is None or run_id is None or view.state != "claimed":
                 view.require_claimed(tool)
                 raise AssertionError("unreachable")
-            if claim.session != self.token.id and self.token.alive(claim.session):
+            if claim.session != self.token.id:
+                if self.token.alive(claim.session):
+                    raise InputError(
+                        f"{tid} is claimed by another MCP session (pid {claim.pid})",
+                        "only that session can complete or fail it; pick another with next_task",
+                    )
+                old, claim.session = claim.session, self.token.id
+                st.record_claim(self.state_dir, run_id, claim, adopted_from=old)
+            if not claim.worktree.is_dir():
                 raise InputError(
-                    f"{tid} is claimed by another MCP session (pid {claim.pid})",
-                    "only that session can complete or fail it; pick another task with next_task",
+                    f"the worktree of {tid} is gone ({claim.worktree})",
+                    f"call fail_task for {tid}, then claim it again",
                 )
-        return snap, claim, snap.board.run_id
+            self._lock(name).acquire(run_id)
+        return snap, claim, run_id
 
     def _after_merge(self, name: str) -> dict[str, Any]:
         """Release the lock when nothing is claimed; close the session run when all is merged."""
@@ -289,7 +284,7 @@ class TaskDesk:
 
         out: dict[str, Any] = {}
         with st.feature_mutex(self.state_dir, name):
-            snap = self.snapshot(name)
+            snap = self._healed(self.snapshot(name))
             run_id = snap.board.run_id
             left = [t for t in snap.ld.graph.order() if t not in snap.ld.landed]
             if not left and not snap.board.claims and run_id:
@@ -306,30 +301,23 @@ class TaskDesk:
         self._release_if_idle(name)
         return out
 
+    def _healed(self, snap: Snapshot) -> Snapshot:
+        """Under the mutex: claims whose task git shows merged (a server killed between landing
+        and logging it, or `implement` ran it) are closed in the log too."""
+        stale = [t for t in snap.board.claims if t in snap.ld.landed]
+        if stale and snap.board.run_id:
+            with st.run_events(self.state_dir, snap.board.run_id) as events:
+                for t in stale:
+                    events.emit("task_merged", task=t, reason="found merged on the branch")
+                    snap.board.claims.pop(t)
+        return snap
+
     def _view(self, snap: Snapshot, tid: str) -> TaskView:
         view = snap.views.get(tid)
         if view is None:
             known = ", ".join(snap.ld.graph.order())
             raise InputError(f"no task {tid} in {snap.feature}", f"its tasks are {known}")
         return view
-
-    def _ordered(self, snap: Snapshot) -> list[str]:
-        ld = snap.ld
-        pending = [t for t in ld.graph.order() if t not in ld.landed]
-        sched = Scheduler(ld.graph, pending, ld.landed)
-        first = sched.queue()
-        return first + [t for t in pending if t not in first]
-
-    def _checks(self, task: Task) -> list[str]:
-        return [c for c in (task.verify, self.project.config.project.test_command) if c]
-
-    def _brief(self, snap: Snapshot, task: Task, worktree: Path) -> str:
-        def text(kind: str) -> str | None:
-            p = snap.ld.feature.artifact(kind)
-            return p.read_text(encoding="utf-8") if p.is_file() else None
-
-        inp = BriefInput(task, snap.feature, worktree, text("spec"), text("plan"))
-        return build_brief(inp)
 
     def _lock(self, name: str) -> st.SharedFeatureLock:
         with self._guard:
@@ -350,15 +338,3 @@ class TaskDesk:
             if q is None:
                 q = self._queues[snap.feature] = MergeQueue(snap.ld.git, snap.ld.ref)
             return q
-
-
-def _retry_hint(status: str, worktree: Path) -> str:
-    if status == "conflict":
-        return (
-            f"work merged meanwhile conflicts with yours; {worktree} now holds the current "
-            "integration tip: redo the change there (your previous diff is in 'output') and "
-            "call complete_task again"
-        )
-    if status == "verify_failed":
-        return f"fix the files in {worktree} and call complete_task again (the claim is kept)"
-    return "call complete_task again"

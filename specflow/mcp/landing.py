@@ -4,7 +4,9 @@ the `[x]` folded into the task commit), driven by one tool call instead of an ag
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,24 +65,37 @@ class Landing:
     def emit(self, kind: str, **data: Any) -> None:
         self.events.emit(kind, task=self.task.id, **data)
 
-    def commit(self, attempt: int) -> str:
-        """Squash the worktree's state (edits, even the client's own commits) into one commit
-        on the claim's base, as the engine does."""
-        g, base = self.wt, self.claim.base
+    def stage(self) -> str:
+        """The worktree's state as a tree (edits, even the client's own commits)."""
+        g = self.wt
         g.run("add", "-A")
         tree = g.write_tree()
-        if tree == g.tree_of(base):
+        if tree == g.tree_of(self.claim.base):
             raise InputError(
                 f"no changes in {self.claim.worktree} for {self.task.id}",
                 "edit the files in that worktree, then call complete_task again",
             )
-        commit = g.commit_tree(tree, base, self.message())
-        g.run("update-ref", "-m", "specflow: task commit", "HEAD", commit)
-        self.emit("task_committed", attempt=attempt, commit=commit)
-        return commit
+        return tree
 
     def run(self, attempt: int) -> Outcome:
-        self.commit(attempt)
+        tree = self.stage()
+        # The client's work since the claim (or its last failure) is this attempt's "agent".
+        self.emit("agent_started", attempt=attempt, agent="mcp")
+        seconds = round(time.time() - self.claim.since, 3) if self.claim.since else 0.0
+        self.emit(
+            "agent_finished",
+            attempt=attempt,
+            ok=True,
+            reason=None,
+            steps=0,
+            usage={},
+            seconds=seconds,
+            summary=self.summary.strip() or None,
+        )
+        # One commit on the claim's base, by plumbing, as the engine squashes an agent's work.
+        commit = self.wt.commit_tree(tree, self.claim.base, self.message())
+        self.wt.run("update-ref", "-m", "specflow: task commit", "HEAD", commit)
+        self.emit("task_committed", attempt=attempt, commit=commit)
         with self.merge.lock:  # one landing at a time in this process; update-ref CAS across
             for _ in range(MAX_ROUNDS):
                 tip = self.merge.tip()
@@ -142,10 +157,16 @@ class Landing:
         reason = res.reason or "failed"
         # The work is committed: untracked files here now were made by the checks.
         self.wt.run("clean", "-q", "-f", "-d", check=False)
+        # The output goes to the client's model: no secrets in it, nor in the log on disk.
+        from specflow.llm.redact import redact, redact_tree
+
+        output = redact(res.output)
+        with contextlib.suppress(OSError):
+            redact_tree(log.parent)
         self.emit(
-            "verify_failed", attempt=attempt, reason=reason, output=res.output[-2000:], log=str(log)
+            "verify_failed", attempt=attempt, reason=reason, output=output[-2000:], log=str(log)
         )
-        return Outcome("verify_failed", reason=reason, output=res.output, log=str(log))
+        return Outcome("verify_failed", reason=reason, output=output, log=str(log))
 
     def _tick(self) -> str | None:
         """Under the queue lock: the task's commit again, with its box ticked in tasks.md."""
@@ -190,3 +211,15 @@ def _mark_done() -> Callable[[str, set[str]], str]:
     from specflow.formats.tasks_md import mark_done
 
     return mark_done
+
+
+def retry_hint(status: str, worktree: Path) -> str:
+    if status == "conflict":
+        return (
+            f"work merged meanwhile conflicts with yours; {worktree} now holds the current "
+            "integration tip: redo the change there (your previous diff is in 'output') and "
+            "call complete_task again"
+        )
+    if status == "verify_failed":
+        return f"fix the files in {worktree} and call complete_task again (the claim is kept)"
+    return "call complete_task again"

@@ -21,6 +21,7 @@ import errno
 import fcntl
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class Claim:
     pid: int
     index: int  # the worktree's number: .specflow/worktrees/<feature>/mcp-<index>
     attempts: int = 0
+    since: float = 0.0  # when the client's current attempt began (claim, or last failure)
 
 
 @dataclass
@@ -74,9 +76,13 @@ def fold(events_path: Path, run_id: str) -> Board:
                 pid=int(ev.get("pid") or 0),
                 index=int(ev.get("index") or 0),
                 attempts=claim.attempts if claim else 0,
+                since=float(ev.get("t") or 0.0),
             )
         elif kind in ("merge_rebase", "merge_conflict") and claim and ev.get("onto"):
             claim.base = str(ev["onto"])
+            claim.since = float(ev.get("t") or claim.since)
+        elif kind == "verify_failed" and claim:
+            claim.since = float(ev.get("t") or claim.since)
         elif kind == "task_committed" and claim:
             claim.attempts = max(claim.attempts, int(ev.get("attempt") or 0))
         elif kind == "task_merged":
@@ -112,6 +118,26 @@ def start_session_run(state_dir: Path, feature: str, **data: object) -> str:
     return run_id
 
 
+def record_claim(state_dir: Path, run_id: str, claim: Claim, *, adopted_from: str | None) -> None:
+    """`task_claimed` (who holds it, where); a fresh claim also starts the task, as the engine
+    records `task_started`, so log, trace and report read MCP runs like any other."""
+    claim.pid = os.getpid()
+    with run_events(state_dir, run_id) as events:
+        events.emit(
+            "task_claimed",
+            task=claim.task,
+            worktree=str(claim.worktree),
+            branch=claim.branch,
+            base=claim.base,
+            session=claim.session,
+            pid=claim.pid,
+            index=claim.index,
+            adopted_from=adopted_from,
+        )
+        if adopted_from is None:
+            events.emit("task_started", task=claim.task, slot=claim.index, base=claim.base)
+
+
 @contextlib.contextmanager
 def run_events(state_dir: Path, run_id: str) -> Iterator[EventLog]:
     log = EventLog(state_dir / "runs" / run_id / "events.jsonl")
@@ -144,12 +170,17 @@ class SharedFeatureLock:
         self.path = self._plain.path
         self.feature = feature
         self._fd: int | None = None
+        self._mutex = threading.Lock()  # tool calls run in worker threads
 
     @property
     def held(self) -> bool:
         return self._fd is not None
 
     def acquire(self, run_id: str | None) -> None:
+        with self._mutex:
+            self._acquire(run_id)
+
+    def _acquire(self, run_id: str | None) -> None:
         if self._fd is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,21 +195,31 @@ class SharedFeatureLock:
             who = f"run {holder[1]} (pid {holder[0]})" if holder else "another run"
             raise LockHeld(
                 f"feature {self.feature} is being implemented by 'specflow implement' {who}",
-                "wait for that run to finish (or stop it) before working on it over MCP",
+                "wait for that run to finish, or stop it, before working on it over MCP",
             ) from None
-        # Only for implement's message: "already being implemented by run mcp:<id> (pid N)".
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} mcp:{run_id or 'session'}\n".encode(), 0)
         self._fd = fd
+        self._label(run_id)
+
+    def label(self, run_id: str) -> None:
+        """Name the session run in the lock file, once it exists."""
+        with self._mutex:
+            self._label(run_id)
+
+    def _label(self, run_id: str | None) -> None:
+        # Only for implement's message: "already being implemented by run mcp:<id> (pid N)".
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()} mcp:{run_id or 'session'}\n".encode(), 0)
 
     def release(self) -> None:
-        if self._fd is None:
-            return
-        with contextlib.suppress(OSError):  # the last holder clears the text
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.ftruncate(self._fd, 0)
-        os.close(self._fd)
-        self._fd = None
+        with self._mutex:
+            if self._fd is None:
+                return
+            with contextlib.suppress(OSError):  # the last holder clears the text
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None
 
 
 class SessionToken:

@@ -118,9 +118,17 @@ def _add_run(rep: CostReport, feature: Feature, path: Path) -> None:
         usage = task.get("usage") or {}
         if not any(usage.values()):
             continue
-        rep._add(rep.by_stage, "implement", usage)
+        # A task's usage includes its reviews (`review_usage`): the reviewer's share goes to
+        # the review stage and the reviewer's model, the rest to implement and the agent.
+        review = task.get("review_usage") or {}
+        own = {k: float(v or 0) - float(review.get(k, 0) or 0) for k, v in usage.items()}
+        if any(own.values()):
+            rep._add(rep.by_stage, "implement", own)
+            rep._add(rep.by_model, str(task.get("model") or model), own)
+            rep._add(rep.by_agent, agent, own)
+        if any(review.values()):
+            rep._add(rep.by_stage, "review", review)
+            rep._add(rep.by_model, str(task.get("review_model") or "?"), review)
         rep._add(rep.by_task, f"{feature.name}/{tid}", usage)
-        rep._add(rep.by_model, str(task.get("model") or model), usage)
-        rep._add(rep.by_agent, agent, usage)
         rep._add(rep.by_run, run, usage)
         rep.total.add(usage)

@@ -52,6 +52,8 @@ class ImplementOptions:
     tmux: bool = False  # CLI agents run in tmux windows (`specflow attach T012`)
     max_cost: float | None = None  # USD for this invocation (engine/budget.py)
     wait_approval: bool = False  # keep running while tasks await `specflow approve`
+    executor: str | None = None  # local (default) or ray: where agents run (engine/executor.py)
+    ray_address: str | None = None  # with --executor ray; default: [ray].address
 
 
 @dataclass
@@ -232,6 +234,21 @@ def run_implement(
     parallel = options.parallel or prev.get("parallel") or cfg.implement.parallel
     model = options.model or prev.get("model") or cfg.model_for("implement")
     paths = RunPaths(state_dir, run_id)
+    from specflow.engine.executor import make_executor
+
+    executor_kind = options.executor or prev.get("executor") or "local"
+    executor = make_executor(
+        executor_kind,
+        address=options.ray_address,
+        config=cfg,
+        project_root=project.root,
+        repo_root=ld.repo_root,
+        git=ld.git,
+        agent_spec=agent_spec,
+        tmux=options.tmux,
+    )
+    if executor is not None and not (options.parallel or prev.get("parallel")):
+        parallel = executor.capacity()  # the cluster's `agent` slots
     from specflow.engine.trust import attach_trust, plan_trust
 
     trust = plan_trust(cfg, ld.graph, ld.selected, model, options.max_cost)
@@ -285,6 +302,7 @@ def run_implement(
             branch=ld.ref.removeprefix("refs/heads/"),
             base=tip,
             created_branch=created,
+            executor=executor_kind,
             selected=ld.selected,
             done=sorted(ld.done),
             titles={t: ld.graph.tasks[t].title for t in ld.selected},
@@ -348,6 +366,7 @@ def run_implement(
             gates=controls.gates,
             budget=controls.budget,
             router=controls.router,
+            executor=executor,
         )
         try:
             with _sigterm_as_interrupt():
@@ -389,6 +408,9 @@ def run_implement(
         # Agents and checks print what they like; secrets never stay in the run's files.
         with contextlib.suppress(OSError):
             redact_tree(paths.dir)
+        if executor is not None:
+            with contextlib.suppress(Exception):
+                executor.close()
         lock.release()
     raise_for_budget_or_approval(summary, controls.budget, sorted(engine.scheduler.awaiting))
     raise_if_failed(summary)

@@ -372,9 +372,11 @@ def tasks(
         context=ctx,
         check=lambda tl: _tasks_problems(tl, fr_ids),
     )
+    from specflow.engine.policy import with_inferred_risks
+
     art = store.write(
         "tasks",
-        render_tasks(gen.value),
+        render_tasks(with_inferred_risks(gen.value)),  # risk omitted: inferred from its files
         template=gen.template,
         model=gen.model,
         usage=usage_meta(gen.usage),

@@ -132,18 +132,29 @@ class Client:
 
 
 @asynccontextmanager
-async def connect(repo: Path, errlog: Path) -> AsyncIterator[Client]:
+async def connect(
+    repo: Path, errlog: Path, env: dict[str, str] | None = None, *, elsewhere: bool = False
+) -> AsyncIterator[Client]:
+    """`elsewhere`: start the server outside the project, with `--project`."""
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
     params = StdioServerParameters(
         command=PY,
-        args=["-m", "specflow", "mcp"],
-        cwd=repo,
-        env={"PYTHONPATH": str(ROOT), "NO_COLOR": "1", "PATH": os.environ.get("PATH", "")},
+        args=["-m", "specflow", "mcp", *(["--project", str(repo)] if elsewhere else [])],
+        cwd=repo.parent if elsewhere else repo,
+        env={
+            "PYTHONPATH": str(ROOT),
+            "NO_COLOR": "1",
+            "PATH": os.environ.get("PATH", ""),
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            **(env or {}),
+        },
     )
     with open(errlog, "a") as err:
-        async with stdio_client(params, errlog=err) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                yield Client(session)
+        async with (
+            stdio_client(params, errlog=err) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            yield Client(session)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import anyio
 
-from tests.mcp.conftest import BRANCH, FEATURE, branch_tasks, connect, git, write_work
+from tests.mcp.conftest import BRANCH, FEATURE, WORK, branch_tasks, connect, git, write_work
 
 TOOLS = {
     "list_features",
@@ -71,6 +71,8 @@ async def _walk(repo: Path, errlog: Path) -> None:
         assert claim["branch"] == f"specflow-task/{FEATURE}/T001" and Path(wt).is_dir()
         msg = await c.error("claim_task", feature=FEATURE, task_id="T001")
         assert "already claimed by this session" in msg and wt in msg
+        msg = await c.error("complete_task", feature=FEATURE, task_id="T001", summary="x")
+        assert "no changes in" in msg and "then call complete_task again" in msg
         write_work(wt, "T001")
         done = await c.call("complete_task", feature=FEATURE, task_id="T001", summary="package")
         assert done["status"] == "merged" and done["remaining"] == ["T002", "T003", "T004"]
@@ -90,13 +92,22 @@ async def _walk(repo: Path, errlog: Path) -> None:
         status = await c.call("feature_status", feature=FEATURE)
         states = {t["id"]: t["state"] for t in status["tasks"]}
         assert states == {"T001": "merged", "T002": "claimed", "T003": "claimed", "T004": "waiting"}
-        write_work(wt2, "T002")
-        assert (await c.call("complete_task", feature=FEATURE, task_id="T002"))["status"] == "merged"
-        write_work(wt3, "T003")  # its base is now behind: rebased, re-verified, merged
-        assert (await c.call("complete_task", feature=FEATURE, task_id="T003"))["status"] == "merged"
+        write_work(wt2, "T002", {**WORK["T002"], "NOTES.md": "add\n"})
+        done = await c.call("complete_task", feature=FEATURE, task_id="T002")
+        assert done["status"] == "merged"
+        # T003 also wrote NOTES.md, which T002 merged meanwhile (neither named it): a conflict
+        write_work(wt3, "T003", {**WORK["T003"], "NOTES.md": "mul\n"})
+        clash = await c.call("complete_task", feature=FEATURE, task_id="T003")
+        assert clash["status"] == "conflict" and clash["files"] == ["NOTES.md"]
+        assert "+mul" in clash["output"] and "redo the change" in clash["next"]
+        assert (Path(wt3) / "NOTES.md").read_text() == "add\n"  # the worktree is at the tip
+        write_work(wt3, "T003")  # redone on the new tip: verified, merged
+        done = await c.call("complete_task", feature=FEATURE, task_id="T003")
+        assert done["status"] == "merged"
 
         # T004, then nothing is left
-        claim = await c.call("claim_task", feature=FEATURE, task_id=(await c.call("next_task", feature=FEATURE))["task"])
+        nxt = await c.call("next_task", feature=FEATURE)
+        claim = await c.call("claim_task", feature=FEATURE, task_id=nxt["task"])
         assert claim["task"] == "T004"
         write_work(claim["worktree"], "T004")
         done = await c.call(

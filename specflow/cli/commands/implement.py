@@ -43,6 +43,14 @@ def register(app: typer.Typer) -> None:
             "--wait-approval",
             help="Keep running while tasks wait for 'specflow approve' (default: end, exit 1).",
         ),
+        executor: Optional[str] = typer.Option(
+            None,
+            "--executor",
+            help="Where agents run: local (default) or ray (extra specflow-sdd[ray]).",
+        ),
+        ray_address: Optional[str] = typer.Option(
+            None, "--ray-address", help="Ray cluster address (default: [ray].address)."
+        ),
     ) -> None:
         """Run the feature's task graph: agents in worktrees, verified, merged in order."""
         import sys
@@ -63,6 +71,8 @@ def register(app: typer.Typer) -> None:
             tmux=tmux,
             max_cost=max_cost,
             wait_approval=wait_approval,
+            executor=executor,
+            ray_address=ray_address,
         )
         if dry_run:
             plan = plan_implement(project, options)

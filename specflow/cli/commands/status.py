@@ -19,8 +19,12 @@ def register(app: typer.Typer) -> None:
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         statuses = [feature_status(project, f) for f in feats]
+        from specflow.engine.policy import awaiting_approval
+
+        waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
         if json_out:
-            app_.print_json({"features": [s.to_dict() for s in statuses]})
+            out = [{**s.to_dict(), "awaiting_approval": waiting[s.feature]} for s in statuses]
+            app_.print_json({"features": out})
             return
         if not statuses:
             app_.echo("no features yet: specflow specify FEATURE.md")
@@ -39,3 +43,6 @@ def register(app: typer.Typer) -> None:
                 app_.echo(f"  {a.kind + '.md':10} v{a.version:<3} {a.state}{why}{model}{cost}")
             if s.error:
                 app_.echo(f"  problem: {s.error}")
+            if waiting.get(s.feature):
+                ids = " ".join(waiting[s.feature])
+                app_.echo(f"  awaiting approval: {ids} (specflow approve TASK {s.feature})")

@@ -1,0 +1,37 @@
+"""`specflow review [FEATURE] [--branch B] [--json]`: the integration branch against the spec."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def review(
+        ctx: typer.Context,
+        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        branch: Optional[str] = typer.Option(
+            None, "--branch", help="Branch to review (default: specflow/<feature>)."
+        ),
+        base: Optional[str] = typer.Option(
+            None, "--base", help="Where the work starts (default: merge-base with the base)."
+        ),
+        model: Optional[str] = typer.Option(None, "--model", help="Reviewer model."),
+        json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        """Is every requirement met, partly met or missing? Exit 1 when any is missing."""
+        from specflow.review.branch import format_table, review_branch
+
+        app_ = ctx.obj
+        result = review_branch(
+            app_.project, feature, branch=branch, base=base, model_override=model
+        )
+        if json_out:
+            app_.print_json(result.to_dict())
+        else:
+            for line in format_table(result):
+                app_.echo(line)
+        if result.missing:
+            raise typer.Exit(1)

@@ -1,0 +1,349 @@
+"""The node side of `--executor ray`: one task attempt (agent, commit, checks) on a cluster node.
+
+Runs inside a Ray worker process; it imports nothing from Ray at module level, so it can be
+tested and reasoned about as plain Python. Per remote (the git repository every node can reach)
+a node keeps, under `$SPECFLOW_RAY_CACHE` (default `~/.cache/specflow/ray`):
+
+    <hash>/repo.git        a bare clone, fetched into (only the commits a task needs)
+    <hash>/slots/slot-N    pooled worktrees of it, each held with flock(slot-N.lock)
+    <hash>/logs/<run>/     briefs, agent and verify logs (sent back to the driver as they end)
+
+A slot's lock dies with its worker process, so a crashed worker frees its slot; the agent it
+started (its own process group) is recorded in the lock file and killed before the slot is
+reused. `run_node_task` yields dicts to the driver: events as they happen, files, then one
+`result`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import queue
+import shutil
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specflow.agents.base import AgentTask, Limits
+from specflow.agents.brief import BriefInput, build_brief
+from specflow.domain.tasks import Task
+from specflow.engine.verify import run_checks
+from specflow.workspace.git import Git
+
+MAX_LOG_BYTES = 512_000  # per file sent back to the driver (the tail)
+
+
+@dataclass
+class NodeJob:
+    remote: str  # a URL or absolute path every node can reach
+    run_id: str
+    feature: str
+    task: Task
+    base: str  # the task commit's parent (the integration tip it started from)
+    start: str  # what the worktree starts from: `base`, or the previous attempt's commit
+    fetch_ref: str  # where the driver pushed `start` on the remote
+    push_ref: str  # where the node pushes the task commit
+    message: str  # the commit message, trailers included
+    agent_spec: str
+    config: dict[str, Any]
+    model: str | None
+    limits: Limits
+    commands: list[str]  # the task's verify, then the project's test command
+    verify_timeout_s: float
+    verify_retries: int  # verify failures allowed on this dispatch before the task fails
+    attempt: int
+    feedback: str | None = None
+    git_env: dict[str, str] = field(default_factory=dict)  # the driver's commit identity
+
+
+@dataclass
+class Texts:
+    spec: str | None = None
+    plan: str | None = None
+
+
+def cache_root() -> Path:
+    env = os.environ.get("SPECFLOW_RAY_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "specflow" / "ray"
+
+
+def node_identity() -> dict[str, str]:
+    node = ""
+    with contextlib.suppress(Exception):
+        import ray
+
+        node = ray.get_runtime_context().get_node_id()
+    return {"node": node, "host": socket.gethostname(), "worker_pid": str(os.getpid())}
+
+
+@contextlib.contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+class NodeRepo:
+    """The node's bare clone of the remote and its pool of worktree slots."""
+
+    def __init__(self, remote: str, root: Path | None = None) -> None:
+        key = hashlib.sha1(remote.encode()).hexdigest()[:16]
+        self.remote = remote
+        self.dir = (root or cache_root()) / key
+        self.bare = self.dir / "repo.git"
+        self.git = Git(self.bare)
+
+    def ensure(self, commit: str, ref: str) -> None:
+        """Have `commit` locally: init the clone once, fetch `ref` when the commit is missing."""
+        with _flock(self.dir / "repo.lock"):
+            if not (self.bare / "HEAD").is_file():
+                self.bare.mkdir(parents=True, exist_ok=True)
+                self.git.run("init", "-q", "--bare")
+            probe = self.git.run("cat-file", "-e", f"{commit}^{{commit}}", check=False)
+            if probe.returncode != 0:
+                self.git.run(
+                    "fetch", "-q", "--no-tags", "--no-write-fetch-head", self.remote,
+                    f"+{ref}:{ref}",
+                )  # fmt: skip
+
+    def acquire(self) -> tuple[int, Path]:
+        """A free slot (its lock fd, its folder). Kills what a crashed holder's agent left."""
+        slots = self.dir / "slots"
+        slots.mkdir(parents=True, exist_ok=True)
+        i = 0
+        while True:
+            i += 1
+            fd = os.open(slots / f"slot-{i}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            path = slots / f"slot-{i}"
+            _kill_recorded(fd, path)
+            return fd, path
+
+    def prepare(self, path: Path, start: str) -> Git:
+        wt = Git(path)
+        if not (path / ".git").is_file():
+            with _flock(self.dir / "repo.lock"):
+                shutil.rmtree(path, ignore_errors=True)
+                self.git.run("worktree", "prune")
+                self.git.run("worktree", "add", "-q", "--detach", "-f", str(path), start)
+        else:
+            gitdir = Path((path / ".git").read_text().split(":", 1)[1].strip())
+            with contextlib.suppress(FileNotFoundError):
+                (gitdir / "index.lock").unlink()
+            wt.run("checkout", "-q", "-f", "--detach", start)
+        wt.run("clean", "-q", "-f", "-d", "-x")
+        return wt
+
+
+def record_agent(fd: int, pid: int) -> None:
+    """Note the running agent's process group in the slot's lock file."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{pid}\n".encode(), 0)
+
+
+def _kill_recorded(fd: int, slot: Path) -> None:
+    try:
+        pid = int(os.pread(fd, 64, 0).decode().strip() or "0")
+    except ValueError:
+        pid = 0
+    if pid > 0:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            environ = []
+        if f"SPECFLOW_WORKTREE={slot}".encode() in environ:  # guards against pid reuse
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+    os.ftruncate(fd, 0)
+
+
+class _Failed(Exception):
+    pass
+
+
+def run_node_task(job: NodeJob, texts: Texts) -> Iterator[dict[str, Any]]:
+    """The Ray task body (a streaming generator). Work runs in a thread so that a
+    cancellation (KeyboardInterrupt in this thread) stops the agent cleanly."""
+    out: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    cancel = threading.Event()
+    ident = node_identity()
+    yield {"type": "node", **ident}
+
+    def work() -> None:
+        try:
+            out.put(_attempts(job, texts, out, cancel, ident))
+        except BaseException as exc:
+            out.put({"type": "result", "ok": False, "reason": f"{type(exc).__name__}: {exc}"})
+        finally:
+            out.put(None)
+
+    th = threading.Thread(target=work, name=f"specflow-{job.task.id}", daemon=True)
+    th.start()
+    try:
+        while True:
+            try:
+                item = out.get(timeout=0.2)  # short waits: a cancel interrupts this thread
+            except queue.Empty:
+                continue
+            if item is None:
+                break
+            yield item
+    except BaseException:
+        cancel.set()
+        th.join(timeout=15)
+        raise
+
+
+def _attempts(
+    job: NodeJob,
+    texts: Texts,
+    out: queue.Queue[dict[str, Any] | None],
+    cancel: threading.Event,
+    ident: dict[str, str],
+) -> dict[str, Any]:
+    from specflow.agents.registry import AgentOptions, resolve_agent
+    from specflow.config import Config
+
+    task = job.task
+    repo = NodeRepo(job.remote)
+    logs = repo.dir / "logs" / job.run_id
+    repo.ensure(job.start, job.fetch_ref)
+    fd, path = repo.acquire()
+    try:
+        repo.prepare(path, job.start)
+        wt = Git(path, env=job.git_env)
+        agent = resolve_agent(
+            job.agent_spec,
+            AgentOptions(
+                config=Config.model_validate(job.config),
+                model=job.model,
+                log_dir=logs / "tasks",
+                project_root=path,
+            ),
+        )
+        attempt, feedback, failures = job.attempt, job.feedback, 0
+        while True:
+
+            def emit(kind: str, _a: int = attempt, **data: Any) -> None:
+                if kind == "agent_process" and isinstance(data.get("pid"), int):
+                    record_agent(fd, data["pid"])
+                out.put({"type": "event", "kind": kind, "attempt": _a, **data})
+
+            brief = build_brief(
+                BriefInput(task, job.feature, path, texts.spec, texts.plan, feedback, attempt)
+            )
+            brief_path = logs / "briefs" / f"{task.id}.md"
+            brief_path.parent.mkdir(parents=True, exist_ok=True)
+            brief_path.write_text(brief, encoding="utf-8")
+            out.put({"type": "brief", "attempt": attempt, "text": brief, "feedback": feedback})
+            emit("agent_started", agent=agent.name, model=job.model, node=ident["node"])
+            started = time.monotonic()
+            agent_job = AgentTask(
+                job.run_id, job.feature, task, path, brief_path, brief, attempt, feedback,
+                job.model, job.limits,
+            )  # fmt: skip
+            result = agent.run(agent_job, emit, cancel)
+            emit(
+                "agent_finished", ok=result.ok, reason=result.reason, steps=result.steps,
+                usage=result.usage.to_dict(), seconds=round(time.monotonic() - started, 3),
+            )  # fmt: skip
+            record_agent(fd, 0)
+            _send_logs(out, logs / "tasks" / task.id)
+            if cancel.is_set():
+                raise _Failed("cancelled")
+            if not result.ok:
+                raise _Failed(f"agent failed: {result.reason or 'unknown reason'}")
+            commit = _commit(wt, job.base, job.message)
+            emit("task_committed", commit=commit, node=ident["node"])
+            if not job.commands:
+                break
+            failure = _verify(job, wt, path, attempt, logs, cancel, emit)
+            _send_logs(out, logs / "tasks" / task.id)
+            if failure is None:
+                break
+            failures += 1
+            if failures > job.verify_retries:
+                raise _Failed(f"verify failed: {failure[0]}")
+            feedback, attempt = failure[1], attempt + 1
+        wt.run("push", "-q", "--force", "--no-verify", job.remote, f"{commit}:{job.push_ref}")
+        return {"type": "result", "ok": True, "commit": commit, "attempt": attempt,
+                "verified": True, "failures": failures}  # fmt: skip
+    except _Failed as exc:
+        return {"type": "result", "ok": False, "reason": str(exc), "attempt": attempt}
+    finally:
+        os.close(fd)
+
+
+def _commit(wt: Git, base: str, message: str) -> str:
+    """The engine's squash: whatever the agent did, as one commit on top of `base`."""
+    wt.run("add", "-A")
+    tree = wt.write_tree()
+    if tree == wt.tree_of(base):
+        raise _Failed("agent made no changes")
+    commit = wt.commit_tree(tree, base, message)
+    wt.run("update-ref", "-m", "specflow: task commit", "HEAD", commit)
+    return commit
+
+
+def _verify(
+    job: NodeJob,
+    wt: Git,
+    path: Path,
+    attempt: int,
+    logs: Path,
+    cancel: threading.Event,
+    emit: Any,
+) -> tuple[str, str] | None:
+    emit("verify_started", commands=job.commands)
+    log = logs / "tasks" / job.task.id / f"verify-{attempt}.log"
+    res = run_checks(
+        job.commands,
+        path,
+        timeout=job.verify_timeout_s,
+        log_path=log,
+        cancel=cancel,
+        env={
+            "SPECFLOW_TASK_ID": job.task.id,
+            "SPECFLOW_WORKTREE": str(path),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+    )
+    if cancel.is_set():
+        raise _Failed("cancelled")
+    if res.ok:
+        emit("verify_passed", seconds=round(res.seconds, 3))
+        return None
+    reason = res.reason or "failed"
+    wt.run("clean", "-q", "-f", "-d", check=False)
+    emit("verify_failed", reason=reason, output=res.output[-2000:])
+    return reason, f"Verification failed: {reason}\n\n{res.output}"
+
+
+def _send_logs(out: queue.Queue[dict[str, Any] | None], folder: Path) -> None:
+    """Each log file of the task, whole (or its tail): the driver overwrites its copies."""
+    if not folder.is_dir():
+        return
+    for f in sorted(folder.rglob("*")):
+        if not f.is_file():
+            continue
+        with open(f, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - MAX_LOG_BYTES))
+            data = fh.read().decode("utf-8", errors="replace")
+        out.put({"type": "file", "name": f.relative_to(folder).as_posix(), "text": data})
