@@ -78,9 +78,13 @@ class FeatureLock:
                 raise
             holder = self.holder()
             who = f"run {holder[1]} (pid {holder[0]})" if holder else "another run"
+            hint = (
+                "wait for it to finish, or stop it (Ctrl-C) and run 'specflow implement --resume'"
+            )
+            if holder and holder[1].startswith("mcp:"):
+                hint = "an MCP session has open claims on it: complete or fail them first"
             raise LockHeld(
-                f"feature {self.feature} is already being implemented by {who}",
-                "wait for it to finish, or stop it (Ctrl-C) and run 'specflow implement --resume'",
+                f"feature {self.feature} is already being implemented by {who}", hint
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()} {run_id}\n".encode())
