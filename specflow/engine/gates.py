@@ -21,7 +21,7 @@ from specflow.config import Config
 from specflow.domain.tasks import Task
 from specflow.engine.events import Event, EventLog
 from specflow.engine.policy import ApprovalWatcher, Gates, gates_for, vendor_of
-from specflow.engine.state import RunPaths, TaskRecord
+from specflow.engine.state import RunPaths
 from specflow.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -71,7 +71,6 @@ class Gatekeeper:
         git: Git,
         events: EventLog,
         paths: RunPaths,
-        records: dict[str, TaskRecord] | None = None,
         model_factory: object | None = None,
     ) -> None:
         self.config = config
@@ -83,9 +82,12 @@ class Gatekeeper:
         self._tasks: dict[str, _TaskGate] = {}
         self._lock = threading.Lock()
         self._model_factory = model_factory
-        for tid, rec in (records or {}).items():  # a resumed run: work that waited before
-            if rec.awaiting and git.rev_parse(awaiting_ref(settings.feature, tid)):
-                self._gate(tid).awaiting = rec.awaiting
+        # Work that waited in an earlier run (resumed or not): the refs are the truth.
+        prefix = awaiting_ref(settings.feature, "")
+        listing = git.run("for-each-ref", "--format=%(refname) %(objectname)", prefix, check=False)
+        for line in listing.stdout.splitlines():
+            ref, _, commit = line.partition(" ")
+            self._gate(ref[len(prefix) :]).awaiting = commit
         events.subscribe(self._on_event)
 
     @staticmethod

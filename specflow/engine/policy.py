@@ -280,13 +280,32 @@ def policy_event_line(ev: dict[str, Any]) -> str | None:
 
 
 def awaiting_approval(state_dir: Path, feature: str) -> dict[str, str]:
-    """Tasks of the feature's last run that wait for `specflow approve`: {task: commit}."""
-    from specflow.engine.state import RunPaths, list_runs, rebuild
+    """Tasks of the feature's last run that wait for `specflow approve`: {task: commit}.
 
-    runs = list_runs(state_dir, feature)
-    if not runs:
+    Cheap enough for `specflow status`: only the first line of each run's log is read to find
+    the feature's last run, and that log is parsed only if it mentions an approval wait."""
+    from specflow.engine.state import RunPaths, rebuild
+
+    last: tuple[float, str] | None = None
+    runs = state_dir / "runs"
+    for d in runs.iterdir() if runs.is_dir() else ():
+        try:
+            with open(d / "events.jsonl", "rb") as fh:
+                first = json.loads(fh.readline() or b"{}")
+        except (OSError, ValueError):
+            continue
+        if first.get("kind") == "run_started" and first.get("feature") == feature:
+            key = (float(first.get("t", 0) or 0), d.name)
+            last = key if last is None or key > last else last
+    if last is None:
         return {}
-    records = rebuild(RunPaths(state_dir, runs[-1][0]).events)
+    path = RunPaths(state_dir, last[1]).events
+    try:
+        if b'"awaiting_approval"' not in path.read_bytes():
+            return {}
+    except OSError:
+        return {}
+    records = rebuild(path)
     return {
         t: r.awaiting
         for t, r in sorted(records.items())

@@ -25,12 +25,23 @@ class TrustPlan:
     router: ModelRouter
     gates_by_task: dict[str, str]
 
+    @property
+    def gated(self) -> dict[str, str]:
+        return {t: g for t, g in self.gates_by_task.items() if g != "verify"}
+
 
 def plan_trust(
-    config: Config, graph: TaskGraph, selected: list[str], model: str | None, max_cost: float | None
+    config: Config,
+    graph: TaskGraph,
+    selected: list[str],
+    model: str | None,
+    max_cost: float | None,
+    *,
+    check: bool = True,
 ) -> TrustPlan:
+    """`check`: refuse (ConfigError) a policy that needs a reviewer when none is configured."""
     tasks = [graph.tasks[t] for t in selected]
-    reviewer = Gatekeeper.reviewer_for(config, tasks)
+    reviewer = Gatekeeper.reviewer_for(config, tasks) if check else config.model_for("review")
     limit = max_cost if max_cost is not None else config.budget.max_cost_usd
     return TrustPlan(
         reviewer=reviewer,
@@ -63,7 +74,8 @@ def attach_trust(
     from specflow.engine.policy import vendor_of
 
     needs_gate = any(g != "verify" for g in plan.gates_by_task.values())
-    awaiting = any(r.awaiting for r in records.values())
+    prefix = f"refs/specflow/awaiting/{feature}/"
+    awaiting = bool(git.run("for-each-ref", "--count=1", prefix, check=False).stdout.strip())
     gates = None
     if needs_gate or awaiting:
         gates = Gatekeeper(
@@ -80,7 +92,6 @@ def attach_trust(
             git,
             events,
             paths,
-            records,
         )
     if plan.reviewer and implementer and vendor_of(plan.reviewer) == vendor_of(implementer):
         events.emit(
@@ -89,9 +100,8 @@ def attach_trust(
             f"vendor ({vendor_of(implementer)}); a different vendor catches more "
             "(set [models].review)",
         )
-    gated = {t: g for t, g in plan.gates_by_task.items() if g != "verify"}
-    if gated:
-        events.emit("policy", gates=gated, reviewer=plan.reviewer)
+    if plan.gated:
+        events.emit("policy", gates=plan.gated, reviewer=plan.reviewer)
     budget = None
     if plan.max_cost is not None:
         budget = Budget(plan.max_cost, per_task=config.implement.max_cost_usd)

@@ -46,6 +46,7 @@ _SYSTEM_ERRORS = (
     "LocalRayletDiedError",
     "ObjectLostError",
     "RaySystemError",
+    "OutOfMemoryError",  # Ray's memory monitor killed the worker
 )
 
 
@@ -83,6 +84,13 @@ class RayExecutor:
         self.agent_spec = agent_spec
         self.config = config.model_dump()
         self.node_retries = node_retries
+        probe = git.run("ls-remote", remote, "HEAD", check=False)
+        if probe.returncode != 0:
+            first = next((ln for ln in probe.stderr.splitlines() if ln.strip()), "")
+            raise InputError(
+                f"cannot reach the git remote {remote}: {first.strip()}",
+                "set [ray] remote to a repository every node and this machine can reach",
+            )
         ray = self.ray
         # Ray's own notes at connect time (token auth, ...) would break the live view.
         logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)

@@ -222,6 +222,7 @@ def _attempts(
     task = job.task
     repo = NodeRepo(job.remote)
     logs = repo.dir / "logs" / job.run_id
+    _prune_logs(repo.dir / "logs", keep=logs)
     repo.ensure(job.start, job.fetch_ref)
     fd, path = repo.acquire()
     try:
@@ -251,7 +252,10 @@ def _attempts(
             brief_path.parent.mkdir(parents=True, exist_ok=True)
             brief_path.write_text(brief, encoding="utf-8")
             out.put({"type": "brief", "attempt": attempt, "text": brief, "feedback": feedback})
-            emit("agent_started", agent=agent.name, model=job.model, node=ident["node"])
+            emit(
+                "agent_started", agent=agent.name, model=job.model, node=ident["node"],
+                host=ident["host"], worker=int(ident["worker_pid"]),
+            )  # fmt: skip
             started = time.monotonic()
             agent_job = AgentTask(
                 job.run_id, job.feature, task, path, brief_path, brief, attempt, feedback,
@@ -347,3 +351,14 @@ def _send_logs(out: queue.Queue[dict[str, Any] | None], folder: Path) -> None:
             fh.seek(max(0, size - MAX_LOG_BYTES))
             data = fh.read().decode("utf-8", errors="replace")
         out.put({"type": "file", "name": f.relative_to(folder).as_posix(), "text": data})
+
+
+def _prune_logs(root: Path, keep: Path, max_age_s: float = 3 * 86400) -> None:
+    """Drop the node's copies of logs of runs older than a few days (the driver has them)."""
+    if not root.is_dir():
+        return
+    now = time.time()
+    for d in root.iterdir():
+        with contextlib.suppress(OSError):
+            if d != keep and now - d.stat().st_mtime > max_age_s:
+                shutil.rmtree(d, ignore_errors=True)

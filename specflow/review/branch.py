@@ -86,6 +86,7 @@ def review_branch(
     branch: str | None = None,
     base: str | None = None,
     model_override: str | None = None,
+    max_cost: float | None = None,
 ) -> BranchReview:
     from specflow.artifacts import ArtifactStore
     from specflow.formats.spec_md import parse_spec
@@ -110,6 +111,10 @@ def review_branch(
     diff = git.out("diff", "--no-color", start, branch, "--", ".", f":(exclude){runs}")
     cfg = project.config.review
     model = open_model(project, "review", model_override)
+    if max_cost is not None:
+        from specflow.engine.budget import BudgetedModel
+
+        model = BudgetedModel(model, max_cost, stage="review", previous=None)
     user = render(
         "prompts/review_branch.md.j2",
         project.root,

@@ -12,7 +12,7 @@ import contextlib
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from specflow.engine.state import (
     new_run_id,
     rebuild,
 )
+from specflow.engine.trust import plan_trust
 from specflow.errors import InputError, Interrupted
 from specflow.llm.redact import redact_tree
 from specflow.project import Feature, Project
@@ -80,6 +81,7 @@ class ImplementPlan:
     done: list[str]
     skipped: list[str]
     critical_path: list[str]
+    gates: dict[str, str] = field(default_factory=dict)  # beyond verify, by the trust policy
 
 
 def _formats() -> tuple[Any, Any, Any]:
@@ -184,6 +186,7 @@ def plan_implement(project: Project, options: ImplementOptions) -> ImplementPlan
         done=sorted(ld.landed),
         skipped=[t for t in ld.graph.order() if t not in ld.selected and t not in ld.landed],
         critical_path=[t for t in ld.graph.critical_path() if t in ld.selected],
+        gates=plan_trust(project.config, ld.graph, ld.selected, None, None, check=False).gated,
     )
 
 
@@ -249,7 +252,7 @@ def run_implement(
     )
     if executor is not None and not (options.parallel or prev.get("parallel")):
         parallel = executor.capacity()  # the cluster's `agent` slots
-    from specflow.engine.trust import attach_trust, plan_trust
+    from specflow.engine.trust import attach_trust
 
     trust = plan_trust(cfg, ld.graph, ld.selected, model, options.max_cost)
 
@@ -397,7 +400,9 @@ def run_implement(
             failed=summary.count("failed"),
             blocked=summary.count("blocked"),
             not_run=not_run,
-            awaiting=sorted(engine.scheduler.awaiting),
+            **(
+                {"awaiting": sorted(engine.scheduler.awaiting)} if engine.scheduler.awaiting else {}
+            ),
             **({"budget": controls.budget.report()} if controls.budget else {}),
         )
     finally:

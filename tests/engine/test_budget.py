@@ -102,3 +102,24 @@ def test_max_cost_stops_starting_tasks_before_the_limit(tmp_path: Path) -> None:
     exhausted = [e for e in evs if e["kind"] == "budget_exhausted"]
     assert len(exhausted) == 1 and len(exhausted[0]["waiting"]) == 3
     assert len(stub.requests) == 4  # two calls for each of the two tasks, nothing more
+
+
+def test_stage_model_refuses_to_cross_max_cost() -> None:
+    import pytest
+
+    from specflow.engine.budget import BudgetedModel
+    from specflow.errors import BudgetExceeded
+    from specflow.llm.base import Completion, Usage
+    from specflow.llm.replay import ScriptedModel
+
+    def answer(cost: float) -> Completion:
+        return Completion(content="{}", usage=Usage(10, 5, cost, 1), model="m")
+
+    m = BudgetedModel(ScriptedModel([answer(0.06)] * 3), 0.1, stage="plan", previous=0.05)
+    assert m.complete([], purpose="plan").usage.cost_usd == 0.06
+    with pytest.raises(BudgetExceeded, match=r"plan: --max-cost \$0.1000 would be exceeded"):
+        m.complete([], purpose="plan")  # a repair round would cross the limit
+    last = BudgetedModel(ScriptedModel([answer(0.01)]), 0.1, stage="tasks", previous=0.25)
+    with pytest.raises(BudgetExceeded, match=r"its last generation cost \$0.2500") as exc:
+        last.complete([], purpose="tasks")
+    assert exc.value.exit_code == 1

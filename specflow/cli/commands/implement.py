@@ -87,7 +87,8 @@ def register(app: typer.Typer) -> None:
             for i, wave in enumerate(plan.waves, 1):
                 app_obj.echo(f"wave {i}: " + ", ".join(wave))
                 for t in wave:
-                    app_obj.echo(f"  {t}  {plan.titles[t]}")
+                    gate = f"  [{plan.gates[t]}]" if t in plan.gates else ""
+                    app_obj.echo(f"  {t}  {plan.titles[t]}{gate}")
             if plan.critical_path:
                 app_obj.echo("critical path: " + " -> ".join(plan.critical_path))
             return

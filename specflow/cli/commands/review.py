@@ -19,6 +19,9 @@ def register(app: typer.Typer) -> None:
             None, "--base", help="Where the work starts (default: merge-base with the base)."
         ),
         model: Optional[str] = typer.Option(None, "--model", help="Reviewer model."),
+        max_cost: Optional[float] = typer.Option(
+            None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
+        ),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Is every requirement met, partly met or missing? Exit 1 when any is missing."""
@@ -26,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
         app_ = ctx.obj
         result = review_branch(
-            app_.project, feature, branch=branch, base=base, model_override=model
+            app_.project, feature, branch=branch, base=base, model_override=model, max_cost=max_cost
         )
         if json_out:
             app_.print_json(result.to_dict())

@@ -20,12 +20,16 @@ def register(app: typer.Typer) -> None:
         from_library: str = typer.Option(
             None, "--from", help="Start from a shared library's feature: NAME/feature."
         ),
+        max_cost: float = typer.Option(
+            None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
+        ),
     ) -> None:
         """Create a feature folder specs/NNN-slug/ with feature.md and a generated spec.md."""
         import sys
         from pathlib import Path
 
         from specflow.cli.commands._shared import report_outcome
+        from specflow.engine.budget import budgeted_model
         from specflow.errors import InputError
         from specflow.fsutil import read_text_input
         from specflow.stages import pipeline
@@ -34,7 +38,10 @@ def register(app: typer.Typer) -> None:
         project = app_.project
         if regenerate:
             feature = project.resolve_feature(regenerate)
-            outcome = pipeline.respecify(project, feature, force=force, model_override=model)
+            llm = budgeted_model(project, feature, "specify", model, max_cost)
+            outcome = pipeline.respecify(
+                project, feature, force=force, model_override=model, model=llm
+            )
             report_outcome(app_, outcome, "wrote")
             return
         if from_library:
@@ -72,7 +79,8 @@ def register(app: typer.Typer) -> None:
             text, label = read_text_input(Path(source)), source
         else:
             text, label = source, "description"
-        outcome = pipeline.specify(project, text, source=label, model_override=model)
+        llm = budgeted_model(project, None, "specify", model, max_cost)
+        outcome = pipeline.specify(project, text, source=label, model_override=model, model=llm)
         report_outcome(app_, outcome, "wrote")
         from specflow.formats.spec_md import parse_spec
 

@@ -1,0 +1,109 @@
+"""The node side of `--executor ray` run in-process (no Ray needed): clone cache, pooled slots,
+agent, commit, checks with feedback, push to the remote."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+
+from engine_helpers import PY, git, script_agent
+
+from specflow.agents.base import Limits
+from specflow.config import Config
+from specflow.domain.tasks import Task
+from specflow.executors.ray_node import NodeJob, NodeRepo, Texts, run_node_task
+
+VERIFY = f"{PY} -c \"import pathlib,sys; sys.exit(0 if pathlib.Path('ok.txt').exists() else 1)\""
+
+
+def _remote(tmp: Path) -> tuple[Path, str]:
+    src = tmp / "src"
+    src.mkdir()
+    git(src, "init", "-q", "-b", "main")
+    (src / "README.md").write_text("# x\n")
+    git(src, "add", "-A")
+    git(src, "commit", "-qm", "init")
+    remote = tmp / "remote.git"
+    git(tmp, "clone", "-q", "--bare", str(src), str(remote))
+    base = git(remote, "rev-parse", "main")
+    git(remote, "update-ref", "refs/specflow/base/r1/T001", base)
+    return remote, base
+
+
+def _job(remote: Path, base: str, agent: str, **kw: Any) -> NodeJob:
+    fields: dict[str, Any] = {
+        "remote": str(remote),
+        "run_id": "r1",
+        "feature": "001-x",
+        "task": Task(id="T001", title="Do it", verify=VERIFY),
+        "base": base,
+        "start": base,
+        "fetch_ref": "refs/specflow/base/r1/T001",
+        "push_ref": "refs/specflow/task/r1/T001",
+        "message": "Do it\n\nSpecflow-Task: T001\n",
+        "agent_spec": agent,
+        "config": Config().model_dump(),
+        "model": None,
+        "limits": Limits(max_seconds=60),
+        "commands": [VERIFY],
+        "verify_timeout_s": 60,
+        "verify_retries": 1,
+        "attempt": 1,
+        **kw,
+    }
+    return NodeJob(**fields)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPECFLOW_RAY_CACHE", str(tmp_path / "cache"))
+
+
+def test_verify_failure_goes_back_to_the_agent_on_the_node(tmp_path: Path) -> None:
+    remote, base = _remote(tmp_path)
+    script = {"T001": {"write": {"a.txt": "a"}, "attempts": {"2": {"write": {"ok.txt": "ok"}}}}}
+    items = list(run_node_task(_job(remote, base, script_agent(tmp_path, script)), Texts()))
+    result = items[-1]
+    assert result["type"] == "result" and result["ok"], result
+    assert result["attempt"] == 2 and result["failures"] == 1
+    kinds = [(i["kind"], i["attempt"]) for i in items if i["type"] == "event"]
+    assert ("verify_failed", 1) in kinds and ("verify_passed", 2) in kinds
+    assert ("agent_started", 2) in kinds
+    briefs = [i for i in items if i["type"] == "brief"]
+    assert "Verification failed" in (briefs[1]["feedback"] or "")
+    # the commit is on the remote: one commit on the base, both files, message as given
+    pushed = git(remote, "rev-parse", "refs/specflow/task/r1/T001")
+    assert pushed == result["commit"] and git(remote, "rev-parse", f"{pushed}^") == base
+    assert git(remote, "ls-tree", "--name-only", pushed).split() == ["README.md", "a.txt", "ok.txt"]
+    assert "Specflow-Task: T001" in git(remote, "log", "-1", "--format=%B", pushed)
+    logs = {i["name"] for i in items if i["type"] == "file"}
+    assert {"agent-1.log", "agent-2.log", "verify-1.log"} <= logs
+
+
+def test_no_changes_and_exhausted_retries_fail_the_task(tmp_path: Path) -> None:
+    remote, base = _remote(tmp_path)
+    idle = script_agent(tmp_path, {"default": {}})
+    res = list(run_node_task(_job(remote, base, idle), Texts()))[-1]
+    assert res == {**res, "ok": False, "reason": "agent made no changes"}
+    never = script_agent(tmp_path, {"default": {"write": {"a.txt": "a"}}})
+    res = list(run_node_task(_job(remote, base, never, verify_retries=0), Texts()))[-1]
+    assert not res["ok"] and res["reason"].startswith("verify failed")
+    assert git(remote, "for-each-ref", "refs/specflow/task") == ""  # nothing pushed
+
+
+def test_slots_are_pooled_and_reset(tmp_path: Path) -> None:
+    remote, base = _remote(tmp_path)
+    agent = script_agent(tmp_path, {"default": {"write": {"ok.txt": "ok"}}})
+    for _ in range(2):
+        assert list(run_node_task(_job(remote, base, agent), Texts()))[-1]["ok"]
+    repo = NodeRepo(str(remote))
+    assert sorted(p.name for p in (repo.dir / "slots").iterdir() if p.is_dir()) == ["slot-1"]
+    fd, path = repo.acquire()  # free again: the lock went with the task
+    os.close(fd)
+    assert path.name == "slot-1"
