@@ -88,8 +88,11 @@ class PolicySection(_Strict):
     low: str = "verify"
     medium: str = "verify"
     high: str = "verify+approve"
+    # Off by default at implement time: a hand-written or imported task list without `risk:`
+    # must not start waiting for approvals it never asked for. The tasks stage writes an
+    # explicit (inferred) `risk:` on every task it generates, where a reviewer can see it.
     infer_risk: bool = Field(
-        default=True, description="tasks without `risk:` get one from the files they name"
+        default=False, description="tasks without `risk:` get one from the files they name"
     )
 
     @field_validator("low", "medium", "high")

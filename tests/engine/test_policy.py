@@ -43,9 +43,11 @@ def test_infer_risk_from_files(files: list[str], risk: str) -> None:
 
 
 def test_risk_sub_bullet_beats_inference_and_defaults_keep_verify_only() -> None:
-    policy = PolicySection()
+    policy = PolicySection(infer_risk=True)
     t = Task(id="T001", title="x", files=["src/auth/login.py"])
     assert gates_for(t, policy).describe() == "verify+approve"
+    # by default a task list without `risk:` (hand-written, imported) never waits for approval
+    assert gates_for(t, PolicySection()).describe() == "verify"
     low = Task(id="T002", title="x", files=["src/auth/login.py"], risk="low")
     assert gates_for(low, policy).describe() == "verify"
     medium = Task(id="T003", title="x", files=["calc.py"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RAY_BIN = Path(sys.executable).with_name("ray")
+if not RAY_BIN.exists():  # ray installed outside this interpreter's bin folder
+    RAY_BIN = Path(shutil.which("ray") or "ray")
 # Hermetic: no usage stats, no token file in ~/.ray, every port chosen here.
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 
@@ -59,7 +62,8 @@ class LocalCluster:
         lo = free_port()
         argv = [
             str(RAY_BIN), "start", "--block", *args, *ports,
-            "--node-ip-address=127.0.0.1", "--num-cpus=1", f"--resources={{\"agent\": {agents}}}",
+            "--node-ip-address=127.0.0.1", "--num-cpus=1",
+            *([f"--resources={{\"agent\": {agents}}}"] if agents else []),
             "--object-store-memory=100000000", "--disable-usage-stats",
             f"--min-worker-port={lo}", f"--max-worker-port={lo + 40}",
         ]  # fmt: skip
@@ -72,18 +76,29 @@ class LocalCluster:
         self.nodes.append(node)
         return node
 
-    def start(self, workers: int = 1, agents: int = 2, timeout: float = 60) -> None:
+    def start(
+        self, workers: int = 1, agents: int = 2, head_agents: int | None = None, timeout: float = 60
+    ) -> None:
+        head = agents if head_agents is None else head_agents
         port = free_port()
         self.address = f"127.0.0.1:{port}"
         head_args = [
             "--head", f"--port={port}", "--include-dashboard=false",
             f"--temp-dir={self.root / 'tmp'}",
         ]  # fmt: skip
-        self._start("head", head_args, agents)
-        self.wait_for(agents, timeout)
-        for i in range(workers):
-            self._start(f"worker{i + 1}", [f"--address={self.address}"], agents)
-        self.wait_for(agents * (workers + 1), timeout)
+        self._start("head", head_args, head)
+        self.wait_for(head, timeout)
+        for i in range(workers):  # one at a time: a loaded 2-core machine is slow to join
+            for retry in range(2):
+                node = self._start(f"worker{i + 1}-{retry}", [f"--address={self.address}"], agents)
+                try:
+                    self.wait_for(head + agents * (i + 1), timeout)
+                    break
+                except RuntimeError:
+                    self.nodes.remove(node)
+                    self.kill(node)
+                    if retry:
+                        raise
 
     def wait_for(self, agents: int, timeout: float) -> None:
         """Until the cluster offers `agents` slots (nodes registered)."""
@@ -106,37 +121,34 @@ class LocalCluster:
         raise RuntimeError(f"cluster did not reach {agents} agent slots")
 
     def stop(self) -> None:
-        """Kill each node: its `ray start` process group and every process it started (Ray
+        for n in reversed(self.nodes):
+            self.kill(n)
+        self.nodes.clear()
+
+    def kill(self, n: Node) -> None:
+        """Kill a node: its `ray start` process group and every process it started (Ray
         workers run in sessions of their own), by pid."""
         import psutil
 
-        for n in reversed(self.nodes):
-            pids = [n.proc.pid]
-            with contextlib.suppress(psutil.Error):
-                pids += [c.pid for c in psutil.Process(n.proc.pid).children(recursive=True)]
+        pids = [n.proc.pid]
+        with contextlib.suppress(psutil.Error):
+            pids += [c.pid for c in psutil.Process(n.proc.pid).children(recursive=True)]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(n.proc.pid, signal.SIGKILL)
+        for pid in pids:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(n.proc.pid, signal.SIGKILL)
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                n.proc.wait(timeout=10)
-        self.nodes.clear()
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            n.proc.wait(timeout=10)
 
-    def worker_pids(self) -> list[int]:
-        """Ray worker processes (`ray::...`) of every node."""
+    def node_of(self, pid: int) -> Node | None:
+        """The node whose processes include `pid` (an agent: child of a worker of a raylet)."""
         import psutil
 
-        out: list[int] = []
-        for n in self.nodes:
-            with contextlib.suppress(psutil.Error):
-                for c in psutil.Process(n.proc.pid).children(recursive=True):
-                    with contextlib.suppress(psutil.Error):
-                        if c.name().startswith("ray::") or " ".join(c.cmdline()).startswith(
-                            "ray::"
-                        ):
-                            out.append(c.pid)
-        return out
+        with contextlib.suppress(psutil.Error):
+            ancestors = {p.pid for p in psutil.Process(pid).parents()}
+            return next((n for n in self.nodes if n.proc.pid in ancestors), None)
+        return None
 
 
 def short_tmp() -> Path:

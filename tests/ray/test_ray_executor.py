@@ -96,35 +96,49 @@ def test_ray_lands_the_same_content_as_local(tmp_path: Path, cluster: LocalClust
     assert git(repo, "for-each-ref", "refs/specflow") == ""
 
 
-def test_killed_worker_requeues_the_task_elsewhere(tmp_path: Path, cluster: LocalCluster) -> None:
-    repo, _ = ray_repo(tmp_path)
-    script = tmp_path / "agent-script.json"
-    script_agent(tmp_path, dag12_script(0.1))  # writes the script
-    marker = tmp_path / "T004.pid"
+def _hang_t004(tmp: Path, repo: Path, cluster: LocalCluster) -> tuple[subprocess.Popen[str], int]:
+    """Start a run whose T004 agent hangs on its first try; return the run and that agent."""
+    script = tmp / "agent-script.json"
+    script_agent(tmp, dag12_script(0.1))  # writes the script
+    marker = tmp / "T004.pid"
     agent = f"cmd:{PY} {HANG} {marker} T004 {script}"
-    proc = run_ray(repo, cluster, "--agent", agent)  # -j: the cluster's 4 agent slots
-    orphan: int | None = None
+    proc = run_ray(repo, cluster, "--agent", agent)  # -j: the cluster's agent slots
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    if not marker.exists():
+        proc.kill()
+        raise AssertionError(proc.communicate()[1])
+    return proc, int(marker.read_text())
+
+
+def _finish(proc: subprocess.Popen[str], orphan: int) -> str:
     try:
-        deadline = time.monotonic() + 60
-        while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert marker.exists(), proc.stderr.read() if proc.stderr else ""
-        orphan = int(marker.read_text())
-        worker = psutil.Process(orphan).parent()
-        assert worker is not None and " ".join(worker.cmdline()).startswith("ray::")
-        worker.send_signal(signal.SIGKILL)  # the Ray worker process running T004
         _, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
-        if orphan is not None:  # the hung agent, if its slot was not reused meanwhile
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(orphan, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # the hung agent, if still there
+            os.kill(orphan, signal.SIGKILL)
+    return err
+
+
+def _t004_starts(repo: Path) -> list[dict[str, object]]:
+    events = read_events(next((repo / ".specflow" / "runs").iterdir()) / "events.jsonl")
+    return [e for e in events if e["kind"] == "agent_started" and e.get("task") == "T004"]
+
+
+def test_killed_worker_requeues_the_task_elsewhere(tmp_path: Path, cluster: LocalCluster) -> None:
+    repo, _ = ray_repo(tmp_path)
+    proc, orphan = _hang_t004(tmp_path, repo, cluster)
+    worker = psutil.Process(orphan).parent()
+    assert worker is not None and " ".join(worker.cmdline()).startswith("ray::")
+    worker.send_signal(signal.SIGKILL)  # the Ray worker process running T004
+    err = _finish(proc, orphan)
     assert proc.returncode == 0, err
     assert sorted(branch_tasks(repo, BRANCH)) == ALL12, err  # each merged exactly once
     assert "T004: node lost mid-task (WorkerCrashedError); re-queued" in err, err
-    events = read_events(next((repo / ".specflow" / "runs").iterdir()) / "events.jsonl")
-    t4 = [e for e in events if e["kind"] == "agent_started" and e.get("task") == "T004"]
+    t4 = _t004_starts(repo)
     assert len(t4) == 2, err
     # Ran again in another worker process: on the other node when it has a free agent slot
     # (the re-queue prefers it), else on a fresh worker of the same node.
@@ -133,3 +147,23 @@ def test_killed_worker_requeues_the_task_elsewhere(tmp_path: Path, cluster: Loca
     git(repo, "worktree", "add", "-q", str(check), BRANCH)
     test = subprocess.run([PY, "-m", "unittest", "-q"], cwd=check, capture_output=True, text=True)
     assert test.returncode == 0 and "Ran 8 tests" in test.stderr, test.stderr
+
+
+def test_dead_node_requeues_the_task_on_another_node(tmp_path: Path) -> None:
+    """A whole node dies (raylet, workers, everything): the task runs on the other node."""
+    cluster = LocalCluster(short_tmp())
+    try:
+        cluster.start(workers=2, agents=2, head_agents=0)  # agents only on the two workers
+        repo, _ = ray_repo(tmp_path)
+        proc, orphan = _hang_t004(tmp_path, repo, cluster)
+        node = cluster.node_of(orphan)
+        assert node is not None and node.name.startswith("worker")
+        cluster.kill(node)
+        err = _finish(proc, orphan)
+    finally:
+        cluster.stop()
+    assert proc.returncode == 0, err
+    assert sorted(branch_tasks(repo, BRANCH)) == ALL12, err  # each merged exactly once
+    assert "T004: node lost mid-task" in err, err
+    t4 = _t004_starts(repo)
+    assert len(t4) == 2 and t4[0]["node"] != t4[1]["node"], err

@@ -20,6 +20,7 @@ TASKS = """# Tasks
   - files: docs/calc.md
 - [ ] T002 [P] Login check
   - files: src/auth/login.py
+  - risk: high
 - [ ] T003 [P] Notes
   - files: notes.txt
   - risk: low
