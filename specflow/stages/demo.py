@@ -34,6 +34,8 @@ def _git(root: Path, *args: str) -> str:
 
 def prepare(target: Path) -> Path:
     """Copy the example repository into `target` (replacing an earlier demo, nothing else)."""
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
     if target.exists():
         if not (target / MARKER).exists():
             raise InputError(

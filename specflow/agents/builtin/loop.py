@@ -101,11 +101,18 @@ class BuiltinAgent:
     @classmethod
     def from_options(cls, options: AgentOptions) -> BuiltinAgent:
         """How `specflow.agents.registry.resolve_agent` builds it."""
+        observer = None
+        if options.project_root is not None:
+            from specflow.llm.registry import CallLog
+
+            # Every call in the project's call log too, as the stages' calls are.
+            observer = CallLog(options.project_root / ".specflow" / "logs" / "calls.jsonl")
         return cls(
             model=options.model,
             config=options.config,
             project_root=options.project_root,
             log_dir=options.log_dir,
+            observer=observer,
         )
 
     def run(self, job: AgentTask, emit: EventSink, cancel: threading.Event) -> AgentResult:
