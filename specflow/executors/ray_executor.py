@@ -108,6 +108,7 @@ class RayExecutor:
                     resources={"agent": slots_per_node},
                     num_cpus=1,
                     object_store_memory=100_000_000,
+                    _node_ip_address="127.0.0.1",  # nothing to serve beyond this machine
                     **common,
                 )
         self._fn = ray.remote(run_node_task)

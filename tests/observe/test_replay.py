@@ -40,11 +40,12 @@ def test_replay_of_a_cmd_agent_run_is_refused(failing_run: Path) -> None:
     assert res.code == 2 and "builtin" in res.stderr
 
 
-def test_replay_prefers_logged_calls_when_the_agent_logs_them(
+def test_replay_prefers_logged_calls_and_falls_back_to_the_transcript(
     demo_run: Path, tmp_path: Path
 ) -> None:
-    """When the builtin agent's calls reach .specflow/logs/calls.jsonl (full requests), replay
-    takes them from there, matched to the attempt by purpose and time."""
+    """The builtin agent's calls reach .specflow/logs/calls.jsonl (full requests): replay takes
+    them from there, matched to the attempt by purpose and time; without the call log it uses
+    the agent's transcript."""
     import shutil
 
     from specflow.observe.loading import open_run
@@ -58,18 +59,13 @@ def test_replay_prefers_logged_calls_when_the_agent_logs_them(
     opened = open_run(project, "last")
     tt = opened.trace.tasks["T003"]
     attempt = tt.attempts[0]
-    from_transcript, source = recorded_calls(opened, tt, attempt)
-    assert source.endswith("builtin-1.json") and len(from_transcript) == 4
-    with (repo / ".specflow" / "logs" / "calls.jsonl").open("a") as fh:
-        for i, call in enumerate(from_transcript):
-            line = {
-                "unix": (attempt.started or 0) + 0.01 * (i + 1),
-                "purpose": "implement/T003",
-                "model": call["model"],
-                "messages": call["messages"],
-                "response": call["response"],
-                "usage": call["usage"],
-            }
-            fh.write(json.dumps(line) + "\n")
+    logged, source = recorded_calls(opened, tt, attempt)
+    assert source.endswith("calls.jsonl") and len(logged) == 4
     result = replay_task(opened, tt)
     assert result.source.endswith("calls.jsonl") and result.matches is True
+
+    (repo / ".specflow" / "logs" / "calls.jsonl").unlink()
+    from_transcript, source = recorded_calls(opened, tt, attempt)
+    assert source.endswith("builtin-1.json") and len(from_transcript) == 4
+    result = replay_task(opened, tt)
+    assert result.source.endswith("builtin-1.json") and result.matches is True

@@ -167,3 +167,15 @@ def test_dead_node_requeues_the_task_on_another_node(tmp_path: Path) -> None:
     assert "T004: node lost mid-task" in err, err
     t4 = _t004_starts(repo)
     assert len(t4) == 2 and t4[0]["node"] != t4[1]["node"], err
+
+
+def test_without_address_a_one_machine_ray_runs_the_agents(tmp_path: Path) -> None:
+    """No address, no remote: specflow starts Ray for the run, the repository is the remote."""
+    repo = make_repo(tmp_path, DAG12, BASE_FILES, test_command=f"{PY} -m unittest -q")
+    agent = script_agent(tmp_path, dag12_script(0.0))
+    env = {**RAY_ENV, "RAY_ADDRESS": "", "SPECFLOW_RAY_CACHE": str(tmp_path / "cache")}
+    p = cli(repo, "implement", "--executor", "ray", "--agent", agent, env=env)
+    assert p.returncode == 0, p.stderr
+    assert "4 agents" in p.stderr  # [ray] agent_slots_per_node
+    assert sorted(branch_tasks(repo, BRANCH)) == ALL12
+    assert git(repo, "for-each-ref", "refs/specflow") == ""
