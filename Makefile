@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 
 unit: $(STAMP)
-	$(PY) -m pytest -n 2 -p no:cacheprovider
+	$(PY) -m pytest -n 2 -p no:cacheprovider --durations=10
 
 check-specs: $(STAMP)
 	$(VENV)/bin/specflow check

@@ -200,6 +200,8 @@ class RayExecutor:
         if not res.get("ok"):
             raise _TaskFailed(str(res.get("reason") or "failed on the node"))
         commit = str(res["commit"])
+        with self._lock:
+            self._refs.add(push_ref)  # on the remote now, whether or not we fetch it
         self._fetch(commit, push_ref)
         slot.git.run("reset", "-q", "--hard", commit)  # the slot's task branch moves with it
         return int(res.get("attempt", attempt)), commit

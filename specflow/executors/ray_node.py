@@ -238,12 +238,13 @@ def _attempts(
             ),
         )
         attempt, feedback, failures = job.attempt, job.feedback, 0
+        node = ident["node"]  # on every event: where it happened
         while True:
 
             def emit(kind: str, _a: int = attempt, **data: Any) -> None:
                 if kind == "agent_process" and isinstance(data.get("pid"), int):
                     record_agent(fd, data["pid"])
-                out.put({"type": "event", "kind": kind, "attempt": _a, **data})
+                out.put({"type": "event", "kind": kind, "attempt": _a, "node": node, **data})
 
             brief = build_brief(
                 BriefInput(task, job.feature, path, texts.spec, texts.plan, feedback, attempt)
@@ -253,8 +254,8 @@ def _attempts(
             brief_path.write_text(brief, encoding="utf-8")
             out.put({"type": "brief", "attempt": attempt, "text": brief, "feedback": feedback})
             emit(
-                "agent_started", agent=agent.name, model=job.model, node=ident["node"],
-                host=ident["host"], worker=int(ident["worker_pid"]),
+                "agent_started", agent=agent.name, model=job.model, host=ident["host"],
+                worker=int(ident["worker_pid"]),
             )  # fmt: skip
             started = time.monotonic()
             agent_job = AgentTask(
@@ -273,7 +274,7 @@ def _attempts(
             if not result.ok:
                 raise _Failed(f"agent failed: {result.reason or 'unknown reason'}")
             commit = _commit(wt, job.base, job.message)
-            emit("task_committed", commit=commit, node=ident["node"])
+            emit("task_committed", commit=commit)
             if not job.commands:
                 break
             failure = _verify(job, wt, path, attempt, logs, cancel, emit)
