@@ -336,7 +336,20 @@ class Engine:
         def emit(kind: str, **data: object) -> None:
             self.events.emit(kind, task=task.id, attempt=attempt, **data)
 
-        emit("agent_started", agent=self.agent.name, model=job.model)
+        from specflow.engine.blobs import store_blob
+
+        emit(
+            "agent_started",
+            agent=self.agent.name,
+            model=job.model,
+            base=slot.base,
+            brief_ref=store_blob(self.paths.dir / "blobs", {"brief": brief}),
+            limits={
+                "max_steps": job.limits.max_steps,
+                "max_seconds": job.limits.max_seconds,
+                "max_cost_usd": job.limits.max_cost_usd,
+            },
+        )
         started = time.monotonic()
         result = self.agent.run(job, emit, self.cancel)
         emit(
@@ -390,7 +403,14 @@ class Engine:
         )
         self._check_cancel()
         if res.ok:
-            self.events.emit("verify_passed", task=task.id, seconds=round(res.seconds, 3))
+            self.events.emit(
+                "verify_passed",
+                task=task.id,
+                attempt=attempt,
+                commands=commands,
+                seconds=round(res.seconds, 3),
+                log=str(log),
+            )
             return None
         reason = res.reason or "failed"
         # The work is committed: whatever untracked files are here now, the checks made them
@@ -401,6 +421,8 @@ class Engine:
             task=task.id,
             attempt=attempt,
             reason=reason,
+            command=res.command,
+            seconds=round(res.seconds, 3),
             output=res.output[-2000:],
             log=str(log),
         )
