@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 import shutil
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from specflow.artifacts import EDITED, FRESH, HANDWRITTEN, MISSING, Artifact, ArtifactStore
 from specflow.errors import InputError
@@ -195,36 +198,78 @@ def respecify(
     from specflow.domain.spec import Spec
     from specflow.formats.spec_md import render_spec
 
+    source = feature.path / "feature.md"
+
+    def inputs(store: ArtifactStore) -> dict[str, Any]:
+        if not source.is_file():
+            raise InputError(
+                f"{feature.name} has no feature.md", "run 'specflow specify FILE' instead"
+            )
+        text = source.read_text(encoding="utf-8", errors="replace")
+        return {"feature": validate_feature_text(text, str(source)).strip()}
+
+    return _regenerate(
+        project,
+        feature,
+        Stage("spec", "specify", "specify.md.j2", Spec, render_spec),
+        inputs=inputs,
+        check=_spec_problems,
+        force=force,
+        model_override=model_override,
+        model=model,
+    )
+
+
+@dataclass(frozen=True)
+class Stage:
+    kind: str  # the artifact: spec, plan, tasks
+    name: str  # the stage: specify, plan, tasks
+    template: str
+    output: type[BaseModel]
+    render: Callable[[Any], str]
+
+
+def _regenerate(
+    project: Project,
+    feature: Feature,
+    stage: Stage,
+    *,
+    inputs: Callable[[ArtifactStore], dict[str, Any]],
+    check: Callable[[Any], list[str]],
+    force: bool,
+    model_override: str | None,
+    model: Model | None,
+) -> StageOutcome:
+    """The shared shape of a regeneration: refuse to overwrite a person's work, skip what is
+    fresh, ask the model with the previous version and the input diff, write atomically."""
     store = ArtifactStore(project, feature)
-    prev = store.check_writable("spec", force=force)
+    context = inputs(store)  # missing inputs are reported before anything else
+    prev = store.check_writable(stage.kind, force=force)
     if prev.state == FRESH and not force:
         return StageOutcome(feature, prev, Usage(), "", skipped=True)
-    source = feature.path / "feature.md"
-    if not source.is_file():
-        raise InputError(f"{feature.name} has no feature.md", "run 'specflow specify FILE' instead")
-    text = validate_feature_text(source.read_text(encoding="utf-8", errors="replace"), str(source))
-    llm = _open(project, "specify", model_override, model)
-    ctx = _context(project, store, "spec")
-    ctx["feature"] = text.strip()
+    llm = _open(project, stage.name, model_override, model)
+    ctx = {**_context(project, store, stage.kind), **context}
     gen = generate(
         project,
-        stage="specify",
-        template="specify.md.j2",
-        output=Spec,
+        stage=stage.name,
+        template=stage.template,
+        output=stage.output,
         model=llm,
         context=ctx,
-        check=_spec_problems,
+        check=check,
     )
     art = store.write(
-        "spec",
-        render_spec(gen.value),
+        stage.kind,
+        stage.render(gen.value),
         template=gen.template,
         model=gen.model,
         usage=usage_meta(gen.usage),
         extra=_carried(store),
         previous=prev,
     )
-    return StageOutcome(feature, art, gen.usage, gen.model, updated_from=prev.version or None)
+    return StageOutcome(
+        feature, art, gen.usage, gen.model, updated_from=prev.version if prev.exists else None
+    )
 
 
 def _spec_problems(spec: Any) -> list[str]:
@@ -306,34 +351,15 @@ def plan(
     from specflow.domain.plan import Plan
     from specflow.formats.plan_md import parse_plan, render_plan
 
-    store = ArtifactStore(project, feature)
-    spec = _require(store, "spec", "plan")
-    prev = store.check_writable("plan", force=force)
-    if prev.state == FRESH and not force:
-        return StageOutcome(feature, prev, Usage(), "", skipped=True)
-    llm = _open(project, "plan", model_override, model)
-    ctx = _context(project, store, "plan")
-    ctx["spec"] = spec.body.strip()
-    gen = generate(
+    return _regenerate(
         project,
-        stage="plan",
-        template="plan.md.j2",
-        output=Plan,
-        model=llm,
-        context=ctx,
+        feature,
+        Stage("plan", "plan", "plan.md.j2", Plan, render_plan),
+        inputs=lambda store: {"spec": _require(store, "spec", "plan").body.strip()},
         check=lambda p: _roundtrip_problem(p, render_plan, parse_plan),
-    )
-    art = store.write(
-        "plan",
-        render_plan(gen.value),
-        template=gen.template,
-        model=gen.model,
-        usage=usage_meta(gen.usage),
-        extra=_carried(store),
-        previous=prev,
-    )
-    return StageOutcome(
-        feature, art, gen.usage, gen.model, updated_from=prev.version if prev.exists else None
+        force=force,
+        model_override=model_override,
+        model=model,
     )
 
 
@@ -349,42 +375,34 @@ def tasks(
     model: Model | None = None,
 ) -> StageOutcome:
     from specflow.domain.tasks import TaskList
+    from specflow.engine.policy import with_inferred_risks
     from specflow.formats.spec_md import parse_spec
     from specflow.formats.tasks_md import render_tasks
 
-    store = ArtifactStore(project, feature)
-    spec_art = _require(store, "spec", "tasks")
-    plan_art = _require(store, "plan", "tasks")
-    prev = store.check_writable("tasks", force=force)
-    if prev.state == FRESH and not force:
-        return StageOutcome(feature, prev, Usage(), "", skipped=True)
-    fr_ids = parse_spec(spec_art.body, str(spec_art.path)).requirement_ids()
-    llm = _open(project, "tasks", model_override, model)
-    ctx = _context(project, store, "tasks")
-    ctx["spec"] = spec_art.body.strip()
-    ctx["plan"] = plan_art.body.strip()
-    gen = generate(
-        project,
-        stage="tasks",
-        template="tasks.md.j2",
-        output=TaskList,
-        model=llm,
-        context=ctx,
-        check=lambda tl: _tasks_problems(tl, fr_ids),
-    )
-    from specflow.engine.policy import with_inferred_risks
+    fr_ids: list[str] = []
 
-    art = store.write(
-        "tasks",
-        render_tasks(with_inferred_risks(gen.value)),  # risk omitted: inferred from its files
-        template=gen.template,
-        model=gen.model,
-        usage=usage_meta(gen.usage),
-        extra=_carried(store),
-        previous=prev,
-    )
-    return StageOutcome(
-        feature, art, gen.usage, gen.model, updated_from=prev.version if prev.exists else None
+    def inputs(store: ArtifactStore) -> dict[str, Any]:
+        spec_art = _require(store, "spec", "tasks")
+        plan_art = _require(store, "plan", "tasks")
+        fr_ids.extend(parse_spec(spec_art.body, str(spec_art.path)).requirement_ids())
+        return {"spec": spec_art.body.strip(), "plan": plan_art.body.strip()}
+
+    return _regenerate(
+        project,
+        feature,
+        # a task the model gave no risk gets one inferred from its files, written explicitly
+        Stage(
+            "tasks",
+            "tasks",
+            "tasks.md.j2",
+            TaskList,
+            lambda tl: render_tasks(with_inferred_risks(tl)),
+        ),
+        inputs=inputs,
+        check=lambda tl: _tasks_problems(tl, fr_ids),
+        force=force,
+        model_override=model_override,
+        model=model,
     )
 
 
