@@ -46,6 +46,17 @@ def register(app: typer.Typer) -> None:
                 "example tests on the integration branch: "
                 + ("passed" if res.tests_passed else "FAILED")
             )
-        app_.echo(f"demo project: {res.root}  (try: cd {directory} && specflow status)")
+        if res.tests_passed is not None:
+            from specflow.observe.loading import open_run
+            from specflow.observe.report import write_report
+
+            opened = open_run(project, "last")
+            out = project.state_dir / "reports" / f"{opened.trace.run_id}.html"
+            write_report(opened, out)
+            app_.echo(f"run report (open it in a browser): {out}")
+        app_.echo(
+            f"demo project: {res.root}\n  try: cd {directory} && specflow status, specflow cost, "
+            "specflow trace last T005, specflow why T006, git log --stat specflow/<feature>"
+        )
         if res.tests_passed is False:
             raise typer.Exit(1)
