@@ -8,10 +8,10 @@ export LITELLM_LOCAL_MODEL_COST_MAP ?= True
 .PHONY: demo test lint typecheck unit check-specs bench clean
 
 # The ray extra (~12 s, ~280 MB) lets tests/ray start a local Ray cluster (pytest -m 'not ray'
-# skips those tests).
+# skips those tests); the otel extra lets tests/observe check the exported spans.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,ray]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,ray,otel]'
 	touch $(STAMP)
 
 install: $(STAMP)
