@@ -7,16 +7,23 @@ export LITELLM_LOCAL_MODEL_COST_MAP ?= True
 
 .PHONY: demo test lint typecheck unit check-specs bench clean
 
-# The ray extra (~12 s, ~280 MB) lets tests/ray start a local Ray cluster (pytest -m 'not ray'
-# skips those tests); the otel extra lets tests/observe check the exported spans.
-$(STAMP): pyproject.toml
+CORE := $(VENV)/.core-stamp
+
+# The demo needs the package only; the tests also need the dev tools and the extras. The ray
+# extra (~12 s, ~280 MB) lets tests/ray start a local Ray cluster (pytest -m 'not ray' skips
+# those tests); the otel extra lets tests/observe check the exported spans.
+$(CORE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $(CORE)
+
+$(STAMP): $(CORE)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,ray,otel]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(CORE)
 	$(VENV)/bin/specflow demo
 
 test: $(STAMP) lint typecheck unit check-specs
