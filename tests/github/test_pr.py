@@ -151,3 +151,45 @@ def test_the_one_call_for_implement(project: Path, feature: Path, fake_gh: FakeG
     plan = pull_request_after_run(proj, "001-login", str(RECORD["run"]), dry_run=False, draft=True)
     assert plan.url == "https://github.com/o/r/pull/12"
     assert "tasks merged: 2, failed: 1" in arg(fake_gh.calls()[0], "--body")
+
+
+def test_implement_pr_runs_the_graph_then_opens_the_pull_request(
+    project: Path, fake_gh: FakeGh, tmp_path: Path
+) -> None:
+    """`specflow implement --pr`: every task lands, then one `gh pr create` for the branch,
+    its body built from the spec, the ticked tasks and the run record."""
+    import sys
+
+    tasks = (
+        "# Tasks: Login\n\n## Phase 1: Core\n\n"
+        "- [ ] T001 Add a.txt\n  - files: a.txt\n  - covers: FR-001\n"
+        "- [ ] T002 Add b.txt\n  - depends: T001\n  - files: b.txt\n  - covers: FR-002\n"
+    )
+    make_feature(project, tasks)
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "specs")
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project, "remote", "add", "origin", str(remote))
+    agent = tmp_path / "agent.py"
+    agent.write_text(
+        "import os, pathlib\n"
+        "t = os.environ['SPECFLOW_TASK_ID']\n"
+        "pathlib.Path({'T001': 'a.txt', 'T002': 'b.txt'}[t]).write_text(t + '\\n')\n"
+    )
+    dry = run_cli(
+        ["implement", "1", "--dry-run", "--pr", "--agent", f"cmd:{sys.executable} {agent}"], project
+    )
+    assert dry.code == 0, dry.stderr
+    assert '"pr", "create"' in dry.stdout and fake_gh.calls() == []
+    res = run_cli(["implement", "1", "--pr", "--agent", f"cmd:{sys.executable} {agent}"], project)
+    assert res.code == 0, res.stderr
+    assert "pull request: https://github.com/o/r/pull/" in res.stdout
+    creates = [c for c in fake_gh.calls() if c[:2] == ["pr", "create"]]
+    assert len(creates) == 1
+    argv = creates[0]
+    assert arg(argv, "--head") == "specflow/001-login"
+    body = arg(argv, "--body")
+    assert "FR-001" in body and "T002" in body and "[x]" in body
+    # the branch was pushed for the pull request
+    assert git(remote, "branch", "--list", "specflow/001-login").strip()

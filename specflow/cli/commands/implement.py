@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -51,6 +51,11 @@ def register(app: typer.Typer) -> None:
         ray_address: Optional[str] = typer.Option(
             None, "--ray-address", help="Ray cluster address (default: [ray].address)."
         ),
+        pr: bool = typer.Option(
+            False,
+            "--pr",
+            help="Open a pull request for specflow/<feature> through gh (draft if a task failed).",
+        ),
     ) -> None:
         """Run the feature's task graph: agents in worktrees, verified, merged in order."""
         import sys
@@ -91,6 +96,13 @@ def register(app: typer.Typer) -> None:
                     app_obj.echo(f"  {t}  {plan.titles[t]}{gate}")
             if plan.critical_path:
                 app_obj.echo("critical path: " + " -> ".join(plan.critical_path))
+            if pr:
+                from specflow.github.pr import pull_request_after_run
+
+                app_obj.echo("pull request (dry run), the gh calls:")
+                app_obj.echo(
+                    pull_request_after_run(project, plan.feature, None, dry_run=True).dry_run_text()
+                )
             return
 
         from specflow.engine.view import make_view
@@ -106,6 +118,8 @@ def register(app: typer.Typer) -> None:
             failed = getattr(err, "summary", None)
             if json_out and failed is not None:
                 app_obj.print_json(failed.to_json())
+            if pr and failed is not None and failed.ran:
+                _open_pr(app_obj, project, failed, draft=True)
             raise
         if json_out:
             app_obj.print_json(summary.to_json())
@@ -116,3 +130,17 @@ def register(app: typer.Typer) -> None:
                 f"run {summary.run_id}: all {summary.ran} tasks merged "
                 f"on specflow/{summary.feature}"
             )
+        if pr:
+            _open_pr(app_obj, project, summary, draft=False)
+
+
+def _open_pr(app_obj: Any, project: Any, summary: Any, *, draft: bool) -> None:
+    """A pull request for the integration branch, its body built from spec, tasks and run."""
+    from specflow.github.pr import pull_request_after_run
+
+    plan = pull_request_after_run(
+        project, summary.feature, summary.run_id, dry_run=False, draft=draft
+    )
+    app_obj.echo(
+        f"pull request: {plan.url}" + (" (draft: some tasks did not land)" if draft else "")
+    )
