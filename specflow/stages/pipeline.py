@@ -284,9 +284,9 @@ def _spec_problems(spec: Any) -> list[str]:
 
 
 def _duplicates(what: str, ids: list[str]) -> list[str]:
-    seen: set[str] = set()
-    dup = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
-    return [f"duplicate {what} id {d}" for d in dup]
+    from collections import Counter
+
+    return [f"duplicate {what} id {i}" for i, n in sorted(Counter(ids).items()) if n > 1]
 
 
 def _roundtrip_problem(value: Any, render: Any, parse: Any) -> list[str]:
@@ -427,5 +427,4 @@ def _tasks_problems(tasklist: Any, fr_ids: list[str]) -> list[str]:
     return problems
 
 
-STATE_ORDER = (MISSING, HANDWRITTEN, EDITED, "stale", FRESH)
 __all__ = ["EDITED", "HANDWRITTEN", "StageOutcome", "plan", "respecify", "specify", "tasks"]
