@@ -189,7 +189,9 @@ class Engine:
             outcome.reason = reason
             if not self.cancel.is_set():
                 with contextlib.suppress(Exception):
-                    self.events.emit("task_failed", task=tid, reason=reason)
+                    self.events.emit(
+                        "task_failed", task=tid, reason=reason, cause=_cause(reason, known)
+                    )
         finally:
             self._results.put(outcome)
 
@@ -491,3 +493,19 @@ def _conflict_feedback(files: list[str], previous: str) -> str:
         + "Your previous change was:\n\n"
         + shown
     )
+
+
+def _cause(reason: str, known: bool) -> str:
+    """A machine-readable kind for `task_failed`, for tools that group failures."""
+    if not known:
+        return "internal"
+    for prefix, kind in (
+        ("verify failed", "verify"),
+        ("merge conflict", "merge_conflict"),
+        ("review", "review"),
+        ("budget", "budget"),
+        ("agent made no changes", "no_changes"),
+    ):
+        if reason.startswith(prefix):
+            return kind
+    return "agent"
