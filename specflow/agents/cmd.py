@@ -21,6 +21,7 @@ from specflow.agents.base import AgentResult, AgentTask, EventSink
 from specflow.errors import InputError
 
 _POLL_S = 0.05
+_INTERPRETERS = {"python", "python3", "bash", "sh", "node", "ruby", "perl", "uv", "deno"}
 _GRACE_S = 2.0
 
 
@@ -35,6 +36,7 @@ class CmdAgent:
         self.command = command
         self.name = f"cmd:{Path(self.argv[0]).name}"
         self.log_dir = log_dir
+        self.invoked_from = Path.cwd()
 
     def env_for(self, job: AgentTask) -> dict[str, str]:
         env = dict(os.environ)
@@ -63,7 +65,7 @@ class CmdAgent:
         with open(log_path, "ab") as log:
             try:
                 proc = subprocess.Popen(
-                    self.argv,
+                    self.argv_for(job.worktree),
                     cwd=job.worktree,
                     env=self.env_for(job),
                     stdin=subprocess.DEVNULL,
@@ -83,6 +85,23 @@ class CmdAgent:
             reason = f"exit code {code}"
         tail = _tail(log_path, 2000)
         return AgentResult(ok=reason is None, summary=tail, reason=reason, steps=1)
+
+    def argv_for(self, worktree: Path) -> list[str]:
+        """The program (or the script an interpreter runs) given as a relative path that is
+        not in the worktree — an uncommitted helper script next to the user's checkout — is
+        taken from where specflow was invoked. Other arguments are left alone: a relative path
+        there means a file in the worktree."""
+        argv = list(self.argv)
+        positions = [0]
+        if Path(argv[0]).name.rstrip("0123456789.") in _INTERPRETERS and len(argv) > 1:
+            positions.append(1)
+        for i in positions:
+            arg = argv[i]
+            if arg.startswith("-") or Path(arg).is_absolute() or (i == 0 and "/" not in arg):
+                continue
+            if not (worktree / arg).exists() and (self.invoked_from / arg).is_file():
+                argv[i] = str((self.invoked_from / arg).resolve())
+        return argv
 
     def _log_path(self, job: AgentTask) -> Path:
         if self.log_dir is not None:

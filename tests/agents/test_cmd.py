@@ -6,6 +6,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from specflow.agents.base import AgentTask, Limits
 from specflow.agents.cmd import CmdAgent
 from specflow.agents.registry import AgentOptions, resolve_agent
@@ -110,3 +112,26 @@ def test_registry_resolves_cmd_and_rejects_unknown(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown agent"):
         resolve_agent("nope", opts)
     assert os.environ.get("SPECFLOW_TASK_ID") is None
+
+
+def test_uncommitted_agent_script_is_found_from_the_invocation_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--agent 'cmd:python3 my_agent.py'` with my_agent.py next to the checkout but not
+    committed: the worktree has no copy, so it is taken from where specflow was invoked."""
+    from specflow.agents.cmd import CmdAgent
+
+    here = tmp_path / "checkout"
+    worktree = tmp_path / "wt"
+    here.mkdir()
+    worktree.mkdir()
+    (here / "my_agent.py").write_text("print('hi')\n")
+    (here / "run.sh").write_text("#!/bin/sh\n")
+    (here / "data.txt").write_text("x")
+    monkeypatch.chdir(here)
+    agent = CmdAgent("python3 my_agent.py data.txt")
+    assert agent.argv_for(worktree) == ["python3", str(here / "my_agent.py"), "data.txt"]
+    assert CmdAgent("./run.sh").argv_for(worktree) == [str(here / "run.sh")]
+    # a script the worktree has (committed) is the worktree's own copy
+    (worktree / "my_agent.py").write_text("print('committed')\n")
+    assert agent.argv_for(worktree) == ["python3", "my_agent.py", "data.txt"]
