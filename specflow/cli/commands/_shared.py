@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
+
 
 def report_outcome(app: Any, outcome: Any, verb: str) -> None:
     art = outcome.artifact
@@ -21,3 +23,32 @@ def report_outcome(app: Any, outcome: Any, verb: str) -> None:
         f"{verb} {rel} ({how}, {outcome.model}, "
         f"{outcome.usage.prompt_tokens}+{outcome.usage.completion_tokens} tokens, ${cost:.4f})"
     )
+
+
+def register_stage(app: Any, stage: str, doc: str) -> None:
+    """`specflow plan` and `specflow tasks`: the same options, a different stage function."""
+
+    def command(
+        ctx: typer.Context,
+        feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        model: str = typer.Option(None, "--model", "-m", help="litellm model name for this stage."),
+        force: bool = typer.Option(
+            False, "--force", help="Regenerate even if up to date or edited by hand."
+        ),
+        max_cost: float = typer.Option(
+            None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
+        ),
+    ) -> None:
+        from specflow.engine.budget import budgeted_model
+        from specflow.stages import pipeline
+
+        app_ = ctx.obj
+        project = app_.project
+        feat = project.resolve_feature(feature)
+        llm = budgeted_model(project, feat, stage, model, max_cost)
+        run = getattr(pipeline, stage)
+        outcome = run(project, feat, force=force, model_override=model, model=llm)
+        report_outcome(app_, outcome, "wrote")
+
+    command.__doc__ = doc
+    app.command(name=stage)(command)

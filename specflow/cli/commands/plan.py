@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.commands._shared import register_stage
+
 
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def plan(
-        ctx: typer.Context,
-        feature: str = typer.Argument(None, help="Feature folder, number or slug."),
-        model: str = typer.Option(None, "--model", "-m", help="litellm model name for this stage."),
-        force: bool = typer.Option(
-            False, "--force", help="Regenerate even if up to date or edited by hand."
-        ),
-        max_cost: float = typer.Option(
-            None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
-        ),
-    ) -> None:
-        """Write plan.md (how to build it) from spec.md, the constitution and the repository (updating the previous version if any)."""
-        from specflow.cli.commands._shared import report_outcome
-        from specflow.engine.budget import budgeted_model
-        from specflow.stages import pipeline
-
-        app_ = ctx.obj
-        project = app_.project
-        feat = project.resolve_feature(feature)
-        llm = budgeted_model(project, feat, "plan", model, max_cost)
-        outcome = pipeline.plan(project, feat, force=force, model_override=model, model=llm)
-        report_outcome(app_, outcome, "wrote")
+    register_stage(
+        app,
+        "plan",
+        "Write plan.md (how to build it) from spec.md, the constitution and the repository "
+        "(updating the previous version if any).",
+    )
