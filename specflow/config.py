@@ -159,6 +159,27 @@ class RaySection(_Strict):
     )
 
 
+class SandboxSection(_Strict):
+    """`[sandbox]`: how agents' commands, checks and (optionally) `cmd:` agents are confined
+    (docs/security.md)."""
+
+    mode: Literal["auto", "bwrap", "landlock", "off"] = Field(
+        default="auto",
+        description="auto = bubblewrap, else Landlock, else refuse to run; off = unconfined",
+    )
+    network: bool = Field(default=False, description="let confined commands use the network")
+    cmd_agents: bool = Field(default=False, description="run `cmd:` agents confined too")
+    max_processes: int = Field(default=512, ge=8, description="processes per command")
+    memory_mb: int = Field(default=4096, ge=64, description="memory per command")
+    max_file_mb: int = Field(default=1024, ge=1, description="largest file a command may write")
+    pass_env: list[str] = Field(
+        default_factory=list, description="more environment variables to pass in"
+    )
+    writable: list[str] = Field(
+        default_factory=list, description="more folders confined commands may write"
+    )
+
+
 class Config(_Strict):
     project: ProjectSection = ProjectSection()
     models: ModelsSection = ModelsSection()
@@ -171,6 +192,7 @@ class Config(_Strict):
     policy: PolicySection = PolicySection()
     review: ReviewSection = ReviewSection()
     budget: BudgetSection = BudgetSection()
+    sandbox: SandboxSection = SandboxSection()
 
     def model_for(self, stage: str, override: str | None = None) -> str | None:
         """Which model a stage uses.
