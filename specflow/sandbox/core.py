@@ -89,7 +89,7 @@ class Confinement:
     def describe(self) -> str:
         """One line for the run's start, e.g. `bwrap (network off, 512 processes, ...)`."""
         if not self.active:
-            return "none: agent commands and checks run unconfined ([sandbox] mode = \"off\")"
+            return 'none: agent commands and checks run unconfined ([sandbox] mode = "off")'
         s = self.settings
         parts = [
             "network " + ("on" if s.network else "off"),
@@ -132,7 +132,9 @@ class Confinement:
         return Jail(self, Path(worktree), [Path(p) for p in readable])
 
 
-def resolve(settings: SandboxSection | None = None, environ: Mapping[str, str] | None = None) -> Confinement:
+def resolve(
+    settings: SandboxSection | None = None, environ: Mapping[str, str] | None = None
+) -> Confinement:
     """The confinement to use, or ConfigError when the one asked for cannot work here."""
     s = settings or SandboxSection()
     env = os.environ if environ is None else environ
@@ -146,18 +148,17 @@ def resolve(settings: SandboxSection | None = None, environ: Mapping[str, str] |
         return Confinement("bwrap", s)
     if mode == "bwrap":
         raise ConfigError(
-            f"[sandbox] mode = \"bwrap\" but {bwrap_problem}",
+            f'[sandbox] mode = "bwrap" but {bwrap_problem}',
             "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) or set "
-            "[sandbox] mode = \"auto\"",
+            '[sandbox] mode = "auto"',
         )
     abi = landlock_abi()
     if abi >= 2:
         return Confinement("landlock", s, bwrap_problem)
     raise ConfigError(
-        f"no confinement for agent commands: {bwrap_problem}, and Linux Landlock is not "
-        "available",
+        f"no confinement for agent commands: {bwrap_problem}, and Linux Landlock is not available",
         "install bubblewrap (apt-get install bubblewrap), or accept running agents unconfined "
-        "with [sandbox] mode = \"off\" in specflow.toml (or SPECFLOW_SANDBOX=off)",
+        'with [sandbox] mode = "off" in specflow.toml (or SPECFLOW_SANDBOX=off)',
     )
 
 
@@ -178,7 +179,9 @@ class Jail:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def env(self, base: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def env(
+        self, base: Mapping[str, str], extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         """The command's environment: allowlisted, credential-free (even when unconfined)."""
         env = sandbox_env(base, extra=extra, pass_env=self.conf.settings.pass_env)
         env["PWD"] = str(self.worktree)

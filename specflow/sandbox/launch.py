@@ -155,7 +155,7 @@ def _set_limits(limits: dict[str, int]) -> None:
         which = _RLIMITS.get(name, -1)
         if which < 0 or value is None:
             continue
-        soft, hard = resource.getrlimit(which)
+        _soft, hard = resource.getrlimit(which)
         value = int(value)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
