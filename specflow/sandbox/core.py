@@ -263,19 +263,19 @@ class Jail:
             args.append("--unshare-net")
         home = os.path.expanduser("~")
         for rel in _HIDDEN_HOME:
-            p = os.path.join(home, rel)
-            if os.path.isdir(p):
-                args += ["--tmpfs", p]
-            elif os.path.isfile(p):
-                args += ["--ro-bind", "/dev/null", p]
+            hidden = os.path.join(home, rel)
+            if os.path.isdir(hidden):
+                args += ["--tmpfs", hidden]
+            elif os.path.isfile(hidden):
+                args += ["--ro-bind", "/dev/null", hidden]
         # /tmp and /var/tmp are private: what the command must see there comes back read-only
         # (a repository that lives under /tmp), and the worktree read-write on top.
-        for p in self.readable:
-            if _under_private(p) and p.exists():
-                args += ["--ro-bind", str(p), str(p)]
-        for p in s.writable:
-            if os.path.isdir(p):
-                args += ["--bind", p, p]
+        for seen in self.readable:
+            if _under_private(seen) and seen.exists():
+                args += ["--ro-bind", str(seen), str(seen)]
+        for extra in s.writable:
+            if os.path.isdir(extra):
+                args += ["--bind", extra, extra]
         wt = str(self.worktree)
         args += ["--bind", wt, wt, "--chdir", wt]
         return args
