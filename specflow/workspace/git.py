@@ -2,20 +2,62 @@
 
 Every call is an argument list (never a shell string). Failures raise GitError carrying the
 first line of git's stderr, so the CLI can print one useful line.
+
+No call runs a program that repository content chose: hooks and fsmonitor are off everywhere.
+A `Git` bound to a pool slot (`gitdir` set) trusts nothing the agent could have written: it
+names the gitdir and work tree the pool made (the worktree's `.git` file is never read), reads
+no global or system config, turns off every setting that runs a program (editor, credential
+helpers, external diff, textconv, filter and merge drivers but git-lfs), and runs its `guard`
+first (the pool's tamper check).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from specflow.errors import SpecflowError
 
 # Settings for every call: no background gc racing our worktrees, no pager, no signing prompts.
-_BASE_CONFIG = ("-c", "gc.auto=0", "-c", "commit.gpgsign=false", "-c", "core.pager=cat")
+_BASE_CONFIG = (
+    *("-c", "gc.auto=0", "-c", "commit.gpgsign=false", "-c", "core.pager=cat"),
+    *("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"),
+)
+# On a slot, on top: nothing that starts a program or reaches out.
+_SLOT_CONFIG = tuple(
+    arg
+    for setting in (
+        "diff.external=",
+        "credential.helper=",
+        "core.askPass=",
+        "core.sshCommand=",
+        "core.editor=true",
+        "sequence.editor=true",
+        "core.alternateRefsCommand=",
+        "submodule.recurse=false",
+        "protocol.allow=never",
+        "core.untrackedCache=false",
+        "tag.gpgSign=false",
+    )
+    for arg in ("-c", setting)
+)
+_SLOT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_ATTR_NOSYSTEM": "1",
+    "GIT_EDITOR": "true",
+    "GIT_SEQUENCE_EDITOR": "true",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",
+    "SSH_ASKPASS": "",
+    "GIT_OPTIONAL_LOCKS": "0",
+}
+_IDENTITY_ENV = ("GIT_AUTHOR_", "GIT_COMMITTER_")
+# Drivers that run a program, by config key: neutralized on slots unless they are git-lfs.
+_DRIVER_KEYS = r"^(filter|diff|merge)\..+\.(clean|smudge|process|textconv|command|driver)$"
 IDENTITY = ("-c", "user.name=specflow", "-c", "user.email=specflow@localhost")
 TRAILER_TASK = "Specflow-Task"
 TRAILER_RUN = "Specflow-Run"
@@ -43,9 +85,40 @@ class Git:
     cwd: Path
     extra_config: tuple[str, ...] = ()
     env: Mapping[str, str] | None = field(default=None, repr=False)
+    gitdir: Path | None = None  # set for pool slots: never discovered from the work tree
+    guard: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     def at(self, cwd: Path) -> Git:
         return Git(cwd, self.extra_config, self.env)
+
+    def for_slot(self, work_tree: Path, gitdir: Path, guard: Callable[[], None]) -> Git:
+        """The hardened git for a pool slot (see the module docstring)."""
+        config = (*self.extra_config, *self.identity(), *self.driver_overrides())
+        return Git(work_tree, config, None, gitdir, guard)
+
+    def identity(self) -> tuple[str, ...]:
+        """The user's name and email (global config included) as `-c` settings, for slots,
+        which read no global config."""
+        out: list[str] = []
+        for key in ("user.name", "user.email"):
+            value = self.run("config", key, check=False).stdout.strip()
+            if value:
+                out += ["-c", f"{key}={value}"]
+        return tuple(out)
+
+    def driver_overrides(self) -> tuple[str, ...]:
+        """`-c` settings that switch off the repository's filter/diff/merge drivers (all but
+        git-lfs): `.gitattributes` is agent-written, so it must not pick programs to run."""
+        proc = self.run("config", "--get-regexp", _DRIVER_KEYS, check=False, env=_SLOT_ENV)
+        out: list[str] = []
+        for line in proc.stdout.splitlines():
+            key, _, value = line.partition(" ")
+            if key.startswith("filter.") and value.strip().startswith(("git-lfs", "git lfs")):
+                continue
+            out += ["-c", f"{key}="]
+            if key.startswith("filter."):
+                out += ["-c", f"{key.rsplit('.', 1)[0]}.required=false"]
+        return tuple(out)
 
     def run(
         self,
@@ -57,7 +130,19 @@ class Git:
     ) -> subprocess.CompletedProcess[str]:
         argv = ["git", *_BASE_CONFIG, *self.extra_config, *args]
         full_env: dict[str, str] | None = None
-        if self.env or env:
+        if self.gitdir is not None:
+            if self.guard is not None:
+                self.guard()
+            argv[1:1] = ["--git-dir", str(self.gitdir), "--work-tree", str(self.cwd)]
+            argv[len(argv) - len(args) : len(argv) - len(args)] = _SLOT_CONFIG
+            full_env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith("GIT_") or k.startswith(_IDENTITY_ENV)
+            }
+            full_env.update(_SLOT_ENV)
+            full_env.update(env or {})
+        elif self.env or env:
             full_env = dict(os.environ)
             full_env.update(self.env or {})
             full_env.update(env or {})
@@ -97,6 +182,12 @@ class Git:
     # unusual (packed refs, reftable, symlinks) falls back to git itself.
 
     def _gitdirs(self) -> tuple[Path, Path] | None:
+        if self.gitdir is not None:  # a slot: its `.git` file is the agent's to write
+            try:
+                common = Path((self.gitdir / "commondir").read_text().strip())
+            except OSError:
+                return self.gitdir, self.gitdir
+            return self.gitdir, common if common.is_absolute() else (self.gitdir / common)
         dot = self.cwd / ".git"
         try:
             if dot.is_dir():
