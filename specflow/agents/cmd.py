@@ -16,9 +16,13 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from specflow.agents.base import AgentResult, AgentTask, EventSink
 from specflow.errors import InputError
+
+if TYPE_CHECKING:
+    from specflow.sandbox import Confinement, Jail
 
 _POLL_S = 0.05
 _INTERPRETERS = {"python", "python3", "bash", "sh", "node", "ruby", "perl", "uv", "deno"}
@@ -26,7 +30,15 @@ _GRACE_S = 2.0
 
 
 class CmdAgent:
-    def __init__(self, command: str, *, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        command: str,
+        *,
+        log_dir: Path | None = None,
+        confinement: Confinement | None = None,
+    ) -> None:
+        """`confinement`: run the program in the sandbox (`[sandbox].cmd_agents = true`), with
+        an allowlisted environment; None: unconfined, with specflow's environment."""
         try:
             self.argv = shlex.split(command)
         except ValueError as exc:
@@ -37,9 +49,10 @@ class CmdAgent:
         self.name = f"cmd:{Path(self.argv[0]).name}"
         self.log_dir = log_dir
         self.invoked_from = Path.cwd()
+        self.confinement = confinement
 
-    def env_for(self, job: AgentTask) -> dict[str, str]:
-        env = dict(os.environ)
+    def env_for(self, job: AgentTask, jail: Jail | None = None) -> dict[str, str]:
+        env = dict(os.environ) if jail is None else {}
         env.update(
             SPECFLOW_TASK_ID=job.task.id,
             SPECFLOW_TASK_FILE=str(job.brief_path),
@@ -56,18 +69,22 @@ class CmdAgent:
             env["SPECFLOW_FEEDBACK_FILE"] = str(fb)
         if job.model:
             env["SPECFLOW_MODEL"] = job.model
-        return env
+        return env if jail is None else jail.env(os.environ, extra=env)
 
     def run(self, job: AgentTask, emit: EventSink, cancel: threading.Event) -> AgentResult:
         log_path = self._log_path(job)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
-        with open(log_path, "ab") as log:
+        jail = self.confinement.jail(job.worktree) if self.confinement is not None else None
+        argv = self.argv_for(job.worktree)
+        with open(log_path, "ab") as log, contextlib.ExitStack() as stack:
+            if jail is not None:
+                stack.enter_context(jail)
             try:
                 proc = subprocess.Popen(
-                    self.argv_for(job.worktree),
+                    argv if jail is None else jail.wrap(argv),
                     cwd=job.worktree,
-                    env=self.env_for(job),
+                    env=self.env_for(job, jail),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -78,8 +95,9 @@ class CmdAgent:
             emit("agent_process", pid=proc.pid, command=self.command, log=str(log_path))
             reason = _wait(proc, job.limits.max_seconds, start, cancel)
             # Exit of the leader ends the attempt: nothing it left behind may keep writing.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            kill_group(proc, grace=0.5)
+            limit = jail.cause(proc.returncode) if jail is not None else None
+        reason = reason or limit
         code = proc.returncode
         if reason is None and code != 0:
             reason = f"exit code {code}"

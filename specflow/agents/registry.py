@@ -21,6 +21,7 @@ from specflow.errors import InputError
 if TYPE_CHECKING:
     from specflow.agents.base import Agent
     from specflow.config import Config
+    from specflow.sandbox import Confinement
 
 AGENTS: dict[str, str] = {
     "builtin": "specflow.agents.builtin:BuiltinAgent",
@@ -37,6 +38,7 @@ class AgentOptions:
     log_dir: Path | None = None  # where per-attempt output goes (the run's tasks/ folder)
     project_root: Path | None = None
     tmux: bool = False  # CLI agents: run each task in a tmux window (`--tmux`)
+    confinement: Confinement | None = None  # the run's sandbox (None: from config)
 
 
 def known_agents() -> list[str]:
@@ -53,7 +55,10 @@ def resolve_agent(spec: str, options: AgentOptions) -> Agent:
     if spec.startswith("cmd:"):
         from specflow.agents.cmd import CmdAgent
 
-        return CmdAgent(spec[4:], log_dir=options.log_dir)
+        confine = options.config.sandbox.cmd_agents
+        return CmdAgent(
+            spec[4:], log_dir=options.log_dir, confinement=options.confinement if confine else None
+        )
     target = AGENTS.get(spec)
     if target is None:
         raise InputError(f"unknown agent '{spec}'", "choose one of: " + ", ".join(known_agents()))

@@ -81,6 +81,7 @@ class Confinement:
     backend: str  # "bwrap" | "landlock" | "none"
     settings: SandboxSection
     why: str = ""  # why not a better backend
+    readable: tuple[str, ...] = ()  # shown read-only even under /tmp (the repository, the run)
 
     @property
     def active(self) -> bool:
@@ -128,8 +129,8 @@ class Confinement:
             with contextlib.suppress(OSError, AttributeError):
                 ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
 
-    def jail(self, worktree: Path, *, readable: Iterable[Path] = ()) -> Jail:
-        return Jail(self, Path(worktree), [Path(p) for p in readable])
+    def jail(self, worktree: Path, *, readable: Iterable[str | Path] = ()) -> Jail:
+        return Jail(self, Path(worktree), [Path(p) for p in (*self.readable, *readable)])
 
 
 def resolve(

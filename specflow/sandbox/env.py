@@ -3,7 +3,8 @@
 Names outside the allowlist are dropped (API keys, `DATABASE_URL`, cloud credentials, whatever
 the user exported); a value that looks like a credential (a current secret's value, a
 well-known key pattern, a URL with a password) is dropped even under an allowed name.
-`[sandbox].pass_env` names more variables to pass (still value-checked).
+`[sandbox].pass_env` names more variables to pass (as they are: the user asked for them, e.g.
+the API key a confined `cmd:` agent needs).
 """
 
 from __future__ import annotations
@@ -54,11 +55,12 @@ def sandbox_env(
     from specflow.llm.redact import env_secrets
 
     known = env_secrets(base)
-    allowed = ALLOWED | set(pass_env)
+    asked = set(pass_env)  # named by the user in specflow.toml: passed as they are
     env = {
         k: v
         for k, v in base.items()
-        if (k in allowed or k.startswith(_ALLOWED_PREFIXES)) and not looks_secret(v, known)
+        if k in asked
+        or ((k in ALLOWED or k.startswith(_ALLOWED_PREFIXES)) and not looks_secret(v, known))
     }
     env.update(extra or {})
     env.update(FIXED)

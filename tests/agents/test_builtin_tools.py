@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from specflow.agents.builtin.runner import bounded, is_secret_name, scrub_env, to_argv
+from specflow.agents.builtin.runner import bounded, to_argv
 from specflow.agents.builtin.sandbox import Sandbox, ToolError
 from specflow.agents.builtin.tools import TOOL_NAMES, TOOLS, Toolbox
 
@@ -104,20 +104,22 @@ def test_bad_arguments_are_tool_errors(root: Path) -> None:
     assert "command not found" in box.call("run", {"command": ["no-such-binary-xyz"]}).content
 
 
-def test_secret_names() -> None:
-    for name in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GITHUB_TOKEN",
-        "AWS_SECRET",
-        "PGPASSWORD",
-        "db_password",
-    ]:
-        assert is_secret_name(name), name
-    for name in ["PATH", "HOME", "KEYBOARD", "TOKENIZERS_PARALLELISM"]:
-        assert not is_secret_name(name), name
-    env = scrub_env({"PATH": "/bin", "GIT_DIR": "/elsewhere", "X_TOKEN": "t"}, Path("/wt"))
-    assert env["PATH"] == "/bin" and "GIT_DIR" not in env and "X_TOKEN" not in env
+def test_the_command_environment_is_an_allowlist() -> None:
+    from specflow.sandbox.env import sandbox_env
+
+    base = {
+        "PATH": "/bin",
+        "GIT_DIR": "/elsewhere",
+        "X_TOKEN": "t",
+        "DATABASE_URL": "postgres://app:hunter2hunter2@db/app",
+        "HOME": "https://user:pw123456@example.invalid/",  # allowed name, credential value
+        "LC_ALL": "C",
+    }
+    env = sandbox_env(base)
+    assert env["PATH"] == "/bin" and env["LC_ALL"] == "C"
+    for name in ("GIT_DIR", "X_TOKEN", "DATABASE_URL", "HOME"):
+        assert name not in env, name
+    assert sandbox_env(base, pass_env=["DATABASE_URL"])["DATABASE_URL"].endswith("@db/app")
 
 
 def test_run_scrubs_secrets_from_the_environment(
@@ -129,7 +131,7 @@ def test_run_scrubs_secrets_from_the_environment(
     box = Toolbox(Sandbox(root))  # the real process environment
     res = box.call("run", {"command": ["env"]})
     assert res.ok
-    assert "HARMLESS_SETTING=visible" in res.content
+    assert "HARMLESS_SETTING" not in res.content and "PATH=" in res.content
     assert "FOO_API_KEY" not in res.content and "sk-live-123" not in res.content
     assert "hunter2" not in res.content
 

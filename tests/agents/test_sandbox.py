@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from specflow.agents.builtin import jail
+from specflow.config import SandboxSection
+from specflow.sandbox import resolve
+from specflow.sandbox.core import landlock_abi
 from specflow.agents.builtin.sandbox import PathRefused, Sandbox, ToolError
 from specflow.agents.builtin.tools import Toolbox
 
@@ -149,13 +151,10 @@ def test_worktree_must_exist(tmp_path: Path) -> None:
         Sandbox(tmp_path / "missing")
 
 
-@pytest.mark.skipif(not jail.enabled(), reason="Linux Landlock (ABI 2+) not available")
-def test_commands_cannot_write_outside_the_worktree(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # tmp_path lives under /tmp, which the jail leaves writable: narrow it to see the refusals.
-    monkeypatch.setattr(jail, "writable_dirs", lambda worktree: [worktree, "/dev"])
-    box = Toolbox(Sandbox(root), environ={"PATH": os.environ.get("PATH", "")}, confine=True)
+@pytest.mark.skipif(landlock_abi() < 2, reason="Linux Landlock (ABI 2+) not available")
+def test_commands_cannot_write_outside_the_worktree(root: Path) -> None:
+    landlock = resolve(SandboxSection(mode="landlock"))
+    box = Toolbox(Sandbox(root), environ={"PATH": os.environ.get("PATH", "")}, confinement=landlock)
     for command in [
         ["touch", "../x"],
         ["sh", "-c", "echo pwned > ../outside.txt"],
@@ -175,10 +174,11 @@ def test_commands_cannot_write_outside_the_worktree(
     assert inside.ok, inside.content
 
 
-def test_the_jail_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_sandbox_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPECFLOW_SANDBOX", "off")
-    assert not jail.enabled()
-    assert jail.wrap(["true"], "/wt") == ["true"]
+    conf = resolve()
+    assert not conf.active and "unconfined" in conf.describe()
+    assert conf.jail(Path("/wt")).wrap(["true"]) == ["true"]
 
 
 def test_a_symlink_into_git_internals_is_refused(root: Path, box: Toolbox) -> None:

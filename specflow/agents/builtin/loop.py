@@ -23,11 +23,14 @@ from specflow.agents.builtin.tools import TOOLS, Toolbox, ToolResult
 from specflow.agents.builtin.transcript import Transcript
 from specflow.errors import ModelConfigError, SpecflowError
 from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
+from specflow.llm.redact import env_secrets, redact
+from specflow.sandbox import resolve
 
 if TYPE_CHECKING:
     from specflow.agents.registry import AgentOptions
     from specflow.config import Config, LLMSection
     from specflow.llm.base import CallObserver
+    from specflow.sandbox import Confinement
 
 ModelFactory = Callable[[str | None], Model]
 
@@ -76,6 +79,7 @@ class BuiltinAgent:
         log_dir: Path | None = None,
         environ: Mapping[str, str] | None = None,
         max_context_chars: int = 240_000,
+        confinement: Confinement | None = None,
     ) -> None:
         """`model` is the fallback when a job names none (default: `config`'s implement model);
         `settings` (default: `config.llm`) and `observer` go to the default model factory;
@@ -97,6 +101,8 @@ class BuiltinAgent:
         self.log_dir = log_dir
         self.environ = environ
         self.max_context_chars = max_context_chars
+        self.confinement = confinement
+        self.sandbox_settings = config.sandbox if config is not None else None
 
     @classmethod
     def from_options(cls, options: AgentOptions) -> BuiltinAgent:
@@ -113,6 +119,7 @@ class BuiltinAgent:
             project_root=options.project_root,
             log_dir=options.log_dir,
             observer=observer,
+            confinement=options.confinement,
         )
 
     def run(self, job: AgentTask, emit: EventSink, cancel: threading.Event) -> AgentResult:
@@ -138,6 +145,7 @@ class _Session:
         self.messages: list[Message] = []
         self.transcript = Transcript(None, job.attempt)
         self.unreported = Usage()  # model usage not yet attached to an agent_step event
+        self.secrets = env_secrets()  # redacted from every tool result before the model sees it
 
     # -- outcome ----------------------------------------------------------------------------
 
@@ -191,8 +199,16 @@ class _Session:
             return self._result(False, f"cannot start: {exc.message}{hint}")
         except Exception as exc:  # e.g. an unknown provider: this attempt fails, the run goes on
             return self._result(False, f"cannot start: {type(exc).__name__}: {exc}")
+        try:
+            confinement = self.agent.confinement or resolve(self.agent.sandbox_settings)
+        except SpecflowError as exc:
+            return self._result(False, f"cannot start: {exc.message}")
         toolbox = Toolbox(
-            sandbox, cancel=self.cancel, deadline=self.deadline, environ=self.agent.environ
+            sandbox,
+            cancel=self.cancel,
+            deadline=self.deadline,
+            environ=self.agent.environ,
+            confinement=confinement,
         )
         folder = self.agent.log_dir / self.job.task.id if self.agent.log_dir else None
         self.transcript = Transcript(folder, self.job.attempt)
@@ -201,7 +217,7 @@ class _Session:
             "agent_model",
             model=getattr(model, "name", ""),
             log=str(log) if log else None,
-            confined=toolbox.confine,
+            confined=confinement.describe(),
         )
         result = self._result(False, "interrupted")
         try:
@@ -357,6 +373,8 @@ class _Session:
                 result = ToolResult(False, f"error: {exc.message}")
             except Exception as exc:  # a bug in a tool must not end the run
                 result = ToolResult(False, f"error: the tool failed: {type(exc).__name__}: {exc}")
+        # A command may print a key (a file it read, a server's banner): never to the model.
+        result.content = redact(result.content, secrets=self.secrets)
         raw = call.raw_arguments if call.error or not call.arguments else ""
         args = raw or json.dumps(call.arguments, default=str)
         self._emit(

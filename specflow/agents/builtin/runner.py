@@ -1,17 +1,17 @@
-"""Run one command for the builtin agent: argv only, inside the worktree, secrets scrubbed.
+"""Run one command for the builtin agent: argv only, inside the worktree, in the sandbox.
 
 No shell ever sees the command (a string is split with shlex), so text from a task title such as
-`$(touch pwned)` stays a literal argument. The child gets its own process group, so a timeout or a
-cancel kills everything it started. Output goes to a temp file (never a pipe that could fill up)
-and comes back bounded: head and tail.
+`$(touch pwned)` stays a literal argument. The command runs in the run's confinement
+(`specflow.sandbox`: bubblewrap or Landlock, an allowlisted environment, limits), so a timeout,
+a cancel or its own end kills everything it started. Output goes to a temp file (never a pipe
+that could fill up) and comes back bounded: head and tail.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
-import signal
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -19,33 +19,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from specflow.agents.builtin.sandbox import ToolError
 
-_SECRET_SUFFIXES = ("_KEY", "_TOKEN", "_SECRET", "_CREDENTIALS")
-_SECRET_PARTS = ("PASSWORD", "PASSWD")
-# These would point git (run by the agent inside the worktree) at some other repository.
-_GIT_REDIRECTS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY")
-
-
-def is_secret_name(name: str) -> bool:
-    upper = name.upper()
-    return upper.endswith(_SECRET_SUFFIXES) or any(p in upper for p in _SECRET_PARTS)
-
-
-def scrub_env(environ: Mapping[str, str], worktree: Path) -> dict[str, str]:
-    """The environment for an agent's command: no API keys, tokens, secrets or passwords."""
-    env = {k: v for k, v in environ.items() if not is_secret_name(k) and k not in _GIT_REDIRECTS}
-    env["PWD"] = str(worktree)
-    if not env.get("PYTHONDONTWRITEBYTECODE"):  # empty means "write", as if unset
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    # Plain output: no pagers waiting for a terminal, no colour codes costing tokens.
-    for key, value in (("PAGER", "cat"), ("GIT_PAGER", "cat"), ("NO_COLOR", "1")):
-        env.setdefault(key, value)
-    return env
-
+if TYPE_CHECKING:
+    from specflow.sandbox import Confinement
 
 def to_argv(command: object) -> list[str]:
     """A list of strings from what the model sent: a list as is, a string split with shlex."""
@@ -71,6 +50,7 @@ class RunOutcome:
     timed_out: bool = False
     cancelled: bool = False
     duration_s: float = 0.0
+    limit: str | None = None  # a sandbox limit that stopped it ("memory limit (…) reached")
 
     @property
     def ok(self) -> bool:
@@ -101,13 +81,6 @@ def _read_bounded(fh: IO[bytes], limit: int) -> str:
     return f"{first}\n[... {size - head - tail} bytes omitted ...]\n{last}"
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, OSError):
-        proc.kill()
-
-
 def run_command(
     argv: list[str],
     *,
@@ -116,25 +89,26 @@ def run_command(
     timeout_s: float,
     cancel: threading.Event | None = None,
     max_output: int = 12_000,
-    confine: bool = False,
+    confinement: Confinement | None = None,
 ) -> RunOutcome:
-    """Run `argv` in `cwd` (no shell); kill its whole process group on timeout or cancel.
-    With `confine`, the command's writes are limited to `cwd` and temp folders (see jail.py)."""
-    from specflow.agents.builtin import jail
+    """Run `argv` in `cwd` (no shell) in `confinement` (None: the project's default, see
+    `specflow.sandbox.resolve`); kill everything it started on timeout, cancel or exit."""
+    from specflow.sandbox import kill_tree, resolve
+    from specflow.sandbox.core import popen_kwargs
 
+    conf = confinement if confinement is not None else resolve()
+    if "/" not in argv[0] and shutil.which(argv[0], path=env.get("PATH")) is None:
+        raise ToolError(f"command not found: {argv[0]}")
     start = time.monotonic()
-    command = jail.wrap(argv, str(cwd)) if confine else argv
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, conf.jail(cwd) as jail:
         try:
             proc = subprocess.Popen(
-                command,
+                jail.wrap(argv),
                 cwd=cwd,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
+                env=jail.env(env),
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
+                **popen_kwargs(),
             )
         except FileNotFoundError:
             raise ToolError(f"command not found: {argv[0]}") from None
@@ -158,9 +132,8 @@ def run_command(
                     timed_out = True
                     break
         finally:
-            # Also reaps anything the command left running in the background.
-            _kill_group(proc)
-            proc.wait()
+            kill_tree(proc, grace=0.5)  # also whatever it left running in the background
+        limit = jail.cause(proc.returncode)
         output = _read_bounded(out, max_output)
     code = None if (timed_out or cancelled) else proc.returncode
     return RunOutcome(
@@ -170,6 +143,7 @@ def run_command(
         timed_out=timed_out,
         cancelled=cancelled,
         duration_s=time.monotonic() - start,
+        limit=limit,
     )
 
 
@@ -180,6 +154,8 @@ def describe(outcome: RunOutcome) -> str:
         head = f"$ {cmd}\n[killed: timed out after {outcome.duration_s:.0f}s]"
     elif outcome.cancelled:
         head = f"$ {cmd}\n[killed: cancelled]"
+    elif outcome.limit:
+        head = f"$ {cmd}\n[stopped by the sandbox: {outcome.limit}; exit code {outcome.exit_code}]"
     else:
         head = f"$ {cmd}\n[exit code {outcome.exit_code}]"
     body = outcome.output.rstrip("\n")

@@ -15,18 +15,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from specflow.agents.builtin import jail
-from specflow.agents.builtin.runner import (
-    RunOutcome,
-    bounded,
-    describe,
-    run_command,
-    scrub_env,
-    to_argv,
-)
+from specflow.agents.builtin.runner import RunOutcome, bounded, describe, run_command, to_argv
 from specflow.agents.builtin.sandbox import Sandbox, ToolError
+
+if TYPE_CHECKING:
+    from specflow.sandbox import Confinement
 
 MAX_RESULT_CHARS = 12_000
 MAX_LIST_ENTRIES = 400
@@ -185,15 +180,18 @@ class Toolbox:
         deadline: float | None = None,
         environ: Mapping[str, str] | None = None,
         default_timeout_s: float = DEFAULT_RUN_TIMEOUT_S,
-        confine: bool | None = None,
+        confinement: Confinement | None = None,
     ) -> None:
-        """`confine`: limit commands' writes with Landlock (None: wherever it is available)."""
+        """`confinement`: where commands run (None: the default of `specflow.sandbox.resolve`);
+        `environ`: what their allowlisted environment is taken from (default: this process's)."""
+        from specflow.sandbox import resolve
+
         self.sandbox = sandbox
         self.cancel = cancel
         self.deadline = deadline  # time.monotonic() value
-        self.env = scrub_env(os.environ if environ is None else environ, sandbox.root)
+        self.env = dict(os.environ if environ is None else environ)
         self.default_timeout_s = default_timeout_s
-        self.confine = jail.enabled() if confine is None else confine
+        self.confinement = confinement if confinement is not None else resolve()
         self._impl: dict[str, Callable[[Mapping[str, Any]], ToolResult]] = {
             "list_files": self.list_files,
             "read_file": self.read_file,
@@ -375,7 +373,7 @@ class Toolbox:
             timeout_s=timeout,
             cancel=self.cancel,
             max_output=MAX_RESULT_CHARS,
-            confine=self.confine,
+            confinement=self.confinement,
         )
         return ToolResult(outcome.ok, describe(outcome), run=outcome)
 

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from specflow.agents.builtin.runner import bounded
 from specflow.llm.base import Message
+from specflow.llm.redact import env_secrets, redact, redact_obj
 
 
 class Transcript:
@@ -21,6 +22,7 @@ class Transcript:
         self.log_path = folder / f"agent-{attempt}.log" if folder else None
         self.json_path = folder / f"builtin-{attempt}.json" if folder else None
         self._fh: IO[str] | None = None
+        self.secrets = env_secrets()
         if self.log_path is not None:
             with contextlib.suppress(OSError):
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,8 +40,7 @@ class Transcript:
         elif kind == "agent_note":
             text = f"{stamp} model: " + bounded(str(data.get("text", "")), 1500).strip()
         elif kind == "agent_model":
-            confined = "writes confined to the worktree" if data.get("confined") else "unconfined"
-            text = f"{stamp} builtin agent on {data.get('model')} (commands: {confined})"
+            text = f"{stamp} builtin agent on {data.get('model')} (sandbox: {data.get('confined')})"
         elif kind == "model_call":
             text = (
                 f"{stamp} model call: {data.get('prompt_tokens')}+{data.get('completion_tokens')} "
@@ -59,15 +60,14 @@ class Transcript:
             self._fh = None
         if self.json_path is not None:
             with contextlib.suppress(OSError):
-                self.json_path.write_text(
-                    json.dumps(messages, indent=1, default=str), encoding="utf-8"
-                )
+                text = json.dumps(redact_obj(messages, secrets=self.secrets), indent=1, default=str)
+                self.json_path.write_text(text, encoding="utf-8")
 
     def _write(self, text: str) -> None:
         if self._fh is None:
             return
-        try:
-            self._fh.write(text + "\n")
+        try:  # redacted as written: a kill -9 leaves no key in clear
+            self._fh.write(redact(text, secrets=self.secrets) + "\n")
             self._fh.flush()
         except OSError:  # a full disk must not fail the task: the log is a convenience
             self._fh = None
