@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from specflow.agents.builtin.sandbox import PathRefused, Sandbox, ToolError
+from specflow.agents.builtin.tools import Toolbox
 from specflow.config import SandboxSection
 from specflow.sandbox import resolve
 from specflow.sandbox.core import landlock_abi
-from specflow.agents.builtin.sandbox import PathRefused, Sandbox, ToolError
-from specflow.agents.builtin.tools import Toolbox
 
 
 @pytest.fixture()

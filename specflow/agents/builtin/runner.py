@@ -26,6 +26,7 @@ from specflow.agents.builtin.sandbox import ToolError
 if TYPE_CHECKING:
     from specflow.sandbox import Confinement
 
+
 def to_argv(command: object) -> list[str]:
     """A list of strings from what the model sent: a list as is, a string split with shlex."""
     if isinstance(command, str):
