@@ -1,4 +1,9 @@
-"""Run a task's checks (its `verify:` command, then the project's test command) in a worktree."""
+"""Run a task's checks (its `verify:` command, then the project's test command) in a worktree.
+
+The checks run the agent's code (its tests, its conftest.py, its package.json scripts), so they
+run in the same sandbox as the agent's own commands (`specflow.sandbox`), with the same
+allowlisted environment: no keys, no network unless the project allows it, limits.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from specflow.agents.cmd import kill_group
 from specflow.llm.redact import redact
+from specflow.sandbox import kill_tree
+
+if TYPE_CHECKING:
+    from specflow.sandbox import Confinement, Jail
 
 MAX_FEEDBACK_CHARS = 6_000
 
@@ -33,8 +42,13 @@ def run_checks(
     log_path: Path,
     cancel: threading.Event,
     env: dict[str, str] | None = None,
+    confinement: Confinement | None = None,
 ) -> CheckResult:
-    """Run each command in turn (shlex-split, no shell); stop at the first failure."""
+    """Run each command in turn (shlex-split, no shell) in `confinement` (None: the default of
+    `specflow.sandbox.resolve`); stop at the first failure."""
+    from specflow.sandbox import resolve
+
+    conf = confinement if confinement is not None else resolve()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     for command in commands:
@@ -44,26 +58,22 @@ def run_checks(
             return CheckResult(False, command, f"cannot parse {command!r}: {exc}", "bad command")
         if not argv:
             continue
-        with open(log_path, "ab") as log:
+        with open(log_path, "ab") as log, conf.jail(cwd) as jail:
             log.write(f"$ {command}\n".encode())
             log.flush()
             offset = log.tell()
             try:
-                proc = subprocess.Popen(
-                    argv,
-                    cwd=cwd,
-                    env={**_check_env(), **(env or {})},
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+                proc = _start(argv, cwd, jail, env, log.fileno())
             except OSError as exc:
                 msg = f"cannot run {argv[0]}: {exc}"
                 log.write((msg + "\n").encode())
                 return CheckResult(False, command, msg, msg, time.monotonic() - start)
             reason = _wait(proc, timeout, cancel)
-        if reason is None and proc.returncode != 0:
+            kill_tree(proc, grace=0.5)  # nothing a check started outlives it
+            limit = jail.cause(proc.returncode)
+        if limit is not None:
+            reason = f"`{command}` stopped by the sandbox: {limit}"
+        elif reason is None and proc.returncode != 0:
             reason = f"`{command}` exited with code {proc.returncode}"
         if reason is not None:
             output = redact(_read_from(log_path, offset, MAX_FEEDBACK_CHARS))
@@ -71,12 +81,21 @@ def run_checks(
     return CheckResult(True, seconds=time.monotonic() - start)
 
 
-def _check_env() -> dict[str, str]:
-    """Checks run without API keys, tokens or passwords: a test that prints its environment
-    must not leak them into logs or into the agent's next prompt."""
-    from specflow.agents.builtin.runner import is_secret_name
+def _start(
+    argv: list[str], cwd: Path, jail: Jail, env: dict[str, str] | None, out: int
+) -> subprocess.Popen[bytes]:
+    """Checks run without API keys, tokens or passwords (an allowlisted environment): a test
+    that prints its environment must not leak them into logs or the agent's next prompt."""
+    from specflow.sandbox.core import popen_kwargs
 
-    return {k: v for k, v in os.environ.items() if not is_secret_name(k)}
+    return subprocess.Popen(
+        jail.wrap(argv),
+        cwd=cwd,
+        env=jail.env(os.environ, extra=env),
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        **popen_kwargs(),
+    )
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event) -> str | None:
@@ -88,10 +107,10 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event
         except subprocess.TimeoutExpired:
             pass
         if cancel.is_set():
-            kill_group(proc, grace=1.0)
+            kill_tree(proc, grace=1.0)
             return "cancelled"
         if time.monotonic() > deadline:
-            kill_group(proc, grace=1.0)
+            kill_tree(proc, grace=1.0)
             return f"timed out after {timeout:g} s"
 
 
