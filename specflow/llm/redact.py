@@ -1,8 +1,11 @@
 """Secret redaction for anything that leaves the process: call logs, traces, error messages.
 
 Two sources of secrets: the values of environment variables whose names look secret
-(`*_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASSWORD`, …) and strings shaped like well-known
-credentials (OpenAI/Anthropic `sk-…`, GitHub, Google, AWS, Slack, bearer tokens).
+(`*_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASSWORD`, `*_AUTH…`, …) and strings shaped like credentials:
+well-known key formats (OpenAI/Anthropic `sk-…`, GitHub, Google, AWS, Slack, bearer tokens),
+private key blocks, the password in a URL, and the value of any secret-named assignment
+(`ACME_DEPLOY_TOKEN=…`, `"db_password": "…"`) — so a file written without the key in the
+environment (`trace`, `report` run later) still shows none.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Any
 REDACTED = "[REDACTED]"
 
 _SECRET_NAME = re.compile(
-    r"(_KEY|_KEYS|_TOKEN|_SECRET|_PASSWORD|_PASSWD|_CREDENTIALS|_API_KEY|^API_KEY|^TOKEN)$",
+    r"(_KEY|_KEYS|_TOKEN|_SECRET|_PASSWORD|_PASSWD|_PASS|_CREDENTIALS|_API_KEY|^API_KEY|^TOKEN"
+    r"|_AUTH|_AUTH_TOKEN|_PRIVATE_KEY|_DSN)$|^(DATABASE_URL|REDIS_URL|SENTRY_DSN)$",
     re.IGNORECASE,
 )
 # Short values ("1", "true") would shred unrelated text; real secrets are long.
@@ -32,7 +36,21 @@ _PATTERNS = [
     re.compile(r"hf_[A-Za-z0-9]{20,}"),  # Hugging Face
     re.compile(r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{16,}"),  # Authorization: Bearer …
     re.compile(r"(?i)(?<=api[_-]key=)[A-Za-z0-9._~+/-]{12,}"),  # …?api_key=… in URLs
+    re.compile(r"glpat-[A-Za-z0-9_-]{20,}"),  # GitLab
+    re.compile(r"(?:sk|rk)_live_[A-Za-z0-9]{16,}"),  # Stripe
+    re.compile(r"npm_[A-Za-z0-9]{30,}"),
+    re.compile(r"pypi-[A-Za-z0-9_-]{50,}"),
+    # A private key block, also inside a JSON string (`\n` escapes).
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+    # The password in scheme://user:password@host.
+    re.compile(r"(?i)(?<=://)[^/\s:@\"']*:([^/\s@\"']+)(?=@)"),
+    # The value of a secret-named assignment: NAME=value, "name": "value", name: value.
+    re.compile(
+        r"(?i)\b[\w.-]*(?:key|token|secret|passw(?:or)?d|credentials?|auth)[\w.-]*[\"']?\s*[=:]\s*"
+        r"[\"']?((?=[^\s\"',;]*[0-9])(?=[^\s\"',;]*[A-Za-z])[^\s\"',;]{12,})"
+    ),
 ]
+# Patterns with a group: only the group (the value) is replaced, the name stays readable.
 
 
 def env_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
@@ -48,8 +66,16 @@ def redact(text: str, *, secrets: list[str] | None = None) -> str:
         if value in text:
             text = text.replace(value, REDACTED)
     for pattern in _PATTERNS:
-        text = pattern.sub(REDACTED, text)
+        if pattern.groups:
+            text = pattern.sub(_keep_name, text)
+        else:
+            text = pattern.sub(REDACTED, text)
     return text
+
+
+def _keep_name(m: re.Match[str]) -> str:
+    whole, start = m.group(0), m.start(1) - m.start(0)
+    return whole[:start] + REDACTED + whole[m.end(1) - m.start(0) :]
 
 
 def redact_obj(obj: Any, *, secrets: list[str] | None = None) -> Any:
