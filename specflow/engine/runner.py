@@ -28,14 +28,15 @@ from specflow.engine.state import RunPaths, TaskRecord, apply_event
 from specflow.engine.verify import run_checks
 from specflow.errors import SpecflowError
 from specflow.fsutil import atomic_write_text
-from specflow.workspace.git import TRAILER_FEATURE, TRAILER_RUN, TRAILER_TASK
+from specflow.workspace.git import TRAILER_FEATURE, TRAILER_RUN, TRAILER_TASK, Git
 from specflow.workspace.merge import MergeQueue
-from specflow.workspace.pool import Slot, WorktreePool
+from specflow.workspace.pool import Slot, SlotTampered, WorktreePool
 
 if TYPE_CHECKING:
     from specflow.engine.budget import Budget
     from specflow.engine.gates import Gatekeeper
     from specflow.engine.policy import ModelRouter
+    from specflow.sandbox import Confinement
 
 OPTIMISTIC_MERGES = 2  # verify outside the queue lock this often before holding it
 
@@ -54,6 +55,7 @@ class EngineSettings:
     limits: Limits = field(default_factory=Limits)
     model: str | None = None
     wait_approval: bool = False  # keep running while only tasks awaiting approval remain
+    confinement: Confinement | None = None  # where checks run (None: the default sandbox)
 
 
 @dataclass
@@ -184,8 +186,8 @@ class Engine:
         except AwaitingApproval:
             outcome.awaiting, outcome.reason = True, "awaiting approval"
         except Exception as exc:
-            known = isinstance(exc, (_TaskFailed, GateFailed))
-            reason = exc.args[0] if known else f"{type(exc).__name__}: {exc}"
+            known = isinstance(exc, (_TaskFailed, GateFailed, SlotTampered))
+            reason = str(exc) if known else f"{type(exc).__name__}: {exc}"
             outcome.reason = reason
             if not self.cancel.is_set():
                 with contextlib.suppress(Exception):
@@ -376,6 +378,7 @@ class Engine:
         if tree == g.tree_of(base):
             raise _TaskFailed("agent made no changes")
         commit = g.commit_tree(tree, base, self._message(task))
+        check_no_secrets(g, base, commit)
         g.run("update-ref", "-m", "specflow: task commit", "HEAD", commit)
         self.events.emit("task_committed", task=task.id, attempt=attempt, commit=commit)
 
@@ -397,6 +400,7 @@ class Engine:
             timeout=self.settings.verify_timeout_s,
             log_path=log,
             cancel=self.cancel,
+            confinement=self.settings.confinement,
             env={
                 "SPECFLOW_TASK_ID": task.id,
                 "SPECFLOW_WORKTREE": str(slot.path),
@@ -468,6 +472,17 @@ class _TaskFailed(Exception):
     pass
 
 
+def check_no_secrets(git: Git, base: str, commit: str) -> None:
+    """A task commit that adds a secret fails its task (cause `secret`); nothing merges."""
+    from specflow.secretscan import scan_diff
+
+    diff = git.out("diff", "--no-color", "--no-ext-diff", "--no-textconv", "-U0", base, commit)
+    found = scan_diff(diff)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise _TaskFailed(f"secret in the change: {found[0]}{more}; nothing was merged")
+
+
 def _tick_line(text: str, tid: str) -> str | None:
     """Fast path for one box: a big tasks.md takes a full Markdown parse tens of ms, and this
     runs under the merge lock. Only when exactly one line can be the task's (else None, and
@@ -501,6 +516,8 @@ def _cause(reason: str, known: bool) -> str:
         return "internal"
     for prefix, kind in (
         ("verify failed", "verify"),
+        ("secret", "secret"),
+        ("slot ", "tampered"),
         ("merge conflict", "merge_conflict"),
         ("review", "review"),
         ("budget", "budget"),

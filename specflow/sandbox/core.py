@@ -50,6 +50,10 @@ _HIDDEN_HOME = (
 )  # fmt: skip
 
 
+# Writable under Landlock besides the worktree and the private tmp (not /dev/shm).
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts")
+
+
 @lru_cache(maxsize=1)
 def bwrap_works() -> str | None:
     """None when bubblewrap can make the namespaces specflow needs here, else why not."""
@@ -244,7 +248,8 @@ class Jail:
 
     def _landlock_rw(self) -> list[str]:
         extra = [p for p in self.conf.settings.writable if os.path.isdir(p)]
-        return [str(self.worktree), str(self._private_tmp()), "/dev", *extra]
+        devices = [d for d in _DEVICES if os.path.exists(d)]
+        return [str(self.worktree), str(self._private_tmp()), *devices, *extra]
 
     def _bwrap_args(self) -> list[str]:
         s = self.conf.settings

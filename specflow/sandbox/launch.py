@@ -103,7 +103,9 @@ def restrict(writable: list[str], *, network: bool = False) -> int:
         for path in writable:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             try:
-                rule = _PathBeneath(handled, fd)
+                # A file (a device such as /dev/null) takes only the rights a file has.
+                is_dir = os.path.isdir(path)
+                rule = _PathBeneath(handled if is_dir else handled & (_WRITE_FILE | _TRUNCATE), fd)
                 if libc.syscall(_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0):
                     raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
             finally:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.domain.tasks import TaskGraph, TaskList
 from specflow.engine.budget import raise_for_budget_or_approval
@@ -36,6 +36,10 @@ from specflow.errors import InputError, Interrupted
 from specflow.llm.redact import redact_tree
 from specflow.project import Feature, Project
 from specflow.workspace.git import IDENTITY, Git
+
+if TYPE_CHECKING:
+    from specflow.config import Config
+    from specflow.sandbox import Confinement
 
 Observer = Callable[[Event], None]
 
@@ -255,6 +259,7 @@ def run_implement(
     from specflow.engine.trust import attach_trust
 
     trust = plan_trust(cfg, ld.graph, ld.selected, model, options.max_cost)
+    confinement = _confinement(cfg, ld.repo_root, state_dir)
 
     lock = FeatureLock(state_dir, ld.feature.name)
     lock.acquire(run_id)
@@ -281,6 +286,7 @@ def run_implement(
                 log_dir=paths.dir / "tasks",
                 project_root=project.root,
                 tmux=options.tmux,
+                confinement=confinement,
             ),
         )
         records = rebuild(paths.events) if options.resume else {}
@@ -310,6 +316,7 @@ def run_implement(
             done=sorted(ld.done),
             titles={t: ld.graph.tasks[t].title for t in ld.selected},
         )
+        events.emit("sandbox", **confinement.event())
         settings = EngineSettings(
             parallel=int(parallel),
             verify_retries=cfg.implement.verify_retries,
@@ -323,6 +330,7 @@ def run_implement(
             ),
             model=model,
             wait_approval=options.wait_approval,
+            confinement=confinement,
         )
         spec = ld.feature.artifact("spec")
         plan = ld.feature.artifact("plan")
@@ -420,6 +428,16 @@ def run_implement(
     raise_for_budget_or_approval(summary, controls.budget, sorted(engine.scheduler.awaiting))
     raise_if_failed(summary)
     return summary
+
+
+def _confinement(cfg: Config, repo_root: Path, state_dir: Path) -> Confinement:
+    """The run's sandbox (ConfigError, exit 2, when none can work and none was waived), told
+    about the folders its commands must see even under a private /tmp."""
+    from specflow.sandbox import resolve
+
+    conf = replace(resolve(cfg.sandbox), readable=(str(repo_root), str(state_dir)))
+    conf.activate()
+    return conf
 
 
 def _cleanup(git: Git, branches: list[str]) -> None:
