@@ -172,7 +172,8 @@ def make_attack(
         p.write_text(text)
     tasks = "# Tasks\n\n"
     for tid in steps:
-        tasks += f"- [ ] {tid} Do {tid}\n  - files: {tid}.txt\n"
+        mark = "" if deps and tid in deps else "[P] "  # independent unless told otherwise
+        tasks += f"- [ ] {tid} {mark}Do {tid}\n  - files: {tid}.txt\n"
         if verify and tid in verify:
             tasks += f"  - verify: `{verify[tid]}`\n"
         if deps and tid in deps:
