@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from specflow.agents.base import AgentResult, AgentTask, EventSink
 from specflow.errors import InputError
+from specflow.sandbox.output import RedactedLog
 
 if TYPE_CHECKING:
     from specflow.sandbox import Confinement, Jail
@@ -80,22 +81,26 @@ class CmdAgent:
         with open(log_path, "ab") as log, contextlib.ExitStack() as stack:
             if jail is not None:
                 stack.enter_context(jail)
+            out = RedactedLog(log)  # keys never reach the log in clear, even on kill -9
             try:
                 proc = subprocess.Popen(
                     argv if jail is None else jail.wrap(argv),
                     cwd=job.worktree,
                     env=self.env_for(job, jail),
                     stdin=subprocess.DEVNULL,
-                    stdout=log,
+                    stdout=out.fd,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             except OSError as exc:
+                out.close()
                 return AgentResult(ok=False, reason=f"cannot start {self.argv[0]}: {exc}")
+            out.started()
             emit("agent_process", pid=proc.pid, command=self.command, log=str(log_path))
             reason = _wait(proc, job.limits.max_seconds, start, cancel)
             # Exit of the leader ends the attempt: nothing it left behind may keep writing.
             kill_group(proc, grace=0.5)
+            out.close(timeout=2.0)
             limit = jail.cause(proc.returncode) if jail is not None else None
         reason = reason or limit
         code = proc.returncode

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from specflow.llm.redact import redact
 from specflow.sandbox import kill_tree
+from specflow.sandbox.output import RedactedLog
 
 if TYPE_CHECKING:
     from specflow.sandbox import Confinement, Jail
@@ -62,14 +63,18 @@ def run_checks(
             log.write(f"$ {command}\n".encode())
             log.flush()
             offset = log.tell()
+            out = RedactedLog(log)  # what the check prints, redacted as it is written
             try:
-                proc = _start(argv, cwd, jail, env, log.fileno())
+                proc = _start(argv, cwd, jail, env, out.fd)
             except OSError as exc:
+                out.close()
                 msg = f"cannot run {argv[0]}: {exc}"
                 log.write((msg + "\n").encode())
                 return CheckResult(False, command, msg, msg, time.monotonic() - start)
+            out.started()
             reason = _wait(proc, timeout, cancel)
             kill_tree(proc, grace=0.5)  # nothing a check started outlives it
+            out.close(timeout=2.0)
             limit = jail.cause(proc.returncode)
         if limit is not None:
             reason = f"`{command}` stopped by the sandbox: {limit}"

@@ -255,3 +255,25 @@ def test_cmd_agents_are_confined_when_asked(tmp_path: Path) -> None:
     finally:
         lst.close()
         remove(attack)
+
+
+def test_command_output_reaches_its_log_redacted_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from specflow.sandbox.output import RedactedLog
+
+    monkeypatch.setenv(KEY_NAME, KEY)
+    log_path = tmp_path / "agent.log"
+    with open(log_path, "ab") as log:
+        out = RedactedLog(log)
+        script = f"echo start; echo {KEY}; echo ghp_{'a' * 36}; sleep 30"
+        proc = subprocess.Popen(["sh", "-c", script], stdout=out.fd, stderr=subprocess.STDOUT)
+        out.started()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and log_path.read_text().count("\n") < 3:
+            time.sleep(0.05)
+        text = log_path.read_text()  # mid-run, as a kill -9 would leave it
+        proc.kill()
+        proc.wait()
+        out.close()
+    assert text.count("[REDACTED]") == 2 and KEY not in text and "start" in text
