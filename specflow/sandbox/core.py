@@ -50,6 +50,9 @@ _HIDDEN_HOME = (
 )  # fmt: skip
 
 
+# `sh -c _JOIN sh "CGROUP_PROCS_FILES" CMD...`: the shell joins the cgroups, then becomes CMD.
+_JOIN = 'for f in $1; do echo $$ > "$f" || exit 126; done; shift; exec "$@"'
+_PRLIMIT = {"fsize": "fsize", "nproc": "nproc", "core": "core", "as": "as"}
 # Writable under Landlock besides the worktree and the private tmp (not /dev/shm).
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts")
 
@@ -209,14 +212,19 @@ class Jail:
         }
         if not self._group.holds_memory:  # address space: looser than resident memory
             rlimits["as"] = s.memory_mb * 4 * 1024 * 1024
-        spec: dict[str, Any] = {"cgroups": self._group.procs_files(), "rlimits": rlimits}
+        cgroups = self._group.procs_files()
         if self.conf.backend == "landlock":
+            spec = {"cgroups": cgroups, "rlimits": rlimits, "reap": True}
             spec["landlock"] = {"rw": self._landlock_rw(), "network": s.network}
-            spec["reap"] = True
-            inner = list(argv)
-        else:
-            inner = self._bwrap_args() + ["--", *argv]
-        return [sys.executable, "-I", "-S", LAUNCHER, json.dumps(spec), "--", *inner]
+            return [sys.executable, "-I", "-S", LAUNCHER, json.dumps(spec), "--", *argv]
+        inner = self._bwrap_args() + ["--", *argv]
+        prlimit = shutil.which("prlimit")
+        if prlimit is None:  # the Python launcher does the same, a few tens of ms slower
+            spec = {"cgroups": cgroups, "rlimits": rlimits}
+            return [sys.executable, "-I", "-S", LAUNCHER, json.dumps(spec), "--", *inner]
+        # The fast path, a shell and prlimit: join the cgroups, set the limits, exec bwrap.
+        limits = [f"--{_PRLIMIT[k]}={v}" for k, v in rlimits.items()]
+        return ["/bin/sh", "-c", _JOIN, "sh", " ".join(cgroups), prlimit, *limits, "--", *inner]
 
     def cause(self, returncode: int | None) -> str | None:
         """Why the command was stopped by a limit (None: it ended on its own)."""

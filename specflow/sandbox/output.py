@@ -50,4 +50,3 @@ class RedactedLog:
     def close(self, timeout: float = 5.0) -> None:
         self.started()
         self._thread.join(timeout)
-
