@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from specflow.agents.base import Limits
-from specflow.engine.events import Event, EventLog
 from specflow.errors import RunFailed
+from specflow.runs.events import Event, EventLog
 
 COST_EVENTS = {"agent_finished": "implement", "review_verdict": "review"}
 

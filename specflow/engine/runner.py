@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 from specflow.agents.base import Agent, AgentTask, Limits
 from specflow.agents.brief import BriefInput, build_brief
 from specflow.domain.tasks import Task, TaskGraph
-from specflow.engine.events import Event, EventLog
 from specflow.engine.executor import Executor, LocalExecutor
 from specflow.engine.gates import AwaitingApproval, GateFailed
 from specflow.engine.scheduler import Scheduler
-from specflow.engine.state import RunPaths, TaskRecord, apply_event
 from specflow.engine.verify import run_checks
 from specflow.errors import SpecflowError
 from specflow.fsutil import atomic_write_text
+from specflow.runs.events import Event, EventLog
+from specflow.runs.state import RunPaths, TaskRecord, apply_event
 from specflow.workspace.git import TRAILER_FEATURE, TRAILER_RUN, TRAILER_TASK
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, WorktreePool
@@ -338,7 +338,7 @@ class Engine:
         def emit(kind: str, **data: object) -> None:
             self.events.emit(kind, task=task.id, attempt=attempt, **data)
 
-        from specflow.engine.blobs import store_blob
+        from specflow.runs.blobs import store_blob
 
         emit(
             "agent_started",

@@ -17,7 +17,6 @@ reused. `run_node_task` yields dicts to the driver: events as they happen, files
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import queue
@@ -35,6 +34,7 @@ from specflow.agents.base import AgentTask, Limits
 from specflow.agents.brief import BriefInput, build_brief
 from specflow.domain.tasks import Task
 from specflow.engine.verify import run_checks
+from specflow.flock import locked, try_lock_path, write_note
 from specflow.workspace.git import Git
 
 MAX_LOG_BYTES = 512_000  # per file sent back to the driver (the tail)
@@ -83,17 +83,6 @@ def node_identity() -> dict[str, str]:
     return {"node": node, "host": socket.gethostname(), "worker_pid": str(os.getpid())}
 
 
-@contextlib.contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
 class NodeRepo:
     """The node's bare clone of the remote and its pool of worktree slots."""
 
@@ -106,7 +95,7 @@ class NodeRepo:
 
     def ensure(self, commit: str, ref: str) -> None:
         """Have `commit` locally: init the clone once, fetch `ref` when the commit is missing."""
-        with _flock(self.dir / "repo.lock"):
+        with locked(self.dir / "repo.lock"):
             if not (self.bare / "HEAD").is_file():
                 self.bare.mkdir(parents=True, exist_ok=True)
                 self.git.run("init", "-q", "--bare")
@@ -124,11 +113,8 @@ class NodeRepo:
         i = 0
         while True:
             i += 1
-            fd = os.open(slots / f"slot-{i}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
+            fd = try_lock_path(slots / f"slot-{i}.lock")
+            if fd is None:
                 continue
             path = slots / f"slot-{i}"
             _kill_recorded(fd, path)
@@ -137,7 +123,7 @@ class NodeRepo:
     def prepare(self, path: Path, start: str) -> Git:
         wt = Git(path)
         if not (path / ".git").is_file():
-            with _flock(self.dir / "repo.lock"):
+            with locked(self.dir / "repo.lock"):
                 shutil.rmtree(path, ignore_errors=True)
                 self.git.run("worktree", "prune")
                 self.git.run("worktree", "add", "-q", "--detach", "-f", str(path), start)
@@ -152,8 +138,7 @@ class NodeRepo:
 
 def record_agent(fd: int, pid: int) -> None:
     """Note the running agent's process group in the slot's lock file."""
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{pid}\n".encode(), 0)
+    write_note(fd, f"{pid}\n")
 
 
 def _kill_recorded(fd: int, slot: Path) -> None:

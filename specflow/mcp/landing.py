@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from specflow.domain.tasks import Task
-from specflow.engine.events import EventLog
-from specflow.engine.state import RunPaths
 from specflow.engine.verify import run_checks
 from specflow.errors import InputError, SpecflowError
 from specflow.fsutil import atomic_write_text
 from specflow.mcp.state import Claim
+from specflow.runs.events import EventLog
+from specflow.runs.state import RunPaths
 from specflow.workspace.git import TRAILER_FEATURE, TRAILER_RUN, TRAILER_TASK, Git, GitError
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, WorktreePool
@@ -158,7 +158,7 @@ class Landing:
         # The work is committed: untracked files here now were made by the checks.
         self.wt.run("clean", "-q", "-f", "-d", check=False)
         # The output goes to the client's model: no secrets in it, nor in the log on disk.
-        from specflow.llm.redact import redact, redact_tree
+        from specflow.redact import redact, redact_tree
 
         output = redact(res.output)
         with contextlib.suppress(OSError):

@@ -12,7 +12,7 @@ from engine_helpers import branch_tasks, cli, make_repo
 
 from specflow.agents.base import Limits
 from specflow.engine.budget import Budget
-from specflow.engine.events import EventLog, read_events
+from specflow.runs.events import EventLog, read_events
 from tests.support.stub_llm import Reply, StubLLM, tool_calls_reply
 
 
