@@ -33,8 +33,17 @@ from typing import Any
 from specflow.agents.base import AgentTask, Limits
 from specflow.agents.brief import BriefInput, build_brief
 from specflow.domain.tasks import Task
-from specflow.engine.verify import run_checks
+from specflow.engine.attempt import (
+    AttemptFailed,
+    Cancelled,
+    Emit,
+    agent_outcome,
+    commit_work,
+    run_agent,
+    verify_work,
+)
 from specflow.flock import locked, try_lock_path, write_note
+from specflow.runs.catalogue import Kind
 from specflow.workspace.git import Git
 
 MAX_LOG_BYTES = 512_000  # per file sent back to the driver (the tail)
@@ -157,10 +166,6 @@ def _kill_recorded(fd: int, slot: Path) -> None:
     os.ftruncate(fd, 0)
 
 
-class _Failed(Exception):
-    pass
-
-
 def run_node_task(job: NodeJob, texts: Texts) -> Iterator[dict[str, Any]]:
     """The Ray task body (a streaming generator). Work runs in a thread so that a
     cancellation (KeyboardInterrupt in this thread) stops the agent cleanly."""
@@ -225,12 +230,7 @@ def _attempts(
         attempt, feedback, failures = job.attempt, job.feedback, 0
         node = ident["node"]  # on every event: where it happened
         while True:
-
-            def emit(kind: str, _a: int = attempt, **data: Any) -> None:
-                if kind == "agent_process" and isinstance(data.get("pid"), int):
-                    record_agent(fd, data["pid"])
-                out.put({"type": "event", "kind": kind, "attempt": _a, "node": node, **data})
-
+            emit = _emitter(out, fd, attempt, node)
             brief = build_brief(
                 BriefInput(task, job.feature, path, texts.spec, texts.plan, feedback, attempt)
             )
@@ -238,90 +238,55 @@ def _attempts(
             brief_path.parent.mkdir(parents=True, exist_ok=True)
             brief_path.write_text(brief, encoding="utf-8")
             out.put({"type": "brief", "attempt": attempt, "text": brief, "feedback": feedback})
-            emit(
-                "agent_started", agent=agent.name, model=job.model, host=ident["host"],
-                worker=int(ident["worker_pid"]),
-            )  # fmt: skip
-            started = time.monotonic()
             agent_job = AgentTask(
                 job.run_id, job.feature, task, path, brief_path, brief, attempt, feedback,
                 job.model, job.limits,
             )  # fmt: skip
-            result = agent.run(agent_job, emit, cancel)
-            emit(
-                "agent_finished", ok=result.ok, reason=result.reason, steps=result.steps,
-                usage=result.usage.to_dict(), seconds=round(time.monotonic() - started, 3),
-            )  # fmt: skip
+            result = run_agent(
+                agent, agent_job, emit, cancel, host=ident["host"], worker=int(ident["worker_pid"])
+            )
             record_agent(fd, 0)
             _send_logs(out, logs / "tasks" / task.id)
-            if cancel.is_set():
-                raise _Failed("cancelled")
-            if not result.ok:
-                raise _Failed(f"agent failed: {result.reason or 'unknown reason'}")
-            commit = _commit(wt, job.base, job.message)
-            emit("task_committed", commit=commit)
-            if not job.commands:
-                break
-            failure = _verify(job, wt, path, attempt, logs, cancel, emit)
+            agent_outcome(result, cancel)
+            commit = commit_work(wt, job.base, job.message, emit)
+            failure = verify_work(
+                job.commands,
+                wt,
+                path,
+                task_id=task.id,
+                timeout=job.verify_timeout_s,
+                log=logs / "tasks" / task.id / f"verify-{attempt}.log",
+                cancel=cancel,
+                emit=emit,
+            )
             _send_logs(out, logs / "tasks" / task.id)
             if failure is None:
                 break
             failures += 1
             if failures > job.verify_retries:
-                raise _Failed(f"verify failed: {failure[0]}")
-            feedback, attempt = failure[1], attempt + 1
+                raise AttemptFailed(f"verify failed: {failure.reason}")
+            feedback, attempt = failure.feedback, attempt + 1
         wt.run("push", "-q", "--force", "--no-verify", job.remote, f"{commit}:{job.push_ref}")
         return {"type": "result", "ok": True, "commit": commit, "attempt": attempt,
                 "verified": True, "failures": failures}  # fmt: skip
-    except _Failed as exc:
+    except Cancelled:
+        return {"type": "result", "ok": False, "reason": "cancelled", "attempt": attempt}
+    except AttemptFailed as exc:
         return {"type": "result", "ok": False, "reason": str(exc), "attempt": attempt}
     finally:
         os.close(fd)
 
 
-def _commit(wt: Git, base: str, message: str) -> str:
-    """The engine's squash: whatever the agent did, as one commit on top of `base`."""
-    wt.run("add", "-A")
-    tree = wt.write_tree()
-    if tree == wt.tree_of(base):
-        raise _Failed("agent made no changes")
-    commit = wt.commit_tree(tree, base, message)
-    wt.run("update-ref", "-m", "specflow: task commit", "HEAD", commit)
-    return commit
+def _emitter(out: queue.Queue[dict[str, Any] | None], fd: int, attempt: int, node: str) -> Emit:
+    """Events of one attempt, streamed to the driver; the agent's pid noted in the slot lock."""
 
+    def emit(kind: str, **data: Any) -> None:
+        if kind == Kind.AGENT_PROCESS and isinstance(data.get("pid"), int):
+            record_agent(fd, data["pid"])
+        value = getattr(kind, "value", kind)
+        out.put({"type": "event", "kind": value, "attempt": attempt, "node": node, **data})
 
-def _verify(
-    job: NodeJob,
-    wt: Git,
-    path: Path,
-    attempt: int,
-    logs: Path,
-    cancel: threading.Event,
-    emit: Any,
-) -> tuple[str, str] | None:
-    emit("verify_started", commands=job.commands)
-    log = logs / "tasks" / job.task.id / f"verify-{attempt}.log"
-    res = run_checks(
-        job.commands,
-        path,
-        timeout=job.verify_timeout_s,
-        log_path=log,
-        cancel=cancel,
-        env={
-            "SPECFLOW_TASK_ID": job.task.id,
-            "SPECFLOW_WORKTREE": str(path),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        },
-    )
-    if cancel.is_set():
-        raise _Failed("cancelled")
-    if res.ok:
-        emit("verify_passed", seconds=round(res.seconds, 3))
-        return None
-    reason = res.reason or "failed"
-    wt.run("clean", "-q", "-f", "-d", check=False)
-    emit("verify_failed", reason=reason, output=res.output[-2000:])
-    return reason, f"Verification failed: {reason}\n\n{res.output}"
+    return emit
 
 
 def _send_logs(out: queue.Queue[dict[str, Any] | None], folder: Path) -> None:

@@ -237,7 +237,7 @@ def run_implement(
     parallel = options.parallel or prev.get("parallel") or cfg.implement.parallel
     model = options.model or prev.get("model") or cfg.model_for("implement")
     paths = RunPaths(state_dir, run_id)
-    from specflow.engine.executor import make_executor
+    from specflow.executors import make_executor
 
     executor_kind = options.executor or prev.get("executor") or "local"
     executor = make_executor(
