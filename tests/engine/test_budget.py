@@ -107,9 +107,9 @@ def test_max_cost_stops_starting_tasks_before_the_limit(tmp_path: Path) -> None:
 def test_stage_model_refuses_to_cross_max_cost() -> None:
     import pytest
 
-    from specflow.engine.budget import BudgetedModel
     from specflow.errors import BudgetExceeded
     from specflow.llm.base import Completion, Usage
+    from specflow.llm.budget import BudgetedModel
     from specflow.llm.replay import ScriptedModel
 
     def answer(cost: float) -> Completion:
