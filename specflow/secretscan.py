@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from specflow.llm.redact import REDACTED, env_secrets, redact
+from specflow.redact import REDACTED, env_secrets, redact
 
 # Heuristics that flag ordinary code, or example URLs in docs.
 _SKIPPED_DETECTORS = frozenset(

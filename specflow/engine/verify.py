@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from specflow.llm.redact import redact
+from specflow.redact import redact
 from specflow.sandbox import kill_tree
 from specflow.sandbox.output import RedactedLog
 

@@ -35,7 +35,7 @@ _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.I)
 
 def looks_secret(value: str, known: Iterable[str] = ()) -> bool:
     """A value that must not enter a sandbox: a known secret, a key shape, a URL password."""
-    from specflow.llm.redact import REDACTED, redact
+    from specflow.redact import REDACTED, redact
 
     if _URL_PASSWORD.search(value):
         return True
@@ -52,7 +52,7 @@ def sandbox_env(
 ) -> dict[str, str]:
     """`base` filtered to the allowlist (+ `pass_env`), then `extra` (set by specflow: the
     task id, the brief's path) and the pinned settings on top."""
-    from specflow.llm.redact import env_secrets
+    from specflow.redact import env_secrets
 
     known = env_secrets(base)
     asked = set(pass_env)  # named by the user in specflow.toml: passed as they are

@@ -11,7 +11,7 @@ import os
 import threading
 from typing import IO
 
-from specflow.llm.redact import env_secrets, redact
+from specflow.redact import env_secrets, redact
 
 _CHUNK = 65536
 

@@ -23,7 +23,7 @@ from specflow.agents.builtin.tools import TOOLS, Toolbox, ToolResult
 from specflow.agents.builtin.transcript import Transcript
 from specflow.errors import ModelConfigError, SpecflowError
 from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
-from specflow.llm.redact import env_secrets, redact
+from specflow.redact import env_secrets, redact
 from specflow.sandbox import resolve
 
 if TYPE_CHECKING:
@@ -312,7 +312,7 @@ class _Session:
         """Store a large payload once under the run's blobs/ and return its reference."""
         if self.agent.log_dir is None:
             return None
-        from specflow.engine.blobs import store_blob
+        from specflow.runs.blobs import store_blob
 
         return store_blob(self.agent.log_dir.parent / "blobs", payload)
 

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from specflow.agents.builtin.runner import bounded
 from specflow.llm.base import Message
-from specflow.llm.redact import env_secrets, redact, redact_obj
+from specflow.redact import env_secrets, redact, redact_obj
 
 
 class Transcript:
