@@ -29,8 +29,8 @@ LAYERS: list[list[str]] = [
     ["formats"],
     ["templating", "llm"],
     ["library", "workspace"],
-    ["project", "schemas", "runs"],
-    ["config", "domain"],
+    ["project", "schemas", "runs", "sandbox"],
+    ["config", "domain", "secretscan"],
     ["fsutil", "flock", "redact", "resources", "specflow"],
     ["errors"],
 ]
