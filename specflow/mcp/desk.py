@@ -8,6 +8,7 @@ restarted server therefore agree on who holds what.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from specflow.project import Project
 from specflow.runs.state import RunPaths
 from specflow.stages.implement import ImplementOptions, Loaded, load
 from specflow.workspace.merge import MergeQueue
-from specflow.workspace.pool import Slot, WorktreePool, task_branch
+from specflow.workspace.pool import Slot, SlotTampered, WorktreePool, task_branch
 
 
 @dataclass
@@ -192,7 +193,7 @@ class TaskDesk:
                     run_id=run_id,
                     task=task,
                     claim=claim,
-                    wt=ld.git.at(claim.worktree),
+                    wt=self._pool(snap).worktree_git(claim.worktree, claim.index),
                     merge=self._queue(snap),
                     pool=self._pool(snap),
                     events=events,
@@ -237,8 +238,10 @@ class TaskDesk:
                 events.emit("task_failed", task=tid, reason=reason.strip() or "failed by client")
                 for b in blocked:
                     events.emit("task_blocked", task=b, by=tid, reason=f"blocked by {tid}")
-        ld = snap.ld
-        ld.git.at(claim.worktree).run("checkout", "-q", "--detach", check=False)
+        with contextlib.suppress(SlotTampered):  # a tampered worktree is rebuilt, not touched
+            self._pool(snap).worktree_git(claim.worktree, claim.index).run(
+                "checkout", "-q", "--detach", check=False
+            )
         self._release_if_idle(name)
         return {
             "feature": name,

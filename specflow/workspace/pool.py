@@ -160,6 +160,16 @@ class WorktreePool:
         slot.broken = False
         slot.git = self.git.for_slot(slot.path, gitdir, slot.check_intact)
 
+    def worktree_git(self, path: Path, index: int = 0) -> Git:
+        """The hardened git of an existing worktree of this pool (an MCP client's, say);
+        SlotTampered when its `.git` is not the one git wrote."""
+        slot = Slot(index, path, self.git)
+        problem = slot.tamper_problem(self.common_dir())
+        if problem is not None:
+            raise SlotTampered(f"slot {index or path.name} was tampered with: {problem}")
+        self._trust(slot)
+        return slot.git
+
     def park(self, slot: Slot) -> None:
         """Detach the slot so its task branch can be deleted or reused elsewhere."""
         with contextlib.suppress(Exception):

@@ -188,3 +188,38 @@ def _record(attack: object, steps: dict[str, list[dict[str, object]]]) -> None:
             response = {"content": None, "tool_calls": [{"id": f"c{i}", **c}]}
             lines.append(json.dumps({"purpose": f"implement/{tid}", "response": response}))
     attack.recording.write_text("\n".join(lines) + "\n")
+
+
+def test_committed_symlinks_lead_nowhere(tmp_path: Path) -> None:
+    parent = outside_tmp_parent()  # the outside folder is visible (read-only) from the sandbox
+    attack = make_attack(parent, {"T001": [], "T002": []}, deps={"T002": ["T001"]})
+    try:
+        out, m = attack.outside, f"PWNED-{attack.tag}"
+        tasks = "specs/001-sec/tasks.md"
+        steps = {
+            # a link out, committed; and the task list made a link to a file outside
+            "T001": [
+                sh(f"ln -s {out} out && rm {tasks} && ln -s {out}/target.txt {tasks}"),
+                call("write_file", path="T001.txt", content="1"),
+            ],
+            # the next task, in a fresh checkout of the branch, writes through them
+            "T002": [
+                call("write_file", path=f"out/{m}-a", content="x"),
+                call("edit_file", path=tasks, old="untouched", new=m),
+                sh(f"echo x > out/{m}-b; echo {m} >> {tasks}; true"),
+                call("write_file", path="T002.txt", content="2"),
+            ],
+        }
+        _record(attack, steps)
+        p = attack.implement("-j", "1", "--agent", "builtin")
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert attack.merged() == ["T001", "T002"]
+        assert attack.marker_hits() == []
+        assert (out / "target.txt").read_text() == "untouched\n"
+        # specflow's own tick did not follow the link: the branch's task list is a file again
+        listing = git(attack.repo, "ls-tree", "specflow/001-sec", tasks)
+        assert listing.startswith("100644"), listing
+        shown = git(attack.repo, "show", f"specflow/001-sec:{tasks}")
+        assert "[x] T001" in shown and "untouched" not in shown
+    finally:
+        remove(attack)

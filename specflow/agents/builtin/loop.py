@@ -187,6 +187,8 @@ class _Session:
             attempt=self.job.attempt,
             **ctx,
         )
+        # The brief quotes worktree files: a key in one of them is not passed on either.
+        user = redact(user, secrets=self.secrets)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def run(self) -> AgentResult:
