@@ -90,22 +90,20 @@ def dag_repo(base: Path) -> Path:
     return repo
 
 
+def _timed(argv: list[str], cwd: Path, sandbox: bool, what: str) -> float:
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, cwd=cwd, env=_env(sandbox), capture_output=True, text=True)
+    took = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"{what} failed (sandbox={sandbox}):\n{p.stderr[-2000:]}")
+    return took
+
+
 def time_dag(sandbox: bool) -> float:
     base = Path(tempfile.mkdtemp(prefix="sbx-dag-"))
     try:
-        repo = dag_repo(base)
-        t0 = time.perf_counter()
-        p = subprocess.run(
-            [*SPECFLOW, "implement", "001-dag", "--agent", "builtin", "-j", "4"],
-            cwd=repo,
-            env=_env(sandbox),
-            capture_output=True,
-            text=True,
-        )
-        took = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise SystemExit(f"DAG run failed (sandbox={sandbox}):\n{p.stderr[-2000:]}")
-        return took
+        argv = [*SPECFLOW, "implement", "001-dag", "--agent", "builtin", "-j", "4"]
+        return _timed(argv, dag_repo(base), sandbox, "DAG run")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -113,17 +111,7 @@ def time_dag(sandbox: bool) -> float:
 def time_demo(sandbox: bool) -> float:
     base = Path(tempfile.mkdtemp(prefix="sbx-demo-"))
     try:
-        t0 = time.perf_counter()
-        p = subprocess.run(
-            [*SPECFLOW, "demo", "--dir", str(base / "demo")],
-            env=_env(sandbox),
-            capture_output=True,
-            text=True,
-        )
-        took = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise SystemExit(f"demo failed (sandbox={sandbox}):\n{p.stderr[-2000:]}")
-        return took
+        return _timed([*SPECFLOW, "demo", "--dir", str(base / "demo")], base, sandbox, "demo")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

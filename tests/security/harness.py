@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.engine.engine_helpers import git
+
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 FEATURE = "001-sec"
@@ -26,15 +28,16 @@ CUSTOM_NAME = "ACME_DEPLOY"  # a secret whose name no rule knows
 CUSTOM = "acme-" + "d41f0b7e9c2a5381"
 
 
-def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
+def record(attack: Attack, steps: dict[str, list[dict[str, Any]]]) -> None:
+    """The replayed model's answers: per task, one tool call a turn, then `finish`."""
+    lines = []
+    for tid, calls in steps.items():
+        if not calls or calls[-1]["name"] != "finish":
+            calls = [*calls, call("finish", summary="done")]
+        for i, c in enumerate(calls):
+            response = {"content": None, "tool_calls": [{"id": f"c{i}", **c}]}
+            lines.append(json.dumps({"purpose": f"implement/{tid}", "response": response}))
+    attack.recording.write_text("\n".join(lines) + "\n")
 
 
 def call(name: str, **arguments: Any) -> dict[str, Any]:
@@ -153,14 +156,6 @@ def make_attack(
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     recording = base / "model.jsonl"
-    lines = []
-    for tid, calls in steps.items():
-        if not calls or calls[-1]["name"] != "finish":
-            calls = [*calls, call("finish", summary="done")]
-        for i, c in enumerate(calls):
-            response = {"content": None, "tool_calls": [{"id": f"c{i}", **c}]}
-            lines.append(json.dumps({"purpose": f"implement/{tid}", "response": response}))
-    recording.write_text("\n".join(lines) + "\n")
     (repo / "specflow.toml").write_text(
         f'[project]\nname = "sec"\n[models]\nimplement = "replay:{recording}"\n'
         "[implement]\nverify_retries = 0\nmax_steps = 60\nmax_seconds = 60\n" + toml
@@ -183,7 +178,9 @@ def make_attack(
     (fdir / "tasks.md").write_text(tasks)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "initial")
-    return Attack(base, repo, outside, recording)
+    attack = Attack(base, repo, outside, recording)
+    record(attack, steps)
+    return attack
 
 
 def outside_tmp_parent() -> Path:

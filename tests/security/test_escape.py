@@ -21,6 +21,7 @@ from tests.security.harness import (
     git,
     make_attack,
     outside_tmp_parent,
+    record,
     remove,
     sh,
 )
@@ -148,8 +149,7 @@ def test_escapes_are_refused_or_contained(
         hooks_before = sorted(p.name for p in (repo / ".git" / "hooks").iterdir())
         config_before = (repo / ".git" / "config").read_text()
         steps = escape_steps(attack.tag, repo, outside, listener.port)
-        attack.recording.write_text("")
-        _record(attack, {"T001": steps, "T002": [call("write_file", path="T002.txt", content="2")]})
+        record(attack, {"T001": steps, "T002": [call("write_file", path="T002.txt", content="2")]})
 
         p = attack.implement("-j", "1", "--agent", "builtin")
 
@@ -175,21 +175,6 @@ def test_escapes_are_refused_or_contained(
         remove(attack)
 
 
-def _record(attack: object, steps: dict[str, list[dict[str, object]]]) -> None:
-    import json
-
-    from tests.security.harness import Attack
-
-    assert isinstance(attack, Attack)
-    lines = []
-    for tid, calls in steps.items():
-        calls = [*calls, call("finish", summary="done")]
-        for i, c in enumerate(calls):
-            response = {"content": None, "tool_calls": [{"id": f"c{i}", **c}]}
-            lines.append(json.dumps({"purpose": f"implement/{tid}", "response": response}))
-    attack.recording.write_text("\n".join(lines) + "\n")
-
-
 def test_committed_symlinks_lead_nowhere(tmp_path: Path) -> None:
     parent = outside_tmp_parent()  # the outside folder is visible (read-only) from the sandbox
     attack = make_attack(parent, {"T001": [], "T002": []}, deps={"T002": ["T001"]})
@@ -210,7 +195,7 @@ def test_committed_symlinks_lead_nowhere(tmp_path: Path) -> None:
                 call("write_file", path="T002.txt", content="2"),
             ],
         }
-        _record(attack, steps)
+        record(attack, steps)
         p = attack.implement("-j", "1", "--agent", "builtin")
         assert p.returncode == 0, p.stderr[-2000:]
         assert attack.merged() == ["T001", "T002"]

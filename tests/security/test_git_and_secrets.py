@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from specflow.sandbox.core import bwrap_works, landlock_abi
-from tests.security.harness import KEY, call, git, make_attack, remove, sh
+from tests.security.harness import KEY, call, git, make_attack, record, remove, sh
 
 pytestmark = pytest.mark.skipif(
     bwrap_works() is not None and landlock_abi() < 2, reason="no confinement on this machine"
@@ -46,9 +46,7 @@ def test_a_rewritten_dot_git_fails_the_task_as_tampered(tmp_path: Path) -> None:
             ],
             "T003": [call("write_file", path="T003.txt", content="3")],
         }
-        from tests.security.test_escape import _record
-
-        _record(attack, steps)
+        record(attack, steps)
         (repo / "staged.txt").write_text("mine\n")
         git(repo, "add", "staged.txt")
         main_before = git(repo, "rev-parse", "main")
@@ -95,9 +93,7 @@ def test_drivers_named_by_agent_written_attributes_never_run(tmp_path: Path) -> 
                 call("write_file", path="T001.txt", content="1"),
             ]
         }
-        from tests.security.test_escape import _record
-
-        _record(attack, steps)
+        record(attack, steps)
         p = attack.implement("-j", "1", "--agent", "builtin")
         assert p.returncode == 0, p.stderr[-2000:]
         assert attack.merged() == ["T001"]
@@ -116,9 +112,7 @@ def test_a_change_that_adds_a_secret_fails_and_nothing_merges(tmp_path: Path) ->
             "T002": [call("write_file", path="T002.txt", content=f'aws_id = "{aws}"\n')],
             "T003": [call("write_file", path="T003.txt", content="fine\n")],
         }
-        from tests.security.test_escape import _record
-
-        _record(attack, steps)
+        record(attack, steps)
         main = git(attack.repo, "rev-parse", "main")
         p = attack.implement("-j", "2", "--agent", "builtin")
         assert p.returncode == 1

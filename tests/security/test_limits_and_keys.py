@@ -32,11 +32,11 @@ from tests.security.harness import (
     alive,
     call,
     make_attack,
+    record,
     remove,
     run,
     sh,
 )
-from tests.security.test_escape import _record
 
 pytestmark = pytest.mark.skipif(
     bwrap_works() is not None and landlock_abi() < 2, reason="no confinement on this machine"
@@ -63,7 +63,7 @@ def test_fork_bombs_and_huge_files_end_with_a_cause(tmp_path: Path) -> None:
             # a check that forks without end: verify is confined as well
             "T002": [call("write_file", path="bomb.py", content=FORK_BOMB)],
         }
-        _record(attack, steps)
+        record(attack, steps)
         t0 = time.monotonic()
         p = attack.implement("-j", "2", "--agent", "builtin", timeout=120)
         assert time.monotonic() - t0 < 60
@@ -96,7 +96,7 @@ def test_checks_run_confined_without_keys(tmp_path: Path) -> None:
     )
     attack = make_attack(tmp_path, {"T001": []}, verify={"T001": f"{Path(PY).name} check.py"})
     try:
-        _record(attack, {"T001": [call("write_file", path="check.py", content=check)]})
+        record(attack, {"T001": [call("write_file", path="check.py", content=check)]})
         p = attack.implement("--agent", "builtin")
         assert p.returncode == 0, p.stderr[-2000:]
         assert not (tmp_path / "PWNED-check").exists()
@@ -178,7 +178,7 @@ def test_kill_9_mid_run_leaves_no_key_in_clear(tmp_path: Path) -> None:
                 sh(f"echo {CUSTOM_NAME}=$({CUSTOM_NAME}) {KEY}; sleep 60", timeout=90),
             ]
         }
-        _record(attack, steps)
+        record(attack, steps)
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
