@@ -84,7 +84,7 @@ class CmdAgent:
             out = RedactedLog(log)  # keys never reach the log in clear, even on kill -9
             try:
                 proc = subprocess.Popen(
-                    argv if jail is None else jail.wrap(argv),
+                    reaped(argv) if jail is None else jail.wrap(argv),
                     cwd=job.worktree,
                     env=self.env_for(job, jail),
                     stdin=subprocess.DEVNULL,
@@ -130,6 +130,19 @@ class CmdAgent:
         if self.log_dir is not None:
             return self.log_dir / job.task.id / f"agent-{job.attempt}.log"
         return job.brief_path.with_name(f"{job.task.id}.agent-{job.attempt}.log")
+
+
+def reaped(argv: list[str]) -> list[str]:
+    """Unconfined, still: the sandbox launcher as a subreaper runs `argv` and kills whatever it
+    left behind (a `setsid` daemon included) when it exits or is stopped."""
+    import json
+    import sys
+
+    from specflow.sandbox.core import LAUNCHER
+
+    if not sys.platform.startswith("linux"):
+        return argv
+    return [sys.executable, "-I", "-S", LAUNCHER, json.dumps({"reap": True}), "--", *argv]
 
 
 def _wait(

@@ -277,3 +277,21 @@ def test_command_output_reaches_its_log_redacted_as_written(
         proc.wait()
         out.close()
     assert text.count("[REDACTED]") == 2 and KEY not in text and "start" in text
+
+
+def test_unconfined_cmd_agents_leave_no_process_behind(tmp_path: Path) -> None:
+    attack = make_attack(tmp_path, {"T001": []})
+    try:
+        tag = f"PWNED-{attack.tag}-daemon"
+        script = attack.repo / "agent.py"
+        script.write_text(
+            "import pathlib, subprocess\n"
+            f"subprocess.Popen(['setsid', 'sh', '-c', 'sleep 30', '{tag}'],\n"
+            "                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "pathlib.Path('T001.txt').write_text('done')\n"
+        )
+        p = attack.implement("--agent", f"cmd:{sys.executable} {script}")
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert alive(tag) == []
+    finally:
+        remove(attack)
