@@ -87,6 +87,7 @@ _RUN_KEYS = ("feature", "agent", "parallel", "merged", "failed", "blocked", "awa
 LOG_RUN_KINDS = frozenset(
     {
         Kind.RUN_STARTED,
+        Kind.SANDBOX,
         Kind.RUN_RESUMED,
         Kind.RUN_INTERRUPTED,
         Kind.RUN_FINISHED,
@@ -97,6 +98,8 @@ LOG_RUN_KINDS = frozenset(
 
 def run_line(ev: Event) -> str:
     """`run started feature=001-calc agent=… parallel=2` (without the time)."""
+    if ev.get("kind") == Kind.SANDBOX:
+        return f"sandbox: {ev.get('summary') or ev.get('backend')}"
     detail = " ".join(f"{k}={ev[k]}" for k in (*_RUN_KEYS, "limit") if k in ev)
     return f"{str(ev['kind']).replace('_', ' ')} " + detail
 
