@@ -26,7 +26,8 @@ _SECRET_NAME = re.compile(
 # Short values ("1", "true") would shred unrelated text; real secrets are long.
 _MIN_ENV_SECRET_LEN = 8
 
-_PATTERNS = [
+# Well-known credential formats: a match is a key wherever it appears (also in code).
+KEY_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_-]{16,}"),  # OpenAI, Anthropic (sk-ant-…), DeepSeek, …
     re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub tokens
     re.compile(r"github_pat_[A-Za-z0-9_]{20,}"),
@@ -34,22 +35,28 @@ _PATTERNS = [
     re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}"),  # AWS access key ids
     re.compile(r"xox[abprs]-[A-Za-z0-9-]{10,}"),  # Slack
     re.compile(r"hf_[A-Za-z0-9]{20,}"),  # Hugging Face
-    re.compile(r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{16,}"),  # Authorization: Bearer …
-    re.compile(r"(?i)(?<=api[_-]key=)[A-Za-z0-9._~+/-]{12,}"),  # …?api_key=… in URLs
     re.compile(r"glpat-[A-Za-z0-9_-]{20,}"),  # GitLab
     re.compile(r"(?:sk|rk)_live_[A-Za-z0-9]{16,}"),  # Stripe
     re.compile(r"npm_[A-Za-z0-9]{30,}"),
     re.compile(r"pypi-[A-Za-z0-9_-]{50,}"),
     # A private key block, also inside a JSON string (`\n` escapes).
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+]
+# Secrets known by their context: redacted in output and logs (where a false hit only hides a
+# value), not used to judge code.
+_CONTEXT_PATTERNS = [
+    re.compile(r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{16,}"),  # Authorization: Bearer …
+    re.compile(r"(?i)(?<=api[_-]key=)[A-Za-z0-9._~+/-]{12,}"),  # …?api_key=… in URLs
     # The password in scheme://user:password@host.
     re.compile(r"(?i)(?<=://)[^/\s:@\"']*:([^/\s@\"']+)(?=@)"),
     # The value of a secret-named assignment: NAME=value, "name": "value", name: value.
     re.compile(
         r"(?i)\b[\w.-]*(?:key|token|secret|passw(?:or)?d|credentials?|auth)[\w.-]*[\"']?\s*[=:]\s*"
-        r"[\"']?((?=[^\s\"',;]*[0-9])(?=[^\s\"',;]*[A-Za-z])[^\s\"',;]{12,})"
+        r"[\"']?((?=[^\s\"',;]*[0-9])(?=[^\s\"',;]*[A-Za-z])[^\s\"',;()\[\]{}<>$]{12,})"
+        r"(?=[\s\"',;]|$)"  # a whole value, not the start of an expression (`sha1(...)`)
     ),
 ]
+_PATTERNS = [*KEY_PATTERNS, *_CONTEXT_PATTERNS]
 # Patterns with a group: only the group (the value) is replaced, the name stays readable.
 
 

@@ -7,7 +7,8 @@ Three sources, any of which fails the task with the cause `secret`:
 - detect-secrets' maintained detectors for well-known credential formats (AWS, GitHub, GitLab,
   Slack, Stripe, private keys, JWTs, npm/PyPI tokens, …; the entropy and keyword heuristics
   are left out: they flag ordinary code);
-- specflow's own redaction patterns (model-provider keys such as `sk-…`, `AIza…`, `hf_…`).
+- specflow's own key formats (`redact.KEY_PATTERNS`: model-provider keys such as `sk-…`,
+  `AIza…`, `hf_…`) — not its context patterns (`password: …`), which would flag ordinary code.
 
 Only added lines are scanned; the finding names the file, line and kind, never the value.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from specflow.redact import REDACTED, env_secrets, redact
+from specflow.redact import KEY_PATTERNS, env_secrets
 
 # Heuristics that flag ordinary code, or example URLs in docs.
 _SKIPPED_DETECTORS = frozenset(
@@ -94,6 +95,6 @@ def _kind(text: str, secrets: list[str], scan_line: Any) -> str | None:
         return "the value of a secret in specflow's environment"
     for found in scan_line(text):
         return str(found.type)
-    if REDACTED in redact(text, secrets=[]):
+    if any(p.search(text) for p in KEY_PATTERNS):
         return "a well-known API key pattern"
     return None
