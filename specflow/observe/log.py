@@ -18,6 +18,16 @@ TAIL_CHARS = 3000
 def render_log(
     state_dir: Path, run_id: str, *, task: str | None = None, as_json: bool = False
 ) -> Iterator[str]:
+    """The log's lines, secrets redacted (by value and by pattern: the agent and verify logs
+    quote what commands printed)."""
+    from specflow.redact import env_secrets, redact
+
+    secrets = env_secrets()
+    for line in _render(state_dir, run_id, task, as_json):
+        yield redact(line, secrets=secrets)
+
+
+def _render(state_dir: Path, run_id: str, task: str | None, as_json: bool) -> Iterator[str]:
     paths = RunPaths(state_dir, run_id)
     events = read_events(paths.events)
     if task:

@@ -295,3 +295,50 @@ def test_unconfined_cmd_agents_leave_no_process_behind(tmp_path: Path) -> None:
         assert alive(tag) == []
     finally:
         remove(attack)
+
+
+def test_trace_and_report_later_redact_by_pattern(tmp_path: Path) -> None:
+    """A token in a run's files (a log from before redaction-as-written, a verify log a test
+    printed into) shows in neither `trace` nor `report -o` run later without the key set."""
+    attack = make_attack(tmp_path, {"T001": [call("write_file", path="T001.txt", content="1")]})
+    try:
+        p = attack.implement("--agent", "builtin")
+        assert p.returncode == 0, p.stderr[-2000:]
+        token = "acme" + "9f8d7c6b5a4e3d2c1b"
+        github = "ghp_" + "Z" * 36
+        events = next(attack.state.glob("runs/*/events.jsonl"))
+        with events.open("a") as fh:  # as an older version, or a crash mid-write, left it
+            step = {"t": 0, "kind": "agent_step", "task": "T001", "attempt": 1, "step": 9}
+            step |= {"tool": "run", "args": "", "ok": True}
+            step["result"] = f"ACME_DEPLOY_TOKEN={token}\nGH={github}\n"
+            fh.write(json.dumps(step) + "\n")
+        for log in attack.state.glob("runs/*/tasks/T001/agent-*.log"):
+            with log.open("a") as fh:
+                fh.write(f"deploy_token: {token}\n{github}\n")
+        env = {k: v for k, v in os.environ.items() if k not in (KEY_NAME, CUSTOM_NAME)}
+        env["PYTHONPATH"] = str(ROOT)
+        out = attack.base / "report.html"
+        texts = []
+        for args in (["trace", "last", "T001", "--full"], ["log", "--task", "T001"]):
+            r = subprocess.run(
+                [PY, "-m", "specflow", *args],
+                cwd=attack.repo,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            texts.append(r.stdout + r.stderr)
+        r = subprocess.run(
+            [PY, "-m", "specflow", "report", "-o", str(out)],
+            cwd=attack.repo,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 0, r.stderr
+        texts.append(out.read_text())
+        for text in texts:
+            assert token not in text and github not in text
+        assert any("[REDACTED]" in t for t in texts)
+    finally:
+        remove(attack)
