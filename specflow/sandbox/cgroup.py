@@ -89,7 +89,18 @@ def available() -> tuple[Hierarchy, ...]:
             for ctl in ("pids", "memory"):
                 if ctl in delegated and ctl not in found and _writable_base(base):
                     found[ctl] = Hierarchy(ctl, base, True)
+    for h in found.values():
+        _sweep(h.base)
     return tuple(found[c] for c in ("pids", "memory") if c in found)
+
+
+def _sweep(base: Path) -> None:
+    """Remove the empty groups of specflow processes that are gone (killed with -9)."""
+    for d in base.glob("specflow-*-*"):
+        pid = d.name.split("-")[1]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}") and not _members(d):
+            with contextlib.suppress(OSError):
+                d.rmdir()
 
 
 class CommandGroup:
