@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from specflow.agents.base import AgentResult, AgentTask, EventSink
 from specflow.errors import InputError
+from specflow.sandbox.core import tracked
 from specflow.sandbox.output import RedactedLog
 
 if TYPE_CHECKING:
@@ -81,10 +82,14 @@ class CmdAgent:
         with open(log_path, "ab") as log, contextlib.ExitStack() as stack:
             if jail is not None:
                 stack.enter_context(jail)
+                command = jail.wrap(argv)
+            else:  # unconfined, still: nothing it starts outlives it
+                command, group = tracked(argv)
+                stack.callback(group.close)
             out = RedactedLog(log)  # keys never reach the log in clear, even on kill -9
             try:
                 proc = subprocess.Popen(
-                    reaped(argv) if jail is None else jail.wrap(argv),
+                    command,
                     cwd=job.worktree,
                     env=self.env_for(job, jail),
                     stdin=subprocess.DEVNULL,
@@ -130,19 +135,6 @@ class CmdAgent:
         if self.log_dir is not None:
             return self.log_dir / job.task.id / f"agent-{job.attempt}.log"
         return job.brief_path.with_name(f"{job.task.id}.agent-{job.attempt}.log")
-
-
-def reaped(argv: list[str]) -> list[str]:
-    """Unconfined, still: the sandbox launcher as a subreaper runs `argv` and kills whatever it
-    left behind (a `setsid` daemon included) when it exits or is stopped."""
-    import json
-    import sys
-
-    from specflow.sandbox.core import LAUNCHER
-
-    if not sys.platform.startswith("linux"):
-        return argv
-    return [sys.executable, "-I", "-S", LAUNCHER, json.dumps({"reap": True}), "--", *argv]
 
 
 def _wait(

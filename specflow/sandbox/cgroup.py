@@ -106,13 +106,18 @@ def _sweep(base: Path) -> None:
 class CommandGroup:
     """One command's cgroups: made before it starts, read and removed after it ends."""
 
-    def __init__(self, max_processes: int | None, memory_bytes: int | None) -> None:
+    def __init__(
+        self, max_processes: int | None, memory_bytes: int | None, *, track: bool = False
+    ) -> None:
+        """`track`: a pids group even without a limit, to find every process later."""
         self.dirs: dict[str, Path] = {}
         self.max_processes = max_processes
         self.memory_bytes = memory_bytes
         name = f"specflow-{os.getpid()}-{next(_COUNTER)}"
         for h in available():
-            limit = max_processes if h.controller == "pids" else memory_bytes
+            limit: int | str | None = max_processes if h.controller == "pids" else memory_bytes
+            if limit is None and track and h.controller == "pids":
+                limit = "max"
             if limit is None:
                 continue
             d = h.base / name

@@ -300,6 +300,16 @@ def _under_private(p: Path) -> bool:
     return any(s == d or s.startswith(d + "/") for d in ("/tmp", "/var/tmp", "/dev/shm"))
 
 
+def tracked(argv: list[str]) -> tuple[list[str], cgroup.CommandGroup]:
+    """An unconfined command in a pids cgroup of its own (where one can be made): closing the
+    group kills whatever it left behind, `setsid` daemons included, while the process tree
+    stays as it was (the shell execs the command)."""
+    group = cgroup.CommandGroup(None, None, track=True)
+    if not group.dirs:
+        return list(argv), group
+    return ["/bin/sh", "-c", _JOIN, "sh", " ".join(group.procs_files()), *argv], group
+
+
 def popen_kwargs() -> dict[str, Any]:
     """What every untrusted command's Popen shares: its own session, no stdin, no fds."""
     return {"stdin": subprocess.DEVNULL, "start_new_session": True, "close_fds": True}
