@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from specflow.errors import ModelConfigError, ModelError
 from specflow.llm.base import Usage
 from specflow.project import Project
-from specflow.templating import render, template_ref
+from specflow.templating import render, template_hashes, template_ref
 
 if TYPE_CHECKING:
     from specflow.llm.base import Message, Model
@@ -23,6 +23,7 @@ class Generated:
     model: str
     template: str
     attempts: int
+    templates: dict[str, str]  # every prompt template used, by hash (see template_hashes)
 
 
 def resolve_model_name(project: Project, stage: str, override: str | None) -> str:
@@ -59,13 +60,30 @@ def generate(
     model: Model,
     context: dict[str, Any],
     check: Any = None,
+    inputs: dict[str, str] | None = None,
 ) -> Generated:
     """Ask for `output` as JSON; `check(value) -> list[str]` adds semantic validation.
 
     Schema problems get one repair round inside generate_structured; semantic problems found
     by `check` get one more round here, with the problems listed. Nothing is returned that
-    failed either.
+    failed either. `inputs` (name -> text) say what the question is about, for recorders and
+    replay models (`llm.base.asking_about`).
     """
+    from specflow.llm.base import asking_about
+
+    with asking_about(inputs or {}):
+        return _generate(project, stage, template, output, model, context, check)
+
+
+def _generate(
+    project: Project,
+    stage: str,
+    template: str,
+    output: type[BaseModel],
+    model: Model,
+    context: dict[str, Any],
+    check: Any,
+) -> Generated:
     from specflow.llm.structured import generate_structured
 
     messages = build_messages(project, stage, template, **context)
@@ -99,6 +117,7 @@ def generate(
         model=model.name,
         template=template_ref(f"prompts/{template}", project.root),
         attempts=attempts,
+        templates=template_hashes(["prompts/system.md.j2", f"prompts/{template}"], project.root),
     )
 
 

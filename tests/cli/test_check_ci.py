@@ -145,7 +145,7 @@ def test_json_and_junit_reports_list_every_problem(project: Path, tmp_path: Path
 
 def test_messages_and_paths_are_escaped(project: Path) -> None:
     from specflow.cli.checkout import render_problems
-    from specflow.stages.inspect import Problem
+    from specflow.stages.check import Problem
 
     text = render_problems(
         [Problem("specs/a,b:c.md", 3, "50% done\nsecond line", "parse")], 1, "github"
