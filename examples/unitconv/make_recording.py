@@ -3,7 +3,10 @@
 The answers are what a good model gives for this feature; they are kept as Python here so they
 stay readable and reviewable. Run `python make_recording.py` after changing them.
 Each line: {"purpose", "request_hash", "model", "response": {content, tool_calls, usage}}.
-An empty request_hash makes the replay model answer by purpose, in order.
+An empty request_hash makes the replay model answer by purpose, in order. The specify, plan
+and tasks lines also carry `inputs`, the texts each stage asks about (feature.md, spec.md, …):
+the replay model refuses to answer a stage for other inputs. They are found by running the
+demo's pipeline on these answers once, so run this script with specflow installed.
 """
 
 from __future__ import annotations
@@ -29,11 +32,17 @@ def answer(purpose: str, obj: object, prompt: int, completion: int) -> dict[str,
         "purpose": purpose,
         "request_hash": "",
         "model": MODEL,
-        "response": {"content": json.dumps(obj), "tool_calls": [], "usage": usage(prompt, completion)},
+        "response": {
+            "content": json.dumps(obj),
+            "tool_calls": [],
+            "usage": usage(prompt, completion),
+        },
     }
 
 
-def tools(purpose: str, calls: list[tuple[str, dict[str, object]]], prompt: int, completion: int) -> dict[str, object]:
+def tools(
+    purpose: str, calls: list[tuple[str, dict[str, object]]], prompt: int, completion: int
+) -> dict[str, object]:
     return {
         "purpose": purpose,
         "request_hash": "",
@@ -61,8 +70,16 @@ SPEC = {
             "why": "Temperature conversions are the most frequent request and the easiest to get subtly wrong.",
             "independent_test": "Convert 100 C to F and get 212, and -300 C is refused.",
             "scenarios": [
-                {"given": "the value 100 in Celsius", "when": "it is converted to Fahrenheit", "then": "the result is 212"},
-                {"given": "a temperature below absolute zero", "when": "it is converted", "then": "a clear error is reported and no number is returned"},
+                {
+                    "given": "the value 100 in Celsius",
+                    "when": "it is converted to Fahrenheit",
+                    "then": "the result is 212",
+                },
+                {
+                    "given": "a temperature below absolute zero",
+                    "when": "it is converted",
+                    "then": "a clear error is reported and no number is returned",
+                },
             ],
         },
         {
@@ -73,8 +90,16 @@ SPEC = {
             "why": "These are the next most common conversions on the team.",
             "independent_test": "Convert 1 mi to km and 1 lb to g.",
             "scenarios": [
-                {"given": "1 mile", "when": "it is converted to kilometres", "then": "the result is 1.6093"},
-                {"given": "1 pound", "when": "it is converted to grams", "then": "the result is 453.5924"},
+                {
+                    "given": "1 mile",
+                    "when": "it is converted to kilometres",
+                    "then": "the result is 1.6093",
+                },
+                {
+                    "given": "1 pound",
+                    "when": "it is converted to grams",
+                    "then": "the result is 453.5924",
+                },
             ],
         },
         {
@@ -85,8 +110,16 @@ SPEC = {
             "why": "The command line is where the team works.",
             "independent_test": "Run python -m unitconv 100 C F and read 212 F.",
             "scenarios": [
-                {"given": "the command python -m unitconv 100 C F", "when": "it runs", "then": "it prints 212 F and exits with status 0"},
-                {"given": "an unknown unit", "when": "the command runs", "then": "it prints an error and exits with a non-zero status"},
+                {
+                    "given": "the command python -m unitconv 100 C F",
+                    "when": "it runs",
+                    "then": "it prints 212 F and exits with status 0",
+                },
+                {
+                    "given": "an unknown unit",
+                    "when": "the command runs",
+                    "then": "it prints an error and exits with a non-zero status",
+                },
             ],
         },
     ],
@@ -96,18 +129,42 @@ SPEC = {
         "Unit symbols in other letter cases, such as c or KM: [NEEDS CLARIFICATION: should unit symbols be case-insensitive?]",
     ],
     "requirements": [
-        {"id": "FR-001", "text": "System MUST convert temperatures between Celsius, Fahrenheit and Kelvin in both directions."},
-        {"id": "FR-002", "text": "System MUST convert lengths between metres, kilometres, miles, feet and inches."},
-        {"id": "FR-003", "text": "System MUST convert weights between grams, kilograms, pounds and ounces."},
-        {"id": "FR-004", "text": "System MUST provide the command python -m unitconv VALUE FROM TO, which prints the converted value followed by the target unit."},
-        {"id": "FR-005", "text": "System MUST refuse unknown units, mixed kinds and temperatures below absolute zero with a clear error message and a non-zero exit status."},
-        {"id": "FR-006", "text": "System MUST round results to at most 4 decimal places without trailing zeros."},
+        {
+            "id": "FR-001",
+            "text": "System MUST convert temperatures between Celsius, Fahrenheit and Kelvin in both directions.",
+        },
+        {
+            "id": "FR-002",
+            "text": "System MUST convert lengths between metres, kilometres, miles, feet and inches.",
+        },
+        {
+            "id": "FR-003",
+            "text": "System MUST convert weights between grams, kilograms, pounds and ounces.",
+        },
+        {
+            "id": "FR-004",
+            "text": "System MUST provide the command python -m unitconv VALUE FROM TO, which prints the converted value followed by the target unit.",
+        },
+        {
+            "id": "FR-005",
+            "text": "System MUST refuse unknown units, mixed kinds and temperatures below absolute zero with a clear error message and a non-zero exit status.",
+        },
+        {
+            "id": "FR-006",
+            "text": "System MUST round results to at most 4 decimal places without trailing zeros.",
+        },
     ],
     "entities": [
-        {"name": "Unit", "description": "A symbol (C, km, lb) belonging to one kind: temperature, length or weight."},
+        {
+            "name": "Unit",
+            "description": "A symbol (C, km, lb) belonging to one kind: temperature, length or weight.",
+        },
     ],
     "success_criteria": [
-        {"id": "SC-001", "text": "Every conversion in the acceptance scenarios gives the stated result."},
+        {
+            "id": "SC-001",
+            "text": "Every conversion in the acceptance scenarios gives the stated result.",
+        },
         {"id": "SC-002", "text": "A conversion answers in under 100 ms on a laptop."},
     ],
     "clarifications": [],
@@ -123,9 +180,17 @@ PLAN = {
         {"key": "Project Type", "value": "single library with a command-line entry point"},
     ],
     "constitution_check": [
-        {"gate": "Tests first", "status": "pass", "note": "every module ships with its unittest module"},
+        {
+            "gate": "Tests first",
+            "status": "pass",
+            "note": "every module ships with its unittest module",
+        },
         {"gate": "Small, reviewable changes", "status": "pass", "note": "one module per task"},
-        {"gate": "No new dependency without a reason", "status": "pass", "note": "standard library only"},
+        {
+            "gate": "No new dependency without a reason",
+            "status": "pass",
+            "note": "standard library only",
+        },
         {"gate": "Security by default", "status": "pass", "note": "input validated in cli.py"},
         {"gate": "Simplicity", "status": "pass", "note": "lookup tables, no class hierarchy"},
     ],
@@ -136,8 +201,14 @@ PLAN = {
         "The command prints errors to stderr and exits with status 2, never a partial result.",
     ],
     "risks": [
-        {"risk": "Floating-point noise such as 211.99999999999997", "mitigation": "fmt() rounds to 4 decimal places and strips trailing zeros"},
-        {"risk": "Ambiguous symbols (m for metre or mile)", "mitigation": "use mi for miles and document the symbols"},
+        {
+            "risk": "Floating-point noise such as 211.99999999999997",
+            "mitigation": "fmt() rounds to 4 decimal places and strips trailing zeros",
+        },
+        {
+            "risk": "Ambiguous symbols (m for metre or mile)",
+            "mitigation": "use mi for miles and document the symbols",
+        },
     ],
 }
 
@@ -148,22 +219,82 @@ TASKS = {
         {
             "title": "Phase 1: Foundational",
             "tasks": [
-                {"id": "T001", "title": "Add ConversionError and the rounding helper fmt() in unitconv/numbers.py", "parallel": False, "story": None, "depends": [], "files": ["unitconv/numbers.py", "tests/test_numbers.py"], "covers": ["FR-006"], "verify": f"{V} tests.test_numbers", "risk": "low"},
+                {
+                    "id": "T001",
+                    "title": "Add ConversionError and the rounding helper fmt() in unitconv/numbers.py",
+                    "parallel": False,
+                    "story": None,
+                    "depends": [],
+                    "files": ["unitconv/numbers.py", "tests/test_numbers.py"],
+                    "covers": ["FR-006"],
+                    "verify": f"{V} tests.test_numbers",
+                    "risk": "low",
+                },
             ],
         },
         {
             "title": "Phase 2: Conversions",
             "tasks": [
-                {"id": "T002", "title": "Temperature conversions in unitconv/temperature.py", "parallel": True, "story": "US1", "depends": ["T001"], "files": ["unitconv/temperature.py", "tests/test_temperature.py"], "covers": ["FR-001", "FR-005"], "verify": f"{V} tests.test_temperature", "risk": "low"},
-                {"id": "T003", "title": "Length conversions in unitconv/length.py", "parallel": True, "story": "US2", "depends": ["T001"], "files": ["unitconv/length.py", "tests/test_length.py"], "covers": ["FR-002"], "verify": f"{V} tests.test_length", "risk": "low"},
-                {"id": "T004", "title": "Weight conversions in unitconv/weight.py", "parallel": True, "story": "US2", "depends": ["T001"], "files": ["unitconv/weight.py", "tests/test_weight.py"], "covers": ["FR-003"], "verify": f"{V} tests.test_weight", "risk": "low"},
+                {
+                    "id": "T002",
+                    "title": "Temperature conversions in unitconv/temperature.py",
+                    "parallel": True,
+                    "story": "US1",
+                    "depends": ["T001"],
+                    "files": ["unitconv/temperature.py", "tests/test_temperature.py"],
+                    "covers": ["FR-001", "FR-005"],
+                    "verify": f"{V} tests.test_temperature",
+                    "risk": "low",
+                },
+                {
+                    "id": "T003",
+                    "title": "Length conversions in unitconv/length.py",
+                    "parallel": True,
+                    "story": "US2",
+                    "depends": ["T001"],
+                    "files": ["unitconv/length.py", "tests/test_length.py"],
+                    "covers": ["FR-002"],
+                    "verify": f"{V} tests.test_length",
+                    "risk": "low",
+                },
+                {
+                    "id": "T004",
+                    "title": "Weight conversions in unitconv/weight.py",
+                    "parallel": True,
+                    "story": "US2",
+                    "depends": ["T001"],
+                    "files": ["unitconv/weight.py", "tests/test_weight.py"],
+                    "covers": ["FR-003"],
+                    "verify": f"{V} tests.test_weight",
+                    "risk": "low",
+                },
             ],
         },
         {
             "title": "Phase 3: Command line",
             "tasks": [
-                {"id": "T005", "title": "Command python -m unitconv VALUE FROM TO in unitconv/cli.py", "parallel": False, "story": "US3", "depends": ["T002", "T003", "T004"], "files": ["unitconv/cli.py", "unitconv/__main__.py", "tests/test_cli.py"], "covers": ["FR-004", "FR-005"], "verify": f"{V} tests.test_cli", "risk": "medium"},
-                {"id": "T006", "title": "Document the command and the unit symbols in README.md", "parallel": True, "story": None, "depends": ["T005"], "files": ["README.md"], "covers": ["FR-004"], "verify": None, "risk": "low"},
+                {
+                    "id": "T005",
+                    "title": "Command python -m unitconv VALUE FROM TO in unitconv/cli.py",
+                    "parallel": False,
+                    "story": "US3",
+                    "depends": ["T002", "T003", "T004"],
+                    "files": ["unitconv/cli.py", "unitconv/__main__.py", "tests/test_cli.py"],
+                    "covers": ["FR-004", "FR-005"],
+                    "verify": f"{V} tests.test_cli",
+                    "risk": "medium",
+                },
+                {
+                    "id": "T006",
+                    "title": "Document the command and the unit symbols in README.md",
+                    "parallel": True,
+                    "story": None,
+                    "depends": ["T005"],
+                    "files": ["README.md"],
+                    "covers": ["FR-004"],
+                    "verify": None,
+                    "risk": "low",
+                },
             ],
         },
     ],
@@ -181,7 +312,7 @@ def fmt(value: float) -> str:
     text = f"{round(value, 4):.4f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
 '''
-TEST_NUMBERS = '''import unittest
+TEST_NUMBERS = """import unittest
 
 from unitconv.numbers import ConversionError, fmt
 
@@ -200,7 +331,7 @@ class FmtTest(unittest.TestCase):
 
     def test_error_is_a_value_error(self) -> None:
         self.assertTrue(issubclass(ConversionError, ValueError))
-'''
+"""
 TEMPERATURE = '''"""Temperatures, through Kelvin."""
 
 from unitconv.numbers import ConversionError
@@ -228,7 +359,7 @@ def convert_temperature(value: float, src: str, dst: str) -> float:
         raise ConversionError(f"{value:g} {src} is below absolute zero")
     return _FROM_KELVIN[dst](kelvin)
 '''
-TEST_TEMPERATURE = '''import unittest
+TEST_TEMPERATURE = """import unittest
 
 from unitconv.numbers import ConversionError
 from unitconv.temperature import convert_temperature
@@ -253,7 +384,7 @@ class TemperatureTest(unittest.TestCase):
     def test_unknown_unit(self) -> None:
         with self.assertRaises(ConversionError):
             convert_temperature(1, "C", "X")
-'''
+"""
 
 
 def linear_module(doc: str, fn: str, kind: str, table: dict[str, str]) -> str:
@@ -277,9 +408,19 @@ def {fn}(value: float, src: str, dst: str) -> float:
 '''
 
 
-LENGTH = linear_module("Lengths, through metres.", "convert_length", "length", {"m": "1.0", "km": "1000.0", "mi": "1609.344", "ft": "0.3048", "in": "0.0254"})
-WEIGHT = linear_module("Weights, through grams.", "convert_weight", "weight", {"g": "1.0", "kg": "1000.0", "lb": "453.59237", "oz": "28.349523125"})
-TEST_LENGTH = '''import unittest
+LENGTH = linear_module(
+    "Lengths, through metres.",
+    "convert_length",
+    "length",
+    {"m": "1.0", "km": "1000.0", "mi": "1609.344", "ft": "0.3048", "in": "0.0254"},
+)
+WEIGHT = linear_module(
+    "Weights, through grams.",
+    "convert_weight",
+    "weight",
+    {"g": "1.0", "kg": "1000.0", "lb": "453.59237", "oz": "28.349523125"},
+)
+TEST_LENGTH = """import unittest
 
 from unitconv.length import convert_length
 from unitconv.numbers import ConversionError
@@ -298,8 +439,8 @@ class LengthTest(unittest.TestCase):
     def test_unknown_unit(self) -> None:
         with self.assertRaises(ConversionError):
             convert_length(1, "m", "parsec")
-'''
-TEST_WEIGHT = '''import unittest
+"""
+TEST_WEIGHT = """import unittest
 
 from unitconv.numbers import ConversionError
 from unitconv.weight import convert_weight
@@ -315,7 +456,7 @@ class WeightTest(unittest.TestCase):
     def test_unknown_unit(self) -> None:
         with self.assertRaises(ConversionError):
             convert_weight(1, "kg", "stone")
-'''
+"""
 CLI = '''"""python -m unitconv VALUE FROM TO"""
 
 import sys
@@ -357,11 +498,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{fmt(result)} {args[2]}")
     return 0
 '''
-MAIN = '''from unitconv.cli import main
+MAIN = """from unitconv.cli import main
 
 raise SystemExit(main())
-'''
-TEST_CLI = '''import subprocess
+"""
+TEST_CLI = """import subprocess
 import sys
 import unittest
 from pathlib import Path
@@ -394,9 +535,11 @@ class CliTest(unittest.TestCase):
         out = run("-300", "C", "K")
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("absolute zero", out.stderr)
-'''
+"""
 README_OLD = "A tiny unit-conversion library (the example project of specflow's demo).\n"
-README_NEW = README_OLD + '''
+README_NEW = (
+    README_OLD
+    + """
 ## Usage
 
 ```
@@ -408,12 +551,15 @@ $ python -m unitconv 1 mi km
 
 Units (any letter case): temperatures C, F, K; lengths m, km, mi, ft, in; weights g, kg, lb, oz.
 Results are rounded to at most 4 decimal places.
-'''
+"""
+)
 
 RUN_TESTS = {"command": ["python3", "-m", "unittest", "discover", "-s", "tests", "-t", "."]}
 
 
-def implement(tid: str, files: dict[str, str], summary: str, tokens: int) -> list[dict[str, object]]:
+def implement(
+    tid: str, files: dict[str, str], summary: str, tokens: int
+) -> list[dict[str, object]]:
     purpose = f"implement/{tid}"
     writes = [("write_file", {"path": p, "content": c}) for p, c in files.items()]
     return [
@@ -430,18 +576,87 @@ def records() -> list[dict[str, object]]:
         answer("plan", PLAN, 2300, 760),
         answer("tasks", TASKS, 3100, 900),
     ]
-    out += implement("T001", {"unitconv/numbers.py": NUMBERS, "tests/test_numbers.py": TEST_NUMBERS}, "Added ConversionError and fmt() with tests.", 1600)
-    out += implement("T002", {"unitconv/temperature.py": TEMPERATURE, "tests/test_temperature.py": TEST_TEMPERATURE}, "Temperature conversions through Kelvin, refusing values below absolute zero.", 1800)
-    out += implement("T003", {"unitconv/length.py": LENGTH, "tests/test_length.py": TEST_LENGTH}, "Length conversions through metres.", 1700)
-    out += implement("T004", {"unitconv/weight.py": WEIGHT, "tests/test_weight.py": TEST_WEIGHT}, "Weight conversions through grams.", 1700)
-    out += implement("T005", {"unitconv/cli.py": CLI, "unitconv/__main__.py": MAIN, "tests/test_cli.py": TEST_CLI}, "Command-line entry point with errors on stderr and exit status 2.", 2600)
+    out += implement(
+        "T001",
+        {"unitconv/numbers.py": NUMBERS, "tests/test_numbers.py": TEST_NUMBERS},
+        "Added ConversionError and fmt() with tests.",
+        1600,
+    )
+    out += implement(
+        "T002",
+        {"unitconv/temperature.py": TEMPERATURE, "tests/test_temperature.py": TEST_TEMPERATURE},
+        "Temperature conversions through Kelvin, refusing values below absolute zero.",
+        1800,
+    )
+    out += implement(
+        "T003",
+        {"unitconv/length.py": LENGTH, "tests/test_length.py": TEST_LENGTH},
+        "Length conversions through metres.",
+        1700,
+    )
+    out += implement(
+        "T004",
+        {"unitconv/weight.py": WEIGHT, "tests/test_weight.py": TEST_WEIGHT},
+        "Weight conversions through grams.",
+        1700,
+    )
+    out += implement(
+        "T005",
+        {"unitconv/cli.py": CLI, "unitconv/__main__.py": MAIN, "tests/test_cli.py": TEST_CLI},
+        "Command-line entry point with errors on stderr and exit status 2.",
+        2600,
+    )
     out.append(tools("implement/T006", [("read_file", {"path": "README.md"})], 1500, 30))
-    out.append(tools("implement/T006", [("edit_file", {"path": "README.md", "old": README_OLD, "new": README_NEW})], 1700, 160))
-    out.append(tools("implement/T006", [("finish", {"summary": "Documented the command and the unit symbols."})], 1900, 30))
+    out.append(
+        tools(
+            "implement/T006",
+            [("edit_file", {"path": "README.md", "old": README_OLD, "new": README_NEW})],
+            1700,
+            160,
+        )
+    )
+    out.append(
+        tools(
+            "implement/T006",
+            [("finish", {"summary": "Documented the command and the unit symbols."})],
+            1900,
+            30,
+        )
+    )
     return out
 
 
-if __name__ == "__main__":
-    lines = [json.dumps(r, sort_keys=True) for r in records()]
+def write(recs: list[dict[str, object]]) -> None:
+    lines = [json.dumps(r, sort_keys=True) for r in recs]
     (HERE / "recording.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {len(lines)} responses to recording.jsonl")
+
+
+def stage_inputs() -> dict[str, dict[str, str]]:
+    """The inputs each generation stage sees in the demo (specify, clarify, plan, tasks)."""
+    import tempfile
+
+    from specflow.artifacts import ArtifactStore
+    from specflow.project import Project
+    from specflow.stages.demo import run_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        res = run_demo(Path(tmp) / "demo", lambda _line: None, implement=False)
+        project = Project.discover(res.root)
+        assert project is not None
+        store = ArtifactStore(project, project.resolve_feature(res.feature))
+        return {
+            "specify": {"feature.md": (HERE / "feature.md").read_text(encoding="utf-8")},
+            "plan": store.input_texts("plan"),
+            "tasks": store.input_texts("tasks"),
+        }
+
+
+if __name__ == "__main__":
+    recs = records()
+    write(recs)  # answers first: the demo run that finds the inputs replays them
+    inputs = stage_inputs()
+    for rec in recs:
+        if rec["purpose"] in inputs:
+            rec["inputs"] = inputs[str(rec["purpose"])]
+    write(recs)
+    print(f"wrote {len(recs)} responses to recording.jsonl")
