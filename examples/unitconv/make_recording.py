@@ -32,17 +32,11 @@ def answer(purpose: str, obj: object, prompt: int, completion: int) -> dict[str,
         "purpose": purpose,
         "request_hash": "",
         "model": MODEL,
-        "response": {
-            "content": json.dumps(obj),
-            "tool_calls": [],
-            "usage": usage(prompt, completion),
-        },
+        "response": {"content": json.dumps(obj), "tool_calls": [], "usage": usage(prompt, completion)},
     }
 
 
-def tools(
-    purpose: str, calls: list[tuple[str, dict[str, object]]], prompt: int, completion: int
-) -> dict[str, object]:
+def tools(purpose: str, calls: list[tuple[str, dict[str, object]]], prompt: int, completion: int) -> dict[str, object]:
     return {
         "purpose": purpose,
         "request_hash": "",
@@ -70,16 +64,8 @@ SPEC = {
             "why": "Temperature conversions are the most frequent request and the easiest to get subtly wrong.",
             "independent_test": "Convert 100 C to F and get 212, and -300 C is refused.",
             "scenarios": [
-                {
-                    "given": "the value 100 in Celsius",
-                    "when": "it is converted to Fahrenheit",
-                    "then": "the result is 212",
-                },
-                {
-                    "given": "a temperature below absolute zero",
-                    "when": "it is converted",
-                    "then": "a clear error is reported and no number is returned",
-                },
+                {"given": "the value 100 in Celsius", "when": "it is converted to Fahrenheit", "then": "the result is 212"},
+                {"given": "a temperature below absolute zero", "when": "it is converted", "then": "a clear error is reported and no number is returned"},
             ],
         },
         {
@@ -90,16 +76,8 @@ SPEC = {
             "why": "These are the next most common conversions on the team.",
             "independent_test": "Convert 1 mi to km and 1 lb to g.",
             "scenarios": [
-                {
-                    "given": "1 mile",
-                    "when": "it is converted to kilometres",
-                    "then": "the result is 1.6093",
-                },
-                {
-                    "given": "1 pound",
-                    "when": "it is converted to grams",
-                    "then": "the result is 453.5924",
-                },
+                {"given": "1 mile", "when": "it is converted to kilometres", "then": "the result is 1.6093"},
+                {"given": "1 pound", "when": "it is converted to grams", "then": "the result is 453.5924"},
             ],
         },
         {
@@ -110,16 +88,8 @@ SPEC = {
             "why": "The command line is where the team works.",
             "independent_test": "Run python -m unitconv 100 C F and read 212 F.",
             "scenarios": [
-                {
-                    "given": "the command python -m unitconv 100 C F",
-                    "when": "it runs",
-                    "then": "it prints 212 F and exits with status 0",
-                },
-                {
-                    "given": "an unknown unit",
-                    "when": "the command runs",
-                    "then": "it prints an error and exits with a non-zero status",
-                },
+                {"given": "the command python -m unitconv 100 C F", "when": "it runs", "then": "it prints 212 F and exits with status 0"},
+                {"given": "an unknown unit", "when": "the command runs", "then": "it prints an error and exits with a non-zero status"},
             ],
         },
     ],
@@ -129,42 +99,18 @@ SPEC = {
         "Unit symbols in other letter cases, such as c or KM: [NEEDS CLARIFICATION: should unit symbols be case-insensitive?]",
     ],
     "requirements": [
-        {
-            "id": "FR-001",
-            "text": "System MUST convert temperatures between Celsius, Fahrenheit and Kelvin in both directions.",
-        },
-        {
-            "id": "FR-002",
-            "text": "System MUST convert lengths between metres, kilometres, miles, feet and inches.",
-        },
-        {
-            "id": "FR-003",
-            "text": "System MUST convert weights between grams, kilograms, pounds and ounces.",
-        },
-        {
-            "id": "FR-004",
-            "text": "System MUST provide the command python -m unitconv VALUE FROM TO, which prints the converted value followed by the target unit.",
-        },
-        {
-            "id": "FR-005",
-            "text": "System MUST refuse unknown units, mixed kinds and temperatures below absolute zero with a clear error message and a non-zero exit status.",
-        },
-        {
-            "id": "FR-006",
-            "text": "System MUST round results to at most 4 decimal places without trailing zeros.",
-        },
+        {"id": "FR-001", "text": "System MUST convert temperatures between Celsius, Fahrenheit and Kelvin in both directions."},
+        {"id": "FR-002", "text": "System MUST convert lengths between metres, kilometres, miles, feet and inches."},
+        {"id": "FR-003", "text": "System MUST convert weights between grams, kilograms, pounds and ounces."},
+        {"id": "FR-004", "text": "System MUST provide the command python -m unitconv VALUE FROM TO, which prints the converted value followed by the target unit."},
+        {"id": "FR-005", "text": "System MUST refuse unknown units, mixed kinds and temperatures below absolute zero with a clear error message and a non-zero exit status."},
+        {"id": "FR-006", "text": "System MUST round results to at most 4 decimal places without trailing zeros."},
     ],
     "entities": [
-        {
-            "name": "Unit",
-            "description": "A symbol (C, km, lb) belonging to one kind: temperature, length or weight.",
-        },
+        {"name": "Unit", "description": "A symbol (C, km, lb) belonging to one kind: temperature, length or weight."},
     ],
     "success_criteria": [
-        {
-            "id": "SC-001",
-            "text": "Every conversion in the acceptance scenarios gives the stated result.",
-        },
+        {"id": "SC-001", "text": "Every conversion in the acceptance scenarios gives the stated result."},
         {"id": "SC-002", "text": "A conversion answers in under 100 ms on a laptop."},
     ],
     "clarifications": [],
@@ -180,17 +126,9 @@ PLAN = {
         {"key": "Project Type", "value": "single library with a command-line entry point"},
     ],
     "constitution_check": [
-        {
-            "gate": "Tests first",
-            "status": "pass",
-            "note": "every module ships with its unittest module",
-        },
+        {"gate": "Tests first", "status": "pass", "note": "every module ships with its unittest module"},
         {"gate": "Small, reviewable changes", "status": "pass", "note": "one module per task"},
-        {
-            "gate": "No new dependency without a reason",
-            "status": "pass",
-            "note": "standard library only",
-        },
+        {"gate": "No new dependency without a reason", "status": "pass", "note": "standard library only"},
         {"gate": "Security by default", "status": "pass", "note": "input validated in cli.py"},
         {"gate": "Simplicity", "status": "pass", "note": "lookup tables, no class hierarchy"},
     ],
@@ -201,14 +139,8 @@ PLAN = {
         "The command prints errors to stderr and exits with status 2, never a partial result.",
     ],
     "risks": [
-        {
-            "risk": "Floating-point noise such as 211.99999999999997",
-            "mitigation": "fmt() rounds to 4 decimal places and strips trailing zeros",
-        },
-        {
-            "risk": "Ambiguous symbols (m for metre or mile)",
-            "mitigation": "use mi for miles and document the symbols",
-        },
+        {"risk": "Floating-point noise such as 211.99999999999997", "mitigation": "fmt() rounds to 4 decimal places and strips trailing zeros"},
+        {"risk": "Ambiguous symbols (m for metre or mile)", "mitigation": "use mi for miles and document the symbols"},
     ],
 }
 
@@ -219,82 +151,22 @@ TASKS = {
         {
             "title": "Phase 1: Foundational",
             "tasks": [
-                {
-                    "id": "T001",
-                    "title": "Add ConversionError and the rounding helper fmt() in unitconv/numbers.py",
-                    "parallel": False,
-                    "story": None,
-                    "depends": [],
-                    "files": ["unitconv/numbers.py", "tests/test_numbers.py"],
-                    "covers": ["FR-006"],
-                    "verify": f"{V} tests.test_numbers",
-                    "risk": "low",
-                },
+                {"id": "T001", "title": "Add ConversionError and the rounding helper fmt() in unitconv/numbers.py", "parallel": False, "story": None, "depends": [], "files": ["unitconv/numbers.py", "tests/test_numbers.py"], "covers": ["FR-006"], "verify": f"{V} tests.test_numbers", "risk": "low"},
             ],
         },
         {
             "title": "Phase 2: Conversions",
             "tasks": [
-                {
-                    "id": "T002",
-                    "title": "Temperature conversions in unitconv/temperature.py",
-                    "parallel": True,
-                    "story": "US1",
-                    "depends": ["T001"],
-                    "files": ["unitconv/temperature.py", "tests/test_temperature.py"],
-                    "covers": ["FR-001", "FR-005"],
-                    "verify": f"{V} tests.test_temperature",
-                    "risk": "low",
-                },
-                {
-                    "id": "T003",
-                    "title": "Length conversions in unitconv/length.py",
-                    "parallel": True,
-                    "story": "US2",
-                    "depends": ["T001"],
-                    "files": ["unitconv/length.py", "tests/test_length.py"],
-                    "covers": ["FR-002"],
-                    "verify": f"{V} tests.test_length",
-                    "risk": "low",
-                },
-                {
-                    "id": "T004",
-                    "title": "Weight conversions in unitconv/weight.py",
-                    "parallel": True,
-                    "story": "US2",
-                    "depends": ["T001"],
-                    "files": ["unitconv/weight.py", "tests/test_weight.py"],
-                    "covers": ["FR-003"],
-                    "verify": f"{V} tests.test_weight",
-                    "risk": "low",
-                },
+                {"id": "T002", "title": "Temperature conversions in unitconv/temperature.py", "parallel": True, "story": "US1", "depends": ["T001"], "files": ["unitconv/temperature.py", "tests/test_temperature.py"], "covers": ["FR-001", "FR-005"], "verify": f"{V} tests.test_temperature", "risk": "low"},
+                {"id": "T003", "title": "Length conversions in unitconv/length.py", "parallel": True, "story": "US2", "depends": ["T001"], "files": ["unitconv/length.py", "tests/test_length.py"], "covers": ["FR-002"], "verify": f"{V} tests.test_length", "risk": "low"},
+                {"id": "T004", "title": "Weight conversions in unitconv/weight.py", "parallel": True, "story": "US2", "depends": ["T001"], "files": ["unitconv/weight.py", "tests/test_weight.py"], "covers": ["FR-003"], "verify": f"{V} tests.test_weight", "risk": "low"},
             ],
         },
         {
             "title": "Phase 3: Command line",
             "tasks": [
-                {
-                    "id": "T005",
-                    "title": "Command python -m unitconv VALUE FROM TO in unitconv/cli.py",
-                    "parallel": False,
-                    "story": "US3",
-                    "depends": ["T002", "T003", "T004"],
-                    "files": ["unitconv/cli.py", "unitconv/__main__.py", "tests/test_cli.py"],
-                    "covers": ["FR-004", "FR-005"],
-                    "verify": f"{V} tests.test_cli",
-                    "risk": "medium",
-                },
-                {
-                    "id": "T006",
-                    "title": "Document the command and the unit symbols in README.md",
-                    "parallel": True,
-                    "story": None,
-                    "depends": ["T005"],
-                    "files": ["README.md"],
-                    "covers": ["FR-004"],
-                    "verify": None,
-                    "risk": "low",
-                },
+                {"id": "T005", "title": "Command python -m unitconv VALUE FROM TO in unitconv/cli.py", "parallel": False, "story": "US3", "depends": ["T002", "T003", "T004"], "files": ["unitconv/cli.py", "unitconv/__main__.py", "tests/test_cli.py"], "covers": ["FR-004", "FR-005"], "verify": f"{V} tests.test_cli", "risk": "medium"},
+                {"id": "T006", "title": "Document the command and the unit symbols in README.md", "parallel": True, "story": None, "depends": ["T005"], "files": ["README.md"], "covers": ["FR-004"], "verify": None, "risk": "low"},
             ],
         },
     ],
@@ -312,7 +184,7 @@ def fmt(value: float) -> str:
     text = f"{round(value, 4):.4f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
 '''
-TEST_NUMBERS = """import unittest
+TEST_NUMBERS = '''import unittest
 
 from unitconv.numbers import ConversionError, fmt
 
@@ -331,7 +203,7 @@ class FmtTest(unittest.TestCase):
 
     def test_error_is_a_value_error(self) -> None:
         self.assertTrue(issubclass(ConversionError, ValueError))
-"""
+'''
 TEMPERATURE = '''"""Temperatures, through Kelvin."""
 
 from unitconv.numbers import ConversionError
@@ -359,7 +231,7 @@ def convert_temperature(value: float, src: str, dst: str) -> float:
         raise ConversionError(f"{value:g} {src} is below absolute zero")
     return _FROM_KELVIN[dst](kelvin)
 '''
-TEST_TEMPERATURE = """import unittest
+TEST_TEMPERATURE = '''import unittest
 
 from unitconv.numbers import ConversionError
 from unitconv.temperature import convert_temperature
@@ -384,7 +256,7 @@ class TemperatureTest(unittest.TestCase):
     def test_unknown_unit(self) -> None:
         with self.assertRaises(ConversionError):
             convert_temperature(1, "C", "X")
-"""
+'''
 
 
 def linear_module(doc: str, fn: str, kind: str, table: dict[str, str]) -> str:
@@ -408,19 +280,9 @@ def {fn}(value: float, src: str, dst: str) -> float:
 '''
 
 
-LENGTH = linear_module(
-    "Lengths, through metres.",
-    "convert_length",
-    "length",
-    {"m": "1.0", "km": "1000.0", "mi": "1609.344", "ft": "0.3048", "in": "0.0254"},
-)
-WEIGHT = linear_module(
-    "Weights, through grams.",
-    "convert_weight",
-    "weight",
-    {"g": "1.0", "kg": "1000.0", "lb": "453.59237", "oz": "28.349523125"},
-)
-TEST_LENGTH = """import unittest
+LENGTH = linear_module("Lengths, through metres.", "convert_length", "length", {"m": "1.0", "km": "1000.0", "mi": "1609.344", "ft": "0.3048", "in": "0.0254"})
+WEIGHT = linear_module("Weights, through grams.", "convert_weight", "weight", {"g": "1.0", "kg": "1000.0", "lb": "453.59237", "oz": "28.349523125"})
+TEST_LENGTH = '''import unittest
 
 from unitconv.length import convert_length
 from unitconv.numbers import ConversionError
@@ -439,8 +301,8 @@ class LengthTest(unittest.TestCase):
     def test_unknown_unit(self) -> None:
         with self.assertRaises(ConversionError):
             convert_length(1, "m", "parsec")
-"""
-TEST_WEIGHT = """import unittest
+'''
+TEST_WEIGHT = '''import unittest
 
 from unitconv.numbers import ConversionError
 from unitconv.weight import convert_weight
@@ -456,7 +318,7 @@ class WeightTest(unittest.TestCase):
     def test_unknown_unit(self) -> None:
         with self.assertRaises(ConversionError):
             convert_weight(1, "kg", "stone")
-"""
+'''
 CLI = '''"""python -m unitconv VALUE FROM TO"""
 
 import sys
@@ -498,11 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{fmt(result)} {args[2]}")
     return 0
 '''
-MAIN = """from unitconv.cli import main
+MAIN = '''from unitconv.cli import main
 
 raise SystemExit(main())
-"""
-TEST_CLI = """import subprocess
+'''
+TEST_CLI = '''import subprocess
 import sys
 import unittest
 from pathlib import Path
@@ -535,11 +397,9 @@ class CliTest(unittest.TestCase):
         out = run("-300", "C", "K")
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("absolute zero", out.stderr)
-"""
+'''
 README_OLD = "A tiny unit-conversion library (the example project of specflow's demo).\n"
-README_NEW = (
-    README_OLD
-    + """
+README_NEW = README_OLD + '''
 ## Usage
 
 ```
@@ -551,15 +411,12 @@ $ python -m unitconv 1 mi km
 
 Units (any letter case): temperatures C, F, K; lengths m, km, mi, ft, in; weights g, kg, lb, oz.
 Results are rounded to at most 4 decimal places.
-"""
-)
+'''
 
 RUN_TESTS = {"command": ["python3", "-m", "unittest", "discover", "-s", "tests", "-t", "."]}
 
 
-def implement(
-    tid: str, files: dict[str, str], summary: str, tokens: int
-) -> list[dict[str, object]]:
+def implement(tid: str, files: dict[str, str], summary: str, tokens: int) -> list[dict[str, object]]:
     purpose = f"implement/{tid}"
     writes = [("write_file", {"path": p, "content": c}) for p, c in files.items()]
     return [
@@ -576,53 +433,14 @@ def records() -> list[dict[str, object]]:
         answer("plan", PLAN, 2300, 760),
         answer("tasks", TASKS, 3100, 900),
     ]
-    out += implement(
-        "T001",
-        {"unitconv/numbers.py": NUMBERS, "tests/test_numbers.py": TEST_NUMBERS},
-        "Added ConversionError and fmt() with tests.",
-        1600,
-    )
-    out += implement(
-        "T002",
-        {"unitconv/temperature.py": TEMPERATURE, "tests/test_temperature.py": TEST_TEMPERATURE},
-        "Temperature conversions through Kelvin, refusing values below absolute zero.",
-        1800,
-    )
-    out += implement(
-        "T003",
-        {"unitconv/length.py": LENGTH, "tests/test_length.py": TEST_LENGTH},
-        "Length conversions through metres.",
-        1700,
-    )
-    out += implement(
-        "T004",
-        {"unitconv/weight.py": WEIGHT, "tests/test_weight.py": TEST_WEIGHT},
-        "Weight conversions through grams.",
-        1700,
-    )
-    out += implement(
-        "T005",
-        {"unitconv/cli.py": CLI, "unitconv/__main__.py": MAIN, "tests/test_cli.py": TEST_CLI},
-        "Command-line entry point with errors on stderr and exit status 2.",
-        2600,
-    )
+    out += implement("T001", {"unitconv/numbers.py": NUMBERS, "tests/test_numbers.py": TEST_NUMBERS}, "Added ConversionError and fmt() with tests.", 1600)
+    out += implement("T002", {"unitconv/temperature.py": TEMPERATURE, "tests/test_temperature.py": TEST_TEMPERATURE}, "Temperature conversions through Kelvin, refusing values below absolute zero.", 1800)
+    out += implement("T003", {"unitconv/length.py": LENGTH, "tests/test_length.py": TEST_LENGTH}, "Length conversions through metres.", 1700)
+    out += implement("T004", {"unitconv/weight.py": WEIGHT, "tests/test_weight.py": TEST_WEIGHT}, "Weight conversions through grams.", 1700)
+    out += implement("T005", {"unitconv/cli.py": CLI, "unitconv/__main__.py": MAIN, "tests/test_cli.py": TEST_CLI}, "Command-line entry point with errors on stderr and exit status 2.", 2600)
     out.append(tools("implement/T006", [("read_file", {"path": "README.md"})], 1500, 30))
-    out.append(
-        tools(
-            "implement/T006",
-            [("edit_file", {"path": "README.md", "old": README_OLD, "new": README_NEW})],
-            1700,
-            160,
-        )
-    )
-    out.append(
-        tools(
-            "implement/T006",
-            [("finish", {"summary": "Documented the command and the unit symbols."})],
-            1900,
-            30,
-        )
-    )
+    out.append(tools("implement/T006", [("edit_file", {"path": "README.md", "old": README_OLD, "new": README_NEW})], 1700, 160))
+    out.append(tools("implement/T006", [("finish", {"summary": "Documented the command and the unit symbols."})], 1900, 30))
     return out
 
 
