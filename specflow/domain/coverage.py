@@ -74,7 +74,7 @@ class Coverage:
         kinds = {link.how for r in self.requirements for link in r.links}
         if self.declared and "text" in kinds:
             return "covers: and ids named in task text"
-        return "covers:" if self.declared else "ids named in task text (no task has covers:)"
+        return "covers:" if self.declared else "ids named in task text, as no task has covers:"
 
     def by_id(self) -> dict[str, RequirementCoverage]:
         return {r.id: r for r in self.requirements}
