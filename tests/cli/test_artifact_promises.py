@@ -228,8 +228,8 @@ def test_project_override_of_the_tasks_artifact_template(proj: Path, stub: Any) 
     ok(run_cli(m("tasks"), proj))
     text = (feature_dir(proj) / "tasks.md").read_text()
     assert "> Team ACME task list" in text
-    from specflow.fsutil import sha256_text
     from specflow.formats.frontmatter import split_front_matter
+    from specflow.fsutil import sha256_text
 
     meta, _ = split_front_matter(text)
     assert meta is not None
