@@ -200,16 +200,16 @@ def test_replay_by_purpose_refuses_other_inputs(tmp_path: Path) -> None:
     with asking_about({"spec.md": spec.replace("2026-01-01", "2026-12-03") + "\n"}):
         assert ReplayModel(rec).complete(msgs, purpose="plan").content == "P"
     # other inputs: refused, naming the stage and the first difference
-    with asking_about({"spec.md": spec.replace("FR-002: b", "FR-002: c")}):
-        with pytest.raises(ModelConfigError) as err:
-            ReplayModel(rec).complete(msgs, purpose="plan")
+    other = {"spec.md": spec.replace("FR-002: b", "FR-002: c")}
+    with asking_about(other), pytest.raises(ModelConfigError) as err:
+        ReplayModel(rec).complete(msgs, purpose="plan")
     assert (
         "answers plan for other inputs: spec.md line 6: recorded '- FR-002: b', now '- FR-002: c'"
         in str(err.value)
     )
-    with asking_about({"spec.md": spec, "constitution.md": "x"}):
-        with pytest.raises(ModelConfigError, match="constitution.md is an input now"):
-            ReplayModel(rec).complete(msgs, purpose="plan")
+    more = {"spec.md": spec, "constitution.md": "x"}
+    with asking_about(more), pytest.raises(ModelConfigError, match="constitution.md is an input"):
+        ReplayModel(rec).complete(msgs, purpose="plan")
     # no stage inputs given (e.g. an agent's call): answered as before
     assert ReplayModel(rec).complete(msgs, purpose="plan").content == "P"
 
