@@ -115,6 +115,8 @@ def run_stage(
         "model": out.model or None,
         "cost_usd": round(out.usage.cost_usd, 6) if out.usage else 0.0,
         "uri": artifact_uri(out.feature.name, art.kind),
+        # plan: failing constitution gates without a justification (the plan is written)
+        "violations": out.violations,
     }
 
 

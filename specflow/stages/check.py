@@ -220,9 +220,13 @@ def _violations(rel: str, plan: Any, offset: int) -> list[Problem]:
 
 
 def _line_of(path: Any, needle: str) -> int | None:
+    """The first line naming `needle` as a whole word (FR-001, not FR-0010)."""
+    import re
+
+    pattern = re.compile(rf"(?<![\w-]){re.escape(needle)}(?![\w-])")
     try:
         for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if needle in line:
+            if pattern.search(line):
                 return i
     except OSError:
         return None
