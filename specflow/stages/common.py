@@ -70,47 +70,34 @@ def generate(
     replay models (`llm.base.asking_about`).
     """
     from specflow.llm.base import asking_about
-
-    with asking_about(inputs or {}):
-        return _generate(project, stage, template, output, model, context, check)
-
-
-def _generate(
-    project: Project,
-    stage: str,
-    template: str,
-    output: type[BaseModel],
-    model: Model,
-    context: dict[str, Any],
-    check: Any,
-) -> Generated:
     from specflow.llm.structured import generate_structured
 
-    messages = build_messages(project, stage, template, **context)
-    result = generate_structured(model, messages, output, purpose=stage)
-    usage = result.usage
-    attempts = result.attempts
-    problems = check(result.value) if check else []
-    if problems:
-        listed = "\n".join(f"- {p}" for p in problems[:20])
-        repair = [
-            *messages,
-            {"role": "assistant", "content": result.raw},
-            {
-                "role": "user",
-                "content": "Your answer has these problems; answer again with the whole "
-                f"corrected JSON object:\n{listed}",
-            },
-        ]
-        result = generate_structured(model, repair, output, purpose=stage)
-        usage = usage + result.usage
-        attempts += result.attempts
-        problems = check(result.value)
+    with asking_about(inputs or {}):
+        messages = build_messages(project, stage, template, **context)
+        result = generate_structured(model, messages, output, purpose=stage)
+        usage = result.usage
+        attempts = result.attempts
+        problems = check(result.value) if check else []
         if problems:
-            raise ModelError(
-                f"{stage}: the model's answer is still invalid after repair: {problems[0]}",
-                "try a stronger model with --model",
-            )
+            listed = "\n".join(f"- {p}" for p in problems[:20])
+            repair = [
+                *messages,
+                {"role": "assistant", "content": result.raw},
+                {
+                    "role": "user",
+                    "content": "Your answer has these problems; answer again with the whole "
+                    f"corrected JSON object:\n{listed}",
+                },
+            ]
+            result = generate_structured(model, repair, output, purpose=stage)
+            usage = usage + result.usage
+            attempts += result.attempts
+            problems = check(result.value)
+            if problems:
+                raise ModelError(
+                    f"{stage}: the model's answer is still invalid after repair: {problems[0]}",
+                    "try a stronger model with --model",
+                )
     return Generated(
         value=result.value,
         usage=usage,

@@ -7,8 +7,6 @@ each stage with an object of that stage's schema) and real git repositories.
 
 from __future__ import annotations
 
-import copy
-import importlib.util
 import json
 import shutil
 import sys
@@ -18,41 +16,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT, git, run_cli, snapshot
-from tests.support.stub_llm import StubLLM, json_reply
-
-_spec = importlib.util.spec_from_file_location(
-    "demo_recording_i13", REPO_ROOT / "examples" / "unitconv" / "make_recording.py"
-)
-assert _spec and _spec.loader
-REC: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REC)
+from tests.support.stage_stub import DEMO as REC
+from tests.support.stage_stub import SchemaStub
+from tests.support.stub_llm import StubLLM
 
 FAST = "\n[llm]\nmax_retries = 1\nbackoff_base_s = 0.01\nbackoff_max_s = 0.05\ntimeout_s = 5\n"
 RECORDING = REPO_ROOT / "examples" / "unitconv" / "recording.jsonl"
-
-
-def stage_of(body: dict[str, Any]) -> str:
-    system = body["messages"][0]["content"]
-    for stage in ("specify", "plan", "tasks"):
-        if f"specflow's {stage} stage" in system:
-            return stage
-    raise AssertionError("unknown stage")
-
-
-class SchemaStub:
-    """Answers each stage with a valid object of its schema; tests change the answers."""
-
-    def __init__(self, server: StubLLM) -> None:
-        self.server = server
-        self.answers: dict[str, Any] = {
-            "specify": copy.deepcopy(REC.SPEC),
-            "plan": copy.deepcopy(REC.PLAN),
-            "tasks": copy.deepcopy(REC.TASKS),
-        }
-        server.default_reply = lambda body: json_reply(self.answers[stage_of(body)])
-
-    def prompts(self, stage: str) -> list[str]:
-        return [r["messages"][1]["content"] for r in self.server.requests if stage_of(r) == stage]
 
 
 @pytest.fixture

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, run_cli, snapshot
+from tests.conftest import run_cli, snapshot
+from tests.support.stage_stub import DEMO as REC
+from tests.support.stage_stub import stage_of
 from tests.support.stub_llm import StubLLM, json_reply
 
-_spec = importlib.util.spec_from_file_location(
-    "demo_recording", REPO_ROOT / "examples" / "unitconv" / "make_recording.py"
-)
-assert _spec and _spec.loader
-REC: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REC)
-
 FAST = "\n[llm]\nmax_retries = 2\nbackoff_base_s = 0.01\nbackoff_max_s = 0.05\ntimeout_s = 2\n"
-
-
-def stage_of(body: dict[str, Any]) -> str:
-    system = body["messages"][0]["content"]
-    for stage in ("specify", "plan", "tasks"):
-        if f"specflow's {stage} stage" in system:
-            return stage
-    raise AssertionError("unknown stage")
 
 
 ANSWERS = {"specify": REC.SPEC, "plan": REC.PLAN, "tasks": REC.TASKS}
