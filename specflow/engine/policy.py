@@ -179,7 +179,13 @@ class ReviewerChoice:
     how: str  # "configured" ([models].review), "other vendor" (picked), "fallback"
 
     def warning(self, implementer: Implementer) -> str | None:
-        """What to tell people at the start of a run whose review is not independent."""
+        """What to tell people at the start of a run whose review may not be independent."""
+        if self.same_vendor is None and self.model and implementer.vendor is None:
+            return (
+                f"review by {self.model}; the implementer {implementer.label} may use any "
+                "vendor's model, so whether review is same-vendor is unknown — set "
+                "[models].review to a vendor the agent does not use"
+            )
         if not self.same_vendor:
             return None
         fix = (

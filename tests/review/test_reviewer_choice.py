@@ -113,4 +113,59 @@ def test_a_cmd_agent_is_never_called_by_the_model_it_is_handed(tmp_path: Path) -
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     [builtin] = warnings("builtin")
     assert "implementer openai/gpt-4o" in builtin
-    assert warnings("cmd:./agent.sh") == []  # its vendor is unknown: no false claim
+    # its vendor is unknown: no false claim, and the agent is named, not the model it is handed
+    [cmd] = warnings("cmd:./agent.sh")
+    assert "implementer cmd:./agent.sh may use any vendor's model" in cmd
+    assert "same-vendor is unknown" in cmd and "implementer openai/gpt-4o" not in cmd
+
+
+AGENT_WRITES = {"name": "write_file", "arguments": {"path": "notes.txt", "content": "hi\n"}}
+FINISH = {"name": "finish", "arguments": {"summary": "wrote notes.txt"}}
+APPROVE = {"decision": "approve", "summary": "fine", "findings": []}
+
+
+def test_implement_says_at_start_that_review_is_same_vendor(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One vendor configured: the builtin agent on openai/stub is reviewed by openai/stub, and
+    `implement` says so before any task runs; the run's report lists it."""
+    import json
+
+    from tests.conftest import git, run_cli
+    from tests.support.stub_llm import StubLLM, json_reply, tool_calls_reply
+
+    feature = project / "specs" / "001-notes"
+    feature.mkdir(parents=True)
+    (feature / "tasks.md").write_text(
+        "# Tasks: Notes\n\n## Phase 1\n\n- [ ] T001 Write notes.txt\n  - risk: high\n"
+    )
+    cfg = project / "specflow.toml"
+    cfg.write_text(cfg.read_text() + '\n[policy]\nhigh = "verify+review"\n')
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "tasks")
+
+    def answer(body: dict[str, object]) -> object:
+        messages = json.dumps(body["messages"])
+        if "review" in json.dumps(body.get("response_format") or {}) or '"decision"' in messages:
+            return json_reply(APPROVE)
+        return tool_calls_reply(
+            [FINISH] if "notes.txt" in messages and '"tool"' in messages else [AGENT_WRITES, FINISH]
+        )
+
+    with StubLLM(default_reply=answer) as stub:  # type: ignore[arg-type]
+        for k, v in stub.env().items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv("SPECFLOW_MODEL", "openai/stub")
+        res = run_cli(["implement", "1", "--agent", "builtin"], project)
+    out = res.stdout + res.stderr
+    assert "review is same-vendor: reviewer openai/stub and implementer openai/stub" in out, out
+    assert "SPECFLOW_MODEL_REVIEW" in out
+    run = next((project / ".specflow" / "runs").iterdir())
+    events = [json.loads(x) for x in (run / "events.jsonl").read_text().splitlines()]
+    kinds = [e["kind"] for e in events]
+    assert kinds.index("warning") < kinds.index("task_started")
+    assert next(e for e in events if e["kind"] == "policy")["same_vendor"] is True
+    report = run_cli(["report", run.name], project)
+    assert report.code == 0, report.stderr
+    page = next((project / ".specflow" / "reports").glob("*.html")).read_text()
+    assert "review is same-vendor" in page
