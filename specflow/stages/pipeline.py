@@ -154,7 +154,8 @@ def specify(
             "spec",
             given if given is not None else render_spec(spec, project.root),
             template=gen.template,
-            templates=_templates(project, "spec", gen.templates if given is None else {}),
+            # a library's ready spec.md is taken as written: no template shaped it
+            templates=_templates(project, "spec", gen.templates) if given is None else {},
             model=gen.model or None,
             usage=usage_meta(gen.usage),
             extra=extra,
