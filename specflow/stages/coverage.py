@@ -168,7 +168,7 @@ def task_states(
     project: Project, feature: Feature, tasks: dict[str, Any], commits: dict[str, list[CommitRef]]
 ) -> dict[str, str]:
     """merged (a commit says so) > the latest run's word > done (ticked) > pending."""
-    from specflow.engine.state import RunPaths, list_runs, rebuild
+    from specflow.runs.state import RunPaths, list_runs, rebuild
 
     last: dict[str, str] = {}
     runs = list_runs(project.state_dir, feature.name)

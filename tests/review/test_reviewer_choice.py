@@ -72,9 +72,9 @@ def test_an_explicit_reviewer_wins_even_if_same_vendor() -> None:
 def test_a_cmd_agent_is_never_called_by_the_model_it_is_handed(tmp_path: Path) -> None:
     """The old warning named SPECFLOW_MODEL as the implementer of a cmd: agent."""
     from specflow.domain.tasks import Phase, Task, TaskGraph, TaskList
-    from specflow.engine.events import EventLog, read_events
-    from specflow.engine.state import RunPaths
     from specflow.engine.trust import attach_trust, plan_trust
+    from specflow.runs.events import EventLog, read_events
+    from specflow.runs.state import RunPaths
     from specflow.workspace.git import Git
 
     graph = TaskGraph(
