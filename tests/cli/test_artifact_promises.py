@@ -16,11 +16,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT, git, run_cli, snapshot
-from tests.support.stage_stub import DEMO as REC
-from tests.support.stage_stub import SchemaStub
+from tests.support.stage_stub import SchemaStub, m, stub_project
 from tests.support.stub_llm import StubLLM
 
-FAST = "\n[llm]\nmax_retries = 1\nbackoff_base_s = 0.01\nbackoff_max_s = 0.05\ntimeout_s = 5\n"
 RECORDING = REPO_ROOT / "examples" / "unitconv" / "recording.jsonl"
 
 
@@ -34,14 +32,7 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def proj(project: Path) -> Path:
-    cfg = project / "specflow.toml"
-    cfg.write_text(cfg.read_text() + FAST)
-    (project / "feature.md").write_text(REC.SPEC["summary"] + "\n")
-    return project
-
-
-def m(*args: str) -> list[str]:
-    return [*args, "--model", "openai/stub"]
+    return stub_project(project)
 
 
 def ok(res: Any) -> Any:

@@ -10,11 +10,8 @@ import pytest
 
 from tests.conftest import run_cli, snapshot
 from tests.support.stage_stub import DEMO as REC
-from tests.support.stage_stub import stage_of
+from tests.support.stage_stub import m, stage_of, stub_project
 from tests.support.stub_llm import StubLLM, json_reply
-
-FAST = "\n[llm]\nmax_retries = 2\nbackoff_base_s = 0.01\nbackoff_max_s = 0.05\ntimeout_s = 2\n"
-
 
 ANSWERS = {"specify": REC.SPEC, "plan": REC.PLAN, "tasks": REC.TASKS}
 
@@ -30,14 +27,7 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def proj(project: Path) -> Path:
-    cfg = project / "specflow.toml"
-    cfg.write_text(cfg.read_text() + FAST)
-    (project / "feature.md").write_text(REC.SPEC["summary"] + "\n")
-    return project
-
-
-def m(*args: str) -> list[str]:
-    return [*args, "--model", "openai/stub"]
+    return stub_project(project)
 
 
 def test_pipeline_writes_valid_artifacts(proj: Path, stub: Any) -> None:

@@ -51,3 +51,20 @@ class SchemaStub:
     def prompts(self, stage: str) -> list[str]:
         """The user messages sent for `stage`, in order."""
         return [r["messages"][1]["content"] for r in self.server.requests if stage_of(r) == stage]
+
+
+# Quick retries and a short timeout: a stub answers at once or is meant to fail.
+FAST = "\n[llm]\nmax_retries = 2\nbackoff_base_s = 0.01\nbackoff_max_s = 0.05\ntimeout_s = 2\n"
+
+
+def stub_project(project: Path) -> Path:
+    """An initialised project set up for the stub: fast retries, and the demo's feature.md."""
+    cfg = project / "specflow.toml"
+    cfg.write_text(cfg.read_text() + FAST)
+    (project / "feature.md").write_text(DEMO.SPEC["summary"] + "\n")
+    return project
+
+
+def m(*args: str) -> list[str]:
+    """CLI arguments with the stub as the model."""
+    return [*args, "--model", "openai/stub"]
