@@ -21,7 +21,7 @@ from typing import Any
 
 from specflow.errors import ArtifactConflict, ParseError
 from specflow.fsutil import atomic_write_text
-from specflow.inputstore import InputStore, find_in_git_history, text_hash
+from specflow.inputstore import InputStore, text_hash
 from specflow.project import Feature, Project
 
 KINDS = ("spec", "plan", "tasks")
@@ -32,6 +32,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "tasks": ("spec.md", "plan.md"),
 }
 MISSING, HANDWRITTEN, EDITED, STALE, FRESH = "missing", "hand-written", "edited", "stale", "fresh"
+HISTORY_LIMIT = 200  # git commits searched for an old version of one input
 
 
 @dataclass
@@ -280,7 +281,32 @@ class ArtifactStore:
             text = self._body_of(path, c.read_text(encoding="utf-8", errors="replace"))
             if text is not None and body_hash(text) == wanted:
                 return text
-        return find_in_git_history(path, wanted, lambda raw: self._body_of(path, raw))
+        return self._find_in_git_history(path, wanted)
+
+    def _find_in_git_history(self, path: Path, wanted: str) -> str | None:
+        """The text of `path` in any commit (all refs) whose body hashes to `wanted`."""
+        from specflow.workspace.git import Git
+
+        if not path.parent.is_dir():
+            return None
+        git = Git(path.parent)
+        log = git.run(
+            "log", "--all", f"-n{HISTORY_LIMIT}", "--format=%H", "--", path.name, check=False
+        )
+        seen: set[str] = set()
+        for commit in log.stdout.split() if log.returncode == 0 else []:
+            blob = git.run(
+                "rev-parse", "--verify", "--quiet", f"{commit}:./{path.name}", check=False
+            )
+            oid = blob.stdout.strip()
+            if blob.returncode != 0 or oid in seen:
+                continue
+            seen.add(oid)
+            raw = git.run("cat-file", "blob", oid, check=False)
+            body = self._body_of(path, raw.stdout) if raw.returncode == 0 else None
+            if body is not None and body_hash(body) == wanted:
+                return body
+        return None
 
     @staticmethod
     def _body_of(path: Path, raw: str) -> str | None:

@@ -12,20 +12,15 @@ matter records (no second hash, no index). Why a folder and not `git hash-object
 - git names blobs by SHA-1 of the raw file, front matter included, while the recorded hash is
   the SHA-256 of the body, so a blob would still need a lookup table.
 
-A clone elsewhere has no `.specflow/` (it is local state): there the text is looked up in the
-file's git history instead (`git log --all`), which finds every committed version.
+A clone elsewhere has no `.specflow/` (it is local state): there the artifact store looks the
+text up in the file's git history instead (`git log --all`), which finds every committed version.
 """
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 from specflow.fsutil import atomic_write_text, sha256_text
-
-HISTORY_LIMIT = 200  # git commits searched for an old version of one file
 
 
 def text_hash(text: str) -> str:
@@ -58,40 +53,3 @@ class InputStore:
             return None
         text = path.read_text(encoding="utf-8", errors="replace")
         return text if text_hash(text) == digest else None  # a damaged copy is no copy
-
-
-def find_in_git_history(
-    path: Path, digest: str, body_of: Callable[[str], str | None]
-) -> str | None:
-    """The text of `path` in any commit (all refs) whose body hashes to `digest`."""
-    folder = path.parent
-    if not folder.is_dir():
-        return None
-    with contextlib.suppress(OSError):
-        log = _git(folder, "log", "--all", f"-n{HISTORY_LIMIT}", "--format=%H", "--", path.name)
-        seen: set[str] = set()
-        for commit in log.split():
-            blob = _git(folder, "rev-parse", "--verify", "--quiet", f"{commit}:./{path.name}")
-            if not blob or blob in seen:
-                continue
-            seen.add(blob)
-            body = body_of(_git(folder, "cat-file", "blob", blob, strip=False))
-            if body is not None and text_hash(body) == digest:
-                return body
-    return None
-
-
-def _git(cwd: Path, *args: str, strip: bool = True) -> str:
-    proc = subprocess.run(
-        ["git", "-c", "core.quotepath=off", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    if proc.returncode != 0:
-        return ""
-    return proc.stdout.strip() if strip else proc.stdout
