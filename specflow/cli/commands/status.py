@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
                 state = f"{a.state}, violates the constitution" if a.violations else a.state
                 app_.echo(f"  {a.kind + '.md':10} v{a.version:<3} {state}{why}{model}{cost}")
                 for v in a.violations:
-                    app_.echo(f"  {'':10} violates the constitution: {v}")
+                    app_.echo(f"  {'':10} {v}")
             if s.error:
                 app_.echo(f"  problem: {s.error}")
             if waiting.get(s.feature):
