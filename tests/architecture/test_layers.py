@@ -30,7 +30,7 @@ LAYERS: list[list[str]] = [
     ["templating", "llm"],
     ["library", "workspace"],
     ["project", "schemas", "runs", "sandbox"],
-    ["config", "domain", "secretscan"],
+    ["config", "domain", "inputstore", "secretscan"],
     ["fsutil", "flock", "redact", "resources", "specflow"],
     ["errors"],
 ]
