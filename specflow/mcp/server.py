@@ -93,6 +93,17 @@ def build_server(project: Project) -> SpecflowServer:
         log_level="WARNING",
     )
 
+    _feature_tools(server, project, get_desk)
+    _task_tools(server, get_desk)
+    _resources(server, project)
+    return server
+
+
+def _feature_tools(
+    server: SpecflowServer, project: Project, get_desk: Callable[[], TaskDesk]
+) -> None:
+    """Features, artifacts, stages and run logs."""
+
     @server.tool()
     @tool_errors
     def list_features() -> dict[str, Any]:
@@ -131,6 +142,19 @@ def build_server(project: Project) -> SpecflowServer:
 
     @server.tool()
     @tool_errors
+    def run_log(
+        run: str | None = None, task: str | None = None, feature: str | None = None
+    ) -> dict[str, Any]:
+        """A run's log (default: the latest run, or the latest of `feature`): per task its
+        attempts, verify output and merge result. MCP sessions are runs too."""
+        return views.run_log(project, run, task, feature)
+
+
+def _task_tools(server: SpecflowServer, get_desk: Callable[[], TaskDesk]) -> None:
+    """Claiming and completing tasks (mcp/desk.py)."""
+
+    @server.tool()
+    @tool_errors
     def next_task(feature: str) -> dict[str, Any]:
         """The highest-priority ready task (dependencies merged, not claimed, no file shared with
         a claimed task) with its brief — or, as `why`, the reason none is ready."""
@@ -161,14 +185,9 @@ def build_server(project: Project) -> SpecflowServer:
         on it become blocked (claim it again later to retry)."""
         return get_desk().fail(feature, task_id, reason)
 
-    @server.tool()
-    @tool_errors
-    def run_log(
-        run: str | None = None, task: str | None = None, feature: str | None = None
-    ) -> dict[str, Any]:
-        """A run's log (default: the latest run, or the latest of `feature`): per task its
-        attempts, verify output and merge result. MCP sessions are runs too."""
-        return views.run_log(project, run, task, feature)
+
+def _resources(server: SpecflowServer, project: Project) -> None:
+    """The artifacts and the constitution as MCP resources."""
 
     @server.resource(
         "specflow://features/{feature}/{kind}",
@@ -188,8 +207,6 @@ def build_server(project: Project) -> SpecflowServer:
             return views.read_resource_text(project, "", "constitution")
         except SpecflowError as err:
             raise ResourceNotFoundError(err.message) from None
-
-    return server
 
 
 def serve(project: Project) -> None:
