@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -22,7 +24,7 @@ def register(app: typer.Typer) -> None:
         from specflow.stages.demo import run_demo
         from specflow.stages.inspect import feature_status, load_graph, render_graph
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         res = run_demo(directory, app_.echo, implement=not no_implement, parallel=parallel)
         project = Project.discover(res.root)
         assert project is not None

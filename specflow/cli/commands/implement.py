@@ -6,6 +6,8 @@ from typing import Any, Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -62,7 +64,7 @@ def register(app: typer.Typer) -> None:
 
         from specflow.stages.implement import ImplementOptions, plan_implement, run_implement
 
-        app_obj = ctx.obj
+        app_obj = app_of(ctx)
         project = app_obj.project
         options = ImplementOptions(
             feature=feature,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -15,7 +17,7 @@ def register(app: typer.Typer) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
         from specflow.stages.inspect import feature_status
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         statuses = [feature_status(project, f) for f in feats]
