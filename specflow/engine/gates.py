@@ -196,7 +196,8 @@ class Gatekeeper:
         if callable(self._model_factory):
             model: Model = self._model_factory(name)
             return model
-        from specflow.llm.registry import CallLog, get_model
+        from specflow.llm.calls import CallLog
+        from specflow.llm.registry import get_model
 
         log = CallLog(self.paths.state_dir / "logs" / "calls.jsonl")
         return get_model(name, self.config.llm, log)

@@ -30,7 +30,7 @@ from specflow.observe.trace import Attempt, TaskTrace, read_text
 
 if TYPE_CHECKING:
     from specflow.agents.base import AgentTask
-    from specflow.llm.base import Completion, Message
+    from specflow.llm.base import Call, Message
     from specflow.observe.loading import OpenedRun
 
 
@@ -64,19 +64,9 @@ class _Capture:
     requests: list[list[Message]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def on_call(
-        self,
-        *,
-        model: str,
-        purpose: str,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        response_format: dict[str, Any] | None,
-        completion: Completion | None,
-        error: str | None,
-    ) -> None:
+    def on_call(self, call: Call) -> None:
         with self.lock:
-            self.requests.append(copy.deepcopy(messages))
+            self.requests.append(copy.deepcopy(call.messages))
 
 
 def replay_tasks(

@@ -103,7 +103,7 @@ class BuiltinAgent:
         """How `specflow.agents.registry.resolve_agent` builds it."""
         observer = None
         if options.project_root is not None:
-            from specflow.llm.registry import CallLog
+            from specflow.llm.calls import CallLog
 
             # Every call in the project's call log too, as the stages' calls are.
             observer = CallLog(options.project_root / ".specflow" / "logs" / "calls.jsonl")
