@@ -26,7 +26,7 @@ from specflow.runs.state import RunPaths
 
 if TYPE_CHECKING:
     from specflow.llm.base import Model
-    from specflow.review.models import Verdict
+    from specflow.review.answers import Verdict
     from specflow.workspace.git import Git
     from specflow.workspace.pool import Slot
 

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         """Same model answers, same starting commit: does the agent produce the same tree?"""
         from specflow.errors import RunFailed
         from specflow.observe.loading import open_run
-        from specflow.observe.replay import replay_tasks
+        from specflow.observe.rerun import replay_tasks
 
         app_obj = app_of(ctx)
         opened = open_run(app_obj.project, run)

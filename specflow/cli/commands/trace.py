@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         """Per task its attempts; per attempt each step, command output, check, merge and diff."""
         from specflow.errors import InputError
         from specflow.observe.loading import open_run
-        from specflow.observe.trace_view import collect_diffs, render_trace
+        from specflow.observe.trace_text import collect_diffs, render_trace
 
         app_obj = app_of(ctx)
         project = app_obj.project
