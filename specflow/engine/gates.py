@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 from specflow.config import Config
 from specflow.domain.tasks import Task
-from specflow.engine.policy import ApprovalWatcher, Gates, gates_for, vendor_of
+from specflow.engine.approvals import ApprovalWatcher
+from specflow.engine.risk import Gates, gates_for
+from specflow.engine.routing import vendor_of
 from specflow.errors import ConfigError
 from specflow.runs.events import Event, EventLog
 from specflow.runs.state import RunPaths

@@ -41,7 +41,7 @@ from specflow.workspace.pool import Slot, WorktreePool
 if TYPE_CHECKING:
     from specflow.engine.budget import Budget
     from specflow.engine.gates import Gatekeeper
-    from specflow.engine.policy import ModelRouter
+    from specflow.engine.routing import ModelRouter
 
 OPTIMISTIC_MERGES = 2  # verify outside the queue lock this often before holding it
 
@@ -121,7 +121,7 @@ class Engine:
         self.merged_branches: list[str] = []  # deleted at the end of the run
         self.gates = gates  # review and approval before merge (engine/gates.py)
         self.budget = budget  # --max-cost (engine/budget.py)
-        self.router = router  # per-task model and escalation (engine/policy.py)
+        self.router = router  # per-task model and escalation (engine/routing.py)
         self.executor: Executor = executor or LocalExecutor(agent)  # where agents run
         events.subscribe(self._fold)
 

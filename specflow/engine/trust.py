@@ -10,7 +10,8 @@ from specflow.config import Config
 from specflow.domain.tasks import TaskGraph
 from specflow.engine.budget import Budget
 from specflow.engine.gates import Gatekeeper, GateSettings
-from specflow.engine.policy import ModelRouter, gates_for
+from specflow.engine.risk import gates_for
+from specflow.engine.routing import ModelRouter
 from specflow.runs.events import EventLog
 from specflow.runs.state import RunPaths, TaskRecord
 from specflow.workspace.git import Git
@@ -71,7 +72,7 @@ def attach_trust(
     records: dict[str, TaskRecord],
     implementer: str | None,
 ) -> TrustControls:
-    from specflow.engine.policy import vendor_of
+    from specflow.engine.routing import vendor_of
 
     needs_gate = any(g != "verify" for g in plan.gates_by_task.values())
     prefix = f"refs/specflow/awaiting/{feature}/"

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         statuses = [feature_status(project, f) for f in feats]
-        from specflow.engine.policy import awaiting_approval
+        from specflow.engine.approvals import awaiting_approval
 
         waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
         if json_out:
