@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from specflow.formats.tasks_md import mark_done, parse_tasks
 from specflow.project import Feature, Project
 from specflow.redact import redact_tree
 from specflow.runs.catalogue import Kind
-from specflow.runs.events import Event, EventLog
+from specflow.runs.events import Clock, Event, EventLog
 from specflow.runs.state import (
     FeatureLock,
     RunPaths,
@@ -215,10 +216,15 @@ class _Run:
 
 
 def run_implement(
-    project: Project, options: ImplementOptions, *, observer: Observer | None = None
+    project: Project,
+    options: ImplementOptions,
+    *,
+    observer: Observer | None = None,
+    clock: Clock = time.time,
 ) -> RunSummary:
+    """`clock` stamps the run id and every event (and so every duration the run reports)."""
     ld = load(project, options)
-    run, executor = _resolve_run(project, ld, options)
+    run, executor = _resolve_run(project, ld, options, clock)
     trust = plan_trust(project.config, ld.graph, ld.selected, run.model, options.max_cost)
     lock = FeatureLock(project.state_dir, ld.feature.name)
     lock.acquire(run.run_id)
@@ -228,7 +234,7 @@ def run_implement(
         tip, created = _prepare_branch(project, ld)
         agent = _open_agent(project, run, options)
         records = _starting_records(ld, run)
-        events = EventLog(run.paths.events)
+        events = EventLog(run.paths.events, clock=clock)
         if observer is not None:
             events.subscribe(observer)
         from specflow.observe.otel import attach_live
@@ -258,7 +264,7 @@ def run_implement(
 
 
 def _resolve_run(
-    project: Project, ld: Loaded, options: ImplementOptions
+    project: Project, ld: Loaded, options: ImplementOptions, clock: Clock
 ) -> tuple[_Run, Executor | None]:
     """A new run, or the one `--resume` continues (its agent, parallelism and model unless
     given again), and the executor it runs on (None: this machine)."""
@@ -270,9 +276,9 @@ def _resolve_run(
     if resume and (options.run_id or list_runs(state_dir, ld.feature.name)):
         run_id, previous = find_run(state_dir, ld.feature.name, options.run_id)
     elif resume:  # killed before its first event: nothing to resume, start afresh
-        resume, run_id = False, new_run_id()
+        resume, run_id = False, new_run_id(clock())
     else:
-        run_id = options.run_id or new_run_id()
+        run_id = options.run_id or new_run_id(clock())
     prev = previous or {}
     agent_spec = options.agent or prev.get("agent") or cfg.implement.agent
     parallel = options.parallel or prev.get("parallel") or cfg.implement.parallel
