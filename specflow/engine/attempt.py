@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from specflow.agents.base import Agent, AgentResult, AgentTask, EventSink, Limits
+from specflow.agents.brief import BriefInput, build_brief
 from specflow.domain.tasks import Task
 from specflow.engine.verify import run_checks
 from specflow.errors import SpecflowError
@@ -99,6 +100,26 @@ def commands_for(task: Task, test_command: str | None) -> list[str]:
 
 
 # -- the agent ----------------------------------------------------------------------------------
+
+
+def agent_task(
+    run_id: str,
+    feature: str,
+    task: Task,
+    worktree: Path,
+    brief_path: Path,
+    texts: tuple[str | None, str | None],  # the feature's spec and plan
+    attempt: int,
+    feedback: str | None,
+    model: str | None,
+    limits: Limits,
+) -> AgentTask:
+    """The agent's job for one attempt, with its brief built and written to `brief_path`."""
+    brief = build_brief(BriefInput(task, feature, worktree, *texts, feedback, attempt))
+    atomic_write_text(brief_path, brief)
+    return AgentTask(
+        run_id, feature, task, worktree, brief_path, brief, attempt, feedback, model, limits
+    )
 
 
 def run_agent(
