@@ -290,17 +290,17 @@ class Ticker:
         """tasks.md with `tid` ticked, or None when the branch's file already is."""
         path = worktree / self.tasks_relpath
         ids = self.landed | {tid}
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
-            new = tick_line(text, tid)
-            if new is None:
-                try:
-                    new = self.mark_done(text, ids)
-                except SpecflowError:  # the branch's tasks.md predates the user's
-                    new = None
-            if new is not None:
-                return None if new == text else new
-        return self.mark_done(self.user_text, ids)
+        if not path.is_file():
+            return self.mark_done(self.user_text, ids)
+        text = path.read_text(encoding="utf-8")
+        new = tick_line(text, tid)
+        if new is None:
+            try:
+                new = self.mark_done(text, ids)
+            except SpecflowError:  # the branch's tasks.md predates the user's: tick the latter
+                text = self.user_text
+                new = self.mark_done(text, ids)
+        return None if new == text else new
 
     def commit(self, git: Git, worktree: Path, tid: str, base: str, message: str) -> str | None:
         new = self.text(worktree, tid)
