@@ -221,10 +221,12 @@ def run_implement(
     *,
     observer: Observer | None = None,
     clock: Clock = time.time,
+    executor: Executor | None = None,
 ) -> RunSummary:
-    """`clock` stamps the run id and every event (and so every duration the run reports)."""
+    """`clock` stamps the run id and every event (and so every duration the run reports);
+    `executor` runs the attempts (default: the one `options.executor` names)."""
     ld = load(project, options)
-    run, executor = _resolve_run(project, ld, options, clock)
+    run, executor = _resolve_run(project, ld, options, clock, executor)
     trust = plan_trust(project.config, ld.graph, ld.selected, run.model, options.max_cost)
     lock = FeatureLock(project.state_dir, ld.feature.name)
     lock.acquire(run.run_id)
@@ -264,7 +266,11 @@ def run_implement(
 
 
 def _resolve_run(
-    project: Project, ld: Loaded, options: ImplementOptions, clock: Clock
+    project: Project,
+    ld: Loaded,
+    options: ImplementOptions,
+    clock: Clock,
+    executor: Executor | None = None,
 ) -> tuple[_Run, Executor | None]:
     """A new run, or the one `--resume` continues (its agent, parallelism and model unless
     given again), and the executor it runs on (None: this machine)."""
@@ -283,8 +289,9 @@ def _resolve_run(
     agent_spec = options.agent or prev.get("agent") or cfg.implement.agent
     parallel = options.parallel or prev.get("parallel") or cfg.implement.parallel
     model = options.model or prev.get("model") or cfg.model_for("implement")
-    executor_kind = options.executor or prev.get("executor") or "local"
-    executor = make_executor(
+    executor_kind = executor.name if executor else options.executor or prev.get("executor")
+    executor_kind = executor_kind or "local"
+    executor = executor or make_executor(
         executor_kind,
         address=options.ray_address,
         config=cfg,
