@@ -41,7 +41,7 @@ class CallLog:
         self._lock = threading.Lock()
 
     def on_call(self, call: Call) -> None:
-        from specflow.llm.replay import append_jsonl
+        from specflow.llm.recorded import append_jsonl
 
         completion, error = call.completion, call.error
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from specflow.domain.tasks import TaskGraph, TaskList
 from specflow.engine.budget import raise_for_budget_or_approval
 from specflow.engine.record import RunSummary, raise_if_failed, write_record
+from specflow.engine.routing import implementer_of
 from specflow.engine.trust import plan_trust
 from specflow.errors import InputError, Interrupted
 from specflow.formats.frontmatter import split_front_matter
@@ -227,7 +228,14 @@ def run_implement(
     `executor` runs the attempts (default: the one `options.executor` names)."""
     ld = load(project, options)
     run, executor = _resolve_run(project, ld, options, clock, executor)
-    trust = plan_trust(project.config, ld.graph, ld.selected, run.model, options.max_cost)
+    trust = plan_trust(
+        project.config,
+        ld.graph,
+        ld.selected,
+        run.model,
+        options.max_cost,
+        implementer=implementer_of(run.agent_spec, run.model),
+    )
     lock = FeatureLock(project.state_dir, ld.feature.name)
     lock.acquire(run.run_id)
     events: EventLog | None = None
