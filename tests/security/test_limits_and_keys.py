@@ -19,7 +19,7 @@ from specflow.agents.builtin.loop import BuiltinAgent
 from specflow.config import SandboxSection
 from specflow.domain.tasks import Task
 from specflow.llm.base import Completion, ToolCall, Usage
-from specflow.llm.replay import ScriptedModel
+from specflow.llm.recorded import ScriptedModel
 from specflow.sandbox import cgroup, resolve
 from specflow.sandbox.core import bwrap_works, landlock_abi
 from tests.security.harness import (
