@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import ipaddress
 import logging
 import os
 import re
@@ -150,14 +149,19 @@ def quiet_stderr() -> Iterator[list[str]]:
 
 
 def _local(host: str) -> bool:
+    """host names this machine (an address of it can be bound here)."""
     try:
-        addrs = {str(ai[4][0]) for ai in socket.getaddrinfo(host, None)}
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError:
         return False
-    mine = {"127.0.0.1", "::1"}
-    with contextlib.suppress(OSError):
-        mine |= {str(ai[4][0]) for ai in socket.getaddrinfo(socket.gethostname(), None)}
-    return any(a in mine or ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addrs)
+    for family, _, _, _, sockaddr in infos:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((sockaddr[0], 0))
+                return True
+            except OSError:
+                continue
+    return False
 
 
 def ray_target(host: str, port: int) -> tuple[str, int]:
