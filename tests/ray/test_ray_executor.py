@@ -9,6 +9,7 @@ deselect with `-m "not ray"`.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -62,6 +63,11 @@ def walkthrough() -> list[str]:
     return [ln for ln in block.split("```", 1)[0].splitlines() if ln.strip()]
 
 
+def is_ray(line: str) -> bool:
+    """A `ray ...` command line (maybe after VAR=value assignments)."""
+    return re.match(r"^(\w+=\S*\s+)*ray\s", line) is not None
+
+
 def shell(line: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=240
@@ -80,7 +86,7 @@ def cluster() -> Iterator[LocalCluster]:
     env = {**clean_env(), **c.env, "PATH": path}
     try:
         for line in walkthrough():
-            if " ray " in f" {line} " and "ray stop" not in line:
+            if is_ray(line) and "ray stop" not in line:
                 p = shell(line.replace("6379", str(port)), c.root, env)
                 assert p.returncode == 0, f"{line}\n{p.stderr[-3000:]}"
         c.wait_for(4, 90)
@@ -93,9 +99,11 @@ def cluster() -> Iterator[LocalCluster]:
 def test_walkthrough_cluster_is_on_loopback_with_token_auth(cluster: LocalCluster) -> None:
     assert loopback_only(cluster.root) == []
     token = (cluster.root / "home" / ".ray" / "auth_token").read_text().strip()
-    assert token  # the head found it and turned token authentication on by itself:
+    assert token
+    # The head's command had no RAY_AUTH_MODE: Ray found the token and turned it on by itself.
+    assert not re.search(r"^(\w+=\S*\s+)*ray start --head", "\n".join(walkthrough()), re.M)[1]
     head = [p for p in processes(cluster.root) if p.name() == "gcs_server"]
-    assert len(head) == 1 and "RAY_AUTH_MODE" not in head[0].environ()
+    assert len(head) == 1 and head[0].environ().get("RAY_AUTH_MODE") == "token"
     probe = "import ray;ray.init(address=%r);print(ray.cluster_resources()['agent'])"
     env = {**clean_env(), **cluster.env, "RAY_AUTH_MODE": "disabled"}
     p = subprocess.run(
@@ -109,7 +117,7 @@ def test_docs_walkthrough_lands_13_tasks_once(tmp_path: Path, cluster: LocalClus
     graph; wrong addresses first, each one line and exit 2 with the repository untouched."""
     repo, remote = ray_repo(tmp_path, DAG13, agent=agent_for(tmp_path, tasks=13), remote=False)
     port = cluster.address.rsplit(":", 1)[1]
-    lines = [ln.replace("6379", port) for ln in walkthrough() if " ray " not in f" {ln} "]
+    lines = [ln.replace("6379", port) for ln in walkthrough() if not is_ray(ln)]
     env = {**clean_env(), **cluster.env, "PATH": f"{BIN}:{os.environ['PATH']}"}
     assert lines[0].startswith("git clone") and lines[1].startswith("specflow implement")
     assert shell(lines[0], repo, env).returncode == 0 and remote.is_dir()
