@@ -104,7 +104,8 @@ def probe_listener(host: str, port: int, shown: str, timeout: float = PROBE_TIME
         why = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
         raise InputError(f"cannot reach the Ray head at {shown} ({why})", _HEAD_HINT) from None
     with sock:
-        if not _speaks_http2(sock):
+        tls = os.environ.get("RAY_USE_TLS", "").lower() in ("1", "true")
+        if not tls and not _speaks_http2(sock):
             raise InputError(f"{shown} answers, but not as a Ray head (no gRPC)", _HEAD_HINT)
 
 
@@ -209,7 +210,8 @@ def _auth_refused(exc: Exception) -> bool:
 
 
 def _first_line(exc: BaseException) -> str:
-    return next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+    line = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")
+    return line if line.rstrip(":").strip() not in ("", "RPC error") else type(exc).__name__
 
 
 def settle_auth(target: str, shown: str) -> str:
@@ -225,7 +227,7 @@ def settle_auth(target: str, shown: str) -> str:
     if err is None:
         return "disabled"
     if not _auth_refused(err):
-        raise InputError(f"the Ray head at {shown} does not answer: {_first_line(err)}", _HEAD_HINT)
+        raise InputError(f"no Ray head answers at {shown} ({_first_line(err)})", _HEAD_HINT)
     token = find_token()
     if token is None:
         raise InputError(
@@ -242,7 +244,7 @@ def settle_auth(target: str, shown: str) -> str:
             f"the Ray cluster at {shown} refused the token from {token.source}",
             "use the head's token (`ray get-auth-token` on the head prints it)",
         )
-    raise InputError(f"the Ray head at {shown} does not answer: {_first_line(err)}", _HEAD_HINT)
+    raise InputError(f"no Ray head answers at {shown} ({_first_line(err)})", _HEAD_HINT)
 
 
 def check_local_node(target: tuple[str, int], shown: str, mode: str) -> None:

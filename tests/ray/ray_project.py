@@ -29,6 +29,7 @@ HANG = Path(__file__).with_name("hang_once.py")
 BRANCH = "specflow/001-calc"
 ALL12 = [f"T{i:03d}" for i in range(1, 13)]
 ALL13 = [*ALL12, "T013"]
+DAG2 = DAG12[: DAG12.index("- [ ] T003")]  # T001, then T002 (which adds a test)
 DAG13 = (
     DAG12
     + """- [ ] T013 [P] Add a NOTICE.md
