@@ -1,5 +1,5 @@
-"""More clusters: a node dying mid-task, a cluster without authentication (and without agent
-slots at first), and the one-machine Ray specflow starts itself. Each starts its own Ray, on
+"""More clusters: one without agent slots at first whose node then dies mid-task, one without
+authentication, and the one-machine Ray specflow starts itself. Each starts its own Ray, on
 127.0.0.1, and checks that nothing of it is left running afterwards."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .ray_cluster import LocalCluster, clean_env, loopback_only, ray_env, short_
 from .ray_project import (
     ALL12,
     BRANCH,
+    DAG2,
     agent_for,
     finish,
     hang_t004,
@@ -33,12 +34,22 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
 def test_dead_node_requeues_the_task_on_another_node(tmp_path: Path) -> None:
-    """A whole node dies (raylet, workers, everything): the task runs on the other node."""
+    """Before any node offers agents: one line, exit 2, nothing created. Then two nodes with
+    agents; one dies mid-task (raylet, workers, everything): the task runs on the other."""
     cluster = LocalCluster(short_tmp())
     try:
-        cluster.start(workers=2, agents=2, head_agents=0)  # agents only on the two workers
-        assert loopback_only(cluster.root) == []
+        cluster.start(workers=0, head_agents=0)
         repo, _ = ray_repo(tmp_path)
+        before = snapshot(repo)
+        args = ("implement", "--executor", "ray", "--ray-address", cluster.address)
+        p = specflow(repo, cluster.env, *args, "--agent", "cmd:true")
+        lines = p.stderr.strip().splitlines()
+        assert p.returncode == 2 and len(lines) == 1, p.stderr
+        assert "no 'agent' resource" in lines[0] and cluster.address in lines[0], p.stderr
+        assert snapshot(repo) == before
+        cluster.add_worker(agents=2)
+        cluster.add_worker(agents=2)
+        assert loopback_only(cluster.root) == []
         proc, orphan = hang_t004(tmp_path, repo, cluster)
         node = cluster.node_of(orphan)
         assert node is not None and node.name.startswith("worker")
@@ -54,30 +65,21 @@ def test_dead_node_requeues_the_task_on_another_node(tmp_path: Path) -> None:
     assert len(t4) == 2 and t4[0]["node"] != t4[1]["node"], err
 
 
-def test_cluster_without_auth_and_without_agents_at_first(tmp_path: Path) -> None:
-    """RAY_AUTH_MODE=disabled on every node: the driver connects without a token (one is
-    even present here: it is not sent). No `agent` resource yet: one line, exit 2, nothing
-    created; once a node offers agents, the run lands every task."""
+def test_cluster_without_auth(tmp_path: Path) -> None:
+    """RAY_AUTH_MODE=disabled on the node: the driver connects without a token (one is set
+    here, for another cluster: it is not sent) and the run lands its tasks."""
     cluster = LocalCluster(short_tmp(), auth="disabled")
     try:
-        cluster.start(workers=0, head_agents=0)
-        repo, _ = ray_repo(tmp_path, agent=agent_for(tmp_path))
-        before = snapshot(repo)
-        env = {**cluster.env, "RAY_AUTH_TOKEN": "some-other-clusters-token"}
-        args = ("implement", "--executor", "ray", "--ray-address", cluster.address)
-        p = specflow(repo, env, *args)
-        lines = p.stderr.strip().splitlines()
-        assert p.returncode == 2 and len(lines) == 1, p.stderr
-        assert "no 'agent' resource" in lines[0] and cluster.address in lines[0], p.stderr
-        assert snapshot(repo) == before
-        cluster.add_worker(agents=2)
+        cluster.start(workers=0, head_agents=2)
         assert loopback_only(cluster.root) == []
-        p = specflow(repo, env, *args)
-        assert p.returncode == 0, p.stderr
-        assert sorted(branch_tasks(repo, BRANCH)) == ALL12
+        repo, _ = ray_repo(tmp_path, DAG2, agent=agent_for(tmp_path))
+        env = {**cluster.env, "RAY_AUTH_TOKEN": "some-other-clusters-token"}
+        p = specflow(repo, env, "implement", "--executor", "ray", "--ray-address", cluster.address)
     finally:
         left = cluster.stop()
     assert left == [], left
+    assert p.returncode == 0, p.stderr
+    assert branch_tasks(repo, BRANCH) == ["T001", "T002"]
 
 
 def test_without_address_a_one_machine_ray_runs_the_agents(tmp_path: Path) -> None:
