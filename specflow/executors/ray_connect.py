@@ -25,7 +25,6 @@ import os
 import re
 import socket
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,26 +126,23 @@ def _speaks_http2(sock: socket.socket) -> bool:
 
 
 @contextlib.contextmanager
-def quiet_stderr() -> Iterator[list[str]]:
-    """Keep what Ray's C++ code writes to file descriptor 2 off the terminal; the lines are
-    in the yielded list afterwards (for the error message)."""
-    captured: list[str] = []
-    with tempfile.TemporaryFile() as tmp:
+def quiet_stderr() -> Iterator[None]:
+    """Keep what Ray's C++ code writes to file descriptor 2 (its connection retries, one line
+    each) off the terminal while connecting."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to keep quiet
+        yield
+        return
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    with open(os.devnull, "wb") as sink:
+        os.dup2(sink.fileno(), 2)
         try:
-            saved = os.dup(2)
-        except OSError:  # no stderr at all: nothing to keep quiet
-            yield captured
-            return
-        with contextlib.suppress(Exception):
-            sys.stderr.flush()
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield captured
+            yield
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-            tmp.seek(0)
-            captured.extend(tmp.read().decode(errors="replace").splitlines())
 
 
 def _local(host: str) -> bool:

@@ -107,9 +107,10 @@ class RayExecutor:
         """Agents the cluster runs at once: its total `agent` resource."""
         total = int(self.ray.cluster_resources().get("agent", 0))
         if total < 1:
+            auth = "RAY_AUTH_MODE=token " if os.environ.get("RAY_AUTH_MODE") == "token" else ""
             raise InputError(
                 "the Ray cluster has no 'agent' resource",
-                "give nodes agent slots: ray start --address="
+                f"give nodes agent slots: {auth}ray start --address="
                 f"{self.address or 'HEAD:6379'} --resources='{{\"agent\": 4}}'",
             )
         return total
