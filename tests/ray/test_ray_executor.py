@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
 from engine_helpers import PY, ROOT, branch_tasks, cli, git  # noqa: E402
 
-from specflow.engine.events import read_events  # noqa: E402
+from specflow.runs.events import read_events  # noqa: E402
 
 from .ray_cluster import (  # noqa: E402
     BIN,
