@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from engine_graphs import BASE_FILES, DAG12, dag12_script
 from engine_helpers import PY, git, make_repo, script_agent
 
-from specflow.engine.events import read_events
+from specflow.runs.events import read_events
 
 from .ray_cluster import BIN, clean_env
 
