@@ -75,10 +75,11 @@ def shell(line: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProc
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster() -> Iterator[LocalCluster]:
     """docs/ray.md's walk-through: a token, a head and a second node with two agent slots
-    each, started with its `ray` lines (`ray stop` aside: it would stop every Ray here)."""
+    each, started with its `ray` lines (`ray stop` aside: it would stop every Ray here).
+    Session-scoped: started once per pytest worker that runs this group, whatever ran between."""
     c = LocalCluster(short_tmp())
     (c.root / "home").mkdir(parents=True)
     port = free_port()
