@@ -115,6 +115,19 @@ def test_walkthrough_cluster_is_on_loopback_with_token_auth(cluster: LocalCluste
     assert p.returncode != 0 and "InvalidAuthToken" in p.stderr, p.stderr
 
 
+def test_the_driver_must_run_on_a_node_of_the_cluster(cluster: LocalCluster) -> None:
+    """Ray drivers attach to a node on their own machine: one of this cluster's raylets runs
+    here, none of a cluster at another port does."""
+    from specflow.errors import InputError
+    from specflow.executors.ray_connect import check_local_node
+
+    host, port = cluster.address.rsplit(":", 1)
+    check_local_node((host, int(port)), cluster.address, "token")
+    with pytest.raises(InputError, match="runs no node of the Ray cluster") as err:
+        check_local_node((host, free_port()), "elsewhere:6379", "token")
+    assert "RAY_AUTH_MODE=token ray start --address=elsewhere:6379" in str(err.value.hint)
+
+
 def test_docs_walkthrough_lands_13_tasks_once(tmp_path: Path, cluster: LocalCluster) -> None:
     """The issue's check: the walk-through's remote and `specflow implement` lines on a 13-task
     graph; wrong addresses first, each one line and exit 2 with the repository untouched."""
