@@ -36,7 +36,7 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 
 unit: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup -p no:cacheprovider --durations=10
+	$(PY) -m pytest -n 2 -p no:cacheprovider --durations=10
 
 check-specs: $(STAMP)
 	$(VENV)/bin/specflow check

@@ -8,11 +8,14 @@ deselect with `-m "not ray"`.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +37,6 @@ from .ray_cluster import (  # noqa: E402
     free_port,
     loopback_only,
     processes,
-    short_tmp,
     wrapper_bin,
 )
 from .ray_project import (  # noqa: E402
@@ -53,7 +55,7 @@ from .ray_project import (  # noqa: E402
     t004_starts,
 )
 
-pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.xdist_group("ray-walkthrough")]
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 DOCS = ROOT / "docs" / "ray.md"
 
@@ -75,26 +77,56 @@ def shell(line: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProc
     )
 
 
-@pytest.fixture(scope="session")
-def cluster() -> Iterator[LocalCluster]:
-    """docs/ray.md's walk-through: a token, a head and a second node with two agent slots
-    each, started with its `ray` lines (`ray stop` aside: it would stop every Ray here).
-    Session-scoped: started once per pytest worker that runs this group, whatever ran between."""
-    c = LocalCluster(short_tmp())
-    (c.root / "home").mkdir(parents=True)
+def start_walkthrough(c: LocalCluster) -> None:
+    """Run the walk-through's `ray` lines (`ray stop` aside: it would stop every Ray here)."""
+    (c.root / "home").mkdir(parents=True, exist_ok=True)
     port = free_port()
     c.address = f"127.0.0.1:{port}"
     path = f"{wrapper_bin(c.root)}:{BIN}:{os.environ['PATH']}"
     env = {**clean_env(), **c.env, "PATH": path}
+    for line in walkthrough():
+        if is_ray(line) and "ray stop" not in line:
+            p = shell(line.replace("6379", str(port)), c.root, env)
+            assert p.returncode == 0, f"{line}\n{p.stderr[-3000:]}"
+    c.wait_for(4, 120)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    """docs/ray.md's walk-through cluster: a token, a head and a second node with two agent
+    slots each. One per test run, shared by the pytest workers that use it (xdist spreads a
+    file's tests over workers); the last one to let go stops it and checks nothing is left."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"solo{os.getpid()}")[:12]
+    c = LocalCluster(Path(tempfile.gettempdir()) / f"sfray-walk-{run}")
+    c.root.mkdir(exist_ok=True)
+    users, address = c.root / "users", c.root / "address"
+    with locked(c.root / "lock"):
+        if not address.exists():
+            try:
+                start_walkthrough(c)
+            except BaseException:
+                c.stop()
+                raise
+            address.write_text(c.address)
+        c.address = address.read_text()
+        count = int(users.read_text()) if users.exists() else 0
+        users.write_text(str(count + 1))
     try:
-        for line in walkthrough():
-            if is_ray(line) and "ray stop" not in line:
-                p = shell(line.replace("6379", str(port)), c.root, env)
-                assert p.returncode == 0, f"{line}\n{p.stderr[-3000:]}"
-        c.wait_for(4, 90)
         yield c
     finally:
-        left = c.stop()
+        with locked(c.root / "lock"):
+            count = int(users.read_text()) - 1
+            users.write_text(str(count))
+            left = c.stop() if count == 0 else []
+            if count == 0:
+                address.unlink()
     assert left == [], f"Ray processes left running: {left}"
 
 
