@@ -176,14 +176,23 @@ class LocalCluster:
                     raise
 
     def agents(self) -> int:
+        """The cluster's `agent` slots, or -1 while its head does not answer yet."""
+        host, port = self.address.rsplit(":", 1)
+        try:  # Ray's own client would retry an absent head for minutes
+            socket.create_connection((host, int(port)), timeout=2).close()
+        except OSError:
+            return -1
         probe = (
             f"import ray,logging;ray.init(address={self.address!r},logging_level=logging.ERROR);"
             "print(int(ray.cluster_resources().get('agent',0)))"
         )
         env = {**clean_env(), **ray_env(self.root), "RAY_AUTH_MODE": self.auth}
-        p = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
-        )
+        try:
+            p = subprocess.run(
+                [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+            )
+        except subprocess.TimeoutExpired:
+            return -1
         out = p.stdout.strip().splitlines()
         return int(out[-1]) if p.returncode == 0 and out and out[-1].isdigit() else -1
 
