@@ -90,7 +90,8 @@ def test_without_address_a_one_machine_ray_runs_the_agents(tmp_path: Path) -> No
     repo = make_repo(tmp_path, DAG12, BASE_FILES, test_command=f"{PY} -m unittest -q")
     env = {**clean_env(), **ray_env(root), "SPECFLOW_RAY_CACHE": str(tmp_path / "cache")}
     try:
-        p = cli(repo, "implement", "--executor", "ray", "--agent", agent_for(tmp_path), env=env)
+        agent = agent_for(tmp_path)
+        p = cli(repo, "implement", "--executor", "ray", "--agent", agent, env=env, timeout=300)
     finally:
         left = sweep(root)
     assert left == [], left
