@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "ray"))
 
-from ray_cluster import RAY_ENV, LocalCluster, short_tmp  # noqa: E402
+from ray_cluster import LocalCluster, clean_env, short_tmp  # noqa: E402
 
 PY = sys.executable
 AGENT = "cmd:sh -c 'mkdir -p out && echo $SPECFLOW_TASK_ID > out/$SPECFLOW_TASK_ID.txt'"
@@ -73,8 +72,8 @@ def make_repo(root: Path, n_files: int, n_tasks: int) -> Path:
     return repo
 
 
-def run(repo: Path, *args: str) -> float:
-    env = {**os.environ, **RAY_ENV, "PYTHONPATH": str(ROOT)}
+def run(repo: Path, env: dict[str, str], *args: str) -> float:
+    env = {**clean_env(), **env, "PYTHONPATH": str(ROOT)}
     t = time.perf_counter()
     p = subprocess.run(
         [PY, "-m", "specflow", "implement", "-j", "1", "--agent", AGENT, *args],
@@ -140,7 +139,10 @@ def main() -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     repo = make_repo(Path(tmp), n_files, args.tasks)
                     extra = ["--executor", "ray", "--ray-address", cluster.address]
-                    wall = run(repo, *(extra if executor == "ray" else []))
+                    if executor == "ray":  # the cluster's token and loopback settings
+                        wall = run(repo, cluster.env, *extra)
+                    else:
+                        wall = run(repo, {})
                     m = measure(repo)
                     disp = m["dispatch_median_s"] * 1000 if executor == "ray" else 0.0
                     ret = m["return_median_s"] * 1000 if executor == "ray" else 0.0

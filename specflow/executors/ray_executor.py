@@ -18,7 +18,6 @@ the driver merges, and git trailers on the integration branch are its record.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import re
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from specflow.engine.attempt import AttemptFailed, AttemptJob, AttemptResult, Cancelled, Emit
 from specflow.errors import InputError
+from specflow.executors.ray_connect import connect
 from specflow.executors.ray_node import NodeJob, Texts, run_node_task
 from specflow.fsutil import atomic_write_text
 from specflow.runs.catalogue import Kind
@@ -83,6 +83,7 @@ class RayExecutor:
         self.agent_spec = agent_spec
         self.config = config.model_dump()
         self.node_retries = node_retries
+        self.address = address
         probe = git.run("ls-remote", remote, "HEAD", check=False)
         if probe.returncode != 0:
             first = next((ln for ln in probe.stderr.splitlines() if ln.strip()), "")
@@ -90,27 +91,9 @@ class RayExecutor:
                 f"cannot reach the git remote {remote}: {first.strip()}",
                 "set [ray] remote to a repository every node and this machine can reach",
             )
-        ray = self.ray
-        # Ray's own notes at connect time (token auth, ...) would break the live view.
-        logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
-        if not ray.is_initialized():
-            common: dict[str, Any] = {
-                "logging_level": logging.WARNING,
-                "log_to_driver": False,
-                "include_dashboard": False,
-            }
-            address = address or os.environ.get("RAY_ADDRESS") or None
-            if address:
-                ray.init(address=address, **common)
-            else:  # a one-node Ray started for this run: agents on this machine
-                ray.init(
-                    resources={"agent": slots_per_node},
-                    num_cpus=1,
-                    object_store_memory=100_000_000,
-                    _node_ip_address="127.0.0.1",  # nothing to serve beyond this machine
-                    **common,
-                )
-        self._fn = ray.remote(run_node_task)
+        if not self.ray.is_initialized():
+            self.address = connect(self.ray, address, slots_per_node=slots_per_node)
+        self._fn = self.ray.remote(run_node_task)
         self._lock = threading.Lock()
         self._texts: Any = None
         self._failures: dict[str, int] = {}  # verify failures so far per task (node side)
@@ -123,9 +106,11 @@ class RayExecutor:
         """Agents the cluster runs at once: its total `agent` resource."""
         total = int(self.ray.cluster_resources().get("agent", 0))
         if total < 1:
+            auth = "RAY_AUTH_MODE=token " if os.environ.get("RAY_AUTH_MODE") == "token" else ""
             raise InputError(
                 "the Ray cluster has no 'agent' resource",
-                "start nodes with: ray start --address=HEAD:6379 --resources='{\"agent\": 4}'",
+                f"give nodes agent slots: {auth}ray start --address="
+                f"{self.address or 'HEAD:6379'} --resources='{{\"agent\": 4}}'",
             )
         return total
 
