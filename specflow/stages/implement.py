@@ -56,6 +56,13 @@ class ImplementOptions:
     executor: str | None = None  # local (default) or ray: where agents run (engine/executor.py)
     ray_address: str | None = None  # with --executor ray; default: [ray].address
 
+    def __post_init__(self) -> None:
+        if self.parallel is not None and not 1 <= self.parallel <= 256:
+            raise InputError(
+                f"parallel must be between 1 and 256, not {self.parallel}",
+                "give the number of agents to run at once, e.g. --parallel 4",
+            )
+
 
 @dataclass
 class Loaded:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -10,6 +14,7 @@ def register(app: typer.Typer) -> None:
     def clarify(
         ctx: typer.Context,
         feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         answer: list[str] = typer.Option(
             None,
             "--answer",
@@ -19,6 +24,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """List a spec's open questions ([NEEDS CLARIFICATION: …]) or record answers."""
+        feature = one_feature(feature, feature_opt)
         from specflow.errors import InputError
         from specflow.stages.clarify import open_questions, record_answers
 

@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.commands._shared import feature_option, one_feature
+
 
 def register(app: typer.Typer) -> None:
     export_app = typer.Typer(
@@ -19,6 +21,7 @@ def register(app: typer.Typer) -> None:
     def github(
         ctx: typer.Context,
         feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         dry_run: bool = typer.Option(
             False, "--dry-run", help="Print every gh call (argv as JSON lines), run nothing."
         ),
@@ -28,6 +31,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """One issue per task, in dependency order, with labels and a task list of dependencies."""
+        feature = one_feature(feature, feature_opt)
         import re
 
         from specflow.errors import InputError
@@ -60,6 +64,7 @@ def register(app: typer.Typer) -> None:
     def pull_request(
         ctx: typer.Context,
         feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         run: Optional[str] = typer.Option(
             None, "--run", help="Run record for the body (default: the newest)."
         ),
@@ -72,6 +77,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """A pull request for the integration branch specflow/<feature> (what implement --pr does)."""
+        feature = one_feature(feature, feature_opt)
         from specflow.github.pr import load_run_record, open_pull_request
 
         app_ = ctx.obj

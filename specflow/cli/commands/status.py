@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -10,9 +14,11 @@ def register(app: typer.Typer) -> None:
     def status(
         ctx: typer.Context,
         feature: str = typer.Argument(None, help="Feature folder, number or slug (default: all)."),
+        feature_opt: Optional[str] = feature_option(),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
+        feature = one_feature(feature, feature_opt)
         from specflow.stages.inspect import feature_status
 
         app_ = ctx.obj
