@@ -73,19 +73,31 @@ def atomic_batch() -> Iterator[list[tuple[Path, str]]]:
         atomic_write_text(path, text)
 
 
-def read_text_input(path: Path) -> str:
-    """Read a user-supplied text file, refusing binary or non-UTF-8 content."""
-    from specflow.errors import InputError
+def read_text_input(
+    path: Path, hint: str = "save the file as UTF-8", label: str | None = None
+) -> str:
+    """Read a user-supplied text file, refusing binary or non-UTF-8 content.
 
+    Errors are ParseErrors naming `label` (default: the path) and, for bad bytes, the line.
+    """
+    from specflow.errors import ParseError
+
+    where = label or str(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file", "check the path") from None
+        raise ParseError("no such file", path=where, hint="check the path") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a Markdown file") from None
+        raise ParseError("is a directory, expected a text file", path=where) from None
+    except PermissionError:
+        raise ParseError(
+            "permission denied", path=where, hint="check the file's permissions"
+        ) from None
     if b"\x00" in data:
-        raise InputError(f"{path}: looks like a binary file", "pass a UTF-8 Markdown file")
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise ParseError("looks like a binary file", path=where, line=line, hint=hint)
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not valid UTF-8", "save the file as UTF-8") from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError("not valid UTF-8", path=where, line=line, hint=hint) from None

@@ -66,14 +66,14 @@ def feature_status(project: Project, feature: Feature) -> FeatureStatus:
             if kind == "tasks" and a.exists:
                 from specflow.formats.tasks_md import parse_tasks
 
-                tl = parse_tasks(a.body, str(a.path))
+                tl = parse_tasks(a.body, _rel(project, a.path))
                 all_tasks = tl.all_tasks()
                 out.tasks_total = len(all_tasks)
                 out.tasks_done = sum(1 for t in all_tasks if t.done)
             if kind == "spec" and a.exists:
                 from specflow.formats.spec_md import parse_spec
 
-                out.open_questions = len(parse_spec(a.body, str(a.path)).open_questions())
+                out.open_questions = len(parse_spec(a.body, _rel(project, a.path)).open_questions())
         except SpecflowError as exc:
             error = error or exc.message
     out.error = error
@@ -108,7 +108,26 @@ def check_project(project: Project, *, strict: bool = False) -> tuple[list[Probl
     features = project.features()
     for feature in features:
         problems += check_feature(project, feature, strict=strict)
+    if not features:
+        problems += _unseen_folders(project)
     return problems, len(features)
+
+
+def _unseen_folders(project: Project) -> list[Problem]:
+    """Folders under the specs dir when none is a feature: a gate that sees nothing must
+    not pass."""
+    if not project.specs_dir.is_dir():
+        return []
+    return [
+        Problem(
+            _rel(project, p),
+            None,
+            "not a feature folder: no spec.md, plan.md or tasks.md in it",
+            "no-feature",
+        )
+        for p in sorted(project.specs_dir.iterdir())
+        if p.is_dir() and not p.name.startswith(".")
+    ]
 
 
 def check_feature(project: Project, feature: Feature, *, strict: bool = False) -> list[Problem]:
@@ -147,7 +166,7 @@ def check_feature(project: Project, feature: Feature, *, strict: bool = False) -
                     rel,
                     1,
                     f"{kind}.md is stale: {changed} changed since version {art.version} "
-                    f"(run 'specflow {stage} {feature.number}')",
+                    f"(run 'specflow {stage} {feature.short}')",
                     "stale",
                 )
             )

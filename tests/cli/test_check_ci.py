@@ -144,7 +144,7 @@ def test_json_and_junit_reports_list_every_problem(project: Path, tmp_path: Path
 
 
 def test_messages_and_paths_are_escaped(project: Path) -> None:
-    from specflow.cli.checkout import render_problems
+    from specflow.cli.check_report import render_problems
     from specflow.stages.inspect import Problem
 
     text = render_problems(

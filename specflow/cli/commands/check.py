@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, or requirements are uncovered."""
-        from specflow.cli.checkout import render_problems, write_junit
+        from specflow.cli.check_report import render_problems, write_junit
         from specflow.errors import InputError
         from specflow.stages.inspect import check_project
 

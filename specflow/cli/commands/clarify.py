@@ -55,4 +55,4 @@ def register(app: typer.Typer) -> None:
             return
         for q in qs:
             app_.echo(f"{q.key}: {q.text}")
-        app_.echo(f"answer with: specflow clarify {feat.number} --answer Q1='...'")
+        app_.echo(f"answer with: specflow clarify {feat.short} --answer Q1='...'")

@@ -87,5 +87,5 @@ def register(app: typer.Typer) -> None:
         questions = parse_spec(outcome.artifact.body).open_questions()
         if questions:
             app_.echo(
-                f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.number}'"
+                f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.short}'"
             )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import sys
+from typing import Any, Optional
 
 import typer
 
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             out = [{**s.to_dict(), "awaiting_approval": waiting[s.feature]} for s in statuses]
             app_.print_json({"features": out})
+            _fail_if_unreadable(statuses)
             return
         if not statuses:
             app_.echo("no features yet: specflow specify FEATURE.md")
@@ -52,3 +54,13 @@ def register(app: typer.Typer) -> None:
             if waiting.get(s.feature):
                 ids = " ".join(waiting[s.feature])
                 app_.echo(f"  awaiting approval: {ids} (specflow approve TASK {s.feature})")
+        _fail_if_unreadable(statuses)
+
+
+def _fail_if_unreadable(statuses: list[Any]) -> None:
+    """Status cannot vouch for a feature it could not read: say so on stderr, exit 1."""
+    broken = [s.error for s in statuses if s.error]
+    if broken:
+        more = f"; {len(broken) - 1} more" if len(broken) > 1 else ""
+        sys.stderr.write(f"error: {broken[0]} (run 'specflow check' for every problem{more})\n")
+        raise typer.Exit(1)
