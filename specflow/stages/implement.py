@@ -112,7 +112,7 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
     path = feature.artifact("tasks")
     if not path.is_file():
         raise InputError(f"{path}: no tasks.md yet", f"run 'specflow tasks {feature.name}' first")
-    text = path.read_text(encoding="utf-8")
+    text = project.read_text(path)  # inside the project, valid UTF-8
     parse_tasks, split_front_matter, _ = _formats()
     _, body = split_front_matter(text, str(path))
     tasklist: TaskList = parse_tasks(body, str(path))
