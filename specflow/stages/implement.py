@@ -130,6 +130,10 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
     if not git.has_identity():
         git = Git(project.root, IDENTITY)
     ref = f"refs/heads/{integration_branch(feature.name)}"
+    from specflow.workspace.integration import check_refs_free
+    from specflow.workspace.pool import task_branch
+
+    check_refs_free(git, ref, f"refs/heads/{task_branch(feature.name, 'T000')}")
     tip = git.rev_parse(ref)
     merged = set(git.task_trailers(ref, feature.name)) & set(graph.tasks) if tip else set()
     ticked = {t.id for t in graph.tasks.values() if t.done}
@@ -247,6 +251,10 @@ def run_implement(
     from specflow.engine.executor import make_executor
 
     executor_kind = options.executor or prev.get("executor") or "local"
+    if executor_kind == "local":  # a Ray node has its own programs
+        from specflow.agents.registry import check_agent
+
+        check_agent(agent_spec, invoked_from=Path.cwd(), repo_root=ld.repo_root)
     executor = make_executor(
         executor_kind,
         address=options.ray_address,

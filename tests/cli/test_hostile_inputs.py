@@ -203,3 +203,46 @@ def test_full_disk_during_specify(project: Path) -> None:
     assert "no space left on device" in line and "feature.md" in line, line
     assert snapshot(project) == before
     assert not list((project / "specs").glob(".*.tmp"))
+
+
+def _committed_tasks(project: Path) -> None:
+    _tasks(project, TASKS)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(["git", "commit", "-qm", "tasks"], cwd=project, check=True)
+
+
+def _branches(project: Path) -> list[str]:
+    out = subprocess.run(
+        ["git", "branch", "--format=%(refname:short)"], cwd=project, capture_output=True, text=True
+    )
+    return sorted(out.stdout.split())
+
+
+@pytest.mark.parametrize("name", ["specflow", "specflow-task", "specflow-task/001-x"])
+def test_user_branch_in_the_way(project: Path, name: str) -> None:
+    _committed_tasks(project)
+    subprocess.run(["git", "branch", name], cwd=project, check=True)
+    before = _branches(project)
+    line = one_line(specflow(["implement", "1", "--agent", "cmd:true"], project), 2)
+    assert f"your branch '{name}' leaves no room" in line and "git branch -m" in line, line
+    assert _branches(project) == before
+
+
+@pytest.mark.parametrize(
+    ("agent", "says"),
+    [
+        ("cmd:/nonexistent", "agent program '/nonexistent' does not exist"),
+        ("cmd:no-such-program-xyz", "'no-such-program-xyz' is not on PATH"),
+        ("cmd:python3 missing_agent.py", "agent script 'missing_agent.py' does not exist"),
+        ("cmd:", "empty agent command"),
+        ("nobody", "unknown agent 'nobody'"),
+    ],
+)
+def test_agent_that_cannot_start_is_refused_before_any_branch(
+    project: Path, agent: str, says: str
+) -> None:
+    _committed_tasks(project)
+    before = _branches(project)
+    line = one_line(specflow(["implement", "1", "--agent", agent], project), 2)
+    assert says in line, line
+    assert _branches(project) == before
