@@ -27,6 +27,8 @@ NUMBER_RE = re.compile(
     r"(?:\*\*)?(?:[ \t]*[-–—:][ \t]*|[ \t]+|$)(?P<title>.*)$",
     re.IGNORECASE,
 )
+DONE_MARKS = ("x", "X", "✓", "✔")
+STARTED_MARKS = {"-": "in progress", "~": "in progress", "/": "in progress"}
 HEADING_RE = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
 ANY_ITEM_RE = re.compile(r"^ *(?:[-*+]|\d+[.)])(?:[ \t]|$)")
 
@@ -46,7 +48,15 @@ class RawTask:
 
     @property
     def done(self) -> bool:
-        return self.mark in ("x", "X")
+        return self.mark in DONE_MARKS
+
+    def state_notes(self) -> list[str]:
+        """A box that is neither open nor done (Kiro's `[-]` in progress, `[~]`, `[/]`):
+        the state is kept as a note under the task rather than lost."""
+        from specflow.importers.markdown import note_lines
+
+        state = STARTED_MARKS.get(self.mark)
+        return note_lines("status", state) if state else []
 
     @property
     def label(self) -> str:

@@ -122,7 +122,7 @@ def convert_tasks(
             files=infer_files(task_title),
         )
         tasks.append(task)
-        notes = quote_lines(reindent(raw.body, 2))
+        notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
         blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
     parts = [front_matter("kiro", source), f"# Tasks: {title}", ""]
     parts += render_groups(checklist, blocks)

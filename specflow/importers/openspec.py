@@ -272,7 +272,7 @@ def convert_tasks(text: str, title: str, source: str) -> tuple[str, list[Task], 
         task = Task(id=tid, title=task_title, done=raw.done, files=infer_files(task_title))
         tasks.append(task)
         id_map[raw.label] = tid
-        notes = quote_lines(reindent(raw.body, 2))
+        notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
         blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
     parts = [front_matter("openspec", source), f"# Tasks: {title}", ""]
     parts += render_groups(checklist, blocks)
