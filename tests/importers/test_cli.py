@@ -119,7 +119,10 @@ def test_a_tool_folder_or_file_can_be_the_source(
 
 def test_a_look_alike_tasks_json_is_refused_not_imported(project: Path) -> None:
     before = snapshot(project)
-    for source in (FIXTURES / "not-taskmaster", FIXTURES / "not-taskmaster" / "tasks" / "tasks.json"):
+    for source in (
+        FIXTURES / "not-taskmaster",
+        FIXTURES / "not-taskmaster" / "tasks" / "tasks.json",
+    ):
         res = run_cli(["import", str(source)], project)
         assert res.code == 2, res.stdout
         assert "not a Task Master file: unexpected keys milestones, version" in res.stderr
