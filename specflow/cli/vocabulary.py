@@ -28,6 +28,7 @@ SHORT_OPTIONS: dict[str, str] = {
 VALUE_NAMES: dict[str, str] = {
     "feature": "FEATURE",
     "feature_opt": "FEATURE",
+    "regenerate": "FEATURE",
     "tasks": "TASK",
     "task": "TASK",
     "run": "RUN",

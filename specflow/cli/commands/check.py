@@ -17,7 +17,9 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(
             False, "--strict", help="Open clarifications are problems too."
         ),
-        fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)."),
+        fmt: str = typer.Option(
+            "text", "--format", "-f", help="text, json or github (annotations)."
+        ),
         report: str = typer.Option(
             None, "--report", help="Also write a JUnit XML report to this file."
         ),
