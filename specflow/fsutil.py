@@ -102,7 +102,7 @@ def read_text_input(
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise ParseError("looks like a binary file", path=where, line=line, hint=hint)
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # a BOM some Windows editors add
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParseError("not valid UTF-8", path=where, line=line, hint=hint) from None

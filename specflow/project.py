@@ -175,7 +175,7 @@ class Project:
             raise InputError(f"no feature matches '{arg}'", f"known features: {names}")
         raise InputError(
             f"'{arg}' matches several features: {', '.join(f.name for f in hits)}",
-            "use the number or the full folder name",
+            "use the full folder name" if key.isdigit() else "use the number or the full name",
         )
 
 

@@ -246,3 +246,36 @@ def test_agent_that_cannot_start_is_refused_before_any_branch(
     line = one_line(specflow(["implement", "1", "--agent", agent], project), 2)
     assert says in line, line
     assert _branches(project) == before
+
+
+def test_a_byte_order_mark_is_not_an_error(project: Path) -> None:
+    toml = project / "specflow.toml"
+    toml.write_bytes(b"\xef\xbb\xbf" + toml.read_bytes())
+    _tasks(project, b"\xef\xbb\xbf" + TASKS.encode())
+    res = specflow(["status"], project)
+    assert res.returncode == 0, res.stderr
+    assert "0/2 tasks done" in res.stdout
+
+
+def test_features_named_any_way(project: Path) -> None:
+    for name in ("feature-login", "SPEC-fabb6678", "ebook-list"):
+        (project / "specs" / name).mkdir()
+        (project / "specs" / name / ("spec.md" if name != "ebook-list" else "tasks.md")).write_text(
+            "# Feature Specification: X\n" if name != "ebook-list" else TASKS
+        )
+    (project / "specs" / "notes").mkdir()  # no spec, plan or tasks: not a feature
+    _tasks(project, TASKS)
+    res = specflow(["status", "--json"], project)
+    names = [f["feature"] for f in __import__("json").loads(res.stdout)["features"]]
+    assert names == ["001-x", "SPEC-fabb6678", "ebook-list", "feature-login"]
+    graph = specflow(["graph", "ebook", "-f", "json"], project)
+    assert graph.returncode == 0 and '"T002"' in graph.stdout
+    assert specflow(["check"], project).returncode == 0
+
+
+def test_a_gate_that_sees_no_feature_fails(project: Path) -> None:
+    (project / "specs" / "research").mkdir()
+    (project / "specs" / "research" / "notes.md").write_text("# Notes\n")
+    res = specflow(["check"], project)
+    assert res.returncode == 1
+    assert "specs/research: not a feature folder" in res.stdout
