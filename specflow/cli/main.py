@@ -177,15 +177,17 @@ def run(argv: list[str] | None = None) -> None:
             sys.stderr.write(usage_line(exc, args) + "\n")
         sys.exit(2)
     except CLICK_ERRORS as exc:  # e.g. a file argument that cannot be opened
-        sys.stderr.write(f"error: {' '.join(exc.format_message().split())}\n")
+        text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        sys.stderr.write(f"error: {' '.join(text.split())}\n")
         sys.exit(1)
     except OSError as exc:
         if debug:
             raise
         from specflow.errors import os_error
 
-        _print_error(err := os_error(exc))
-        sys.exit(err.exit_code)
+        fs_error = os_error(exc)
+        _print_error(fs_error)
+        sys.exit(fs_error.exit_code)
     except Exception as exc:
         if debug:
             raise

@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def clarify(
         ctx: typer.Context,
-        feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
         feature_opt: Optional[str] = feature_option(),
         answer: list[str] = typer.Option(
             None,
