@@ -251,10 +251,11 @@ def run_implement(
     from specflow.executors import make_executor
 
     executor_kind = options.executor or prev.get("executor") or "local"
-    if executor_kind == "local":  # a Ray node has its own programs
-        from specflow.agents.registry import check_agent
+    from specflow.agents.registry import check_agent
 
-        check_agent(agent_spec, invoked_from=Path.cwd(), repo_root=ld.repo_root)
+    check_agent(
+        agent_spec, invoked_from=Path.cwd(), repo_root=ld.repo_root, remote=executor_kind != "local"
+    )
     executor = make_executor(
         executor_kind,
         address=options.ray_address,
