@@ -40,8 +40,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename is None:
-            exc.filename = str(path)  # "no space left" should say which file
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):
+            # name the file the user knows ("no space left", "is a directory"), not the temp file
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
