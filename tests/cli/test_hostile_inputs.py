@@ -279,3 +279,25 @@ def test_a_gate_that_sees_no_feature_fails(project: Path) -> None:
     res = specflow(["check"], project)
     assert res.returncode == 1
     assert "specs/research: not a feature folder" in res.stdout
+
+
+@pytest.mark.parametrize(("name", "folder"), [(".gitignore", True), ("specs", False)])
+def test_init_refuses_before_writing_when_a_target_is_the_wrong_kind(
+    tmp_path: Path, name: str, folder: bool
+) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    target = tmp_path / name
+    target.mkdir() if folder else target.write_text("x\n")
+    line = one_line(specflow(["init"], tmp_path), 2)
+    assert f"{name} is a {'folder' if folder else 'file'}" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".git", name])
+
+
+def test_import_refuses_a_binary_task_list(project: Path, tmp_path: Path) -> None:
+    change = tmp_path / "src" / "openspec" / "changes" / "c"
+    change.mkdir(parents=True)
+    (change / "tasks.md").write_bytes(b"## 1. A\n\n- [ ] 1.1 x\x00\n")
+    before = snapshot(project)
+    line = one_line(specflow(["import", str(tmp_path / "src")], project), 2)
+    assert "changes/c/tasks.md:3: looks like a binary file" in line
+    assert snapshot(project) == before
