@@ -112,6 +112,11 @@ def check_refs_free(git: Git, *refs: str) -> None:
     (or `specflow-task`, or `specflow/<feature>` for a task branch) would make git fail later
     with "cannot lock ref". Say which branch is in the way before anything is created."""
     for ref in refs:
+        if git.run("check-ref-format", ref, check=False).returncode != 0:
+            raise InputError(
+                f"'{ref.removeprefix('refs/heads/')}' cannot be a git branch name",
+                "rename the feature folder to letters, digits and dashes, e.g. 004-my-feature",
+            )
         parts = ref.split("/")  # refs, heads, specflow, <feature>[, <task>]
         for end in range(3, len(parts)):
             prefix = "/".join(parts[:end])

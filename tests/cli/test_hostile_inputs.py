@@ -301,3 +301,15 @@ def test_import_refuses_a_binary_task_list(project: Path, tmp_path: Path) -> Non
     line = one_line(specflow(["import", str(tmp_path / "src")], project), 2)
     assert "changes/c/tasks.md:3: looks like a binary file" in line
     assert snapshot(project) == before
+
+
+def test_a_feature_folder_that_cannot_name_a_branch(project: Path) -> None:
+    folder = project / "specs" / "my feature"
+    folder.mkdir(parents=True)
+    (folder / "tasks.md").write_text(TASKS)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(["git", "commit", "-qm", "tasks"], cwd=project, check=True)
+    before = _branches(project)
+    line = one_line(specflow(["implement", "my feature", "--agent", "cmd:true"], project), 2)
+    assert "'specflow/my feature' cannot be a git branch name" in line
+    assert _branches(project) == before
