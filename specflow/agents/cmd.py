@@ -24,6 +24,7 @@ from specflow.errors import InputError
 _POLL_S = 0.05
 _INTERPRETERS = {"python", "python3", "bash", "sh", "node", "ruby", "perl", "uv", "deno"}
 _GRACE_S = 2.0
+_SCRIPT_SUFFIXES = {".py", ".sh", ".bash", ".js", ".mjs", ".ts", ".rb", ".pl"}
 
 
 class CmdAgent:
@@ -164,6 +165,8 @@ def check_command(command: str, invoked_from: Path, repo_root: Path | None = Non
         arg = argv[i]
         if arg.startswith("-"):
             return  # `python -m module`, `bash -c …`: nothing to look up
+        if i == 1 and "/" not in arg and Path(arg).suffix not in _SCRIPT_SUFFIXES:
+            return  # `uv run …`, `deno run …`: a subcommand, not a script
         if i == 0 and "/" not in arg:
             if shutil.which(arg) is None:
                 raise InputError(
