@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -13,9 +17,10 @@ def register(app: typer.Typer) -> None:
             None, help="A Markdown file, '-' for stdin, or a quoted description."
         ),
         model: str = typer.Option(None, "--model", "-m", help="litellm model name for this stage."),
-        regenerate: str = typer.Option(
+        regenerate: Optional[str] = typer.Option(
             None, "--regenerate", help="Regenerate spec.md of this FEATURE from its feature.md."
         ),
+        feature_opt: Optional[str] = feature_option(),
         force: bool = typer.Option(False, "--force", help="Replace a hand-edited spec.md."),
         from_library: str = typer.Option(
             None, "--from", help="Start from a shared library's feature: NAME/feature."
@@ -36,6 +41,7 @@ def register(app: typer.Typer) -> None:
 
         app_ = ctx.obj
         project = app_.project
+        regenerate = one_feature(regenerate, feature_opt)  # `-F 3` = `--regenerate 3`
         if regenerate:
             feature = project.resolve_feature(regenerate)
             llm = budgeted_model(project, feature, "specify", model, max_cost)
