@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "status",
     "check",
     "graph",
+    "coverage",
     "schema",
     "log",
     "cost",

@@ -16,6 +16,7 @@ from tests.cli.test_usage_errors import SPECFLOW, specflow
 from tests.conftest import REPO_ROOT, snapshot
 
 RECORDING = REPO_ROOT / "examples" / "unitconv" / "recording.jsonl"
+FEATURE_TEXT = (REPO_ROOT / "examples" / "unitconv" / "feature.md").read_text(encoding="utf-8")
 REPLAY = f"replay:{RECORDING}"
 TASKS = "# Tasks: X\n\n## Phase 1: Core\n\n- [ ] T001 First in a.py\n- [ ] T002 Second in b.py\n"
 
@@ -103,7 +104,7 @@ def test_bad_specs_dir(project: Path, specs_dir: str, says: str) -> None:
     text = toml.read_text()
     assert 'specs_dir = "specs"' in text
     toml.write_text(text.replace('specs_dir = "specs"', f'specs_dir = "{specs_dir}"'))
-    (project / "f.md").write_text("# Units\n\nConvert units.\n")
+    (project / "f.md").write_text(FEATURE_TEXT)
     before = snapshot(project.parent)
     for args in (["status"], ["check"], ["specify", "f.md", "--model", REPLAY]):
         line = one_line(specflow(args, project), 2)
@@ -119,7 +120,7 @@ def test_config_with_invalid_utf8(project: Path) -> None:
 
 
 def test_binary_replay_recording(project: Path) -> None:
-    (project / "f.md").write_text("# Units\n\nConvert units.\n")
+    (project / "f.md").write_text(FEATURE_TEXT)
     (project / "rec.jsonl").write_bytes(b"\x00\x01\x02\x03")
     (project / "junk.jsonl").write_bytes(b"not json\nat all\n")
     before = snapshot(project)
@@ -158,7 +159,7 @@ def _read_only(folder: Path, args: list[str], cwd: Path) -> subprocess.Completed
 
 
 def test_read_only_specs(project: Path) -> None:
-    (project / "f.md").write_text("# Units\n\nConvert units.\n")
+    (project / "f.md").write_text(FEATURE_TEXT)
     before = snapshot(project)
     res = _read_only(project / "specs", ["specify", "f.md", "--model", REPLAY], project)
     line = one_line(res, 2)
@@ -190,7 +191,7 @@ run(sys.argv[1:])
 
 
 def test_full_disk_during_specify(project: Path) -> None:
-    (project / "f.md").write_text("# Units\n\nConvert units.\n")
+    (project / "f.md").write_text(FEATURE_TEXT)
     before = snapshot(project)
     res = subprocess.run(
         [sys.executable, "-c", ENOSPC_RUN, "specify", "f.md", "--model", REPLAY],

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         feature = one_feature(feature, feature_opt)
         import sys
 
-        from specflow.stages.inspect import load_graph, render_graph
+        from specflow.stages.graph import load_graph, render_graph
 
         app_ = ctx.obj
         project = app_.project
