@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
 from specflow.cli.commands._shared import feature_option, one_feature
 
 
@@ -28,7 +29,7 @@ def register(app: typer.Typer) -> None:
         from specflow.errors import InputError
         from specflow.stages.clarify import open_questions, record_answers
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feat = project.resolve_feature(feature)
         if answer:

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
 from specflow.cli.commands._shared import feature_option, one_feature
 
 
@@ -23,7 +24,7 @@ def register(app: typer.Typer) -> None:
         feature = one_feature(feature, feature_opt)
         from specflow.stages.cost import cost_report
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         rep = cost_report(project, feats)

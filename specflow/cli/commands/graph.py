@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
 from specflow.cli.commands._shared import feature_option, one_feature
 
 
@@ -23,7 +24,7 @@ def register(app: typer.Typer) -> None:
 
         from specflow.stages.graph import load_graph, render_graph
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         g = load_graph(project, project.resolve_feature(feature))
         sys.stdout.write(render_graph(g, fmt))

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from specflow.cli.app import app_of
 from specflow.cli.commands._shared import feature_option, one_feature
 
 
@@ -19,9 +20,7 @@ def register(app: typer.Typer) -> None:
             None, "--parallel", "-j", min=1, max=256, help="Agents at once (default: config)."
         ),
         agent: Optional[str] = typer.Option(
-            None,
-            "--agent",
-            help="builtin, claude, codex, gemini, aider, or cmd:<command> (default: config).",
+            None, "--agent", help="builtin, claude, codex, gemini, aider, cmd:<command> (config)."
         ),
         only: Optional[str] = typer.Option(None, "--only", help="Only these tasks: T003,T007."),
         from_phase: Optional[str] = typer.Option(
@@ -36,10 +35,7 @@ def register(app: typer.Typer) -> None:
             False, "--tmux", help="CLI agents: one tmux window per task (specflow attach T012)."
         ),
         max_cost: Optional[float] = typer.Option(
-            None,
-            "--max-cost",
-            min=0.0,
-            help="Spend at most this many USD (agents + review); default: [budget].max_cost_usd.",
+            None, "--max-cost", min=0.0, help="USD at most (agents + review); default: [budget]."
         ),
         wait_approval: bool = typer.Option(
             False,
@@ -66,7 +62,7 @@ def register(app: typer.Typer) -> None:
 
         from specflow.stages.implement import ImplementOptions, plan_implement, run_implement
 
-        app_obj = ctx.obj
+        app_obj = app_of(ctx)
         project = app_obj.project
         options = ImplementOptions(
             feature=feature,
@@ -84,29 +80,7 @@ def register(app: typer.Typer) -> None:
             ray_address=ray_address,
         )
         if dry_run:
-            plan = plan_implement(project, options)
-            if json_out:
-                app_obj.print_json(plan.__dict__)
-                return
-            app_obj.echo(f"feature {plan.feature}: {sum(map(len, plan.waves))} tasks to run")
-            if plan.done:
-                app_obj.echo(f"already done: {', '.join(plan.done)}")
-            if plan.skipped:
-                app_obj.echo(f"not selected: {', '.join(plan.skipped)}")
-            for i, wave in enumerate(plan.waves, 1):
-                app_obj.echo(f"wave {i}: " + ", ".join(wave))
-                for t in wave:
-                    gate = f"  [{plan.gates[t]}]" if t in plan.gates else ""
-                    app_obj.echo(f"  {t}  {plan.titles[t]}{gate}")
-            if plan.critical_path:
-                app_obj.echo("critical path: " + " -> ".join(plan.critical_path))
-            if pr:
-                from specflow.github.pr import pull_request_after_run
-
-                app_obj.echo("pull request (dry run), the gh calls:")
-                app_obj.echo(
-                    pull_request_after_run(project, plan.feature, None, dry_run=True).dry_run_text()
-                )
+            _dry_run(app_obj, plan_implement(project, options), json_out=json_out, pr=pr)
             return
 
         from specflow.observe.live import make_view
@@ -136,6 +110,32 @@ def register(app: typer.Typer) -> None:
             )
         if pr:
             _open_pr(app_obj, project, summary, draft=False)
+
+
+def _dry_run(app_obj: Any, plan: Any, *, json_out: bool, pr: bool) -> None:
+    """`--dry-run`: the waves that would run, the gates, the critical path (and the PR)."""
+    if json_out:
+        app_obj.print_json(plan.__dict__)
+        return
+    app_obj.echo(f"feature {plan.feature}: {sum(map(len, plan.waves))} tasks to run")
+    if plan.done:
+        app_obj.echo(f"already done: {', '.join(plan.done)}")
+    if plan.skipped:
+        app_obj.echo(f"not selected: {', '.join(plan.skipped)}")
+    for i, wave in enumerate(plan.waves, 1):
+        app_obj.echo(f"wave {i}: " + ", ".join(wave))
+        for t in wave:
+            gate = f"  [{plan.gates[t]}]" if t in plan.gates else ""
+            app_obj.echo(f"  {t}  {plan.titles[t]}{gate}")
+    if plan.critical_path:
+        app_obj.echo("critical path: " + " -> ".join(plan.critical_path))
+    if pr:
+        from specflow.github.pr import pull_request_after_run
+
+        app_obj.echo("pull request (dry run), the gh calls:")
+        app_obj.echo(
+            pull_request_after_run(app_obj.project, plan.feature, None, dry_run=True).dry_run_text()
+        )
 
 
 def _open_pr(app_obj: Any, project: Any, summary: Any, *, draft: bool) -> None:

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
 from specflow.cli.commands._shared import feature_option, one_feature
 
 
@@ -31,7 +32,7 @@ def register(app: typer.Typer) -> None:
         feature = one_feature(feature, feature_opt)
         from specflow.review.branch import format_table, review_branch
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         result = review_branch(
             app_.project, feature, branch=branch, base=base, model_override=model, max_cost=max_cost
         )

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
 from specflow.cli.commands._shared import feature_option, one_feature
 
 
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
         from specflow.stages import pipeline
         from specflow.stages.common import budgeted_model
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         regenerate = one_feature(regenerate, feature_opt)  # `-F 3` = `--regenerate 3`
         if regenerate:

@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import typer
 
+from specflow.cli.app import app_of
 from specflow.cli.commands._shared import feature_option, one_feature
 
 
@@ -24,11 +25,11 @@ def register(app: typer.Typer) -> None:
         feature = one_feature(feature, feature_opt)
         from specflow.stages.status import feature_status
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         statuses = [feature_status(project, f) for f in feats]
-        from specflow.engine.policy import awaiting_approval
+        from specflow.engine.approvals import awaiting_approval
 
         waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
         if json_out:
