@@ -29,8 +29,8 @@ demo: $(CORE)
 test: $(STAMP) lint typecheck unit check-specs
 
 lint: $(STAMP)
-	$(PY) -m ruff check specflow tests benchmarks
-	$(PY) -m ruff format --check specflow tests benchmarks
+	$(PY) -m ruff check specflow tests benchmarks tools
+	$(PY) -m ruff format --check specflow tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -166,7 +166,7 @@ class ArtifactStore:
         path = self.input_path(name)
         if not path.is_file():
             return None
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = self.project.read_text(path)
         if path.stem in KINDS:
             from specflow.formats.frontmatter import split_front_matter
 
@@ -201,8 +201,8 @@ class ArtifactStore:
         path = self.feature.artifact(kind)
         if not path.is_file():
             return Artifact(kind, path, None, "", {}, None, MISSING)
-        text = path.read_text(encoding="utf-8", errors="replace")
-        meta_or_none, body = split_front_matter(text)
+        text = self.project.read_text(path)
+        meta_or_none, body = split_front_matter(text, self.project.rel(path))
         meta = meta_or_none or {}
         prov = Provenance.from_meta(meta, path) if meta else None
         if prov is None:

@@ -250,10 +250,13 @@ def find_project_root(start: Path) -> Path | None:
 
 
 def load_config(root: Path) -> Config:
+    from specflow.fsutil import read_text_input
+
     path = root / CONFIG_NAME
     if path.is_file():
-        return parse_config(path.read_text(encoding="utf-8", errors="replace"), path)
+        return parse_config(read_text_input(path, "save specflow.toml as UTF-8"), path)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        return parse_config(pyproject.read_text(encoding="utf-8"), pyproject, in_pyproject=True)
+        text = read_text_input(pyproject, "save pyproject.toml as UTF-8")
+        return parse_config(text, pyproject, in_pyproject=True)
     return Config()

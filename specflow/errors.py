@@ -92,3 +92,29 @@ class LockHeld(SpecflowError):
 
 class Interrupted(SpecflowError):
     exit_code = 130
+
+
+class FileSystemError(SpecflowError):
+    """The file system refused: no permission, a read-only or full disk, a missing folder."""
+
+    exit_code = 1
+
+
+def os_error(exc: OSError) -> FileSystemError:
+    """An OSError as one line naming the file and what to do: the CLI boundary's last resort
+    for file-system failures no command anticipated (permissions, a full disk)."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else "a file"
+    if exc.filename2 is not None:
+        where = f"{where} -> {exc.filename2}"
+    reason = (exc.strerror or type(exc).__name__).lower()
+    err = FileSystemError(f"{where}: {reason}")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        err.hint = "free some disk space and run the command again; nothing was half-written"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        err.hint = "check the permissions of that file and its folder"
+        err.exit_code = 2
+    elif exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP):
+        err.exit_code = 2
+    return err

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specflow.config import Config, find_project_root, load_config
-from specflow.errors import InputError
+from specflow.errors import ConfigError, InputError, ParseError
+from specflow.fsutil import read_text_input
 
 SPECKIT_CONSTITUTION = ".specify/memory/constitution.md"
-FEATURE_RE = re.compile(r"^(?P<num>\d{3,})-(?P<slug>[a-z0-9][a-z0-9-]*)$")
+# `003-user-login`: a number, then the slug. Spec Kit's own form; other names are features too.
+FEATURE_RE = re.compile(r"^(?P<num>\d+)[-_](?P<slug>[A-Za-z0-9].*)$")
+# A folder directly under the specs dir is a feature when it is numbered or holds one of these.
+FEATURE_FILES = ("spec.md", "tasks.md", "plan.md", "feature.md")
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,14 @@ class Feature:
 
     @property
     def number(self) -> int:
+        """The folder's number, 0 for a folder named otherwise (`feature-login`)."""
         m = FEATURE_RE.match(self.name)
         return int(m.group("num")) if m else 0
+
+    @property
+    def short(self) -> str:
+        """How to name the feature on the command line: its number, else its folder name."""
+        return str(self.number) if self.number else self.name
 
     @property
     def slug(self) -> str:
@@ -55,11 +65,51 @@ class Project:
         root = find_project_root(start.resolve())
         if root is None:
             return None
-        return cls(root=root, config=load_config(root))
+        project = cls(root=root, config=load_config(root))
+        project.check_specs_dir()
+        return project
 
     @property
     def specs_dir(self) -> Path:
         return self.root / self.config.project.specs_dir
+
+    def check_specs_dir(self) -> None:
+        """specs_dir must be a folder inside the project (it need not exist yet)."""
+        configured = self.config.project.specs_dir
+        where = f"specs_dir = '{configured}' in specflow.toml"
+        if not self.is_inside(self.specs_dir):
+            raise ConfigError(
+                f"{where} is outside the project {self.root}",
+                "give a folder inside the project, e.g. specs_dir = 'specs'",
+            )
+        if self.specs_dir.exists() and not self.specs_dir.is_dir():
+            raise ConfigError(f"{where} is not a folder", "move the file away or change specs_dir")
+
+    def is_inside(self, path: Path) -> bool:
+        """Whether `path`, symlinks followed, lies within the project."""
+        try:
+            path.resolve().relative_to(self.root.resolve())
+        except ValueError:
+            return False
+        return True
+
+    def read_text(self, path: Path) -> str:
+        """A file of the project as text: it must be inside the project (a symlink may not
+        lead out of it) and valid UTF-8; otherwise an InputError names the file."""
+        rel = self.rel(path)
+        if not self.is_inside(path):
+            raise ParseError(
+                f"leads outside the project (to {path.resolve()})",
+                path=rel,
+                hint="replace the symlink with the file itself",
+            )
+        return read_text_input(path, f"save {rel} as UTF-8 text", label=rel)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
 
     @property
     def state_dir(self) -> Path:
@@ -75,14 +125,12 @@ class Project:
         return own if own.is_file() or not speckit.is_file() else speckit
 
     def features(self) -> list[Feature]:
+        """Every folder directly under the specs dir that is numbered or holds a spec,
+        plan or task list: numbered ones in order, then the others by name."""
         if not self.specs_dir.is_dir():
             return []
-        found = [
-            Feature(p)
-            for p in self.specs_dir.iterdir()
-            if p.is_dir() and FEATURE_RE.match(p.name) and not p.name.startswith(".")
-        ]
-        return sorted(found, key=lambda f: (f.number, f.name))
+        found = [Feature(p) for p in self.specs_dir.iterdir() if _is_feature(p)]
+        return sorted(found, key=lambda f: (not f.number, f.number, f.name))
 
     def next_number(self) -> int:
         return max((f.number for f in self.features()), default=0) + 1
@@ -127,8 +175,14 @@ class Project:
             raise InputError(f"no feature matches '{arg}'", f"known features: {names}")
         raise InputError(
             f"'{arg}' matches several features: {', '.join(f.name for f in hits)}",
-            "use the number or the full folder name",
+            "use the full folder name" if key.isdigit() else "use the number or the full name",
         )
+
+
+def _is_feature(path: Path) -> bool:
+    if path.name.startswith(".") or not path.is_dir():
+        return False
+    return bool(FEATURE_RE.match(path.name)) or any((path / f).is_file() for f in FEATURE_FILES)
 
 
 def _last_change(feature: Feature) -> float:

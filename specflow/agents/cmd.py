@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import threading
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 _POLL_S = 0.05
 _INTERPRETERS = {"python", "python3", "bash", "sh", "node", "ruby", "perl", "uv", "deno"}
 _GRACE_S = 2.0
+_SCRIPT_SUFFIXES = {".py", ".sh", ".bash", ".js", ".mjs", ".ts", ".rb", ".pl"}
 
 
 class CmdAgent:
@@ -190,3 +192,34 @@ def _tail(path: Path, limit: int) -> str:
             return fh.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
+
+
+def check_command(command: str, invoked_from: Path, repo_root: Path | None = None) -> None:
+    """Refuse a `cmd:` agent whose program (or the script its interpreter runs) is not there,
+    before any branch or worktree exists. Relative paths are looked up where CmdAgent.argv_for
+    finds them: the invocation folder, or the repository (what the worktree will hold)."""
+    argv = CmdAgent(command).argv
+    positions = [0]
+    if Path(argv[0]).name.rstrip("0123456789.") in _INTERPRETERS and len(argv) > 1:
+        positions.append(1)
+    for i in positions:
+        arg = argv[i]
+        if arg.startswith("-"):
+            return  # `python -m module`, `bash -c …`: nothing to look up
+        if i == 1 and "/" not in arg and Path(arg).suffix not in _SCRIPT_SUFFIXES:
+            return  # `uv run …`, `deno run …`: a subcommand, not a script
+        if i == 0 and "/" not in arg:
+            if shutil.which(arg) is None:
+                raise InputError(
+                    f"agent program '{arg}' is not on PATH",
+                    "install it, or give its path: --agent 'cmd:/path/to/program'",
+                )
+            continue
+        places = [Path(arg)] if Path(arg).is_absolute() else [invoked_from / arg]
+        if repo_root is not None and not Path(arg).is_absolute():
+            places.append(repo_root / arg)
+        if not any(p.is_file() for p in places):
+            raise InputError(
+                f"agent {'program' if i == 0 else 'script'} '{arg}' does not exist",
+                "check the path given to --agent; a relative path starts at this folder",
+            )

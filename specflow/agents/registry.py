@@ -45,6 +45,21 @@ def known_agents() -> list[str]:
     return [*sorted(AGENTS), "cmd:<command>"]
 
 
+def check_agent(
+    spec: str, *, invoked_from: Path, repo_root: Path | None = None, remote: bool = False
+) -> None:
+    """Refuse, before anything is created, an agent that cannot start: an unknown name or a
+    `cmd:` program that is not there. The one check implement's preflight calls. `remote`:
+    the agents run elsewhere (Ray), where the program is looked up, not here."""
+    spec = spec.strip()
+    if spec.startswith("cmd:") and not remote:
+        from specflow.agents.cmd import check_command
+
+        check_command(spec[4:], invoked_from, repo_root)
+    elif not spec.startswith("cmd:") and spec not in AGENTS:
+        raise InputError(f"unknown agent '{spec}'", "choose one of: " + ", ".join(known_agents()))
+
+
 def resolve_agent(spec: str, options: AgentOptions) -> Agent:
     spec = spec.strip()
     if options.tmux and spec not in CLI_AGENTS:

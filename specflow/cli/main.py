@@ -12,6 +12,7 @@ import sys
 import typer
 
 from specflow import __version__
+from specflow.cli import vocabulary
 from specflow.cli.app import App, debug_requested
 from specflow.cli.commands import (
     approve,
@@ -114,27 +115,101 @@ def _print_error(err: SpecflowError) -> None:
     sys.stderr.write(msg.replace("\n", " ") + "\n")
 
 
-def run(argv: list[str] | None = None) -> None:
-    import click
+def _family(name: str) -> tuple[type[BaseException], ...]:
+    """click's exception class `name` as the installed typer raises it.
 
+    typer up to 0.2x raises click's own exceptions; later releases bundle a copy of click
+    whose classes are not click's. Both are reached from typer's public BadParameter, so
+    whichever typer the pins allow, its usage errors are caught here.
+    """
+    return tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+USAGE_ERRORS = _family("UsageError")
+CLICK_ERRORS = _family("ClickException")
+
+
+def usage_line(exc: BaseException, args: list[str]) -> str:
+    """`error: invalid value '0' for '--parallel' / '-j': … (see 'specflow implement --help')`."""
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    text = " ".join(text.split()).rstrip(".")
+    given = _given_value(exc, args)
+    if given is not None:
+        text = text.replace("Invalid value for", f"Invalid value {given!r} for", 1)
+    text = text[:1].lower() + text[1:]
+    return f"error: {text} (see '{_command_path(exc, args)} --help')"
+
+
+def _command_path(exc: BaseException, args: list[str]) -> str:
+    """The command the user meant: the failing context's, else the words of `args` that name
+    commands (an option without its value fails in the parent's context)."""
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", "") or "specflow"
+    if path != "specflow":
+        return path
+    group = typer.main.get_command(app)
+    words = ["specflow"]
+    for arg in args:
+        commands = getattr(group, "commands", {})
+        if arg not in commands:
+            break
+        words.append(arg)
+        group = commands[arg]
+    return " ".join(words)
+
+
+def _given_value(exc: BaseException, args: list[str]) -> str | None:
+    """The value the user typed for the option a BadParameter names."""
+    param = getattr(exc, "param", None)
+    opts = [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]
+    for i, arg in enumerate(args):
+        for opt in opts:
+            if arg == opt and i + 1 < len(args):
+                return args[i + 1]
+            if opt.startswith("--") and arg.startswith(opt + "="):
+                return arg[len(opt) + 1 :]
+    return None
+
+
+def _no_args_help(exc: BaseException) -> bool:
+    """`specflow` or a group without a command: show its help (click's NoArgsIsHelpError)."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ != "NoArgsIsHelpError" or ctx is None:
+        return False
+    sys.stdout.write(ctx.get_help() + "\n")
+    return True
+
+
+def run(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = debug_requested(args)
     try:
-        code = app(args=args, prog_name="specflow", standalone_mode=False)
+        command = vocabulary.apply(typer.main.get_command(app))
+        code = command.main(args=args, prog_name="specflow", standalone_mode=False)
     except SpecflowError as err:
         if debug:
             raise
         _print_error(err)
         sys.exit(err.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("interrupted\n")
         sys.exit(130)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except USAGE_ERRORS as exc:
+        if not _no_args_help(exc):
+            sys.stderr.write(usage_line(exc, args) + "\n")
         sys.exit(2)
+    except CLICK_ERRORS as exc:  # e.g. a file argument that cannot be opened
+        text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        sys.stderr.write(f"error: {' '.join(text.split())}\n")
+        sys.exit(1)
+    except OSError as exc:
+        if debug:
+            raise
+        from specflow.errors import os_error
+
+        fs_error = os_error(exc)
+        _print_error(fs_error)
+        sys.exit(fs_error.exit_code)
     except Exception as exc:
         if debug:
             raise

@@ -11,12 +11,15 @@ from pydantic.json_schema import SkipJsonSchema
 from specflow.errors import ParseError
 
 Risk = Literal["low", "medium", "high"]
+# Task ids as projects write them: T012, with a letter suffix in either case (T003A, T004a)
+# and dotted sub-tasks (T200.1).
+TASK_ID = r"T\d{3,}[A-Za-z]?(?:\.\d+)*"
 
 
 class Task(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(pattern=r"^T\d{3,}[a-z]?$")
+    id: str = Field(pattern=rf"^{TASK_ID}$")
     title: str
     done: bool = False
     parallel: bool = False

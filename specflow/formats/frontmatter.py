@@ -23,6 +23,13 @@ def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, An
     tokens = markdown().parse(text)
     token = tokens[0] if tokens else None
     if token is None or token.type != "front_matter" or token.map is None:
+        if text.split("\n", 1)[0].rstrip() == "---":
+            raise ParseError(
+                "front matter is not closed",
+                path=path,
+                line=1,
+                hint="end the YAML with a '---' line, or delete the first line",
+            )
         return None, text
     block_end = token.map[1]
     try:

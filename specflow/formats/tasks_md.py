@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from specflow.domain.tasks import Phase, Task, TaskGraph, TaskList
+from specflow.domain.tasks import TASK_ID, Phase, Task, TaskGraph, TaskList
 from specflow.errors import ParseError
 from specflow.formats._md import LABEL_RE, NEWLINE_RE, Doc, Item
 from specflow.formats._paths import infer_files
@@ -30,12 +30,18 @@ from specflow.formats._paths import infer_files
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-CHECKBOX_RE = re.compile(r"^\[(?P<mark>[ xX])\][ \t]+(?P<rest>.*)$")
-TASK_RE = re.compile(r"^(?:\*\*)?(?P<id>T\d{3,}[a-z]?)(?:\*\*)?:?(?:[ \t]+(?P<tail>.*))?$")
-# A checkbox line whose first word is an attempt at a task id: T12, T004AB, TXXX, T-012, X12.
-# (Spec Kit files in the wild use a one-letter suffix, T004a, which is valid.)
+# `[ ]` open, `[x]`/`[X]` done; `[~]`, `[-]` and `[/]` (started, in some teams' lists) open.
+CHECKBOX_RE = re.compile(r"^\[(?P<mark>[ xX~/-])\][ \t]+(?P<rest>.*)$")
+DONE_MARKS = ("x", "X")
+# A list without any checkbox: `- T001 Title` items are the tasks.
+BARE_RE = re.compile(r"^(?P<mark>)(?P<rest>(?:\*\*)?T\d.*)$")
+TASK_RE = re.compile(
+    rf"^(?:\*\*)?(?P<id>{TASK_ID})(?:\*\*)?[:.)]?(?:\*\*)?(?:[ \t]+(?P<tail>.*))?$"
+)
+# A checkbox line whose first word is an attempt at a task id: T12, T004AB, T005-x, TXXX,
+# T-012, X12. Such a line is an error with its line number, never a silent drop.
 BAD_ID_RE = re.compile(
-    r"^(?:\*\*)?(?P<id>T[-_]?\d+[A-Za-z]*|T[X#?]{2,}|[A-Z]\d{2,}[A-Za-z]?)(?:\*\*)?:?(?:\s|$)"
+    r"^(?:\*\*)?(?P<id>T[-_]?\d[^\s*]*|T[X#?]{2,}|[A-Z]\d{2,}[A-Za-z]?)(?:\*\*)?:?(?:\s|$)"
 )
 MARKER_RE = re.compile(r"^\[(?P<m>[Pp]|[Uu][Ss]\d+)\][ \t]*")
 SUB_RE = re.compile(
@@ -44,7 +50,7 @@ SUB_RE = re.compile(
     re.IGNORECASE,
 )
 TITLE_RE = re.compile(r"^tasks(?:\s*:|\s+[-–—])\s*", re.IGNORECASE)
-ID_WORD_RE = re.compile(r"[A-Za-z]+-?\d+[A-Za-z0-9]*")
+ID_WORD_RE = re.compile(r"[A-Za-z]+-?\d+[A-Za-z0-9]*(?:\.\d+)*")
 NONE_VALUES = {"", "none", "-", "—", "n/a", "[]"}
 RISKS = ("low", "medium", "high")
 
@@ -61,16 +67,23 @@ def parse_tasks(body: str, path: str | None = None) -> TaskList:
             hint="start the file with '# Tasks: <feature name>'",
         )
     title = TITLE_RE.sub("", title_block.text).strip()
+    phases = _phases(doc, CHECKBOX_RE, path)
+    if not phases:  # no checkbox anywhere: a plain list of `T001 …` items
+        phases = _phases(doc, BARE_RE, path)
+    return TaskList(title=title, phases=phases)
+
+
+def _phases(doc: Doc, line_re: re.Pattern[str], path: str | None) -> list[Phase]:
     phases: list[Phase] = [Phase(title="")]
     for block in doc.blocks:
         if block.type == "heading" and block.level == 2:
             phases.append(Phase(title=block.text))
         elif block.type in ("bullet_list", "ordered_list"):
             for item in _all_items(block.items):
-                task = _task(item, path)
+                task = _task(item, path, line_re)
                 if task is not None:
                     phases[-1].tasks.append(task)
-    return TaskList(title=title, phases=[p for p in phases if p.tasks])
+    return [p for p in phases if p.tasks]
 
 
 def load_graph(body: str, path: str | None = None) -> TaskGraph:
@@ -165,8 +178,8 @@ def _task_items(blocks: list[Any]) -> Iterator[tuple[Item, str]]:
                     yield item, m.group("id")
 
 
-def _task(item: Item, path: str | None) -> Task | None:
-    box = CHECKBOX_RE.match(item.first_line)
+def _task(item: Item, path: str | None, line_re: re.Pattern[str] = CHECKBOX_RE) -> Task | None:
+    box = line_re.match(item.first_line)
     if box is None:
         return None
     line = item.line + 1
@@ -179,7 +192,8 @@ def _task(item: Item, path: str | None) -> Task | None:
                 f"malformed task id '{bad.group('id')}'",
                 path=path,
                 line=line,
-                hint="task ids are 'T' and at least three digits, e.g. T001",
+                hint="task ids are 'T', three or more digits, an optional letter and"
+                " optional .N parts, e.g. T001, T003a, T200.1",
             )
         return None  # a checklist item, not a task
     tail = (m.group("tail") or "").strip()
@@ -211,7 +225,7 @@ def _task(item: Item, path: str | None) -> Task | None:
         return Task(
             id=m.group("id"),
             title=title,
-            done=box.group("mark") != " ",
+            done=box.group("mark") in DONE_MARKS,
             parallel=parallel,
             story=story,
             line=line,

@@ -65,7 +65,7 @@ def open_pull_request(
     head = f"specflow/{feature.name}"
     if not dry_run and git.rev_parse(f"refs/heads/{head}") is None:
         raise InputError(
-            f"no integration branch {head}", f"run 'specflow implement {feature.number}' first"
+            f"no integration branch {head}", f"run 'specflow implement {feature.short}' first"
         )
     base = base or project.config.project.base_branch or _default_base(git)
     docs = load_docs(project, feature, need_tasks=False)

@@ -27,6 +27,7 @@ def detect_format(source: Path, project: Project | None = None) -> str:
     found: list[str] = []
     if source.is_file():
         if source.suffix == ".json":
+            taskmaster.read_tags(source, source.name)  # another tool's JSON is refused here
             return "taskmaster"
         raise InputError(f"{source}: cannot tell the format of a single file", _FORMAT_HINT)
     if ".specify" in source.parts or (source / ".specify").is_dir():
@@ -41,12 +42,13 @@ def detect_format(source: Path, project: Project | None = None) -> str:
         found.append("kiro")
     if openspec.find_root(source) is not None or (source / "proposal.md").is_file():
         found.append("openspec")
-    if ".taskmaster" in source.parts or any(
-        (source / rel).is_file() for rel in taskmaster.CANDIDATES[:2]
-    ):
+    refusal = _taskmaster_shape(source)
+    if refusal is None:
         found.append("taskmaster")
     if len(found) == 1:
         return found[0]
+    if not found and isinstance(refusal, InputError):
+        raise refusal
     if not found:
         raise InputError(
             f"found no Spec Kit, Kiro, OpenSpec or Task Master files in {source}", _FORMAT_HINT
@@ -54,6 +56,22 @@ def detect_format(source: Path, project: Project | None = None) -> str:
     raise InputError(
         f"{source} holds several formats: {', '.join(found)}", "choose one with --format"
     )
+
+
+def _taskmaster_shape(source: Path) -> InputError | bool | None:
+    """None: SOURCE holds a Task Master tasks.json; the refusal when a tasks.json there has
+    another shape; False when there is none."""
+    from specflow.importers import taskmaster
+
+    at_path = any((source / rel).is_file() for rel in taskmaster.CANDIDATES[:2])
+    path = taskmaster.find_tasks_json(source)
+    if path is None or not (at_path or ".taskmaster" in source.parts):
+        return False
+    try:
+        taskmaster.read_tags(path, path.relative_to(source).as_posix())
+    except InputError as exc:
+        return exc
+    return None
 
 
 _FORMAT_HINT = "point at the project folder, or name the format with --format " + "|".join(FORMATS)

@@ -27,6 +27,8 @@ NUMBER_RE = re.compile(
     r"(?:\*\*)?(?:[ \t]*[-–—:][ \t]*|[ \t]+|$)(?P<title>.*)$",
     re.IGNORECASE,
 )
+DONE_MARKS = ("x", "X", "✓", "✔")
+STARTED_MARKS = {"-": "in progress", "~": "in progress", "/": "in progress"}
 HEADING_RE = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
 ANY_ITEM_RE = re.compile(r"^ *(?:[-*+]|\d+[.)])(?:[ \t]|$)")
 
@@ -46,7 +48,15 @@ class RawTask:
 
     @property
     def done(self) -> bool:
-        return self.mark in ("x", "X")
+        return self.mark in DONE_MARKS
+
+    def state_notes(self) -> list[str]:
+        """A box that is neither open nor done (Kiro's `[-]` in progress, `[~]`, `[/]`):
+        the state is kept as a note under the task rather than lost."""
+        from specflow.importers.markdown import note_lines
+
+        state = STARTED_MARKS.get(self.mark)
+        return note_lines("status", state) if state else []
 
     @property
     def label(self) -> str:
@@ -83,102 +93,131 @@ class Checklist:
 
 
 def read_checklist(text: str) -> Checklist:
-    title = ""
-    groups = [Group("")]
-    tasks: list[RawTask] = []
-    by_number: dict[str, RawTask] = {}
-    stack: list[RawTask] = []
-    fence: tuple[str, list[str]] | None = None  # (marker, the body it belongs to)
-    pending_blank = False
-    wrapping: RawTask | None = None  # the task whose title may go on on the next line
-
-    def add(target: list[str], line: str) -> None:
-        nonlocal pending_blank
-        if pending_blank and target:
-            target.append("")
-        pending_blank = False
-        target.append(line)
-
+    reader = _Reader()
     for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.expandtabs(4).rstrip()
-        if fence is not None:
-            fence[1].append(line)
-            m = FENCE_RE.match(line)
-            if m and m.group(1)[0] == fence[0][0] and len(m.group(1)) >= len(fence[0]):
-                fence = None
-            continue
-        if not line.strip():
-            pending_blank = True
-            wrapping = None
-            continue
-        wrapped = wrapping is not None and not ANY_ITEM_RE.match(line)
-        if wrapped and wrapping and not FENCE_RE.match(line) and not HEADING_RE.match(line):
-            wrapping.title = f"{wrapping.title} {line.strip()}".strip()  # a title on two lines
-            continue
-        wrapping = None
+        reader.feed(n, raw.expandtabs(4).rstrip())
+    return Checklist(title=reader.title, groups=reader.groups, tasks=reader.tasks)
+
+
+class _Reader:
+    """read_checklist's state, one line at a time."""
+
+    def __init__(self) -> None:
+        self.title = ""
+        self.groups = [Group("")]
+        self.tasks: list[RawTask] = []
+        self.by_number: dict[str, RawTask] = {}
+        self.stack: list[RawTask] = []  # the open tasks, outermost first
+        self.fence: tuple[str, list[str]] | None = None  # (marker, the body it belongs to)
+        self.pending_blank = False
+        self.wrapping: RawTask | None = None  # the task whose title may go on on the next line
+
+    def feed(self, n: int, line: str) -> None:
+        if self.fence is not None:
+            self._in_fence(line)
+        elif not line.strip():
+            self.pending_blank = True
+            self.wrapping = None
+        elif self._wraps(line):
+            assert self.wrapping is not None
+            self.wrapping.title = f"{self.wrapping.title} {line.strip()}".strip()
+        else:
+            self.wrapping = None
+            item = ITEM_RE.match(line)
+            if item is not None:
+                self._task(n, item)
+            elif not self._heading(line):
+                self._text(line)
+
+    def _in_fence(self, line: str) -> None:
+        assert self.fence is not None
+        self.fence[1].append(line)
+        m = FENCE_RE.match(line)
+        if m and m.group(1)[0] == self.fence[0][0] and len(m.group(1)) >= len(self.fence[0]):
+            self.fence = None
+
+    def _wraps(self, line: str) -> bool:
+        """A task's title going on on the next line (not a new item, fence or heading)."""
+        if self.wrapping is None or ANY_ITEM_RE.match(line):
+            return False
+        return not FENCE_RE.match(line) and not HEADING_RE.match(line)
+
+    def _task(self, n: int, item: re.Match[str]) -> None:
+        rest = (item["rest"] or "").strip()
+        num = NUMBER_RE.match(rest)
+        number = (num["n1"] or num["n2"]) if num else None
+        self._close(len(item["indent"]))
+        task_title = (num["title"].strip() if num else rest) or (number or "")
+        if rest.startswith("**") and task_title.endswith("**") and "**" not in task_title[:-2]:
+            task_title = task_title[:-2].rstrip()  # `**1. Title**`: the number took the opener
+        task = RawTask(
+            number=number,
+            mark=item["mark"] or " ",
+            optional=bool(item["opt"]),
+            title=task_title,
+            indent=len(item["indent"]),
+            line=n,
+            group=len(self.groups) - 1,
+        )
+        parent = self.by_number.get(number.rsplit(".", 1)[0]) if number and "." in number else None
+        task.parent = parent or (self.stack[-1] if self.stack else None)
+        if task.parent is not None:
+            task.parent.children.append(task)
+        if number is not None:
+            self.by_number.setdefault(number, task)
+        self.tasks.append(task)
+        self.wrapping = task
+        self.groups[-1].entries.append(task)
+        self.stack.append(task)
+        self.pending_blank = False
+
+    def _close(self, indent: int) -> None:
+        """Leave the tasks a line at `indent` is no longer inside."""
+        while self.stack and self.stack[-1].indent >= indent:
+            self.stack.pop()
+
+    def _heading(self, line: str) -> bool:
         indent = len(line) - len(line.lstrip(" "))
-        item = ITEM_RE.match(line)
-        if item is not None:
-            rest = (item["rest"] or "").strip()
-            num = NUMBER_RE.match(rest)
-            number = (num["n1"] or num["n2"]) if num else None
-            while stack and stack[-1].indent >= len(item["indent"]):
-                stack.pop()
-            task_title = (num["title"].strip() if num else rest) or (number or "")
-            if rest.startswith("**") and task_title.endswith("**") and "**" not in task_title[:-2]:
-                task_title = task_title[:-2].rstrip()  # `**1. Title**`: the number took the opener
-            task = RawTask(
-                number=number,
-                mark=item["mark"] or " ",
-                optional=bool(item["opt"]),
-                title=task_title,
-                indent=len(item["indent"]),
-                line=n,
-                group=len(groups) - 1,
-            )
-            parent = by_number.get(number.rsplit(".", 1)[0]) if number and "." in number else None
-            if parent is None and stack:
-                parent = stack[-1]
-            task.parent = parent
-            if parent is not None:
-                parent.children.append(task)
-            if number is not None:
-                by_number.setdefault(number, task)
-            tasks.append(task)
-            wrapping = task
-            groups[-1].entries.append(task)
-            stack.append(task)
-            pending_blank = False
-            continue
         heading = HEADING_RE.match(line) if indent <= 3 else None
-        if heading is not None:
-            stack.clear()
-            pending_blank = False
-            level = len(heading["hashes"])
-            if level == 1 and not title and not tasks:
-                title = heading["text"].strip()
-            elif level == 2:
-                groups.append(Group(heading["text"].strip()))
-            else:
-                add(groups[-1].notes(), line)
-            continue
-        while stack and stack[-1].indent >= indent:
-            stack.pop()
-        if indent == 0 and not title and not tasks and line.lstrip().startswith("# "):
-            title = line.lstrip()[2:].strip()
-            continue
-        target = stack[-1].body if stack else groups[-1].notes()
-        if not stack and indent > 3 and not ANY_ITEM_RE.match(line):
+        if heading is None:
+            return False
+        self.stack.clear()
+        self.pending_blank = False
+        level = len(heading["hashes"])
+        if level == 1 and not self.title and not self.tasks:
+            self.title = heading["text"].strip()
+        elif level == 2:
+            self.groups.append(Group(heading["text"].strip()))
+        else:
+            self._add(self.groups[-1].notes(), line)
+        return True
+
+    def _text(self, line: str) -> None:
+        """A line that is neither task nor heading: it belongs to the open task, else to the
+        group's notes."""
+        indent = len(line) - len(line.lstrip(" "))
+        self._close(indent)
+        untitled = not self.title and not self.tasks
+        if indent == 0 and untitled and line.lstrip().startswith("# "):
+            self.title = line.lstrip()[2:].strip()
+            return
+        target = self.stack[-1].body if self.stack else self.groups[-1].notes()
+        if not self.stack and indent > 3 and not ANY_ITEM_RE.match(line):
             line = line.lstrip()  # stray indentation outside lists would make a code block
             m = HEADING_RE.match(line)
-            if m and len(m["hashes"]) == 1 and not title and not tasks:
-                title = m["text"].strip()
-                continue
-        add(target, line)
+            if m and len(m["hashes"]) == 1 and untitled:
+                self.title = m["text"].strip()
+                return
+        self._add(target, line)
         m = FENCE_RE.match(line)
         if m:
-            fence = (m.group(1), target)
-    return Checklist(title=title, groups=groups, tasks=tasks)
+            self.fence = (m.group(1), target)
+
+    def _add(self, target: list[str], line: str) -> None:
+        if self.pending_blank and target:
+            target.append("")
+        self.pending_blank = False
+        target.append(line)
 
 
 def render_groups(checklist: Checklist, blocks: dict[int, list[str]]) -> list[str]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from specflow.domain.tasks import Task
 from specflow.errors import InputError
 from specflow.formats.tasks_md import infer_files
+from specflow.fsutil import read_text_input
 from specflow.importers.checklist import RawTask, numbers_in, read_checklist, render_groups
 from specflow.importers.kiro_requirements import (
     HEADING_RE,
@@ -122,7 +123,7 @@ def convert_tasks(
             files=infer_files(task_title),
         )
         tasks.append(task)
-        notes = quote_lines(reindent(raw.body, 2))
+        notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
         blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
     parts = [front_matter("kiro", source), f"# Tasks: {title}", ""]
     parts += render_groups(checklist, blocks)
@@ -200,9 +201,7 @@ def _explicit_depends(
 
 
 def _feature(folder: Path, source: str) -> ImportedFeature:
-    texts = {
-        f: (folder / f).read_text(encoding="utf-8") for f in KIRO_FILES if (folder / f).is_file()
-    }
+    texts = {f: read_text_input(folder / f) for f in KIRO_FILES if (folder / f).is_file()}
     req = read_requirements(texts.get("requirements.md", ""))
     slug = slugify(re.sub(r"^\d+[-_.]\s*", "", folder.name) or folder.name)
     title = req.title or _h1_title(texts.get("design.md", "")) or title_from_slug(slug)

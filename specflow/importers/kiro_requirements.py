@@ -64,79 +64,100 @@ class KiroRequirements:
 
 
 def read_requirements(text: str) -> KiroRequirements:
-    out = KiroRequirements()
-    section = ""  # what the current `##` section is: intro, glossary, requirements, other
-    current: KiroRequirement | None = None
-    in_criteria = False
-    crit_indent = 0  # where the current requirement's criteria start
-    fence = False
+    reader = _Reader()
     for raw in text.splitlines():
-        line = raw.expandtabs(4).rstrip()
+        reader.feed(raw.expandtabs(4).rstrip())
+    return reader.out
+
+
+def _section_kind(name: str) -> str:
+    """What a `##` section holds: intro, glossary, requirements, or other (kept as is)."""
+    if name in ("introduction", "overview", "summary"):
+        return "intro"
+    if name.startswith(("glossary", "terminology", "definitions")):
+        return "glossary"
+    return "requirements" if name.startswith("requirements") else "other"
+
+
+class _Reader:
+    """read_requirements' state, one line at a time."""
+
+    def __init__(self) -> None:
+        self.out = KiroRequirements()
+        self.section = ""  # the current `##` section's kind (_section_kind)
+        self.current: KiroRequirement | None = None
+        self.in_criteria = False
+        self.crit_indent = 0  # where the current requirement's criteria start
+        self.fence = False
+
+    def feed(self, line: str) -> None:
         if line.lstrip().startswith(("```", "~~~")):
-            fence = not fence
-        heading = None if fence else HEADING_RE.match(line.strip())
-        if heading is not None:
-            level, htext = len(heading["hashes"]), heading["text"].strip()
-            m = REQ_HEADING_RE.match(htext)
-            if m is None and section == "requirements" and level >= 3:
-                m = NUM_HEADING_RE.match(htext)
-            if m is not None:
-                current = KiroRequirement(m["n"], m["title"].strip())
-                out.requirements.append(current)
-                in_criteria = False
-                continue
-            if current is not None and CRITERIA_LABEL_RE.match(htext):
-                in_criteria = True
-                continue
-            if level == 1 and not out.title:
-                out.title = TITLE_PREFIX_RE.sub("", htext).strip()
-                continue
-            name = htext.lower()
-            if level <= 2 or current is None:
-                current = None
-                section = (
-                    "intro"
-                    if name in ("introduction", "overview", "summary")
-                    else "glossary"
-                    if name.startswith(("glossary", "terminology", "definitions"))
-                    else "requirements"
-                    if name.startswith("requirements")
-                    else "other"
-                )
-                if section == "other":
-                    out.other.append("#" * max(level, 2) + " " + htext)
-                continue
-        if current is not None:
-            if CRITERIA_LABEL_RE.match(line):
-                in_criteria = True
-                continue
-            crit = CRITERION_RE.match(line) if in_criteria and not fence else None
-            indent = len(line) - len(line.lstrip(" "))
-            if crit is not None and current.criteria and indent > crit_indent:
-                crit = None  # a list nested in the previous criterion
-            if crit is not None and not current.criteria:
-                crit_indent = indent
-            last = current.criteria[-1] if current.criteria else None
-            if crit is not None:
-                number = f"{current.number}.{crit['n'] or len(current.criteria) + 1}"
-                current.criteria.append((number, crit["text"].strip(), []))
-            elif last and not last[2] and line.strip() and not fence and not ITEM_RE.match(line):
-                # the criterion's sentence wrapped onto the next line
-                current.criteria[-1] = (last[0], f"{last[1]} {line.strip()}", last[2])
-            elif in_criteria and current.criteria and (line.startswith(" ") or fence or not line):
-                current.criteria[-1][2].append(line)
-            else:
-                story = STORY_RE.match(line)
-                current.story.append(story["text"] if story else line)
-            continue
-        if section == "glossary":
+            self.fence = not self.fence
+        heading = None if self.fence else HEADING_RE.match(line.strip())
+        if heading is not None and self._heading(len(heading["hashes"]), heading["text"].strip()):
+            return
+        if self.current is not None:
+            self._requirement_line(self.current, line)
+            return
+        if self.section == "glossary":
             g = GLOSSARY_ITEM_RE.match(line)
             if g:
-                out.glossary.append((g["name"].strip(), g["desc"].strip()))
-                continue
-        target = out.intro if section in ("intro", "", "requirements") else out.other
+                self.out.glossary.append((g["name"].strip(), g["desc"].strip()))
+                return
+        target = self.out.intro if self.section in ("intro", "", "requirements") else self.out.other
         target.append(line)
-    return out
+
+    def _heading(self, level: int, htext: str) -> bool:
+        """Handle a heading; False: it is text of the current requirement."""
+        m = REQ_HEADING_RE.match(htext)
+        if m is None and self.section == "requirements" and level >= 3:
+            m = NUM_HEADING_RE.match(htext)
+        if m is not None:
+            self.current = KiroRequirement(m["n"], m["title"].strip())
+            self.out.requirements.append(self.current)
+            self.in_criteria = False
+        elif self.current is not None and CRITERIA_LABEL_RE.match(htext):
+            self.in_criteria = True
+        elif level == 1 and not self.out.title:
+            self.out.title = TITLE_PREFIX_RE.sub("", htext).strip()
+        elif level <= 2 or self.current is None:
+            self.current = None
+            self.section = _section_kind(htext.lower())
+            if self.section == "other":
+                self.out.other.append("#" * max(level, 2) + " " + htext)
+        else:
+            return False
+        return True
+
+    def _requirement_line(self, current: KiroRequirement, line: str) -> None:
+        if CRITERIA_LABEL_RE.match(line):
+            self.in_criteria = True
+            return
+        crit = self._criterion(current, line)
+        last = current.criteria[-1] if current.criteria else None
+        if crit is not None:
+            number = f"{current.number}.{crit['n'] or len(current.criteria) + 1}"
+            current.criteria.append((number, crit["text"].strip(), []))
+        elif last and not last[2] and line.strip() and not self.fence and not ITEM_RE.match(line):
+            # the criterion's sentence wrapped onto the next line
+            current.criteria[-1] = (last[0], f"{last[1]} {line.strip()}", last[2])
+        elif self.in_criteria and last and (line.startswith(" ") or self.fence or not line):
+            last[2].append(line)
+        else:
+            story = STORY_RE.match(line)
+            current.story.append(story["text"] if story else line)
+
+    def _criterion(self, current: KiroRequirement, line: str) -> re.Match[str] | None:
+        """A new acceptance criterion, not a list nested in the previous one."""
+        crit = CRITERION_RE.match(line) if self.in_criteria and not self.fence else None
+        if crit is None:
+            return None
+        indent = len(line) - len(line.lstrip(" "))
+        if current.criteria and indent > self.crit_indent:
+            return None
+        if not current.criteria:
+            self.crit_indent = indent
+        return crit
 
 
 def render_spec(req: KiroRequirements, title: str, source: str) -> tuple[str, dict[str, list[str]]]:

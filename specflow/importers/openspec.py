@@ -19,6 +19,7 @@ from pathlib import Path
 from specflow.domain.tasks import Task
 from specflow.errors import InputError
 from specflow.formats.tasks_md import infer_files
+from specflow.fsutil import read_text_input
 from specflow.importers.checklist import read_checklist, render_groups
 from specflow.importers.markdown import (
     check_tasks,
@@ -167,9 +168,7 @@ def requirement_lines(spec: OSSpec, capability: str, start: int) -> list[str]:
 
 
 def _change(folder: Path, source: str) -> ImportedFeature:
-    texts = {
-        f: (folder / f).read_text(encoding="utf-8") for f in CHANGE_FILES if (folder / f).is_file()
-    }
+    texts = {f: read_text_input(folder / f) for f in CHANGE_FILES if (folder / f).is_file()}
     slug = slugify(folder.name)
     proposal_title, proposal = _split_title(texts.get("proposal.md", ""))
     title = TITLE_PREFIX_RE.sub("", proposal_title).strip() or title_from_slug(slug)
@@ -178,7 +177,7 @@ def _change(folder: Path, source: str) -> ImportedFeature:
     other: list[str] = []
     count = 0
     for delta in sorted((folder / "specs").glob("*/spec.md")):
-        spec = read_spec(delta.read_text(encoding="utf-8"))
+        spec = read_spec(read_text_input(delta))
         cap = delta.parent.name
         frs += requirement_lines(spec, cap, count + 1)
         count += len(spec.requirements)
@@ -235,7 +234,7 @@ def _change(folder: Path, source: str) -> ImportedFeature:
 
 
 def _capability(folder: Path, source: str) -> ImportedFeature:
-    spec = read_spec((folder / "spec.md").read_text(encoding="utf-8"))
+    spec = read_spec(read_text_input(folder / "spec.md"))
     slug = slugify(folder.name)
     title = spec.title.strip() or title_from_slug(slug)
     feature = ImportedFeature(slug=slug, title=title, source=source)
@@ -272,7 +271,7 @@ def convert_tasks(text: str, title: str, source: str) -> tuple[str, list[Task], 
         task = Task(id=tid, title=task_title, done=raw.done, files=infer_files(task_title))
         tasks.append(task)
         id_map[raw.label] = tid
-        notes = quote_lines(reindent(raw.body, 2))
+        notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
         blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
     parts = [front_matter("openspec", source), f"# Tasks: {title}", ""]
     parts += render_groups(checklist, blocks)

@@ -73,32 +73,81 @@ def import_taskmaster(source: Path) -> tuple[list[ImportedFeature], list[str]]:
             "point at a folder holding .taskmaster/tasks/tasks.json or tasks/tasks.json",
         )
     rel = _rel(path, source)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{rel}: not valid JSON ({exc})", "fix the file and retry") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{rel}: expected a JSON object with tasks")
-    if isinstance(data.get("tasks"), list):
-        tags: dict[str, Any] = {"master": data}
-    else:
-        tags = {k: v for k, v in data.items() if isinstance(v, dict) and "tasks" in v}
-    if not tags:
-        raise InputError(f"{rel}: no task lists in it", "expected {'tasks': [...]} or tags")
+    tags = read_tags(path, rel)
     project = _project_name(path)
     features: list[ImportedFeature] = []
     notes: list[str] = []
     for tag, body in tags.items():
-        tasks = body.get("tasks") or []
-        if not isinstance(tasks, list) or not tasks:
+        tasks = body["tasks"]
+        if not tasks:
             notes.append(f"tag '{tag}' has no tasks: skipped")
             continue
         slug = slugify(project if tag == "master" else tag)
         meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-        features.append(_feature(tasks, tag, slug, meta or {}, f"{rel}#{tag}"))
+        features.append(_feature(tasks, slug, meta or {}, f"{rel}#{tag}"))
     if not features:
         raise InputError(f"{rel}: every tag is empty")
     return features, notes
+
+
+SHAPE = (
+    "Task Master's tasks.json: {'tasks': [...]} or {'<tag>': {'tasks': [...], 'metadata': {...}}},"
+    " every task with an id, a title and a status"
+)
+TOP_KEYS = {"tasks", "metadata"}
+
+
+def read_tags(path: Path, rel: str) -> dict[str, dict[str, Any]]:
+    """The file's tags ({"master": {...}} for the legacy layout), after checking that it has
+    Task Master's shape: another tool's tasks.json at the same path is refused, not guessed."""
+    from specflow.fsutil import read_text_input
+
+    try:
+        data = json.loads(read_text_input(path, "save the file as UTF-8 JSON", label=rel))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{rel}: not valid JSON ({exc})", "fix the file and retry") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{rel}: not a Task Master file: a JSON {type(data).__name__}", SHAPE)
+    if "tasks" in data:
+        tags: dict[str, Any] = {"master": data}
+    else:
+        tags = data
+    for tag, body in tags.items():
+        where = rel if "tasks" in data else f"{rel} tag '{tag}'"
+        if not isinstance(body, dict) or not isinstance(body.get("tasks"), list):
+            raise InputError(f"{where}: not a Task Master file: no 'tasks' list", SHAPE)
+        extra = sorted(set(body) - TOP_KEYS)
+        if extra:
+            raise InputError(
+                f"{where}: not a Task Master file: unexpected keys {', '.join(extra)}", SHAPE
+            )
+        for task in body["tasks"]:
+            _check_task(task, where)
+    if not tags:
+        raise InputError(f"{rel}: no task lists in it", SHAPE)
+    return tags
+
+
+def _check_task(task: Any, where: str) -> None:
+    if not isinstance(task, dict) or "id" not in task:
+        raise InputError(f"{where}: not a Task Master file: a task without an 'id'", SHAPE)
+    name = f"task {task['id']}"
+    missing = [k for k in ("title", "status") if not isinstance(task.get(k), str)]
+    if missing:
+        raise InputError(
+            f"{where}: not a Task Master file: {name} has no {' or '.join(missing)}"
+            + (
+                " (it has 'completed', which Task Master does not write)"
+                if "completed" in task
+                else ""
+            ),
+            SHAPE,
+        )
+    subtasks = task.get("subtasks") or []
+    if not isinstance(subtasks, list):
+        raise InputError(f"{where}: {name}: 'subtasks' is not a list", SHAPE)
+    for sub in subtasks:
+        _check_task(sub, where)
 
 
 @dataclass
@@ -110,27 +159,9 @@ class _Entry:
     subtasks: list[_Entry] = field(default_factory=list)
 
 
-def _feature(
-    items: list[Any], tag: str, slug: str, meta: dict[str, Any], source: str
-) -> ImportedFeature:
-    entries: list[_Entry] = []
-    top: dict[str, _Entry] = {}
-    for item in items:
-        if not isinstance(item, dict) or "id" not in item:
-            raise InputError(f"{source}: a task without an id", "every task needs an 'id'")
-        parent = _Entry(str(item["id"]), item, f"T{len(entries) + 1:03d}")
-        if parent.key in top:
-            raise InputError(f"{source}: duplicate task id {parent.key}")
-        top[parent.key] = parent
-        entries.append(parent)
-        for sub in item.get("subtasks") or []:
-            if not isinstance(sub, dict) or "id" not in sub:
-                raise InputError(f"{source}: a subtask of task {parent.key} has no id")
-            sid = str(sub["id"])
-            key = sid if "." in sid else f"{parent.key}.{sid}"
-            child = _Entry(key, sub, f"T{len(entries) + 1:03d}", parent=parent)
-            parent.subtasks.append(child)
-            entries.append(child)
+def _feature(items: list[Any], slug: str, meta: dict[str, Any], source: str) -> ImportedFeature:
+    entries = _entries(items, source)
+    top = {e.key: e for e in entries if e.parent is None}
     by_key = {e.key: e for e in entries}
     warnings: list[str] = []
     title = str(meta.get("name") or title_from_slug(slug))
@@ -138,31 +169,13 @@ def _feature(
     lines = [front_matter("taskmaster", source), f"# Tasks: {title}", ""]
     details: list[str] = []
     for e in entries:
-        depends = _depends(e, top, by_key, warnings)
-        status = str(e.raw.get("status") or "pending").strip().lower()
-        task_title = " ".join(f"{e.raw.get('title') or 'Untitled'} (TM {e.key})".split())
-        task = Task(
-            id=e.tid,
-            title=task_title,
-            done=status in DONE,
-            depends=depends,
-            files=infer_files(task_title),
-        )
+        task = _task(e, _depends(e, top, by_key, warnings))
         tasks.append(task)
-        notes = note_lines("description", str(e.raw.get("description") or ""))
-        if status not in DONE and status != "pending":
-            notes += note_lines("status", status)
-        notes += note_lines("priority", str(e.raw.get("priority") or ""))
-        notes += note_lines("test strategy", str(e.raw.get("testStrategy") or ""))
-        for key, value in e.raw.items():
-            if key not in KNOWN and isinstance(value, (str, int, float)) and str(value).strip():
-                notes += note_lines(key, str(value))
         if str(e.raw.get("details") or "").strip():
-            notes += note_lines("details", "in plan.md, Task Details")
-            details += [f"### {e.tid} {task_title}", ""]
+            details += [f"### {e.tid} {task.title}", ""]
             details += quote_lines(reindent(str(e.raw["details"]).splitlines(), 0), headings=True)
             details.append("")
-        lines += [*task_block(task, [line for line in notes if line]), ""]
+        lines += [*task_block(task, _notes(e)), ""]
     body = join_doc(collapse_blanks(lines))
     check_tasks(tasks, body, source)
     feature = ImportedFeature(slug=slug, title=title, source=source)
@@ -172,11 +185,12 @@ def _feature(
         f"{subtasks} subtasks."
     )
     description = str(meta.get("description") or "").strip()
+    head = [front_matter("taskmaster", source)]
     feature.add_text(
         "spec.md",
         join_doc(
             [
-                front_matter("taskmaster", source),
+                *head,
                 f"# Feature Specification: {title}",
                 "",
                 *([description, ""] if description else []),
@@ -184,15 +198,7 @@ def _feature(
             ]
         ),
     )
-    plan = [
-        front_matter("taskmaster", source),
-        f"# Implementation Plan: {title}",
-        "",
-        "## Summary",
-        "",
-        summary,
-        "",
-    ]
+    plan = [*head, f"# Implementation Plan: {title}", "", "## Summary", "", summary, ""]
     if details:
         plan += ["## Task Details", "", *details]
     feature.add_text("plan.md", join_doc(collapse_blanks(plan)))
@@ -203,6 +209,58 @@ def _feature(
     return feature
 
 
+def _entries(items: list[Any], source: str) -> list[_Entry]:
+    """Every task and subtask (at any depth) in document order: a parent, then its subtasks."""
+    entries: list[_Entry] = []
+    top: set[str] = set()
+
+    def add(item: dict[str, Any], parent: _Entry | None) -> None:
+        sid = str(item["id"])
+        key = sid if parent is None or "." in sid else f"{parent.key}.{sid}"
+        entry = _Entry(key, item, f"T{len(entries) + 1:03d}", parent=parent)
+        if parent is None:
+            if key in top:
+                raise InputError(f"{source}: duplicate task id {key}")
+            top.add(key)
+        else:
+            parent.subtasks.append(entry)
+        entries.append(entry)
+        for sub in item.get("subtasks") or []:
+            add(sub, entry)
+
+    for item in items:
+        add(item, None)
+    return entries
+
+
+def _task(e: _Entry, depends: list[str]) -> Task:
+    title = " ".join(f"{e.raw.get('title') or 'Untitled'} (TM {e.key})".split())
+    return Task(
+        id=e.tid, title=title, done=_status(e) in DONE, depends=depends, files=infer_files(title)
+    )
+
+
+def _status(e: _Entry) -> str:
+    return str(e.raw.get("status") or "pending").strip().lower()
+
+
+def _notes(e: _Entry) -> list[str]:
+    """What the task line cannot hold: description, a status other than pending/done,
+    priority, test strategy, any other plain field, and where the details went."""
+    status = _status(e)
+    notes = note_lines("description", str(e.raw.get("description") or ""))
+    if status not in DONE and status != "pending":
+        notes += note_lines("status", status)
+    notes += note_lines("priority", str(e.raw.get("priority") or ""))
+    notes += note_lines("test strategy", str(e.raw.get("testStrategy") or ""))
+    for key, value in e.raw.items():
+        if key not in KNOWN and isinstance(value, (str, int, float)) and str(value).strip():
+            notes += note_lines(key, str(value))
+    if str(e.raw.get("details") or "").strip():
+        notes += note_lines("details", "in plan.md, Task Details")
+    return [line for line in notes if line]
+
+
 def _depends(
     e: _Entry, top: dict[str, _Entry], by_key: dict[str, _Entry], warnings: list[str]
 ) -> list[str]:
@@ -210,7 +268,7 @@ def _depends(
     if e.parent is not None and not sibling_dep:
         parent_deps, _ = _explicit(e.parent, top, by_key, [])
         out += [d for d in parent_deps if d not in out]
-    if e.parent is None:
+    if e.subtasks:  # a parent (at any depth) waits for its subtasks
         waited = {d for s in e.subtasks for d in _dep_list(s.raw.get("dependencies"))}
         for s in e.subtasks:  # only the subtasks no sibling waits for: the rest is implied
             if s.key.rsplit(".", 1)[-1] not in waited and s.key not in waited:

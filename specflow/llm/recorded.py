@@ -258,12 +258,13 @@ def _clip(line: str | None, limit: int = 60) -> str:
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    from specflow.fsutil import read_text_input
+
+    if not path.exists():
         raise InputError(
             f"replay: recording not found: {path}", hint="pass replay:PATH to a .jsonl recording"
-        ) from None
+        )
+    text = read_text_input(path, "pass replay:PATH to a .jsonl recording")
     entries = []
     for line in text.splitlines():
         if not line.strip():
@@ -274,6 +275,11 @@ def _load(path: Path) -> list[dict[str, Any]]:
             continue  # a line cut short by a crash while recording
         if isinstance(obj, dict):
             entries.append(obj)
+    if text.strip() and not entries:
+        raise InputError(
+            f"replay: {path} is not a recording (no JSON object on any line)",
+            "pass replay:PATH to a .jsonl recording made with record:",
+        )
     return entries
 
 

@@ -62,7 +62,26 @@ def check_project(project: Project, *, strict: bool = False) -> tuple[list[Probl
     features = project.features()
     for feature in features:
         problems += check_feature(project, feature, strict=strict)
+    if not features:
+        problems += _unseen_folders(project)
     return problems, len(features)
+
+
+def _unseen_folders(project: Project) -> list[Problem]:
+    """Folders under the specs dir when none is a feature: a gate that sees nothing must
+    not pass."""
+    if not project.specs_dir.is_dir():
+        return []
+    return [
+        Problem(
+            rel_path(project, p),
+            None,
+            "not a feature folder: no spec.md, plan.md or tasks.md in it",
+            "no-feature",
+        )
+        for p in sorted(project.specs_dir.iterdir())
+        if p.is_dir() and not p.name.startswith(".")
+    ]
 
 
 def check_feature(project: Project, feature: Feature, *, strict: bool = False) -> list[Problem]:
@@ -113,7 +132,7 @@ def read_artifacts(fc: FeatureCheck) -> list[Problem]:
                     rel,
                     1,
                     f"{kind}.md is stale: {changed} changed since version {art.version} "
-                    f"(run 'specflow {stage} {fc.feature.number}')",
+                    f"(run 'specflow {stage} {fc.feature.short}')",
                     "stale",
                 )
             )

@@ -69,6 +69,13 @@ class ImplementOptions:
     executor: str | None = None  # local (default) or ray: where agents run (engine/executor.py)
     ray_address: str | None = None  # with --executor ray; default: [ray].address
 
+    def __post_init__(self) -> None:
+        if self.parallel is not None and not 1 <= self.parallel <= 256:
+            raise InputError(
+                f"parallel must be between 1 and 256, not {self.parallel}",
+                "give the number of agents to run at once, e.g. --parallel 4",
+            )
+
 
 @dataclass
 class Loaded:
@@ -104,7 +111,7 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
     path = feature.artifact("tasks")
     if not path.is_file():
         raise InputError(f"{path}: no tasks.md yet", f"run 'specflow tasks {feature.name}' first")
-    text = path.read_text(encoding="utf-8")
+    text = project.read_text(path)  # inside the project, valid UTF-8
     _, body = split_front_matter(text, str(path))
     tasklist: TaskList = parse_tasks(body, str(path))
     graph = TaskGraph(tasklist, path=str(path))
@@ -121,6 +128,10 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
     if not git.has_identity():
         git = Git(project.root, IDENTITY)
     ref = f"refs/heads/{integration_branch(feature.name)}"
+    from specflow.workspace.integration import check_refs_free
+    from specflow.workspace.pool import task_branch
+
+    check_refs_free(git, ref, f"refs/heads/{task_branch(feature.name, 'T000')}")
     tip = git.rev_parse(ref)
     merged = set(git.task_trailers(ref, feature.name)) & set(graph.tasks) if tip else set()
     ticked = {t.id for t in graph.tasks.values() if t.done}
@@ -302,6 +313,11 @@ def _resolve_run(
     model = options.model or prev.get("model") or cfg.model_for("implement")
     executor_kind = executor.name if executor else options.executor or prev.get("executor")
     executor_kind = executor_kind or "local"
+    from specflow.agents.registry import check_agent
+
+    check_agent(
+        agent_spec, invoked_from=Path.cwd(), repo_root=ld.repo_root, remote=executor_kind != "local"
+    )
     executor = executor or make_executor(
         executor_kind,
         address=options.ray_address,

@@ -31,10 +31,32 @@ def _guess_test_command(root: Path) -> str | None:
     return None
 
 
+def _check_writable_targets(root: Path) -> None:
+    """Refuse before writing anything when a file init writes is something else (a folder
+    named .gitignore, a file named specs or .specflow): nothing is left half-done."""
+    from specflow.errors import InputError
+
+    for rel, kind in (
+        (CONFIG_NAME, "file"),
+        (".gitignore", "file"),
+        ("specs/constitution.md", "file"),
+        ("specs", "folder"),
+        (".specflow", "folder"),
+    ):
+        path = root / rel
+        wrong = path.is_dir() if kind == "file" else path.exists() and not path.is_dir()
+        if wrong:
+            raise InputError(
+                f"{path} is a {'folder' if kind == 'file' else 'file'}, not a {kind}",
+                "move it away and run 'specflow init' again",
+            )
+
+
 def init_project(
     root: Path, *, name: str | None = None, test_command: str | None = None
 ) -> InitResult:
     root = root.resolve()
+    _check_writable_targets(root)
     result = InitResult(root)
     config = root / CONFIG_NAME
     if config.exists():

@@ -69,7 +69,7 @@ def feature_status(project: Project, feature: Feature) -> FeatureStatus:
             if kind == "tasks" and a.exists:
                 from specflow.formats.tasks_md import parse_tasks
 
-                tl = parse_tasks(a.body, str(a.path))
+                tl = parse_tasks(a.body, rel_path(project, a.path))
                 all_tasks = tl.all_tasks()
                 out.tasks_total = len(all_tasks)
                 out.tasks_done = sum(1 for t in all_tasks if t.done)
@@ -78,7 +78,8 @@ def feature_status(project: Project, feature: Feature) -> FeatureStatus:
             if kind == "spec" and a.exists:
                 from specflow.formats.spec_md import parse_spec
 
-                out.open_questions = len(parse_spec(a.body, str(a.path)).open_questions())
+                where = rel_path(project, a.path)
+                out.open_questions = len(parse_spec(a.body, where).open_questions())
         except SpecflowError as exc:
             error = error or exc.message
     out.error = error

@@ -105,3 +105,25 @@ def clear_stale_ref_locks(git: Git, feature: str, wait_s: float = 2.0) -> list[P
         with contextlib.suppress(OSError):
             p.unlink()
     return stale
+
+
+def check_refs_free(git: Git, *refs: str) -> None:
+    """git cannot hold branch `a/b` next to a branch `a`: a user's branch named `specflow`
+    (or `specflow-task`, or `specflow/<feature>` for a task branch) would make git fail later
+    with "cannot lock ref". Say which branch is in the way before anything is created."""
+    for ref in refs:
+        if git.run("check-ref-format", ref, check=False).returncode != 0:
+            raise InputError(
+                f"'{ref.removeprefix('refs/heads/')}' cannot be a git branch name",
+                "rename the feature folder to letters, digits and dashes, e.g. 004-my-feature",
+            )
+        parts = ref.split("/")  # refs, heads, specflow, <feature>[, <task>]
+        for end in range(3, len(parts)):
+            prefix = "/".join(parts[:end])
+            if git.run("show-ref", "--verify", "--quiet", prefix, check=False).returncode == 0:
+                name = prefix.removeprefix("refs/heads/")
+                raise InputError(
+                    f"your branch '{name}' leaves no room for specflow's branch "
+                    f"'{ref.removeprefix('refs/heads/')}' (git keeps branches as paths)",
+                    f"rename it, e.g. 'git branch -m {name} {name}-work'",
+                )

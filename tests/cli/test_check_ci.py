@@ -144,7 +144,7 @@ def test_json_and_junit_reports_list_every_problem(project: Path, tmp_path: Path
 
 
 def test_messages_and_paths_are_escaped(project: Path) -> None:
-    from specflow.cli.checkout import render_problems
+    from specflow.cli.check_report import render_problems
     from specflow.stages.check import Problem
 
     text = render_problems(
@@ -196,7 +196,7 @@ def test_ci_examples_are_well_formed() -> None:
 
 
 def test_warnings_are_annotated_as_warnings_and_do_not_fail(tmp_path: Path) -> None:
-    from specflow.cli.checkout import render_problems, write_junit
+    from specflow.cli.check_report import render_problems, write_junit
     from specflow.stages.check import Problem
 
     problems = [

@@ -16,16 +16,16 @@ from tests.importers.conftest import FIXTURES
 def test_formats_are_detected_and_features_numbered_after_existing_ones(project: Path) -> None:
     (project / "specs" / "007-existing").mkdir()
     (project / "specs" / "007-existing" / "spec.md").write_text("# Feature Specification: X\n")
-    res = run_cli(["import", str(FIXTURES / "kiro" / "spaceweirdos")], project)
+    res = run_cli(["import", str(FIXTURES / "kiro" / "flat-optional")], project)
     assert res.code == 0, res.stderr
     assert "imported 2 feature(s) from kiro" in res.stdout
-    assert (project / "specs" / "008-realtime-feedback-polish" / "tasks.md").is_file()
-    assert (project / "specs" / "009-high-severity-duplication-fixes" / "plan.md").is_file()
-    res = run_cli(["import", str(FIXTURES / "taskmaster" / "scrumpoker"), "--json"], project)
+    assert (project / "specs" / "008-sync-polish" / "tasks.md").is_file()
+    assert (project / "specs" / "009-duplicate-cleanup" / "plan.md").is_file()
+    res = run_cli(["import", str(FIXTURES / "taskmaster" / "legacy"), "--json"], project)
     assert res.code == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["format"] == "taskmaster"
-    assert [f["folder"] for f in out["features"]] == ["specs/010-scrumpoker"]
+    assert [f["folder"] for f in out["features"]] == ["specs/010-legacy"]
     assert run_cli(["graph", "10", "--format", "json"], project).code == 0
     # nothing is left behind but the features
     assert not [p for p in (project / "specs").iterdir() if p.name.startswith(".")]
@@ -34,10 +34,10 @@ def test_formats_are_detected_and_features_numbered_after_existing_ones(project:
 @pytest.mark.parametrize(
     ("sample", "fmt"),
     [
-        ("kiro/bkhrease-consult", "kiro"),
-        ("openspec/devnews", "openspec"),
-        ("taskmaster/tajdin", "taskmaster"),
-        ("speckit/scheduler", "speckit"),
+        ("kiro/nested-all-done", "kiro"),
+        ("openspec/canonical", "openspec"),
+        ("taskmaster/tagged-string-ids", "taskmaster"),
+        ("speckit/with-extras", "speckit"),
     ],
 )
 def test_dry_run_writes_nothing(project: Path, sample: str, fmt: str) -> None:
@@ -50,7 +50,7 @@ def test_dry_run_writes_nothing(project: Path, sample: str, fmt: str) -> None:
 
 
 def test_a_name_clash_refuses_and_writes_nothing(project: Path) -> None:
-    src = FIXTURES / "openspec" / "satu-data"
+    src = FIXTURES / "openspec" / "headings-bold"
     assert run_cli(["import", str(src)], project).code == 0
     before = snapshot(project)
     res = run_cli(["import", str(src)], project)
@@ -72,7 +72,7 @@ def test_a_failure_while_placing_features_leaves_nothing(
         real(a, b)
 
     monkeypatch.setattr(os, "rename", flaky)
-    res = run_cli(["import", str(FIXTURES / "openspec" / "devnews")], project)
+    res = run_cli(["import", str(FIXTURES / "openspec" / "canonical")], project)
     assert res.code != 0
     assert snapshot(project) == before
     assert sorted(p.name for p in (project / "specs").iterdir()) == ["constitution.md"]
@@ -80,8 +80,8 @@ def test_a_failure_while_placing_features_leaves_nothing(
 
 def test_ambiguous_unknown_and_missing_sources(project: Path, tmp_path: Path) -> None:
     mixed = tmp_path / "mixed"
-    shutil.copytree(FIXTURES / "kiro" / "bkhrease-consult", mixed)
-    shutil.copytree(FIXTURES / "taskmaster" / "tajdin", mixed, dirs_exist_ok=True)
+    shutil.copytree(FIXTURES / "kiro" / "nested-all-done", mixed)
+    shutil.copytree(FIXTURES / "taskmaster" / "tagged-string-ids", mixed, dirs_exist_ok=True)
     res = run_cli(["import", str(mixed)], project)
     assert res.code == 2 and "several formats: kiro, taskmaster" in res.stderr
     res = run_cli(["import", str(mixed), "--format", "kiro"], project)
@@ -99,13 +99,13 @@ def test_ambiguous_unknown_and_missing_sources(project: Path, tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("sample", "fmt", "count"),
     [
-        ("kiro/kythira/.kiro/specs/state-machine-examples", "kiro", 1),
-        ("kiro/kythira/.kiro", "kiro", 1),
-        ("openspec/devnews/openspec", "openspec", 4),
-        ("openspec/devnews/openspec/changes/feed-alignment", "openspec", 1),
-        ("taskmaster/oraclepack/.taskmaster/tasks/tasks.json", "taskmaster", 3),
-        ("taskmaster/oraclepack/.taskmaster", "taskmaster", 3),
-        ("speckit/scheduler/specs/003-create-org", "speckit", 1),
+        ("kiro/waves/.kiro/specs/lock-examples", "kiro", 1),
+        ("kiro/waves/.kiro", "kiro", 1),
+        ("openspec/canonical/openspec", "openspec", 4),
+        ("openspec/canonical/openspec/changes/feed-tuning", "openspec", 1),
+        ("taskmaster/several-tags/.taskmaster/tasks/tasks.json", "taskmaster", 3),
+        ("taskmaster/several-tags/.taskmaster", "taskmaster", 3),
+        ("speckit/with-extras/specs/003-team-space", "speckit", 1),
     ],
 )
 def test_a_tool_folder_or_file_can_be_the_source(
@@ -115,3 +115,18 @@ def test_a_tool_folder_or_file_can_be_the_source(
     assert res.code == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["format"] == fmt and len(out["features"]) == count
+
+
+def test_a_look_alike_tasks_json_is_refused_not_imported(project: Path) -> None:
+    before = snapshot(project)
+    for source in (
+        FIXTURES / "not-taskmaster",
+        FIXTURES / "not-taskmaster" / "tasks" / "tasks.json",
+    ):
+        res = run_cli(["import", str(source)], project)
+        assert res.code == 2, res.stdout
+        assert "not a Task Master file: unexpected keys milestones, version" in res.stderr
+        assert "every task with an id, a title and a status" in res.stderr
+    res = run_cli(["import", str(FIXTURES / "not-taskmaster"), "--format", "taskmaster"], project)
+    assert res.code == 2 and "not a Task Master file" in res.stderr
+    assert snapshot(project) == before

@@ -1,4 +1,4 @@
-"""Kiro specs from public repositories (tests/fixtures/importers/SOURCES.md)."""
+"""Kiro specs written for these tests, each with quirks seen in real projects (docs/importing.md)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_every_task_id_state_and_requirement_is_kept(folder) -> None:  # type: i
         )
     spec = parse_artifact("spec", feature.text("spec.md"))
     criteria = (folder / "requirements.md").read_text(encoding="utf-8")
-    assert len(spec.requirements) == feature.requirements >= 10
+    assert len(spec.requirements) == feature.requirements >= 4
     assert all(re.search(r"\(Kiro \d+(\.\d+)?\)$", r.text) for r in spec.requirements)
     assert spec.stories and len(spec.stories) == len(
         re.findall(r"^#+ Requirement \d+", criteria, re.M)
@@ -57,7 +57,7 @@ def test_every_task_id_state_and_requirement_is_kept(folder) -> None:  # type: i
 
 
 def test_nested_subtasks_and_sequential_dependencies() -> None:
-    feature, _ = _feature("bkhrease-academic-website")
+    feature, _ = _feature("library-website")
     ids = feature.id_map
     graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
     assert graph.deps[ids["1"]] == []
@@ -73,12 +73,12 @@ def test_nested_subtasks_and_sequential_dependencies() -> None:
     assert [text[c][-10:] for c in covers] == ["(Kiro 1.4)", "(Kiro 1.5)"]
     # detail lines stay under their task
     body = feature.text("tasks.md")
-    assert "  - Implement responsive navigation with mobile hamburger menu" in body
+    assert "  - Implement the menu button with an accessible label" in body
     assert "  - _Requirements: 1.4, 1.5_" in body
 
 
 def test_flat_numbering_optional_tasks_and_validates_lines() -> None:
-    feature, _ = _feature("high-severity-duplication-fixes")
+    feature, _ = _feature("duplicate-cleanup")
     graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
     ids = feature.id_map
     optional = graph.tasks[ids["1.2"]]
@@ -89,13 +89,13 @@ def test_flat_numbering_optional_tasks_and_validates_lines() -> None:
 
 
 def test_unknown_requirement_references_are_warned_not_covered() -> None:
-    feature, _ = _feature("5-realtime-feedback-polish")
-    assert feature.slug == "realtime-feedback-polish"
+    feature, _ = _feature("5-sync-polish")
+    assert feature.slug == "sync-polish"
     assert any("6.7" in w for w in feature.warnings)
 
 
 def test_a_waves_dependency_graph_is_followed() -> None:
-    feature, _ = _feature("state-machine-examples")
+    feature, _ = _feature("lock-examples")
     graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
     ids = feature.id_map
     assert graph.deps[ids["1"]] == []
@@ -105,7 +105,7 @@ def test_a_waves_dependency_graph_is_followed() -> None:
 
 
 def test_wrapped_titles_are_read_whole() -> None:
-    feature, _ = _feature("state-machine-examples")
+    feature, _ = _feature("lock-examples")
     title = TaskGraph(parse_artifact("tasks", feature.text("tasks.md"))).tasks["T001"].title
     assert title == (
         "Replace wall-clock expiry with Log_Index_Based_Expiry in "
@@ -133,3 +133,21 @@ def test_criteria_with_wrapped_lines_and_nested_bullets() -> None:
         ("2.2", "IF the count is zero THEN the system SHALL report it."),
     ]
     assert req.criteria[0][2] == ["   - `group_id`: the group.", "   - `live_count`: live nodes."]
+
+
+def test_done_and_started_boxes_keep_their_state(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / ".kiro" / "specs" / "states"
+    spec.mkdir(parents=True)
+    (spec / "requirements.md").write_text(
+        "# Requirements Document\n\n## Requirements\n\n### Requirement 1\n\n"
+        "**User Story:** As a user, I want x, so that y.\n\n#### Acceptance Criteria\n\n"
+        "1. THE system SHALL do x\n"
+    )
+    (spec / "tasks.md").write_text(
+        "# Implementation Plan\n\n- [x] 1. Done\n- [-] 2. Started\n- [ ] 3. Open\n"
+        "- [✓] 4. Ticked another way\n"
+    )
+    (feature,) = import_kiro(spec)
+    tasks = parse_artifact("tasks", feature.text("tasks.md")).all_tasks()
+    assert [t.done for t in tasks] == [True, False, False, True]
+    assert "  - status: in progress" in feature.text("tasks.md")

@@ -1,4 +1,5 @@
-"""Spec Kit projects from public repositories: copied file for file, and usable in place."""
+"""Spec Kit projects (written for these tests, docs/importing.md): copied file for file, and
+usable in place."""
 
 from __future__ import annotations
 
@@ -13,17 +14,17 @@ SPECKIT = FIXTURES / "speckit"
 
 
 def test_features_and_constitution_are_copied_byte_for_byte(project: Path) -> None:
-    source = SPECKIT / "scheduler"
+    source = SPECKIT / "with-extras"
     res = run_cli(["import", str(source), "--json"], project)
     assert res.code == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["format"] == "speckit"
     (feature,) = out["features"]
-    assert feature["folder"] == "specs/001-create-org"
+    assert feature["folder"] == "specs/001-team-space"
     assert feature["tasks"] == 12 and feature["done"] == 12
     assert feature["requirements"] >= 10  # suffixed ids (FR-002b) read too
-    origin = source / "specs" / "003-create-org"
-    copied = project / "specs" / "001-create-org"
+    origin = source / "specs" / "003-team-space"
+    copied = project / "specs" / "001-team-space"
     want = {p.relative_to(origin): p.read_bytes() for p in origin.rglob("*") if p.is_file()}
     got = {p.relative_to(copied): p.read_bytes() for p in copied.rglob("*") if p.is_file()}
     assert got == want and len(want) >= 8  # research.md, data-model.md, contracts/, checklists/
@@ -34,23 +35,23 @@ def test_features_and_constitution_are_copied_byte_for_byte(project: Path) -> No
 
 def test_an_existing_constitution_is_kept(project: Path) -> None:
     (project / "specs" / "constitution.md").write_text("# Ours\n")
-    res = run_cli(["import", str(SPECKIT / "sdd-fastapi-reference")], project)
+    res = run_cli(["import", str(SPECKIT / "in-place")], project)
     assert res.code == 0, res.stderr
     assert (project / "specs" / "constitution.md").read_text() == "# Ours\n"
-    assert "specs/001-task-crud" in res.stdout and "83 tasks" in res.stdout
+    assert "specs/001-task-crud" in res.stdout and "37 tasks" in res.stdout
 
 
 def test_a_speckit_folder_works_in_place_unconverted(project: Path) -> None:
-    origin = SPECKIT / "sdd-fastapi-reference" / "specs" / "002-task-crud"
+    origin = SPECKIT / "in-place" / "specs" / "002-task-crud"
     shutil.copytree(origin, project / "specs" / "002-task-crud")
     status = run_cli(["status", "2", "--json"], project)
     assert status.code == 0, status.stderr
     (feat,) = json.loads(status.stdout)["features"]
-    assert feat["tasks_total"] == 83 and feat["error"] is None
+    assert feat["tasks_total"] == 37 and feat["error"] is None
     assert {a["state"] for a in feat["artifacts"]} == {"hand-written"}
     graph = run_cli(["graph", "2", "--format", "json"], project)
     assert graph.code == 0, graph.stderr
-    assert len(json.loads(graph.stdout)["tasks"]) == 83
+    assert len(json.loads(graph.stdout)["tasks"]) == 37
     check = run_cli(["check", "--format", "json"], project)
     problems = json.loads(check.stdout)["problems"] if check.stdout.strip() else []
     # Spec Kit task lists name no requirements: the only problems are coverage ones.
@@ -58,7 +59,7 @@ def test_a_speckit_folder_works_in_place_unconverted(project: Path) -> None:
 
 
 def test_features_already_in_the_project_are_not_imported_again(project: Path) -> None:
-    shutil.copytree(SPECKIT / "scheduler" / "specs", project / "specs", dirs_exist_ok=True)
+    shutil.copytree(SPECKIT / "with-extras" / "specs", project / "specs", dirs_exist_ok=True)
     before = snapshot(project)
     res = run_cli(["import", ".", "--format", "speckit"], project)
     assert res.code == 2 and "already in this project" in res.stderr

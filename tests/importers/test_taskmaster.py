@@ -1,4 +1,5 @@
-"""Task Master tasks.json files from public repositories, and edge cases."""
+"""Task Master tasks.json files written for these tests (quirks of real ones: docs/importing.md),
+and edge cases."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def _json(sample: Path) -> Path:
 
 
 def test_there_are_enough_samples() -> None:
-    assert len(SAMPLES) >= 3
+    assert len(SAMPLES) >= 4
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
@@ -39,10 +40,17 @@ def test_every_task_subtask_status_and_dependency_is_kept(sample: Path) -> None:
 
 def _check(feature, items: list[dict]) -> None:  # type: ignore[no-untyped-def,type-arg]
     graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
-    keys = []
+    keys: list[str] = []
+
+    def walk(t: dict, prefix: str) -> None:  # type: ignore[type-arg]
+        sid = str(t["id"])
+        key = sid if not prefix or "." in sid else f"{prefix}.{sid}"
+        keys.append(key)
+        for s in t.get("subtasks") or []:
+            walk(s, key)
+
     for t in items:
-        keys.append(str(t["id"]))
-        keys += [f"{t['id']}.{s['id']}" for s in t.get("subtasks") or []]
+        walk(t, "")
     assert list(feature.id_map) == keys and len(graph.tasks) == len(keys)
     assert len(graph.order()) == len(keys)  # acyclic
     m = feature.id_map
@@ -58,8 +66,9 @@ def _check(feature, items: list[dict]) -> None:  # type: ignore[no-untyped-def,t
             assert graph.tasks[sid].done == (s.get("status") in done)
             for dep in s.get("dependencies") or []:
                 assert m.get(f"{t['id']}.{dep}", m.get(str(dep))) in graph.deps[sid]
-            if not s.get("dependencies"):
-                assert graph.deps[sid] == [m[str(d)] for d in t.get("dependencies") or []]
+            if not s.get("dependencies"):  # the parent's, then its own subtasks (if any)
+                inherited = [m[str(d)] for d in t.get("dependencies") or []]
+                assert graph.deps[sid][: len(inherited)] == inherited
             assert sid in graph.ancestors(tid)  # a parent is finished by its subtasks
     first = items[0]
     if first.get("details"):
@@ -123,3 +132,64 @@ def test_a_dependency_cycle_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "tasks.json").write_text(json.dumps(data))
     with pytest.raises(SpecflowError, match="cycle"):
         import_taskmaster(tmp_path / "tasks.json")
+
+
+def _all(items: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+    out = []
+    for t in items:
+        out += [t, *_all(t.get("subtasks") or [])]
+    return out
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_no_task_and_no_done_state_is_lost(sample: Path) -> None:
+    data = json.loads(_json(sample).read_text(encoding="utf-8"))
+    tags = {"master": data} if isinstance(data.get("tasks"), list) else data
+    features, _ = import_taskmaster(sample)
+    for feature, body in zip(features, tags.values()):
+        items = _all(body["tasks"])
+        tasks = parse_artifact("tasks", feature.text("tasks.md")).all_tasks()
+        assert len(tasks) == len(items)
+        assert [t.done for t in tasks] == [i["status"] in ("done", "completed") for i in items]
+        started = sum(1 for i in items if i["status"] == "in-progress")
+        assert feature.text("tasks.md").count("  - status: in-progress") == started
+
+
+def test_nested_subtasks_and_slug_ids() -> None:
+    (feature,), _ = import_taskmaster(TASKMASTER / "slug-ids")
+    m = feature.id_map
+    graph = TaskGraph(parse_artifact("tasks", feature.text("tasks.md")))
+    create, update = m["sync-engine.apply.create-items"], m["sync-engine.apply.update-items"]
+    assert graph.deps[update] == [create]  # a sibling by its slug
+    assert {create, update} <= graph.ancestors(m["sync-engine.apply"])
+    assert graph.tasks[create].title == "Create new items (TM sync-engine.apply.create-items)"
+
+
+LOOKALIKE = FIXTURES / "not-taskmaster"
+
+
+def test_a_look_alike_tasks_json_is_refused_naming_the_expected_shape() -> None:
+    with pytest.raises(SpecflowError) as err:
+        import_taskmaster(LOOKALIKE)
+    message = err.value.message
+    assert "not a Task Master file: unexpected keys milestones, version" in message
+    assert "every task with an id, a title and a status" in (err.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        ({"tasks": [{"id": "a", "title": "A", "completed": True}]}, "task a has no status"),
+        ({"tasks": [{"title": "A", "status": "done"}]}, "a task without an 'id'"),
+        ({"tasks": "many"}, "no 'tasks' list"),
+        ({"master": {"tasks": []}, "notes": "x"}, "tag 'notes'"),
+        ([1, 2], "a JSON list"),
+    ],
+)
+def test_shapes_that_are_not_task_master(tmp_path: Path, data: object, says: str) -> None:
+    path = tmp_path / "tasks" / "tasks.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(data))
+    with pytest.raises(SpecflowError, match="not a Task Master file") as err:
+        import_taskmaster(tmp_path)
+    assert says in err.value.message

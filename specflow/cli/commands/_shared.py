@@ -47,6 +47,7 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
     def command(
         ctx: typer.Context,
         feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: str = feature_option(),
         model: str = typer.Option(None, "--model", "-m", help="litellm model name for this stage."),
         force: bool = typer.Option(
             False, "--force", help="Regenerate even if up to date or edited by hand."
@@ -60,7 +61,7 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
 
         app_ = app_of(ctx)
         project = app_.project
-        feat = project.resolve_feature(feature)
+        feat = project.resolve_feature(one_feature(feature, feature_opt))
         llm = budgeted_model(project, feat, stage, model, max_cost)
         run = getattr(pipeline, stage)
         outcome = run(project, feat, force=force, model_override=model, model=llm)
@@ -69,3 +70,19 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
 
     command.__doc__ = doc
     app.command(name=stage)(command)
+
+
+def feature_option() -> Any:
+    """`--feature/-F`: the feature, named the same way in every command (docs/cli.md)."""
+    return typer.Option(None, "--feature", "-F", help="Feature folder, number or slug.")
+
+
+def one_feature(positional: str | None, option: str | None) -> str | None:
+    """The feature given as the first argument or as --feature, not both differently."""
+    if positional and option and positional != option:
+        from specflow.errors import InputError
+
+        raise InputError(
+            f"two features given: '{positional}' and --feature '{option}'", "give the feature once"
+        )
+    return positional or option

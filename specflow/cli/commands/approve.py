@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
         tasks: list[str] = typer.Argument(
             ..., help="Task ids (T012), then optionally the feature."
         ),
-        feature: Optional[str] = typer.Option(None, "--feature", "-f", help="Feature folder."),
+        feature: Optional[str] = typer.Option(
+            None, "--feature", "-F", help="Feature folder, number or slug."
+        ),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Approve tasks waiting for a person; a running `implement` merges them, otherwise

@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         task: str = typer.Argument(..., help="Task id, e.g. T012."),
         run: Optional[str] = typer.Option(None, "--run", help="Run id (default: the latest)."),
-        feature: Optional[str] = typer.Option(None, "--feature", help="Latest run of a feature."),
+        feature: Optional[str] = typer.Option(
+            None, "--feature", "-F", help="Latest run of a feature."
+        ),
         print_only: bool = typer.Option(
             False, "--print", help="Print the tmux command instead of running it."
         ),

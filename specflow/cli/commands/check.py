@@ -21,13 +21,15 @@ def register(app: typer.Typer) -> None:
             "--strict",
             help="Open clarifications are problems too; coverage warnings become errors.",
         ),
-        fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)."),
+        fmt: str = typer.Option(
+            "text", "--format", "-f", help="text, json or github (annotations)."
+        ),
         report: str = typer.Option(
             None, "--report", help="Also write a JUnit XML report to this file."
         ),
     ) -> None:
         """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, a plan violates the constitution, or requirements are uncovered."""
-        from specflow.cli.checkout import render_problems, write_junit
+        from specflow.cli.check_report import render_problems, write_junit
         from specflow.errors import InputError
         from specflow.stages.check import check_project, failed
 

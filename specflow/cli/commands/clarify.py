@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from specflow.cli.app import app_of
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def clarify(
         ctx: typer.Context,
-        feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         answer: list[str] = typer.Option(
             None,
             "--answer",
@@ -21,6 +25,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """List a spec's open questions ([NEEDS CLARIFICATION: …]) or record answers."""
+        feature = one_feature(feature, feature_opt)
         from specflow.errors import InputError
         from specflow.stages.clarify import open_questions, record_answers
 
@@ -51,4 +56,4 @@ def register(app: typer.Typer) -> None:
             return
         for q in qs:
             app_.echo(f"{q.key}: {q.text}")
-        app_.echo(f"answer with: specflow clarify {feat.number} --answer Q1='...'")
+        app_.echo(f"answer with: specflow clarify {feat.short} --answer Q1='...'")

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from specflow.cli.app import app_of
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def cost(
         ctx: typer.Context,
-        feature: str = typer.Argument(None, help="Feature folder, number or slug (default: all)."),
+        feature: Optional[str] = typer.Argument(
+            None, help="Feature folder, number or slug (default: all)."
+        ),
+        feature_opt: Optional[str] = feature_option(),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Spend per stage, task, model and agent, with tokens, from artifacts and run records."""
+        feature = one_feature(feature, feature_opt)
         from specflow.stages.cost import cost_report
 
         app_ = app_of(ctx)

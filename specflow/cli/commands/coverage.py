@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def coverage(
         ctx: typer.Context,
-        feature: str = typer.Argument(None, help="Feature folder, number or slug (default: all)."),
+        feature: Optional[str] = typer.Argument(
+            None, help="Feature folder, number or slug (default: all)."
+        ),
+        feature_opt: Optional[str] = feature_option(),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Per requirement: the tasks that cover it, their state, and the commits and runs that
         implemented them (from the Specflow-Task/-Feature/-Run commit trailers)."""
+        feature = one_feature(feature, feature_opt)
         from specflow.stages.coverage import feature_coverage, render_text
 
         app_ = ctx.obj

@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
         directory: Path = typer.Option(
             Path("demo-output"), "--dir", help="Where to build the demo project."
         ),
-        parallel: int = typer.Option(4, "--parallel", "-p", help="Agents at once in implement."),
+        parallel: int = typer.Option(
+            4, "--parallel", "-j", min=1, max=256, help="Agents at once in implement."
+        ),
         no_implement: bool = typer.Option(False, "--no-implement", help="Stop after tasks."),
     ) -> None:
         """Run init -> specify -> clarify -> plan -> tasks -> implement on a bundled example, offline."""

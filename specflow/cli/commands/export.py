@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from specflow.cli.app import app_of
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +22,7 @@ def register(app: typer.Typer) -> None:
     def github(
         ctx: typer.Context,
         feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         dry_run: bool = typer.Option(
             False, "--dry-run", help="Print every gh call (argv as JSON lines), run nothing."
         ),
@@ -30,6 +32,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """One issue per task, in dependency order, with labels and a task list of dependencies."""
+        feature = one_feature(feature, feature_opt)
         import re
 
         from specflow.errors import InputError
@@ -62,6 +65,7 @@ def register(app: typer.Typer) -> None:
     def pull_request(
         ctx: typer.Context,
         feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         run: Optional[str] = typer.Option(
             None, "--run", help="Run record for the body (default: the newest)."
         ),
@@ -74,6 +78,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """A pull request for the integration branch specflow/<feature> (what implement --pr does)."""
+        feature = one_feature(feature, feature_opt)
         from specflow.github.pr import load_run_record, open_pull_request
 
         app_ = app_of(ctx)

@@ -7,6 +7,7 @@ from typing import Any, Optional
 import typer
 
 from specflow.cli.app import app_of
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -14,13 +15,12 @@ def register(app: typer.Typer) -> None:
     def implement(
         ctx: typer.Context,
         feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         parallel: Optional[int] = typer.Option(
             None, "--parallel", "-j", min=1, max=256, help="Agents at once (default: config)."
         ),
         agent: Optional[str] = typer.Option(
-            None,
-            "--agent",
-            help="builtin, claude, codex, gemini, aider, or cmd:<command> (default: config).",
+            None, "--agent", help="builtin, claude, codex, gemini, aider, cmd:<command> (config)."
         ),
         only: Optional[str] = typer.Option(None, "--only", help="Only these tasks: T003,T007."),
         from_phase: Optional[str] = typer.Option(
@@ -29,16 +29,13 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the waves, run nothing."),
         resume: bool = typer.Option(False, "--resume", help="Continue the last (or --run) run."),
         run_id: Optional[str] = typer.Option(None, "--run", help="The run to resume."),
-        model: Optional[str] = typer.Option(None, "--model", help="Model for the agents."),
+        model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the agents."),
         json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
         tmux: bool = typer.Option(
             False, "--tmux", help="CLI agents: one tmux window per task (specflow attach T012)."
         ),
         max_cost: Optional[float] = typer.Option(
-            None,
-            "--max-cost",
-            min=0.0,
-            help="Spend at most this many USD (agents + review); default: [budget].max_cost_usd.",
+            None, "--max-cost", min=0.0, help="USD at most (agents + review); default: [budget]."
         ),
         wait_approval: bool = typer.Option(
             False,
@@ -60,6 +57,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the feature's task graph: agents in worktrees, verified, merged in order."""
+        feature = one_feature(feature, feature_opt)
         import sys
 
         from specflow.stages.implement import ImplementOptions, plan_implement, run_implement

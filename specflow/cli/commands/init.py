@@ -26,6 +26,8 @@ def register(app: typer.Typer) -> None:
         app_ = app_of(ctx)
         if not path.exists():
             raise InputError(f"{path}: no such folder", "create it first")
+        if not path.is_dir():
+            raise InputError(f"{path}: is a file, not a folder", "give the project's folder")
         res = init_project(path, name=name, test_command=test_command)
         for item in res.created:
             app_.echo(f"created {item}")

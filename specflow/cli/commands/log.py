@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         run: Optional[str] = typer.Argument(None, help="Run id (default: the latest run)."),
         task: Optional[str] = typer.Option(None, "--task", "-t", help="Only this task."),
-        feature: Optional[str] = typer.Option(None, "--feature", help="Latest run of a feature."),
+        feature: Optional[str] = typer.Option(
+            None, "--feature", "-F", help="Latest run of a feature."
+        ),
         json_out: bool = typer.Option(False, "--json", help="The raw events as JSON lines."),
     ) -> None:
         """Show a run: per task its attempts, agent output, verify output and merge result."""

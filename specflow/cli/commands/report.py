@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(
             None, "--output", "-o", help="Where to write (default: .specflow/reports/RUN.html)."
         ),
-        feature: Optional[str] = typer.Option(None, "--feature", help="Latest run of a feature."),
+        feature: Optional[str] = typer.Option(
+            None, "--feature", "-F", help="Latest run of a feature."
+        ),
     ) -> None:
         """Timeline, task graph, spend, failures with transcripts and diffs: opens offline."""
         from specflow.observe.loading import open_run

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from specflow.cli.app import app_of
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -14,19 +15,21 @@ def register(app: typer.Typer) -> None:
     def review(
         ctx: typer.Context,
         feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         branch: Optional[str] = typer.Option(
             None, "--branch", help="Branch to review (default: specflow/<feature>)."
         ),
         base: Optional[str] = typer.Option(
             None, "--base", help="Where the work starts (default: merge-base with the base)."
         ),
-        model: Optional[str] = typer.Option(None, "--model", help="Reviewer model."),
+        model: Optional[str] = typer.Option(None, "--model", "-m", help="Reviewer model."),
         max_cost: Optional[float] = typer.Option(
             None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
         ),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Is every requirement met, partly met or missing? Exit 1 when any is missing."""
+        feature = one_feature(feature, feature_opt)
         from specflow.review.branch import format_table, review_branch
 
         app_ = app_of(ctx)

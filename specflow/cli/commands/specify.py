@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from specflow.cli.app import app_of
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -15,9 +18,10 @@ def register(app: typer.Typer) -> None:
             None, help="A Markdown file, '-' for stdin, or a quoted description."
         ),
         model: str = typer.Option(None, "--model", "-m", help="litellm model name for this stage."),
-        regenerate: str = typer.Option(
+        regenerate: Optional[str] = typer.Option(
             None, "--regenerate", help="Regenerate spec.md of this FEATURE from its feature.md."
         ),
+        feature_opt: Optional[str] = feature_option(),
         force: bool = typer.Option(False, "--force", help="Replace a hand-edited spec.md."),
         from_library: str = typer.Option(
             None, "--from", help="Start from a shared library's feature: NAME/feature."
@@ -38,6 +42,7 @@ def register(app: typer.Typer) -> None:
 
         app_ = app_of(ctx)
         project = app_.project
+        regenerate = one_feature(regenerate, feature_opt)  # `-F 3` = `--regenerate 3`
         if regenerate:
             feature = project.resolve_feature(regenerate)
             llm = budgeted_model(project, feature, "specify", model, max_cost)
@@ -89,5 +94,5 @@ def register(app: typer.Typer) -> None:
         questions = parse_spec(outcome.artifact.body).open_questions()
         if questions:
             app_.echo(
-                f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.number}'"
+                f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.short}'"
             )

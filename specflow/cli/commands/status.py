@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any, Optional
+
 import typer
 
 from specflow.cli.app import app_of
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def status(
         ctx: typer.Context,
-        feature: str = typer.Argument(None, help="Feature folder, number or slug (default: all)."),
+        feature: Optional[str] = typer.Argument(
+            None, help="Feature folder, number or slug (default: all)."
+        ),
+        feature_opt: Optional[str] = feature_option(),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
+        feature = one_feature(feature, feature_opt)
         from specflow.stages.status import feature_status
 
         app_ = app_of(ctx)
@@ -27,6 +35,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             out = [{**s.to_dict(), "awaiting_approval": waiting[s.feature]} for s in statuses]
             app_.print_json({"features": out})
+            _fail_if_unreadable(statuses)
             return
         if not statuses:
             app_.echo("no features yet: specflow specify FEATURE.md")
@@ -51,3 +60,13 @@ def register(app: typer.Typer) -> None:
             if waiting.get(s.feature):
                 ids = " ".join(waiting[s.feature])
                 app_.echo(f"  awaiting approval: {ids} (specflow approve TASK {s.feature})")
+        _fail_if_unreadable(statuses)
+
+
+def _fail_if_unreadable(statuses: list[Any]) -> None:
+    """Status cannot vouch for a feature it could not read: say so on stderr, exit 1."""
+    broken = [s.error for s in statuses if s.error]
+    if broken:
+        more = f"; {len(broken) - 1} more" if len(broken) > 1 else ""
+        sys.stderr.write(f"error: {broken[0]} (run 'specflow check' for every problem{more})\n")
+        raise typer.Exit(1)

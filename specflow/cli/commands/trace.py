@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         run: Optional[str] = typer.Argument(None, help="Run id or prefix, or 'last' (default)."),
         task: Optional[str] = typer.Argument(None, help="Only this task, in full."),
-        feature: Optional[str] = typer.Option(None, "--feature", help="Latest run of a feature."),
+        feature: Optional[str] = typer.Option(
+            None, "--feature", "-F", help="Latest run of a feature."
+        ),
         full: bool = typer.Option(False, "--full", help="Full step results and diffs."),
         json_out: bool = typer.Option(False, "--json", help="The same structure as JSON."),
         otel: Optional[str] = typer.Option(
