@@ -1,0 +1,110 @@
+"""What `implement` checks before it creates anything: a failed check is one line, exit 2, and
+the repository is exactly as it was (no integration branch, no worktree, no run folder).
+
+- the feature's artifacts (and specflow.toml, the constitution) are committed on the base
+  branch, since the integration branch starts from the base's commits — else which files to
+  commit, and the command;
+- the commands that gate a merge (`test_command`, each task's `verify:`) parse;
+- the builtin agent has a model and the model's key is set (the hint names SPECFLOW_MODEL);
+- `gh` is on PATH when a pull request is wanted;
+- an existing integration branch is one specflow made from this base.
+
+The agent itself (unknown name, missing CLI, `--tmux` without tmux or with an agent that
+cannot use it) is checked by resolving it, which the caller does before the branch exists.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from pathlib import Path
+
+from specflow.errors import InputError, ModelConfigError
+from specflow.project import Feature, Project
+from specflow.workspace.git import Git
+
+MODEL_HINT = (
+    "set SPECFLOW_MODEL to any litellm model name (e.g. export SPECFLOW_MODEL=openai/gpt-4o-mini), "
+    "pass --model, or set [models] implement in specflow.toml"
+)
+
+
+def check_committed(git: Git, project: Project, feature: Feature, base: str, base_tip: str) -> None:
+    """The feature folder, specflow.toml and the constitution as the base branch has them."""
+    paths = [feature.path, project.root / "specflow.toml", project.constitution_path]
+    rels = [_rel(project.root, p) for p in paths if p.exists()]
+    untracked = git.out("ls-files", "--others", "--exclude-standard", "-z", "--", *rels)
+    changed = git.out("diff", "--name-only", "--relative", "-z", base_tip, "--", *rels)
+    files = sorted({f for f in (untracked + "\0" + changed).split("\0") if f})
+    if not files:
+        return
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    here = git.current_branch()
+    switch = "" if here == base else f"git switch {base} && "
+    add = " ".join(shlex.quote(r) for r in rels)
+    raise InputError(
+        f"{shown} not committed on {base}; implement builds "
+        f"specflow/{feature.name} from {base}'s commits",
+        f'commit them first: {switch}git add {add} && git commit -m "specs: {feature.name}"',
+    )
+
+
+def check_commands(test_command: str | None, verifies: Iterable[tuple[str, str]]) -> None:
+    """`test_command` and each (task, verify) split like a shell would (no shell runs them)."""
+    for where, command in [("[project] test_command", test_command or ""), *verifies]:
+        try:
+            shlex.split(command)
+        except ValueError as exc:
+            raise InputError(
+                f"{where} does not parse: {exc} in {command!r}",
+                "fix the quoting (it is split like a shell would, and run without one)",
+            ) from None
+
+
+def check_models(models: Iterable[str | None]) -> None:
+    """Every model the builtin agent may call is named and has its key set."""
+    from specflow.llm.litellm_model import missing_credentials
+
+    names = list(models)
+    if not names or any(not m for m in names):
+        raise ModelConfigError("no model for the implement stage", MODEL_HINT)
+    for name in dict.fromkeys(n for n in names if n):
+        if name.startswith("replay:"):
+            from specflow.config import LLMSection
+            from specflow.llm.registry import get_model
+
+            get_model(name, LLMSection())  # the recording exists
+            continue
+        missing = missing_credentials(name)
+        if missing:
+            raise ModelConfigError(
+                f"{name}: no API key found; set {' or '.join(missing)}",
+                f"export {missing[0]}=…, or choose another model: {MODEL_HINT}",
+            )
+
+
+def check_gh() -> None:
+    from specflow.github.gh import require_gh
+
+    require_gh()
+
+
+def check_branch(git: Git, ref: str, base: str, base_tip: str) -> None:
+    from specflow.workspace.integration import not_ours
+
+    if git.rev_parse(ref) is None:
+        return
+    why = not_ours(git, ref, base_tip)
+    if why is not None:
+        branch = ref.removeprefix("refs/heads/")
+        raise InputError(
+            f"{branch} exists and specflow did not make it from {base}: it {why}",
+            f"rename it (git branch -m {branch} NEW-NAME) or delete it, then run implement again",
+        )
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
