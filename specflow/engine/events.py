@@ -3,7 +3,8 @@
 Event kinds (all carry `t` (unix time) and `kind`; task events carry `task`):
 run_started, run_resumed, run_interrupted, run_finished, task_started, agent_started, agent_process,
 agent_step, agent_finished, task_committed, verify_started, verify_passed, verify_failed,
-merge_started, merge_conflict, merge_retry, task_merged, task_failed, task_blocked, warning.
+merge_started, merge_conflict, merge_retry, task_merged, task_failed, task_blocked, warning,
+branch_updated (the integration branch took the base's new commits before the run).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ _PLAIN = {
     "run_interrupted": "run {run} interrupted",
     "run_finished": "run {run} finished: {merged} merged, {failed} failed, {blocked} blocked",
     "warning": "warning: {message}",
+    "branch_updated": "{branch}: took {commits} new commit(s) from {base} ({how})",
     "review_started": "{task} review by {model}",
     "review_verdict": "{task} review: {decision} ({n_findings} findings) {summary}",
     "awaiting_approval": "{task} AWAITING APPROVAL (risk {risk}): run '{hint}'",
@@ -170,7 +171,9 @@ class LiveView:
                 if tid in self.waiting:
                     self.waiting.remove(tid)
         loud = ("task_failed", "task_blocked", "warning", "run_interrupted", "awaiting_approval")
-        if (kind in loud or kind in ("budget_exhausted", "model_escalated")) and self._live:
+        if (
+            kind in loud or kind in ("budget_exhausted", "model_escalated", "branch_updated")
+        ) and self._live:
             self._live.console.print(self._plain_line(ev))
 
     def _plain_line(self, ev: Event) -> str:

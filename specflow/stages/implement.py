@@ -55,6 +55,7 @@ class ImplementOptions:
     wait_approval: bool = False  # keep running while tasks await `specflow approve`
     executor: str | None = None  # local (default) or ray: where agents run (engine/executor.py)
     ray_address: str | None = None  # with --executor ray; default: [ray].address
+    pr: bool = False  # a pull request follows the run: `gh` must exist (checked first)
 
 
 @dataclass
@@ -210,13 +211,13 @@ def run_implement(
     project: Project, options: ImplementOptions, *, observer: Observer | None = None
 ) -> RunSummary:
     from specflow.agents.base import Limits
-    from specflow.agents.registry import AgentOptions, resolve_agent
     from specflow.engine.runner import Engine, EngineSettings, FeatureContext
+    from specflow.stages.preflight import preflight
     from specflow.workspace.integration import (
         add_exclude,
         checked_out_at,
         clear_stale_ref_locks,
-        ensure_branch,
+        prepare_branch,
     )
     from specflow.workspace.merge import MergeQueue
     from specflow.workspace.pool import WorktreePool
@@ -237,6 +238,17 @@ def run_implement(
     parallel = options.parallel or prev.get("parallel") or cfg.implement.parallel
     model = options.model or prev.get("model") or cfg.model_for("implement")
     paths = RunPaths(state_dir, run_id)
+    if not ld.selected and not options.resume:  # reported, and no run made (not `last`)
+        return RunSummary(run_id, ld.feature.name, {})
+    checked = preflight(
+        project,
+        ld,
+        agent_spec=agent_spec,
+        model=model,
+        tmux=options.tmux,
+        pr=options.pr,
+        log_dir=paths.dir / "tasks",
+    )
     from specflow.engine.executor import make_executor
 
     executor_kind = options.executor or prev.get("executor") or "local"
@@ -272,17 +284,8 @@ def run_implement(
             )
         add_exclude(ld.git, ".specflow/")
         clear_stale_ref_locks(ld.git, ld.feature.name)
-        tip, created = ensure_branch(ld.git, ld.ref, cfg.project.base_branch)
-        agent = resolve_agent(
-            agent_spec,
-            AgentOptions(
-                config=cfg,
-                model=model,
-                log_dir=paths.dir / "tasks",
-                project_root=project.root,
-                tmux=options.tmux,
-            ),
-        )
+        tip, created, caught_up = prepare_branch(ld.git, ld.ref, checked.base, checked.base_tip)
+        agent = checked.agent
         records = rebuild(paths.events) if options.resume else {}
         for t in ld.merged:
             records.setdefault(t, TaskRecord(t)).status = "merged"
@@ -310,6 +313,16 @@ def run_implement(
             done=sorted(ld.done),
             titles={t: ld.graph.tasks[t].title for t in ld.selected},
         )
+        if caught_up is not None:  # said before any task starts from it
+            events.emit(
+                "branch_updated",
+                branch=ld.ref.removeprefix("refs/heads/"),
+                base=checked.base,
+                how=caught_up.how,
+                commits=caught_up.commits,
+                commit=caught_up.tip,
+                resolved=caught_up.resolved,
+            )
         settings = EngineSettings(
             parallel=int(parallel),
             verify_retries=cfg.implement.verify_retries,

@@ -15,18 +15,65 @@ cannot use it) is checked by resolving it, which the caller does before the bran
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from specflow.errors import InputError, ModelConfigError
 from specflow.project import Feature, Project
 from specflow.workspace.git import Git
 
+if TYPE_CHECKING:
+    from specflow.agents.base import Agent
+
 MODEL_HINT = (
     "set SPECFLOW_MODEL to any litellm model name (e.g. export SPECFLOW_MODEL=openai/gpt-4o-mini), "
     "pass --model, or set [models] implement in specflow.toml"
 )
+
+
+@dataclass
+class Checked:
+    """What the checks established, for the run to use."""
+
+    base: str  # the branch the integration branch starts from and catches up with
+    base_tip: str
+    agent: Agent
+
+
+def preflight(
+    project: Project,
+    loaded: Any,  # stages.implement.Loaded
+    *,
+    agent_spec: str,
+    model: str | None,
+    tmux: bool,
+    pr: bool,
+    log_dir: Path,
+) -> Checked:
+    """Every check `implement` can make before it creates a branch, a worktree or a run."""
+    from specflow.agents.registry import AgentOptions, resolve_agent
+    from specflow.workspace.integration import resolve_base
+
+    git, graph, cfg = loaded.git, loaded.graph, project.config
+    base, base_tip = resolve_base(git, cfg.project.base_branch)
+    check_committed(git, project, loaded.feature, base, base_tip)
+    verifies = [(f"{t} verify:", graph.tasks[t].verify) for t in loaded.selected]
+    check_commands(cfg.project.test_command, [v for v in verifies if v[1]])
+    if agent_spec.strip() == "builtin":
+        escalate = os.environ.get("SPECFLOW_MODEL_ESCALATE") or cfg.models.escalate
+        task_models = [graph.tasks[t].model for t in loaded.selected if graph.tasks[t].model]
+        check_models([model, *task_models, *([escalate] if escalate else [])])
+    if pr:
+        check_gh()
+    check_branch(git, loaded.ref, base, base_tip)
+    options = AgentOptions(
+        config=cfg, model=model, log_dir=log_dir, project_root=project.root, tmux=tmux
+    )
+    return Checked(base, base_tip, resolve_agent(agent_spec, options))
 
 
 def check_committed(git: Git, project: Project, feature: Feature, base: str, base_tip: str) -> None:
@@ -79,7 +126,7 @@ def check_models(models: Iterable[str | None]) -> None:
         if missing:
             raise ModelConfigError(
                 f"{name}: no API key found; set {' or '.join(missing)}",
-                f"export {missing[0]}=…, or choose another model: {MODEL_HINT}",
+                f"export {missing[0]}=…, or choose another model with SPECFLOW_MODEL or --model",
             )
 
 

@@ -16,15 +16,9 @@ from specflow.workspace.git import TRAILER_TASK, Git, GitError
 from specflow.workspace.tasks_merge import merge_tasks
 
 
-def ensure_branch(git: Git, ref: str, base_branch: str | None) -> tuple[str, bool]:
-    """The integration branch's tip, creating it from the base branch on first use.
-
-    Base: `project.base_branch`, else the branch the user has checked out (else HEAD).
-    Returns (tip, created).
-    """
-    tip = git.rev_parse(ref)
-    if tip is not None:
-        return tip, False
+def resolve_base(git: Git, base_branch: str | None) -> tuple[str, str]:
+    """The base branch and its tip: `project.base_branch`, else the branch the user has
+    checked out (else HEAD)."""
     base = base_branch or git.current_branch() or "HEAD"
     sha = git.rev_parse(base)
     if sha is None:
@@ -32,8 +26,33 @@ def ensure_branch(git: Git, ref: str, base_branch: str | None) -> tuple[str, boo
             f"base branch '{base}' has no commits",
             "commit something first, or set [project] base_branch in specflow.toml",
         )
+    return base, sha
+
+
+def ensure_branch(git: Git, ref: str, base_branch: str | None) -> tuple[str, bool]:
+    """The integration branch's tip, creating it from the base branch on first use.
+
+    Returns (tip, created).
+    """
+    tip = git.rev_parse(ref)
+    if tip is not None:
+        return tip, False
+    base, sha = resolve_base(git, base_branch)
     git.update_ref(ref, sha, "", message=f"specflow: branch from {base}")
     return sha, True
+
+
+def prepare_branch(
+    git: Git, ref: str, base: str, base_tip: str
+) -> tuple[str, bool, CatchUp | None]:
+    """The integration branch ready for a run: created from the base's tip, or an existing
+    one with the base's new commits brought in first. Returns (tip, created, catch-up)."""
+    tip = git.rev_parse(ref)
+    if tip is None:
+        git.update_ref(ref, base_tip, "", message=f"specflow: branch from {base}")
+        return base_tip, True, None
+    done = catch_up(git, ref, base, base_tip, tip)
+    return (done.tip if done else tip), False, done
 
 
 def checked_out_at(git: Git, ref: str) -> list[Path]:

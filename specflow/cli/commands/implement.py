@@ -78,6 +78,7 @@ def register(app: typer.Typer) -> None:
             wait_approval=wait_approval,
             executor=executor,
             ray_address=ray_address,
+            pr=pr,
         )
         if dry_run:
             plan = plan_implement(project, options)
