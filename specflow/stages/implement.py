@@ -240,15 +240,6 @@ def run_implement(
     paths = RunPaths(state_dir, run_id)
     if not ld.selected and not options.resume:  # reported, and no run made (not `last`)
         return RunSummary(run_id, ld.feature.name, {})
-    checked = preflight(
-        project,
-        ld,
-        agent_spec=agent_spec,
-        model=model,
-        tmux=options.tmux,
-        pr=options.pr,
-        log_dir=paths.dir / "tasks",
-    )
     from specflow.engine.executor import make_executor
 
     executor_kind = options.executor or prev.get("executor") or "local"
@@ -262,6 +253,21 @@ def run_implement(
         agent_spec=agent_spec,
         tmux=options.tmux,
     )
+    try:
+        checked = preflight(
+            project,
+            ld,
+            agent_spec=agent_spec,
+            model=model,
+            tmux=options.tmux,
+            pr=options.pr,
+            log_dir=paths.dir / "tasks",
+        )
+    except BaseException:
+        if executor is not None:
+            with contextlib.suppress(Exception):
+                executor.close()
+        raise
     if executor is not None and not (options.parallel or prev.get("parallel")):
         parallel = executor.capacity()  # the cluster's `agent` slots
     from specflow.engine.trust import attach_trust

@@ -59,6 +59,10 @@ def preflight(
     from specflow.workspace.integration import resolve_base
 
     git, graph, cfg = loaded.git, loaded.graph, project.config
+    options = AgentOptions(
+        config=cfg, model=model, log_dir=log_dir, project_root=project.root, tmux=tmux
+    )
+    agent = resolve_agent(agent_spec, options)  # unknown, not installed, --tmux misused
     base, base_tip = resolve_base(git, cfg.project.base_branch)
     check_committed(git, project, loaded.feature, base, base_tip)
     verifies = [(f"{t} verify:", graph.tasks[t].verify) for t in loaded.selected]
@@ -70,10 +74,7 @@ def preflight(
     if pr:
         check_gh()
     check_branch(git, loaded.ref, base, base_tip)
-    options = AgentOptions(
-        config=cfg, model=model, log_dir=log_dir, project_root=project.root, tmux=tmux
-    )
-    return Checked(base, base_tip, resolve_agent(agent_spec, options))
+    return Checked(base, base_tip, agent)
 
 
 def check_committed(git: Git, project: Project, feature: Feature, base: str, base_tip: str) -> None:
