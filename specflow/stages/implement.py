@@ -19,9 +19,13 @@ from typing import Any
 
 from specflow.domain.tasks import TaskGraph, TaskList
 from specflow.engine.budget import raise_for_budget_or_approval
-from specflow.engine.events import Event, EventLog
 from specflow.engine.record import RunSummary, raise_if_failed, write_record
-from specflow.engine.state import (
+from specflow.engine.trust import plan_trust
+from specflow.errors import InputError, Interrupted
+from specflow.project import Feature, Project
+from specflow.redact import redact_tree
+from specflow.runs.events import Event, EventLog
+from specflow.runs.state import (
     FeatureLock,
     RunPaths,
     TaskRecord,
@@ -31,10 +35,6 @@ from specflow.engine.state import (
     new_run_id,
     rebuild,
 )
-from specflow.engine.trust import plan_trust
-from specflow.errors import InputError, Interrupted
-from specflow.llm.redact import redact_tree
-from specflow.project import Feature, Project
 from specflow.workspace.git import IDENTITY, Git
 
 Observer = Callable[[Event], None]
@@ -55,7 +55,6 @@ class ImplementOptions:
     wait_approval: bool = False  # keep running while tasks await `specflow approve`
     executor: str | None = None  # local (default) or ray: where agents run (engine/executor.py)
     ray_address: str | None = None  # with --executor ray; default: [ray].address
-    pr: bool = False  # a pull request follows the run: `gh` must exist (checked first)
 
 
 @dataclass
@@ -240,7 +239,7 @@ def run_implement(
     paths = RunPaths(state_dir, run_id)
     if not ld.selected and not options.resume:  # reported, and no run made (not `last`)
         return RunSummary(run_id, ld.feature.name, {})
-    from specflow.engine.executor import make_executor
+    from specflow.executors import make_executor
 
     executor_kind = options.executor or prev.get("executor") or "local"
     executor = make_executor(
@@ -260,7 +259,6 @@ def run_implement(
             agent_spec=agent_spec,
             model=model,
             tmux=options.tmux,
-            pr=options.pr,
             log_dir=paths.dir / "tasks",
         )
     except BaseException:

@@ -6,11 +6,11 @@ the repository is exactly as it was (no integration branch, no worktree, no run 
   commit, and the command;
 - the commands that gate a merge (`test_command`, each task's `verify:`) parse;
 - the builtin agent has a model and the model's key is set (the hint names SPECFLOW_MODEL);
-- `gh` is on PATH when a pull request is wanted;
 - an existing integration branch is one specflow made from this base.
 
 The agent itself (unknown name, missing CLI, `--tmux` without tmux or with an agent that
-cannot use it) is checked by resolving it, which the caller does before the branch exists.
+cannot use it) is checked by resolving it, first. `gh` for `--pr` is checked by the command
+before it calls implement.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ def preflight(
     agent_spec: str,
     model: str | None,
     tmux: bool,
-    pr: bool,
     log_dir: Path,
 ) -> Checked:
     """Every check `implement` can make before it creates a branch, a worktree or a run."""
@@ -71,8 +70,6 @@ def preflight(
         escalate = os.environ.get("SPECFLOW_MODEL_ESCALATE") or cfg.models.escalate
         task_models = [graph.tasks[t].model for t in loaded.selected if graph.tasks[t].model]
         check_models([model, *task_models, *([escalate] if escalate else [])])
-    if pr:
-        check_gh()
     check_branch(git, loaded.ref, base, base_tip)
     return Checked(base, base_tip, agent)
 
@@ -129,12 +126,6 @@ def check_models(models: Iterable[str | None]) -> None:
                 f"{name}: no API key found; set {' or '.join(missing)}",
                 f"export {missing[0]}=…, or choose another model with SPECFLOW_MODEL or --model",
             )
-
-
-def check_gh() -> None:
-    from specflow.github.gh import require_gh
-
-    require_gh()
 
 
 def check_branch(git: Git, ref: str, base: str, base_tip: str) -> None:

@@ -36,19 +36,13 @@ class BranchState:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)  # read: name -> record
 
     def ticks(self) -> tuple[set[str], int] | None:
-        """(ticked task ids, number of tasks) in the branch's tasks.md; None if unreadable."""
-        from specflow.errors import SpecflowError
-        from specflow.formats.frontmatter import split_front_matter
-        from specflow.formats.tasks_md import parse_tasks
+        """(ticked task ids, number of tasks) in the branch's tasks.md; None if it has none."""
+        from specflow.workspace.tasks_merge import boxes
 
         if self.tasks_text is None:
             return None
-        try:
-            _, body = split_front_matter(self.tasks_text)
-            tasks = parse_tasks(body, f"{self.branch}:tasks.md").all_tasks()
-        except SpecflowError:
-            return None
-        return {t.id for t in tasks if t.done}, len(tasks)
+        found = boxes(self.tasks_text)
+        return {t for t, done in found.items() if done}, len(found)
 
 
 @dataclass(frozen=True)

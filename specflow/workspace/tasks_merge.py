@@ -14,9 +14,14 @@ import re
 _BOX = re.compile(r"^([ \t>]*(?:[-*+]|\d+[.)])[ \t]+\[)([ xX])(\][ \t]+\**(T\d{3,}[a-z]?)\b)", re.M)
 
 
+def boxes(text: str) -> dict[str, bool]:
+    """Every task's box in the text: id -> ticked."""
+    return {m.group(4): m.group(2) in "xX" for m in _BOX.finditer(text)}
+
+
 def ticked(text: str) -> set[str]:
     """Ids of the tasks whose box is ticked."""
-    return {m.group(4) for m in _BOX.finditer(text) if m.group(2) in "xX"}
+    return {tid for tid, done in boxes(text).items() if done}
 
 
 def unticked(text: str) -> str:

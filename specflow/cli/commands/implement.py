@@ -78,7 +78,6 @@ def register(app: typer.Typer) -> None:
             wait_approval=wait_approval,
             executor=executor,
             ray_address=ray_address,
-            pr=pr,
         )
         if dry_run:
             plan = plan_implement(project, options)
@@ -106,7 +105,11 @@ def register(app: typer.Typer) -> None:
                 )
             return
 
-        from specflow.engine.view import make_view
+        if pr:  # before anything is created, not after the whole graph ran
+            from specflow.github.gh import require_gh
+
+            require_gh()
+        from specflow.observe.live import make_view
 
         tty = sys.stderr.isatty() and not app_obj.quiet
         view = make_view(app_obj.err_console, tty=tty, titles={})
