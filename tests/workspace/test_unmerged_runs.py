@@ -159,3 +159,17 @@ def test_one_batched_git_read_for_any_number_of_features(
         assert f"2/2 merged on specflow/{name}, not yet in main" in res.stdout
     gits = [c for c in calls if c and Path(str(c[0])).name == "git"]
     assert len(gits) == 4, gits  # for-each-ref twice, cat-file once, the current branch
+
+
+def test_a_run_with_nothing_to_do_is_reported_and_not_last(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, ["001-one"])
+    (tmp_path / "agent.py").write_text(AGENT)
+    agent = f"cmd:{sys.executable} {tmp_path / 'agent.py'}"
+    first = _sf(repo, "implement", "--agent", agent)
+    assert first.returncode == 0, first.stderr
+    runs = sorted(p.name for p in (repo / ".specflow" / "runs").iterdir())
+    again = _sf(repo, "implement", "--agent", agent)
+    assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout
+    assert sorted(p.name for p in (repo / ".specflow" / "runs").iterdir()) == runs
+    trace = json.loads(_sf(repo, "trace", "last", "--json").stdout)
+    assert trace["run"] == runs[0] and {t["id"] for t in trace["tasks"]} == {"T001", "T002"}
