@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import GIT_ENV, run_cli
+from tests.conftest import git, run_cli
 from tests.observe.conftest import CHECK, TASKS
 
 AGENT = """\
@@ -26,14 +24,7 @@ else:
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GIT_ENV},
-    ).stdout.strip()
+    return git(repo, *args).strip()
 
 
 def test_resumed_attempts_start_from_their_recorded_base(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from specflow.errors import InputError
 from specflow.workspace.git import IDENTITY, Git
 from specflow.workspace.integration import catch_up, commit_file, not_ours
 from specflow.workspace.tasks_merge import merge_tasks, tick, ticked
+from tests.conftest import git
 
 TASKS = """---
 specflow:
@@ -33,13 +34,7 @@ REL = "specs/001-x/tasks.md"
 
 
 def sh(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    return git(repo, *args).strip()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GIT_ENV, run_cli
+from tests.conftest import GIT_ENV, git, run_cli
 
 SPECFLOW = str(Path(sys.executable).parent / "specflow")
 TASKS = """# Tasks: {name}
@@ -34,14 +34,7 @@ p.write_text("done\\n")
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **GIT_ENV},
-    ).stdout.strip()
+    return git(repo, *args).strip()
 
 
 def _sf(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
