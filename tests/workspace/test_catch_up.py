@@ -138,3 +138,53 @@ def test_a_branch_specflow_did_not_make_is_named(repo: Path) -> None:
     orphan = sh(repo, "commit-tree", sh(repo, "rev-parse", "HEAD^{tree}"), "-m", "unrelated")
     sh(repo, "update-ref", REF, orphan)
     assert "no history in common" in (not_ours(git, REF, base) or "")
+
+
+def test_implement_merges_the_base_in_first_and_says_so(tmp_path: Path) -> None:
+    """Through the installed command: a run not merged yet, then on main a task reworded next
+    to a tick and a task added; the next run merges main in (tasks.md by specflow), builds
+    the new task on it, and the branch merges back into main cleanly."""
+    import os
+    import sys
+
+    from tests.conftest import GIT_ENV
+
+    repo = tmp_path / "repo"
+    (repo / "specs" / "001-x").mkdir(parents=True)
+    sh(repo, "init", "-q", "-b", "main")
+    (repo / "specflow.toml").write_text("[project]\nname = 'x'\n")
+    body = TASKS.split("---\n", 2)[2]
+    (repo / REL).write_text(body)
+    sh(repo, "add", "-A")
+    sh(repo, "commit", "-qm", "specs")
+    agent = tmp_path / "agent.py"
+    agent.write_text(
+        "import os, pathlib\n"
+        "pathlib.Path(os.environ['SPECFLOW_TASK_ID'] + '.txt').write_text('done\\n')\n"
+    )
+    specflow = str(Path(sys.executable).parent / "specflow")
+    env = {**os.environ, **GIT_ENV}
+
+    def implement() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [specflow, "implement", "--agent", f"cmd:{sys.executable} {agent}"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert implement().returncode == 0
+    edited = body.replace("- [ ] T002 Second", "- [ ] T002 Second, reworded")
+    (repo / REL).write_text(edited + "- [ ] T004 Fourth\n  - depends: T002\n")
+    sh(repo, "commit", "-qam", "tasks: reword T002, add T004")
+    main_tip = sh(repo, "rev-parse", "HEAD")
+    p = implement()
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "specflow/001-x: took 1 new commit(s) from main (merge)" in p.stderr, p.stderr
+    sh(repo, "merge-base", "--is-ancestor", main_tip, "specflow/001-x")
+    on_branch = sh(repo, "show", f"specflow/001-x:{REL}")
+    assert "- [x] T002 Second, reworded" in on_branch and "- [x] T004 Fourth" in on_branch
+    sh(repo, "merge", "-q", "--no-edit", "specflow/001-x")  # clean
+    assert sorted(ticked((repo / REL).read_text())) == ["T001", "T002", "T003", "T004"]
