@@ -85,12 +85,18 @@ def check_committed(git: Git, project: Project, feature: Feature, base: str, bas
         return
     shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
     here = git.current_branch()
-    switch = "" if here == base else f"git switch {base} && "
     add = " ".join(shlex.quote(r) for r in rels)
+    commit = f'git add {add} && git commit -m "specs: {feature.name}"'
+    hint = f"commit them first: {commit}"
+    if here and here != base:  # [project] base_branch names another branch
+        hint = (
+            f"commit them ({commit}), then merge {here} into {base}, "
+            f'or set [project] base_branch = "{here}" in specflow.toml'
+        )
     raise InputError(
         f"{shown} not committed on {base}; implement builds "
         f"specflow/{feature.name} from {base}'s commits",
-        f'commit them first: {switch}git add {add} && git commit -m "specs: {feature.name}"',
+        hint,
     )
 
 
