@@ -75,8 +75,12 @@ def preflight(
 
 
 def check_committed(git: Git, project: Project, feature: Feature, base: str, base_tip: str) -> None:
-    """The feature folder, specflow.toml and the constitution as the base branch has them."""
-    paths = [feature.path, project.root / "specflow.toml", project.constitution_path]
+    """The feature's artifacts (and their inputs: feature.md, the constitution) and
+    specflow.toml, as the base branch has them. Other files in the folder do not matter."""
+    from specflow.artifacts import KINDS
+
+    own = [feature.path / "feature.md", *(feature.artifact(k) for k in KINDS)]
+    paths = [project.root / "specflow.toml", project.constitution_path, *own]
     rels = [_rel(project.root, p) for p in paths if p.exists()]
     untracked = git.out("ls-files", "--others", "--exclude-standard", "-z", "--", *rels)
     changed = git.out("diff", "--name-only", "--relative", "-z", base_tip, "--", *rels)
@@ -85,7 +89,7 @@ def check_committed(git: Git, project: Project, feature: Feature, base: str, bas
         return
     shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
     here = git.current_branch()
-    add = " ".join(shlex.quote(r) for r in rels)
+    add = " ".join(shlex.quote(f) for f in files)
     commit = f'git add {add} && git commit -m "specs: {feature.name}"'
     hint = f"commit them first: {commit}"
     if here and here != base:  # [project] base_branch names another branch
