@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "status",
     "check",
     "graph",
+    "coverage",
     "schema",
     "log",
     "cost",
