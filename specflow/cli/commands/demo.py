@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def how_to_run() -> str:
     """The command that runs this specflow from any folder, as a shell would need it typed:
@@ -39,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from specflow.stages.graph import load_graph, render_graph
         from specflow.stages.status import feature_status
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         res = run_demo(directory, app_.echo, implement=not no_implement, parallel=parallel)
         project = Project.discover(res.root)
         assert project is not None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -16,11 +18,11 @@ def register(app: typer.Typer) -> None:
         from specflow.stages.status import branch_progress, feature_status
         from specflow.workspace.branches import current_branch
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         statuses = [feature_status(project, f) for f in feats]
-        from specflow.engine.policy import awaiting_approval
+        from specflow.engine.approvals import awaiting_approval
 
         waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
         branches = branch_progress(project, feats)
