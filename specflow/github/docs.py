@@ -58,4 +58,16 @@ def load_docs(project: Project, feature: Feature, *, need_tasks: bool = True) ->
         )
     elif need_tasks:
         raise InputError(f"{feature.name} has no tasks.md", "run 'specflow tasks' first")
+    if graph is not None:
+        for tid in merged_on_branch(project, feature) & set(graph.tasks):
+            graph.tasks[tid].done = True  # merged on specflow/<feature>, not in the checkout yet
     return FeatureDocs(feature, spec, graph, rel)
+
+
+def merged_on_branch(project: Project, feature: Feature) -> set[str]:
+    """Tasks ticked in tasks.md on the feature's integration branch (one batched git read)."""
+    from specflow.workspace.branches import FeatureRef, read_branches
+
+    st = read_branches(project.root, [FeatureRef(feature.name, feature.path)]).get(feature.name)
+    ticks = st.ticks() if st is not None and not st.in_checkout else None
+    return ticks[0] if ticks else set()

@@ -145,6 +145,24 @@ def key_vars_for(model: str) -> list[str]:
     return [f"{(provider or model.split('/')[0]).upper().replace('-', '_')}_API_KEY"]
 
 
+def missing_credentials(model: str) -> list[str]:
+    """The API key variables `model` needs and the environment lacks (either one will do),
+    checked before a run starts. Only for providers known to need a key: a local server
+    (ollama, vllm, …) or a login-based provider (bedrock, vertex) is left to the first call."""
+    provider = provider_of(model)
+    if provider not in PROVIDER_KEY_VARS:
+        return []
+    try:
+        found = load_litellm().validate_environment(model=model)
+    except Exception:
+        return []
+    if found.get("keys_in_environment"):
+        return []
+    keys = [k for k in found.get("missing_keys") or [] if str(k).endswith("_API_KEY")]
+    preferred = PROVIDER_KEY_VARS[provider or ""]
+    return sorted(keys, key=lambda var: var != preferred)
+
+
 def provider_of(model: str) -> str | None:
     try:
         litellm = load_litellm()

@@ -162,6 +162,7 @@ def load_trace(
     trace = RunTrace(run_id, paths.dir, events=events if with_events else [])
     records: dict[str, TaskRecord] = {}
     current: dict[str, int] = {}  # task -> attempt number events without one belong to
+    restarted: dict[str, int] = {}  # task -> attempts before its latest task_started
     for ev in events:
         apply_event(records, ev)
         kind = str(ev.get("kind"))
@@ -181,7 +182,7 @@ def load_trace(
         trace.ended = max(trace.ended or t, t)
         tid = ev.get("task")
         if isinstance(tid, str):
-            _fold(trace, paths, current, tid, kind, t, ev)
+            _fold(trace, paths, (current, restarted), tid, kind, t, ev)
     for tid, rec in records.items():
         tt = trace.tasks.setdefault(tid, TaskTrace(tid))
         tt.status, tt.reason, tt.blocked_by = rec.status, rec.reason, rec.blocked_by
@@ -195,14 +196,16 @@ def load_trace(
 def _fold(
     trace: RunTrace,
     paths: RunPaths,
-    current: dict[str, int],
+    counters: tuple[dict[str, int], dict[str, int]],
     tid: str,
     kind: str,
     t: float,
     ev: Event,
 ) -> None:
+    current, restarted = counters
     tt = trace.tasks.setdefault(tid, TaskTrace(tid))
     if kind == "task_started":
+        restarted[tid] = len(tt.attempts)  # a new start (e.g. --resume): a fresh worktree
         tt.slot = ev.get("slot")
         tt.base = ev.get("base")
         tt.started = tt.started or t
@@ -218,7 +221,8 @@ def _fold(
     a = tt.attempt(n)
     if kind == "agent_started":
         a.agent, a.started = ev.get("agent"), t
-        a.base = _attempt_base(tt, a)
+        since = tt.attempts[restarted.get(tid, 0) :]
+        a.base = _attempt_base(since, a, ev.get("base") or None, tt.base)
         a.agent_log = _existing(paths.agent_log(tid, n))
         a.transcript = _existing(paths.task_dir(tid) / f"builtin-{n}.json")
         a.feedback = _existing(paths.feedback(tid, n))
@@ -245,18 +249,22 @@ def _fold(
         a.merges.append(ev)
 
 
-def _attempt_base(tt: TaskTrace, a: Attempt) -> str | None:
-    """Where the attempt's worktree started: the task's base for the first attempt; after a
-    failed check the previous attempt's commit (the worktree is kept); after a merge conflict
-    the integration tip it was reset to (the `onto` of the failed rebase)."""
-    prev = [x for x in tt.attempts if x.n < a.n]
+def _attempt_base(
+    since_start: list[Attempt], a: Attempt, recorded: str | None, task_base: str | None
+) -> str | None:
+    """Where the attempt's worktree started. The `agent_started` event records the commit the
+    slot was prepared on (`base`): right for the first attempt after a `task_started` (also a
+    resumed run's), after a failed agent and after a merge conflict (the worktree was reset to
+    the tip). After a failed check or review the worktree is kept: the previous attempt's
+    commit. Logs older than the recorded `base` fall back to the rebase's `onto`."""
+    prev = [x for x in since_start if x.n < a.n]
     if not prev:
-        return tt.base
+        return recorded or task_base
     last = prev[-1]
     if any(m.get("kind") == "merge_conflict" for m in last.merges):
         ontos = [m.get("onto") for m in last.merges if m.get("kind") == "merge_rebase"]
-        return ontos[-1] if ontos else tt.base
-    return last.commit or last.base
+        return recorded or (ontos[-1] if ontos else task_base)
+    return last.commit or recorded or last.base
 
 
 def _add_graph(trace: RunTrace, graph: Any) -> None:

@@ -27,6 +27,7 @@ class Kind(str, Enum):
     SANDBOX = "sandbox"  # which confinement the run's untrusted commands get
     BUDGET_EXHAUSTED = "budget_exhausted"
     WARNING = "warning"
+    BRANCH_UPDATED = "branch_updated"  # the integration branch took the base's new commits
     # a task
     TASK_STARTED = "task_started"
     TASK_CLAIMED = "task_claimed"  # an MCP client took it
@@ -151,6 +152,18 @@ class BudgetExhausted(TypedDict, total=False):
 
 class WarningNote(TypedDict, total=False):
     message: str
+
+
+class BranchUpdated(TypedDict, total=False):
+    """Before any task starts: the base branch's new commits brought into the integration
+    branch (`how`: fast-forward or merge; `resolved`: tasks.md files specflow merged)."""
+
+    branch: str
+    base: str
+    how: str
+    commits: int
+    commit: str
+    resolved: list[str]
 
 
 class TaskStarted(TypedDict, total=False):
@@ -351,6 +364,7 @@ PAYLOADS: dict[Kind, type] = {
     Kind.SANDBOX: Sandbox,
     Kind.BUDGET_EXHAUSTED: BudgetExhausted,
     Kind.WARNING: WarningNote,
+    Kind.BRANCH_UPDATED: BranchUpdated,
     Kind.TASK_STARTED: TaskStarted,
     Kind.TASK_CLAIMED: TaskClaimed,
     Kind.TASK_COMMITTED: TaskCommitted,

@@ -1,12 +1,12 @@
 """`cost`: what was spent, per stage, task, model and agent — from the committed record only
 (artifact front matter, `.history/`, and `specs/<feature>/runs/*.json`), so the numbers are the
-same on every clone and in review."""
+same on every clone and in review. Run records still only on an integration branch (a run not
+merged into the checkout yet) count too, read in one batch (workspace/branches.py)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from specflow.artifacts import KINDS, ArtifactStore, Provenance
@@ -46,6 +46,7 @@ class CostReport:
     by_agent: dict[str, Line] = field(default_factory=dict)
     by_run: dict[str, Line] = field(default_factory=dict)
     total: Line = field(default_factory=Line)
+    unmerged: dict[str, list[str]] = field(default_factory=dict)  # branch -> its runs read
 
     def _add(self, table: dict[str, Line], key: str, usage: dict[str, Any]) -> None:
         table.setdefault(key, Line()).add(usage)
@@ -62,6 +63,7 @@ class CostReport:
             "by_model": table(self.by_model),
             "by_agent": table(self.by_agent),
             "by_run": table(self.by_run),
+            "unmerged_runs": {b: sorted(r) for b, r in sorted(self.unmerged.items())},
         }
 
 
@@ -89,7 +91,14 @@ def _artifact_versions(store: ArtifactStore, kind: str) -> list[Provenance]:
 
 
 def cost_report(project: Project, features: list[Feature]) -> CostReport:
+    from specflow.workspace.branches import FeatureRef, read_branches
+
     rep = CostReport()
+    refs = [
+        FeatureRef(f.name, f.path, frozenset(p.name for p in f.runs_dir.glob("*.json")))
+        for f in features
+    ]
+    branches = read_branches(project.root, refs, records=True)
     for feature in features:
         rep.features.append(feature.name)
         store = ArtifactStore(project, feature)
@@ -102,20 +111,26 @@ def cost_report(project: Project, features: list[Feature]) -> CostReport:
                 rep._add(rep.by_model, prov.model or "?", usage)
                 rep.total.add(usage)
         for record_path in sorted(feature.runs_dir.glob("*.json")):
-            _add_run(rep, feature, record_path)
+            try:
+                record = json.loads(record_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            _add_run(rep, feature, record, record_path.stem)
+        st = branches.get(feature.name)
+        if st is not None and st.records and not st.in_checkout:
+            for name, record in sorted(st.records.items()):
+                _add_run(rep, feature, record, name.removesuffix(".json"))
+            rep.unmerged[st.branch] = [n.removesuffix(".json") for n in st.records]
     return rep
 
 
-def _add_run(rep: CostReport, feature: Feature, path: Path) -> None:
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
+def _add_run(rep: CostReport, feature: Feature, record: dict[str, Any], stem: str) -> None:
     agent = str(record.get("agent", "?"))
     model = str(record.get("model") or "?")
-    run = str(record.get("run", path.stem))
+    run = str(record.get("run", stem))
     for tid, task in (record.get("tasks") or {}).items():
         usage = task.get("usage") or {}
+        rep.by_run.setdefault(run, Line())
         if not any(usage.values()):
             continue
         # A task's usage includes its reviews (`review_usage`): the reviewer's share goes to

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from specflow.engine.runner import Engine, EngineSettings, FeatureContext
     from specflow.engine.trust import TrustControls, TrustPlan
     from specflow.sandbox import Confinement
+    from specflow.stages.preflight import Checked
+    from specflow.workspace.integration import CatchUp
     from specflow.workspace.merge import MergeQueue
 
 Observer = Callable[[Event], None]
@@ -240,7 +242,10 @@ def run_implement(
     """`clock` stamps the run id and every event (and so every duration the run reports);
     `executor` runs the attempts (default: the one `options.executor` names)."""
     ld = load(project, options)
+    if not ld.selected and not options.resume:  # reported, and no run made (not `last`)
+        return RunSummary(new_run_id(clock()), ld.feature.name, {})
     run, executor = _resolve_run(project, ld, options, clock, executor)
+    checked = _preflight(project, ld, run, options, executor)  # before anything is created
     trust = plan_trust(
         project.config,
         ld.graph,
@@ -255,8 +260,8 @@ def run_implement(
     events: EventLog | None = None
     finish_telemetry: Callable[[], None] | None = None
     try:
-        tip, created = _prepare_branch(project, ld)
-        agent = _open_agent(project, run, options)
+        tip, created, caught_up = _prepare_branch(project, ld, checked)
+        agent = checked.agent
         records = _starting_records(ld, run)
         events = EventLog(run.paths.events, clock=clock)
         if observer is not None:
@@ -265,6 +270,16 @@ def run_implement(
 
         finish_telemetry = attach_live(events, project.config.telemetry)
         _emit_start(events, ld, run, tip, created)
+        if caught_up is not None:  # said before any task starts from it
+            events.emit(
+                Kind.BRANCH_UPDATED,
+                branch=ld.ref.removeprefix("refs/heads/"),
+                base=checked.base,
+                how=caught_up.how,
+                commits=caught_up.commits,
+                commit=caught_up.tip,
+                resolved=caught_up.resolved,
+            )
         engine, controls, merge = _build_engine(
             project, ld, run, options, agent, events, records, trust, executor
         )
@@ -334,14 +349,40 @@ def _resolve_run(
     return _Run(run_id, resume, agent_spec, int(parallel), model, executor_kind, paths), executor
 
 
-def _prepare_branch(project: Project, ld: Loaded) -> tuple[str | None, bool]:
+def _preflight(
+    project: Project, ld: Loaded, run: _Run, options: ImplementOptions, executor: Executor | None
+) -> Checked:
+    """Every check that can fail before a branch, a worktree or a run exists
+    (stages/preflight.py); the agent is resolved there too."""
+    from specflow.stages.preflight import preflight
+
+    try:
+        return preflight(
+            project,
+            ld,
+            agent_spec=run.agent_spec,
+            model=run.model,
+            tmux=options.tmux,
+            log_dir=run.paths.dir / "tasks",
+        )
+    except BaseException:
+        if executor is not None:
+            with contextlib.suppress(Exception):
+                executor.close()
+        raise
+
+
+def _prepare_branch(
+    project: Project, ld: Loaded, checked: Checked
+) -> tuple[str | None, bool, CatchUp | None]:
     """Stop agents a killed run left, refuse a branch checked out elsewhere, and make sure the
-    integration branch exists: (its tip, whether it was created now)."""
+    integration branch exists and has the base's new commits: (its tip, whether it was
+    created now, how it caught up)."""
     from specflow.workspace.integration import (
         add_exclude,
         checked_out_at,
         clear_stale_ref_locks,
-        ensure_branch,
+        prepare_branch,
     )
 
     state_dir = project.state_dir
@@ -356,7 +397,7 @@ def _prepare_branch(project: Project, ld: Loaded) -> tuple[str | None, bool]:
         )
     add_exclude(ld.git, ".specflow/")
     clear_stale_ref_locks(ld.git, ld.feature.name)
-    return ensure_branch(ld.git, ld.ref, project.config.project.base_branch)
+    return prepare_branch(ld.git, ld.ref, checked.base, checked.base_tip)
 
 
 def _open_agent(project: Project, run: _Run, options: ImplementOptions) -> Agent:

@@ -97,6 +97,34 @@ def _violations(art: Any) -> list[str]:
     ]
 
 
+@dataclass
+class BranchProgress:
+    """A feature's integration branch next to the checkout: what merged there."""
+
+    branch: str
+    tasks_done: int
+    tasks_total: int
+    in_checkout: bool  # the checkout's branch already contains it
+    runs: list[str] = field(default_factory=list)  # run ids recorded on the branch
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def branch_progress(project: Project, features: list[Feature]) -> dict[str, BranchProgress]:
+    """Each feature's progress on `specflow/<feature>`, for all features in one batched git
+    read (workspace/branches.py)."""
+    from specflow.workspace.branches import FeatureRef, read_branches
+
+    out: dict[str, BranchProgress] = {}
+    states = read_branches(project.root, [FeatureRef(f.name, f.path) for f in features])
+    for name, st in states.items():
+        done, total = st.ticks() or (set(), 0)
+        runs = [r.removesuffix(".json") for r in st.record_names]
+        out[name] = BranchProgress(st.branch, len(done), total, st.in_checkout, runs)
+    return out
+
+
 def rel_path(project: Project, path: Any) -> str:
     try:
         return str(path.relative_to(project.root))

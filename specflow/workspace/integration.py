@@ -8,21 +8,17 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from specflow.errors import InputError
-from specflow.workspace.git import Git
+from specflow.workspace.git import TRAILER_TASK, Git, GitError
+from specflow.workspace.tasks_merge import merge_tasks
 
 
-def ensure_branch(git: Git, ref: str, base_branch: str | None) -> tuple[str, bool]:
-    """The integration branch's tip, creating it from the base branch on first use.
-
-    Base: `project.base_branch`, else the branch the user has checked out (else HEAD).
-    Returns (tip, created).
-    """
-    tip = git.rev_parse(ref)
-    if tip is not None:
-        return tip, False
+def resolve_base(git: Git, base_branch: str | None) -> tuple[str, str]:
+    """The base branch and its tip: `project.base_branch`, else the branch the user has
+    checked out (else HEAD)."""
     base = base_branch or git.current_branch() or "HEAD"
     sha = git.rev_parse(base)
     if sha is None:
@@ -30,8 +26,33 @@ def ensure_branch(git: Git, ref: str, base_branch: str | None) -> tuple[str, boo
             f"base branch '{base}' has no commits",
             "commit something first, or set [project] base_branch in specflow.toml",
         )
+    return base, sha
+
+
+def ensure_branch(git: Git, ref: str, base_branch: str | None) -> tuple[str, bool]:
+    """The integration branch's tip, creating it from the base branch on first use.
+
+    Returns (tip, created).
+    """
+    tip = git.rev_parse(ref)
+    if tip is not None:
+        return tip, False
+    base, sha = resolve_base(git, base_branch)
     git.update_ref(ref, sha, "", message=f"specflow: branch from {base}")
     return sha, True
+
+
+def prepare_branch(
+    git: Git, ref: str, base: str, base_tip: str
+) -> tuple[str, bool, CatchUp | None]:
+    """The integration branch ready for a run: created from the base's tip, or an existing
+    one with the base's new commits brought in first. Returns (tip, created, catch-up)."""
+    tip = git.rev_parse(ref)
+    if tip is None:
+        git.update_ref(ref, base_tip, "", message=f"specflow: branch from {base}")
+        return base_tip, True, None
+    done = catch_up(git, ref, base, base_tip, tip)
+    return (done.tip if done else tip), False, done
 
 
 def checked_out_at(git: Git, ref: str) -> list[Path]:
@@ -51,19 +72,8 @@ def commit_file(git: Git, ref: str, relpath: str, content: str, message: str) ->
     """Commit one file on top of `ref` without any checkout (a temporary index), then move
     `ref` with a compare-and-swap. The caller holds the merge queue's lock."""
     tip = git.out("rev-parse", ref)
-    blob = git.out("hash-object", "-w", "--stdin", input=content)
-    fd, index = tempfile.mkstemp(prefix="specflow-index-")
-    os.close(fd)
-    os.unlink(index)
-    env = {"GIT_INDEX_FILE": index}
-    try:
-        git.run("read-tree", tip, env=env)
-        git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{relpath}", env=env)
-        tree = git.out("write-tree", env=env)
-        commit = git.out("commit-tree", tree, "-p", tip, "-F", "-", input=message)
-    finally:
-        if os.path.exists(index):
-            os.unlink(index)
+    tree = _replace_files(git, tip, {relpath: content})
+    commit = git.out("commit-tree", tree, "-p", tip, "-F", "-", input=message)
     git.update_ref(ref, commit, tip, message="specflow: run record")
     return commit
 
@@ -127,3 +137,105 @@ def check_refs_free(git: Git, *refs: str) -> None:
                     f"'{ref.removeprefix('refs/heads/')}' (git keeps branches as paths)",
                     f"rename it, e.g. 'git branch -m {name} {name}-work'",
                 )
+
+
+# -- before a run: the branch is ours, and it has the base's new commits ---------------------
+
+
+def not_ours(git: Git, ref: str, base_tip: str) -> str | None:
+    """Why `ref` (an existing integration branch) is not one specflow made from this base, or
+    None. Ours: it shares history with the base, and what it adds on top (if anything) holds
+    at least one specflow commit (a task's trailer, a run record, a catch-up merge)."""
+    if git.run("merge-base", ref, base_tip, check=False).returncode != 0:
+        return "has no history in common with the base branch"
+    fmt = f"--format=%s%x09%(trailers:key={TRAILER_TASK},valueonly,separator=%x2C)"
+    text = git.out("log", "--no-merges", fmt, f"{base_tip}..{ref}")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if lines and not any(ln.partition("\t")[2] or ln.startswith("specflow: ") for ln in lines):
+        return f"holds {len(lines)} commit(s) on top of the base and none of them is specflow's"
+    return None
+
+
+@dataclass
+class CatchUp:
+    """How the integration branch took the base's new commits (`how`: fast-forward, merge)."""
+
+    how: str
+    commits: int
+    tip: str
+    resolved: list[str] = field(default_factory=list)  # tasks.md files merged by specflow
+
+
+def catch_up(git: Git, ref: str, base: str, base_tip: str, tip: str) -> CatchUp | None:
+    """Bring the base branch's new commits into the integration branch, before any task
+    starts from it: a fast-forward when the branch has nothing of its own (merged since), else
+    a merge commit made with plumbing. tasks.md conflicts (ticks on one side, new or edited
+    tasks on the other) are resolved by specflow itself (workspace/tasks_merge.py); any other
+    conflict is the user's to resolve, and nothing is changed. None: nothing new."""
+    if git.is_ancestor(base_tip, tip):
+        return None
+    commits = len(git.out("rev-list", f"{tip}..{base_tip}").split())
+    if git.is_ancestor(tip, base_tip):
+        git.update_ref(ref, base_tip, tip, message=f"specflow: fast-forward to {base}")
+        return CatchUp("fast-forward", commits, base_tip)
+    proc = git.run("merge-tree", "--write-tree", "-z", "--no-messages", tip, base_tip, check=False)
+    if proc.returncode not in (0, 1):
+        raise GitError(["merge-tree"], proc.returncode, proc.stderr)
+    fields = proc.stdout.split("\0")
+    tree, stages = fields[0], _conflict_stages(fields[1:])
+    resolved: dict[str, str] = {}
+    for path, blobs in stages.items():
+        merged = None
+        if path.endswith("tasks.md") and all(blobs.get(s) for s in (1, 2, 3)):
+            base_text, ours, theirs = (
+                git.run("cat-file", "blob", blobs[s]).stdout for s in (1, 2, 3)
+            )
+            merged = merge_tasks(base_text, ours, theirs)
+        if merged is None:
+            others = ", ".join(sorted(stages))
+            raise InputError(
+                f"{ref.removeprefix('refs/heads/')} and {base} conflict in {others}",
+                f"merge {base} into {ref.removeprefix('refs/heads/')} yourself "
+                "(git switch; git merge; commit), then run implement again",
+            )
+        resolved[path] = merged
+    if resolved:
+        tree = _replace_files(git, tree, resolved)
+    message = f"specflow: bring {base}'s new commits into {ref.removeprefix('refs/heads/')}\n\n" + (
+        f"tasks.md merged by specflow: {', '.join(sorted(resolved))}\n" if resolved else ""
+    )
+    commit = git.out("commit-tree", tree, "-p", tip, "-p", base_tip, "-F", "-", input=message)
+    git.update_ref(ref, commit, tip, message=f"specflow: merge {base}")
+    return CatchUp("merge", commits, commit, sorted(resolved))
+
+
+def _conflict_stages(fields: list[str]) -> dict[str, dict[int, str]]:
+    """`merge-tree --write-tree -z` conflicted entries: `<mode> <oid> <stage>\\t<path>` each
+    NUL-terminated, then an empty field; path -> {stage: oid}."""
+    out: dict[str, dict[int, str]] = {}
+    for f in fields:
+        if not f:
+            break
+        info, _, path = f.partition("\t")
+        parts = info.split()
+        if len(parts) == 3 and parts[2].isdigit():
+            out.setdefault(path, {})[int(parts[2])] = parts[1]
+    return out
+
+
+def _replace_files(git: Git, tree: str, files: dict[str, str]) -> str:
+    """`tree` (or a commit's tree) with these files' contents replaced or added (a temporary
+    index, no checkout)."""
+    fd, index = tempfile.mkstemp(prefix="specflow-index-")
+    os.close(fd)
+    os.unlink(index)
+    env = {"GIT_INDEX_FILE": index}
+    try:
+        git.run("read-tree", tree, env=env)
+        for path, text in files.items():
+            blob = git.out("hash-object", "-w", "--stdin", input=text)
+            git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        return git.out("write-tree", env=env)
+    finally:
+        if os.path.exists(index):
+            os.unlink(index)

@@ -43,3 +43,42 @@ def test_demo_runs_the_pipeline_and_costs_add_up(tmp_path: Path) -> None:
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.tex").write_text("years of work")
     assert run_cli(["demo", "--dir", str(tmp_path / "precious")], tmp_path).code == 2
+
+
+def test_demo_hint_works_as_printed_without_an_activated_venv(tmp_path: Path) -> None:
+    """`make demo` runs `.venv/bin/specflow`, which is not on PATH: the last hint must name a
+    command a shell finds, and running it as printed must work."""
+    import os
+    import re
+    import sys
+
+    installed = Path(sys.executable).parent / "specflow"
+    env = {
+        **os.environ,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",  # no virtualenv on PATH, as after `make demo`
+    }
+    env.pop("VIRTUAL_ENV", None)
+    out = subprocess.run(
+        [str(installed), "demo", "--dir", "demo-output", "--no-implement"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    hint = re.search(r"try: (cd \S+ && \S+ status)", out.stdout)
+    assert hint, out.stdout
+    assert (
+        "specflow status" in hint.group(1) and hint.group(1) != "cd demo-output && specflow status"
+    )
+    ran = subprocess.run(
+        ["sh", "-c", hint.group(1)],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "tasks.md" in ran.stdout

@@ -187,10 +187,16 @@ def test_uncommitted_front_matter_tasks_md(tmp_path: Path) -> None:
     (repo / "specs" / "001-calc" / "tasks.md").write_text(tasks)  # edited, not committed
     script = {"T001": {"write": {"hello.txt": "hi\n"}}, "T002": {"write": {"bye.txt": "bye\n"}}}
     p = cli(repo, "implement", "--agent", script_agent(tmp_path, script))
+    # the integration branch starts from the base's commits: an edit not committed is named
+    assert p.returncode == 2 and "specs/001-calc/tasks.md not committed on main" in p.stderr
+    assert git(repo, "branch", "--list", "specflow/*") == ""
+    assert git(repo, "status", "--porcelain") == "M specs/001-calc/tasks.md"
+    git(repo, "commit", "-qam", "tasks")
+    p = cli(repo, "implement", "--agent", script_agent(tmp_path, script))
     assert p.returncode == 0, p.stderr
     md = git(repo, "show", f"{BRANCH}:specs/001-calc/tasks.md")
     assert md.startswith("---\nspecflow:") and "- [x] T001" in md and "- [x] T002" in md
-    assert git(repo, "status", "--porcelain") == "M specs/001-calc/tasks.md"
+    assert git(repo, "status", "--porcelain") == ""
 
 
 def test_merged_means_this_features_commits_and_noop_resume(tmp_path: Path) -> None:

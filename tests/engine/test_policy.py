@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_helpers import PY, branch_tasks, cli, make_repo, script_agent
+from engine_helpers import PY, branch_tasks, cli, git, make_repo, script_agent
 
 from specflow.config import Config, PolicySection
 from specflow.domain.tasks import Task
@@ -136,6 +136,7 @@ def test_escalation_after_failed_attempts(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, tasks)
     toml = repo / "specflow.toml"
     toml.write_text(toml.read_text() + '[models]\nimplement = "cheap/m"\nescalate = "strong/m"\n')
+    git(repo, "commit", "-qam", "models")  # implement builds on committed configuration
     script = {
         "T001": {"write": {"out.txt": "bad\n"}, "attempts": {"2": {"write": {"out.txt": "good"}}}},
         "T002": {"exit": 1, "attempts": {"2": {"exit": 0, "write": {"b.txt": "b\n"}}}},

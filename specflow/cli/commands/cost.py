@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
             ("model", "by_model"),
             ("agent", "by_agent"),
             ("task", "by_task"),
+            ("run", "by_run"),
         ):
             rows = data[key]
             if not rows:
@@ -52,3 +53,8 @@ def register(app: typer.Typer) -> None:
         app_.echo(
             f"{'total':40} {t['prompt_tokens']:>10} {t['completion_tokens']:>10} ${t['cost_usd']:>9.4f}"
         )
+        for branch, runs in data["unmerged_runs"].items():
+            app_.echo(
+                f"includes {len(runs)} run(s) recorded on {branch} only, not merged here yet: "
+                + ", ".join(runs)
+            )

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 import typer
 
 from specflow.cli.app import app_of
+
+
+def how_to_run() -> str:
+    """The command that runs this specflow from any folder, as a shell would need it typed:
+    `specflow` when that is what PATH finds, else the script's absolute path (a virtualenv
+    not activated), else this interpreter with `-m specflow`."""
+    script = Path(sys.argv[0])
+    if script.name == "specflow" and script.is_file():
+        found = shutil.which("specflow")
+        if found and Path(found).resolve() == script.resolve():
+            return "specflow"
+        return shlex.quote(str(script.absolute()))
+    return f"{shlex.quote(sys.executable)} -m specflow"
 
 
 def register(app: typer.Typer) -> None:
@@ -59,9 +75,11 @@ def register(app: typer.Typer) -> None:
             out = project.state_dir / "reports" / f"{opened.trace.run_id}.html"
             write_report(opened, out)
             app_.echo(f"run report (open it in a browser): {out}")
+        sf = how_to_run()
         app_.echo(
-            f"demo project: {res.root}\n  try: cd {directory} && specflow status, specflow cost, "
-            "specflow trace last T005, specflow why T006, git log --stat specflow/<feature>"
+            f"demo project: {res.root}\n  try: cd {shlex.quote(str(res.root))} && {sf} status"
+            f"   (then: {sf} cost, {sf} trace last T005, {sf} why T006,"
+            f" git log --stat specflow/{res.feature})"
         )
         if res.tests_passed is False:
             raise typer.Exit(1)

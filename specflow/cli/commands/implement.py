@@ -83,6 +83,10 @@ def register(app: typer.Typer) -> None:
             _dry_run(app_obj, plan_implement(project, options), json_out=json_out, pr=pr)
             return
 
+        if pr:  # before anything is created, not after the whole graph ran
+            from specflow.github.gh import require_gh
+
+            require_gh()
         from specflow.observe.live import make_view
 
         tty = sys.stderr.isatty() and not app_obj.quiet

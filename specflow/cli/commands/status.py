@@ -23,7 +23,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
         feature = one_feature(feature, feature_opt)
-        from specflow.stages.status import feature_status
+        from specflow.stages.status import branch_progress, feature_status
+        from specflow.workspace.branches import current_branch
 
         app_ = app_of(ctx)
         project = app_.project
@@ -32,16 +33,31 @@ def register(app: typer.Typer) -> None:
         from specflow.engine.approvals import awaiting_approval
 
         waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
+        branches = branch_progress(project, feats)
         if json_out:
-            out = [{**s.to_dict(), "awaiting_approval": waiting[s.feature]} for s in statuses]
+            out = [
+                {
+                    **s.to_dict(),
+                    "awaiting_approval": waiting[s.feature],
+                    "integration": b.to_dict() if (b := branches.get(s.feature)) else None,
+                }
+                for s in statuses
+            ]
             app_.print_json({"features": out})
             _fail_if_unreadable(statuses)
             return
         if not statuses:
             app_.echo("no features yet: specflow specify FEATURE.md")
             return
+        behind = any(not b.in_checkout for b in branches.values())
+        here = (current_branch(project.root) if behind else None) or "this checkout"
         for s in statuses:
             progress = f"{s.tasks_done}/{s.tasks_total} tasks done" if s.tasks_total else "no tasks"
+            b = branches.get(s.feature)
+            if b is not None and not b.in_checkout and b.tasks_total:
+                progress += (
+                    f" here; {b.tasks_done}/{b.tasks_total} merged on {b.branch}, not yet in {here}"
+                )
             extra = f", {s.open_questions} open question(s)" if s.open_questions else ""
             app_.echo(f"{s.feature}  ({progress}{extra})")
             for a in s.artifacts:
