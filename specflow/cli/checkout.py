@@ -12,18 +12,25 @@ def render_problems(problems: list[Any], features: int, fmt: str, prefix: str = 
     """`prefix` (e.g. `services/api/`) makes GitHub annotation paths relative to the repository
     root, which is what GitHub resolves them against, when the project sits in a subfolder."""
     if fmt == "json":
+        ok = not any(p.severity != "warning" for p in problems)
         return json.dumps(
-            {"ok": not problems, "features": features, "problems": [p.to_dict() for p in problems]},
+            {"ok": ok, "features": features, "problems": [p.to_dict() for p in problems]},
             indent=2,
         )
     if fmt == "github":
         lines = []
         for p in problems:
             loc = f"file={_prop(prefix + p.path)}" + (f",line={p.line}" if p.line else "")
-            lines.append(f"::error {loc},title={_prop('specflow ' + p.code)}::{_data(p.message)}")
+            level = "warning" if p.severity == "warning" else "error"
+            title = _prop("specflow " + p.code)
+            lines.append(f"::{level} {loc},title={title}::{_data(p.message)}")
         lines.append(_summary(problems, features))
         return "\n".join(lines)
-    lines = [f"{p.path}{':' + str(p.line) if p.line else ''}: {p.message}" for p in problems]
+    lines = [
+        f"{p.path}{':' + str(p.line) if p.line else ''}: "
+        f"{'warning: ' if p.severity == 'warning' else ''}{p.message}"
+        for p in problems
+    ]
     lines.append(_summary(problems, features))
     return "\n".join(lines)
 
@@ -39,15 +46,19 @@ def _prop(text: str) -> str:
 
 
 def _summary(problems: list[Any], features: int) -> str:
-    if not problems:
-        return f"ok: {features} feature(s) checked, no problems"
-    return f"{len(problems)} problem(s) in {features} feature(s)"
+    errors = [p for p in problems if p.severity != "warning"]
+    warned = len(problems) - len(errors)
+    more = f" ({warned} warning(s))" if warned else ""
+    if not errors:
+        return f"ok: {features} feature(s) checked, no problems{more}"
+    return f"{len(errors)} problem(s) in {features} feature(s){more}"
 
 
 def write_junit(problems: list[Any], features: int, path: str) -> None:
     from specflow.fsutil import atomic_write_text
 
     cases = []
+    problems = [p for p in problems if p.severity != "warning"]  # warnings do not fail CI
     for p in problems:
         name = quoteattr(f"{p.path}:{p.line or 0} {p.code}")
         cases.append(
@@ -62,3 +73,18 @@ def write_junit(problems: list[Any], features: int, path: str) -> None:
         f'failures="{len(problems)}">\n' + "\n".join(cases) + "\n</testsuite>\n"
     )
     atomic_write_text(Path(path), xml)
+
+
+def repo_prefix(root: Path) -> str:
+    """The folder `root` relative to its git repository's root, e.g. `services/api/`: what
+    code hosts resolve annotation and SARIF paths against."""
+    from specflow.project import git_toplevel
+
+    top = git_toplevel(root)
+    if top is None:
+        return ""
+    try:
+        rel = root.resolve().relative_to(top.resolve())
+    except ValueError:
+        return ""
+    return "" if str(rel) == "." else rel.as_posix() + "/"

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "implement",
     "status",
     "check",
+    "lint",
     "graph",
     "schema",
     "log",
