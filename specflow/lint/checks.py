@@ -97,7 +97,7 @@ def lint_text(text: str, path: str, settings: Settings) -> list[Finding]:
 
 
 def _label(st: Statement) -> str:
-    return st.ident or f"line {st.line}"
+    return st.ident or {"criterion": "the success criterion"}.get(st.kind, f"the {st.kind}")
 
 
 def _start_col(run: _Run, st: Statement) -> int:
@@ -172,7 +172,7 @@ def check_duplicates(run: _Run) -> None:
                     st,
                     st.start,
                     col,
-                    f"{_label(st)} contradicts {_label(prev)} (line {prev.line}): "
+                    f"{_label(st)} contradicts {prev.ident or 'the requirement'} (line {prev.line}): "
                     f"{_modal(ps)} versus {_modal(s)} on the same subject",
                 )
             else:
@@ -181,7 +181,7 @@ def check_duplicates(run: _Run) -> None:
                     st,
                     st.start,
                     col,
-                    f"{_label(st)} repeats {_label(prev)} (line {prev.line})",
+                    f"{_label(st)} repeats {prev.ident or 'the requirement'} (line {prev.line})",
                 )
             break
         seen.append((st, s))

@@ -98,9 +98,6 @@ def resolve_targets(project: Project | None, args: list[str], cwd: Path) -> list
 
 
 def _specs_under(folder: Path) -> list[Path]:
-    direct = [folder / n for n in SPEC_NAMES if (folder / n).is_file()]
-    if direct:
-        return direct
     found = []
     for p in sorted(folder.rglob("*.md")):
         if p.name in SPEC_NAMES and not SKIP.intersection(p.relative_to(folder).parts):
