@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # (rule, a snippet unique to the planted line)
 PLANTED = [
-    ("incomplete-scenario", 'adds an empty name'),
+    ("incomplete-scenario", "adds an empty name"),
     ("vague-term", "sync every edit fast"),
     ("no-observable-outcome", "handle offline edits"),
     ("requirement-shape", "Members can rename"),

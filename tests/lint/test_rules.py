@@ -158,5 +158,12 @@ def test_conflict_needs_the_same_condition() -> None:
 
 
 def test_any_markdown_is_read_without_error() -> None:
-    for doc in ["", "no heading at all", "# only\n", "- **FR-1**\n", "## Requirements\n-\n", "\x0c"]:
+    for doc in [
+        "",
+        "no heading at all",
+        "# only\n",
+        "- **FR-1**\n",
+        "## Requirements\n-\n",
+        "\x0c",
+    ]:
         assert isinstance(lint(doc), list)

@@ -27,8 +27,8 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
         from specflow.lint.gate import lint_problems
 
-        problems, count = check_project(app_.project, strict=strict)
-        problems += lint_problems(app_.project, strict=strict)
+        found, count = check_project(app_.project, strict=strict)
+        problems = [*found, *lint_problems(app_.project, strict=strict)]
         prefix = repo_prefix(app_.project.root) if fmt == "github" else ""
         text = render_problems(problems, count, fmt, prefix)
         if text:
