@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 
@@ -28,7 +30,7 @@ def register(app: typer.Typer) -> None:
         from specflow.lint.gate import lint_problems
 
         found, count = check_project(app_.project, strict=strict)
-        problems = [*found, *lint_problems(app_.project, strict=strict)]
+        problems: list[Any] = [*found, *lint_problems(app_.project, strict=strict)]
         prefix = repo_prefix(app_.project.root) if fmt == "github" else ""
         text = render_problems(problems, count, fmt, prefix)
         if text:
