@@ -47,7 +47,9 @@ def parse_list(text: str) -> tuple[list[str], list[str]]:
 
 
 def builtin(name: str) -> str:
-    return resources.files("specflow.lint").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    return (
+        resources.files("specflow.lint").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    )
 
 
 def load_terms(

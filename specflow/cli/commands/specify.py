@@ -23,6 +23,14 @@ def register(app: typer.Typer) -> None:
         max_cost: float = typer.Option(
             None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
         ),
+        quick: bool = typer.Option(
+            False, "--quick", help="A small change: spec, plan and tasks in one model call."
+        ),
+        bugfix: bool = typer.Option(
+            False,
+            "--bugfix",
+            help="A bug: current, expected and unchanged behaviour, and how to reproduce it.",
+        ),
     ) -> None:
         """Create a feature folder specs/NNN-slug/ with feature.md and a generated spec.md."""
         import sys
@@ -36,6 +44,11 @@ def register(app: typer.Typer) -> None:
 
         app_ = ctx.obj
         project = app_.project
+        if (quick or bugfix) and (regenerate or from_library or (quick and bugfix)):
+            raise InputError(
+                "--quick and --bugfix start a new feature from a description, one at a time",
+                "leave out --regenerate and --from, and pick one of --quick and --bugfix",
+            )
         if regenerate:
             feature = project.resolve_feature(regenerate)
             llm = budgeted_model(project, feature, "specify", model, max_cost)
@@ -80,7 +93,24 @@ def register(app: typer.Typer) -> None:
         else:
             text, label = source, "description"
         llm = budgeted_model(project, None, "specify", model, max_cost)
-        outcome = pipeline.specify(project, text, source=label, model_override=model, model=llm)
+        if quick:
+            from specflow.stages.quick import quick as quick_change
+
+            feature, usage, used = quick_change(
+                project, text, source=label, model_override=model, model=llm
+            )
+            rel = feature.path.relative_to(project.root)
+            app_.echo(
+                f"wrote {rel}/spec.md, plan.md, tasks.md (v1, {used}, "
+                f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, ${usage.cost_usd:.4f})"
+            )
+            return
+        if bugfix:
+            from specflow.bugfix.stage import specify_bugfix
+
+            outcome = specify_bugfix(project, text, source=label, model_override=model, model=llm)
+        else:
+            outcome = pipeline.specify(project, text, source=label, model_override=model, model=llm)
         report_outcome(app_, outcome, "wrote")
         from specflow.formats.spec_md import parse_spec
 

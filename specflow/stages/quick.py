@@ -1,0 +1,110 @@
+"""`specify --quick`: spec, plan and tasks for a small change in one model call.
+
+The same artifacts as the three stages, checked the same way (unique ids, Markdown that reads
+back, an acyclic graph covering every requirement), written with the same provenance — so
+`status`, `check` and `implement` cannot tell a quick change from a ceremonious one, except
+that the whole call's usage is recorded on spec.md and the others say they came with it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from specflow.artifacts import ArtifactStore
+from specflow.domain.plan import Plan
+from specflow.domain.spec import Spec
+from specflow.domain.tasks import TaskList
+from specflow.errors import InputError
+from specflow.fsutil import atomic_write_text
+from specflow.llm.base import Usage
+from specflow.project import Feature, Project
+from specflow.stages import pipeline
+from specflow.stages.common import generate, usage_meta
+
+if TYPE_CHECKING:
+    from specflow.llm.base import Model
+
+QUICK = {"generated_with": "specify --quick"}
+
+
+class QuickChange(BaseModel):
+    """The answer of the one call: all three artifacts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spec: Spec
+    plan: Plan
+    tasks: TaskList
+
+
+def problems(change: Any) -> list[str]:
+    from specflow.formats.plan_md import parse_plan, render_plan
+
+    found = [f"spec: {p}" for p in pipeline._spec_problems(change.spec)]
+    found += [
+        f"plan: {p}" for p in pipeline._roundtrip_problem(change.plan, render_plan, parse_plan)
+    ]
+    fr_ids = change.spec.requirement_ids()
+    found += [f"tasks: {p}" for p in pipeline._tasks_problems(change.tasks, fr_ids)]
+    return found
+
+
+def quick(
+    project: Project,
+    text: str,
+    *,
+    source: str = "description",
+    model_override: str | None = None,
+    model: Model | None = None,
+) -> tuple[Feature, Usage, str]:
+    """Create `specs/NNN-slug/` with feature.md, spec.md, plan.md and tasks.md."""
+    from specflow.engine.policy import with_inferred_risks
+    from specflow.formats.plan_md import render_plan
+    from specflow.formats.spec_md import render_spec
+    from specflow.formats.tasks_md import render_tasks
+
+    pipeline.validate_feature_text(text, source)
+    llm = model if model is not None else pipeline._open(project, "specify", model_override, None)
+    ctx = pipeline._context(project, None, "spec")
+    ctx["feature"] = text.strip()
+    gen = generate(
+        project,
+        stage="specify",
+        template="quick.md.j2",
+        output=QuickChange,
+        model=llm,
+        context=ctx,
+        check=problems,
+    )
+    change: QuickChange = gen.value
+    folder = (
+        project.specs_dir / f"{project.next_number():03d}-{pipeline.slugify(change.spec.title)}"
+    )
+    if folder.exists():
+        raise InputError(f"{folder} already exists", "remove it or rename the change")
+    feature = Feature(folder)
+    bodies = {
+        "spec": render_spec(change.spec),
+        "plan": render_plan(change.plan),
+        "tasks": render_tasks(with_inferred_risks(change.tasks)),
+    }
+    try:
+        atomic_write_text(folder / "feature.md", text)
+        store = ArtifactStore(project, feature)
+        for kind, body in bodies.items():  # in order, so each records its inputs' hashes
+            spent = gen.usage if kind == "spec" else Usage()
+            store.write(
+                kind,
+                body,
+                template=gen.template,
+                model=gen.model,
+                usage=usage_meta(spent),
+                extra=QUICK,
+            )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return feature, gen.usage, gen.model
