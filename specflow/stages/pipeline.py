@@ -374,17 +374,20 @@ def tasks(
     model_override: str | None = None,
     model: Model | None = None,
 ) -> StageOutcome:
+    from specflow.bugfix.tasks import bugfix_task_problems
     from specflow.domain.tasks import TaskList
     from specflow.engine.policy import with_inferred_risks
     from specflow.formats.spec_md import parse_spec
     from specflow.formats.tasks_md import render_tasks
 
     fr_ids: list[str] = []
+    spec_body: list[str] = []
 
     def inputs(store: ArtifactStore) -> dict[str, Any]:
         spec_art = _require(store, "spec", "tasks")
         plan_art = _require(store, "plan", "tasks")
         fr_ids.extend(parse_spec(spec_art.body, str(spec_art.path)).requirement_ids())
+        spec_body.append(spec_art.body)
         return {"spec": spec_art.body.strip(), "plan": plan_art.body.strip()}
 
     return _regenerate(
@@ -399,7 +402,7 @@ def tasks(
             lambda tl: render_tasks(with_inferred_risks(tl)),
         ),
         inputs=inputs,
-        check=lambda tl: _tasks_problems(tl, fr_ids),
+        check=lambda tl: _tasks_problems(tl, fr_ids) + bugfix_task_problems("".join(spec_body), tl),
         force=force,
         model_override=model_override,
         model=model,

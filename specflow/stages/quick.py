@@ -8,21 +8,18 @@ that the whole call's usage is recorded on spec.md and the others say they came 
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from specflow.artifacts import ArtifactStore
 from specflow.domain.plan import Plan
 from specflow.domain.spec import Spec
 from specflow.domain.tasks import TaskList
-from specflow.errors import InputError
-from specflow.fsutil import atomic_write_text
 from specflow.llm.base import Usage
 from specflow.project import Feature, Project
 from specflow.stages import pipeline
-from specflow.stages.common import generate, usage_meta
+from specflow.stages.common import generate
+from specflow.stages.newfeature import create_feature
 
 if TYPE_CHECKING:
     from specflow.llm.base import Model
@@ -80,31 +77,10 @@ def quick(
         check=problems,
     )
     change: QuickChange = gen.value
-    folder = (
-        project.specs_dir / f"{project.next_number():03d}-{pipeline.slugify(change.spec.title)}"
-    )
-    if folder.exists():
-        raise InputError(f"{folder} already exists", "remove it or rename the change")
-    feature = Feature(folder)
     bodies = {
         "spec": render_spec(change.spec),
         "plan": render_plan(change.plan),
         "tasks": render_tasks(with_inferred_risks(change.tasks)),
     }
-    try:
-        atomic_write_text(folder / "feature.md", text)
-        store = ArtifactStore(project, feature)
-        for kind, body in bodies.items():  # in order, so each records its inputs' hashes
-            spent = gen.usage if kind == "spec" else Usage()
-            store.write(
-                kind,
-                body,
-                template=gen.template,
-                model=gen.model,
-                usage=usage_meta(spent),
-                extra=QUICK,
-            )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    feature = create_feature(project, change.spec.title, text, bodies, gen, QUICK)
     return feature, gen.usage, gen.model
