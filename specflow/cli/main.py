@@ -22,6 +22,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 COMMAND_MODULES = [
     "init",
     "specify",
+    "describe",
     "clarify",
     "plan",
     "tasks",
