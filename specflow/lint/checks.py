@@ -20,7 +20,7 @@ THRESHOLD_RE = re.compile(
     r"\b(?:all|every|none|no|never|equal|equals|identical|exactly|same as|the same)\b", re.I
 )
 SCENARIO_PART_RE = re.compile(r"\b(given|when|then)\b", re.I)
-DUPLICATE_SIMILARITY = 0.8
+DUPLICATE_SIMILARITY = 0.9  # at ~10 words: one word may differ
 
 
 @dataclass(frozen=True)

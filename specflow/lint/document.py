@@ -27,7 +27,16 @@ DIRECTIVE_RE = re.compile(
     r"=\s*(?P<rules>[\w\s,\-]+?)\s*-->",
     re.I,
 )
-CLARIFY_RE = re.compile(r"\[NEEDS CLARIFICATION\b[^\]]*\]?", re.I)
+# A marker asks a question (`[NEEDS CLARIFICATION: …]`); `no [NEEDS CLARIFICATION] markers
+# remain` in a checklist only mentions them.
+CLARIFY_RE = re.compile(r"\[NEEDS CLARIFICATION\s*:[^\]]*\]?", re.I)
+# Spec Kit's template guidance and checklists, often left in real specs: not requirements.
+BOILERPLATE_RE = re.compile(
+    r"checklist|execution flow|execution status|quick guidelines|section requirements|"
+    r"for ai generation|review (?:&|and) acceptance",
+    re.I,
+)
+CHECKBOX_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s")
 COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 LINK_TARGET_RE = re.compile(r"\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
@@ -51,7 +60,8 @@ class Statement:
 @dataclass
 class Document:
     lines: list[str]  # the source, for messages
-    masked: list[str]  # same lines and columns; comments, code and front matter blanked
+    visible: list[str]  # same lines and columns; comments, code blocks, front matter blanked
+    masked: list[str]  # `visible` with code spans and link targets blanked too (for words)
     statements: list[Statement] = field(default_factory=list)
     disabled: dict[int, set[str]] = field(default_factory=dict)  # 0-based line -> rule ids
     disabled_file: set[str] = field(default_factory=set)
@@ -68,7 +78,7 @@ class Document:
 
 def heading_kind(text: str) -> str | None:
     name = norm_heading(text)
-    if re.search(r"non[- ]goals?|out of scope", name):
+    if re.search(r"non[- ]goals?|out of scope", name) or BOILERPLATE_RE.search(name):
         return None
     if name.startswith("scenario"):
         return "scenario-block"  # OpenSpec: `#### Scenario: …` with WHEN/THEN bullets
@@ -84,7 +94,10 @@ def heading_kind(text: str) -> str | None:
 def parse(text: str) -> Document:
     doc = Doc(text)
     lines = split_lines(text)
-    out = Document(lines=lines, masked=_mask(text, doc))
+    visible = _visible(text, doc)
+    blank = lambda m: " " * len(m.group())  # noqa: E731
+    masked = [LINK_TARGET_RE.sub(blank, CODE_SPAN_RE.sub(blank, line)) for line in visible]
+    out = Document(lines=lines, visible=visible, masked=masked)
     _directives(out)
     _Scanner(doc, out).run()
     return out
@@ -100,15 +113,14 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def _mask(text: str, doc: Doc) -> list[str]:
+def _visible(text: str, doc: Doc) -> list[str]:
     blanked = COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
     lines = split_lines(blanked)
     for block in doc.blocks:
         if block.type in UNMASKED_BLOCKS:
             for i in range(block.start, min(block.end, len(lines))):
                 lines[i] = " " * len(lines[i])
-    blank = lambda m: " " * len(m.group())  # noqa: E731
-    return [LINK_TARGET_RE.sub(blank, CODE_SPAN_RE.sub(blank, line)) for line in lines]
+    return lines
 
 
 def _directives(out: Document) -> None:
@@ -138,6 +150,7 @@ class _Scanner:
         self.out = out
         self.context: str | None = None
         self.label: str | None = None
+        self.headings: list[tuple[int, str]] = []  # the open headings: (level, text)
         self.block_scenario: Statement | None = None
 
     def run(self) -> None:
@@ -155,7 +168,11 @@ class _Scanner:
         return self.label or self.context
 
     def _heading(self, block: Block) -> None:
-        self.context = heading_kind(block.text)
+        self.headings = [h for h in self.headings if h[0] < block.level] + [
+            (block.level, block.text)
+        ]
+        inside_boilerplate = any(BOILERPLATE_RE.search(text) for _, text in self.headings)
+        self.context = None if inside_boilerplate else heading_kind(block.text)
         self.label = None
         self.block_scenario = None
         if self.context == "scenario-block":
@@ -184,6 +201,10 @@ class _Scanner:
         kind = self._kind(text, top) if text.strip() else None
         if kind is not None:
             self._add(kind, start, end, text)
+            if kind == "scenario" and item.children:  # `**Then**:` with the outcomes below
+                below = " ".join(c.flat for child in item.children for c in child.walk())
+                last = self.out.statements[-1]
+                last.text = f"{last.text} {clean(below)}"
         # Details under a requirement are part of it; other nested items may hold ids.
         if kind is None:
             for child in item.children:
@@ -194,6 +215,8 @@ class _Scanner:
         m = ID_RE.match(body)
         if m is not None:
             return "criterion" if m["id"].upper().startswith("SC") else "requirement"
+        if CHECKBOX_RE.match(text):
+            return None  # a checklist item, not a statement
         if BOLD_KEYWORD_RE.search(body):
             return "scenario"
         plain = clean(text)
@@ -210,7 +233,7 @@ class _Scanner:
         return None
 
     def _text(self, start: int, end: int) -> str:
-        return "\n".join(self.out.masked[start:end])
+        return "\n".join(self.out.visible[start:end])
 
     def _add(self, kind: str, start: int, end: int, text: str) -> None:
         body = MARKER_RE.sub("", text.lstrip())

@@ -12,7 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MODAL_RE = re.compile(r"\b(shall|must|should)\b(\s+not\b|\s+never\b|n't)?", re.I)
+# RFC 2119's keywords; MAY only in capitals (an optional feature), `may` is just a word.
+# Spec Kit's translated templates keep the capitals: DEBE, DOIT, MUSS, DEVE.
+MODAL_RE = re.compile(
+    r"\b((?i:shall|must|should)|MAY|DEBEN?|DEBERÁN?|DOIT|DOIVENT|MUSS|MÜSSEN|SOLL|DEVEM?)\b"
+    r"((?i:\s+not\b|\s+never\b|n't|\s+NO\b|\s+PAS\b|\s+NICHT\b|\s+NÃO\b))?"
+)
 WEAK_MODAL_RE = re.compile(r"\b(will|can|may|could|would|might|needs? to|has to|have to)\b", re.I)
 EARS_RE = re.compile(
     r"^(when|whenever|while|if|where|after|before|once|as soon as|during|upon|unless|in case)\b",
