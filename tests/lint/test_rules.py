@@ -167,3 +167,33 @@ def test_any_markdown_is_read_without_error() -> None:
         "\x0c",
     ]:
         assert isinstance(lint(doc), list)
+
+
+def test_real_spec_habits() -> None:
+    """Habits seen in real specs that are not violations."""
+    doc = """# Feature Specification: Wallets
+
+## User Scenarios & Testing
+
+**Acceptance Scenarios**:
+
+1. **Given** a wallet, **When** `GET /wallets/{id}`, **Then** `200 OK`
+2. **Given** a new account, **When** it registers, **Then**:
+   - a wallet is created
+   - a welcome e-mail is sent
+
+## Requirements
+
+- **FR-001**: Tables MAY cut cell content after 40 characters with an ellipsis.
+- **FR-002**: System MUST return `401` with code `ACCOUNT_LOCKED` if the account is `LOCKED`.
+- **FR-003**: System MUST return `401` with code `ACCOUNT_CLOSED` if the account is `CLOSED`.
+- **FR-004**: El sistema DEBE rechazar importes negativos.
+
+## Review & Acceptance Checklist
+
+### Requirement Completeness
+
+- [x] No [NEEDS CLARIFICATION] markers remain
+- [ ] Requirements are testable and unambiguous
+"""
+    assert lint(doc) == []
