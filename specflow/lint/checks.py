@@ -13,12 +13,16 @@ from specflow.lint.words import Term, find_terms
 
 NUMBER_RE = re.compile(
     r"\d|%|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-    r"thirty|forty|fifty|hundred|thousand|million|half|double|twice|once|percent)\b",
+    r"thirty|forty|fifty|hundred|thousand|million|half|twice|once|percent)\b",
     re.I,
 )
 THRESHOLD_RE = re.compile(
-    r"\b(?:all|every|none|no|never|equal|equals|identical|exactly|same as|the same)\b", re.I
+    r"\b(?:all|every|none|no|never|equal|equals|identical|exactly|same as|the same)\b|"
+    r"\bwithout (?:any )?(?:errors?|failures?|warnings?|loss)\b",
+    re.I,
 )
+# `a reasonable length (50 characters max)`: the vague word comes with its number.
+QUANTIFIED_AFTER_RE = re.compile(r"^[^.;]{0,40}?\([^)]*\d")
 SCENARIO_PART_RE = re.compile(r"\b(given|when|then)\b", re.I)
 DUPLICATE_SIMILARITY = 0.9  # at ~10 words: one word may differ
 
@@ -107,7 +111,7 @@ def _start_col(run: _Run, st: Statement) -> int:
 
 
 def _of(run: _Run, kind: str) -> Iterator[Statement]:
-    return (s for s in run.doc.statements if s.kind == kind)
+    return (s for s in run.doc.statements if s.kind == kind and S.latin(s.text))
 
 
 # -- requirements -----------------------------------------------------------------------
@@ -231,14 +235,21 @@ def check_scenarios(run: _Run) -> None:
 
 
 def _scan_words(
-    run: _Run, kinds: tuple[str, ...], terms: list[Term], rule: str, say: Callable[[str], str]
+    run: _Run,
+    kinds: tuple[str, ...],
+    terms: list[Term],
+    rule: str,
+    say: Callable[[str], str],
+    keep: Callable[[str, int], bool] = lambda line, end: True,
 ) -> None:
     for st in run.doc.statements:
         if st.kind not in kinds:
             continue
         for i in range(st.start, st.end):
-            for start, end, word in find_terms(terms, run.doc.masked[i]):
-                run.add(rule, st, i, start, say(run.doc.lines[i][start:end] or word), end)
+            line = run.doc.masked[i]
+            for start, end, word in find_terms(terms, line):
+                if keep(run.doc.visible[i], end):
+                    run.add(rule, st, i, start, say(run.doc.lines[i][start:end] or word), end)
 
 
 def check_vague(run: _Run) -> None:
@@ -248,6 +259,7 @@ def check_vague(run: _Run) -> None:
         run.settings.vague,
         "vague-term",
         lambda w: f"'{w}' is vague: how would a test decide it?",
+        keep=lambda line, end: QUANTIFIED_AFTER_RE.match(line[end:]) is None,
     )
 
 

@@ -14,7 +14,7 @@ from specflow.project import Project
 
 PROJECT_WORDS = Path(".specflow") / "lint"
 SPEC_NAMES = ("spec.md", "requirements.md")
-SKIP = {".git", ".history", ".specflow", "node_modules", ".venv", "venv", "runs"}
+SKIP = {".git", ".history", ".specflow", "node_modules", ".venv", "venv", "runs", "checklists"}
 
 
 def settings_for(project: Project | None) -> Settings:

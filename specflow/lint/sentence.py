@@ -123,3 +123,13 @@ def similarity(a: str, b: str) -> float:
     if not ta or not tb:
         return 0.0
     return len(ta & tb) / len(ta | tb)
+
+
+def latin(text: str) -> bool:
+    """Mostly Latin letters: the English-grammar rules (shape, outcome, voice) apply. A spec in
+    Japanese or Chinese gets only the language-neutral rules."""
+    prose = re.sub(r"`[^`]*`|\[[^\]]*\]|\b[A-Z][A-Za-z]*\b", " ", text)  # code, markers, names
+    letters = [c for c in prose if c.isalpha()]
+    if not letters:
+        return True
+    return sum(1 for c in letters if c < "\u0250") * 2 >= len(letters)

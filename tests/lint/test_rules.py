@@ -197,3 +197,30 @@ def test_real_spec_habits() -> None:
 - [ ] Requirements are testable and unambiguous
 """
     assert lint(doc) == []
+
+
+def test_non_latin_specs_get_only_language_neutral_rules() -> None:
+    doc = """# 要件
+
+## Requirements
+
+1. タスクが作成されたとき、システムはタスクに一意のIDを割り当てること
+2. タスクは `PostgreSQL` ではなく [NEEDS CLARIFICATION: 保存先は?] に保存すること
+"""
+    assert [(f.line, f.rule) for f in lint(doc)] == [(6, "open-clarification")]
+
+
+def test_quantified_vague_words_and_zero_error_criteria() -> None:
+    doc = """# X
+
+## Requirements
+
+- **FR-001**: System MUST cut titles to a reasonable length (50 characters at most).
+- **FR-002**: System MUST sign tokens with a secure key (`RS256`).
+- **FR-003**: System MUST answer fast (see the table below).
+
+## Success Criteria
+
+- **SC-001**: The app starts without errors on a fresh checkout.
+"""
+    assert [(f.line, f.rule) for f in lint(doc)] == [(7, "vague-term")]
