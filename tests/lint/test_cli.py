@@ -190,3 +190,22 @@ def test_specflow_own_specs_are_clean_enough() -> None:
     assert res.code == 0, res.stdout
     res = run_cli(["lint", "--json"], REPO_ROOT)
     assert res.code == 0 and not any(f["severity"] == "error" for f in _json(res)["findings"])
+
+
+def test_init_shares_the_lint_word_lists(project: Path) -> None:
+    (project / ".specflow" / "lint").mkdir(parents=True)
+    (project / ".specflow" / "lint" / "vague-words.txt").write_text("snappy\n")
+    (project / ".specflow" / "runs.log").write_text("x\n")
+    from tests.conftest import git
+
+    out = git(project, "status", "--porcelain", "--untracked-files=all")
+    assert ".specflow/lint/vague-words.txt" in out and "runs.log" not in out
+
+
+def test_docs_list_every_rule() -> None:
+    from specflow.lint.rules import RULES
+    from tests.conftest import REPO_ROOT
+
+    docs = (REPO_ROOT / "docs" / "lint.md").read_text()
+    for rid, r in RULES.items():
+        assert f"| `{rid}` | {r.severity} |" in docs
