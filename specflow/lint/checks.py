@@ -74,7 +74,7 @@ class _Run:
     ) -> None:
         if rule in self.settings.disabled:
             return
-        span = (st.start, st.end) if st is not None else (line0, line0 + 1)
+        span = (st.start, max(st.end, st.start + 1)) if st is not None else (line0, line0 + 1)
         if self.doc.is_disabled(rule, *span) or self.doc.is_disabled(rule, line0):
             return
         r = RULES[rule]
@@ -245,7 +245,7 @@ def _scan_words(
     for st in run.doc.statements:
         if st.kind not in kinds:
             continue
-        for i in range(st.start, st.end):
+        for i in (i for a, b in st.spans for i in range(a, b)):
             line = run.doc.masked[i]
             for start, end, word in find_terms(terms, line):
                 if keep(run.doc.visible[i], end):

@@ -51,6 +51,11 @@ class Statement:
     end: int  # 0-based line after the statement's own text
     text: str  # cleaned, on one line: no list marker, id, emphasis, comments or code
     ident: str | None = None
+    spans: list[tuple[int, int]] = field(default_factory=list)  # lines whose words count
+
+    def __post_init__(self) -> None:
+        if not self.spans and self.end > self.start:
+            self.spans = [(self.start, self.end)]
 
     @property
     def line(self) -> int:
@@ -175,8 +180,8 @@ class _Scanner:
         self.context = None if inside_boilerplate else heading_kind(block.text)
         self.label = None
         self.block_scenario = None
-        if self.context == "scenario-block":
-            self.block_scenario = Statement("scenario", block.start, block.end, "")
+        if self.context == "scenario-block":  # reported at the heading; its words are below
+            self.block_scenario = Statement("scenario", block.start, block.start, "")
             self.out.statements.append(self.block_scenario)
 
     def _paragraph(self, block: Block) -> None:
@@ -186,6 +191,7 @@ class _Scanner:
         text = self._text(block.start, block.end)
         if self.block_scenario is not None:
             self.block_scenario.text = f"{self.block_scenario.text} {text}".strip()
+            self.block_scenario.spans.append((block.start, block.end))
         elif self.where == "requirements" and STRONG_MODAL_UPPER_RE.search(text):
             self._add("requirement", block.start, block.end, text)
 
@@ -195,6 +201,7 @@ class _Scanner:
         text = self._text(start, end)
         if self.block_scenario is not None:
             self.block_scenario.text = f"{self.block_scenario.text} {clean(text)}".strip()
+            self.block_scenario.spans.append((start, end))
             for child in item.children:
                 self._item(child, top=False)
             return

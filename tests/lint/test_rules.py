@@ -224,3 +224,14 @@ def test_quantified_vague_words_and_zero_error_criteria() -> None:
 - **SC-001**: The app starts without errors on a fresh checkout.
 """
     assert [(f.line, f.rule) for f in lint(doc)] == [(7, "vague-term")]
+
+
+def test_openspec_scenario_titles_are_not_scenario_text() -> None:
+    doc = """### Requirement: Validation
+The system SHALL include the hash in the validation response.
+
+#### Scenario: Enhanced and fast validation
+- **WHEN** a valid code is checked
+- **THEN** the response lists the hash quickly
+"""
+    assert [(f.line, f.rule) for f in lint(doc)] == [(6, "vague-term")]
