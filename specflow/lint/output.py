@@ -17,9 +17,9 @@ SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
-def render(findings: list[Finding], files: int, fmt: str, prefix: str = "") -> str:
-    """`prefix` (e.g. `services/api/`) makes paths relative to the repository root for the
-    formats a code host reads (github, sarif), when the project sits in a subfolder."""
+def render(findings: list[Finding], files: int, fmt: str) -> str:
+    """The report in `fmt`. Code hosts (github, sarif) want paths relative to the repository
+    root: the caller shows them that way."""
     if fmt == "json":
         return json.dumps(
             {
@@ -30,9 +30,9 @@ def render(findings: list[Finding], files: int, fmt: str, prefix: str = "") -> s
             indent=2,
         )
     if fmt == "sarif":
-        return json.dumps(sarif(findings, prefix), indent=2)
+        return json.dumps(sarif(findings), indent=2)
     if fmt == "github":
-        lines = [_annotation(f, prefix) for f in findings]
+        lines = [_annotation(f) for f in findings]
         return "\n".join([*lines, summary(findings, files)])
     lines = [
         f"{f.path}:{f.line}:{f.column}: {f.severity} [{f.rule}] {f.message} (fix: {f.hint})"
@@ -64,15 +64,15 @@ def _prop(text: str) -> str:
     return _escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _annotation(f: Finding, prefix: str) -> str:
-    loc = f"file={_prop(prefix + f.path)},line={f.line},col={f.column}"
+def _annotation(f: Finding) -> str:
+    loc = f"file={_prop(f.path)},line={f.line},col={f.column}"
     if f.end_column is not None:
         loc += f",endColumn={f.end_column}"
     title = _prop(f"specflow lint {f.rule}")
     return f"::{GITHUB_LEVEL[f.severity]} {loc},title={title}::{_escape(f'{f.message} ({f.hint})')}"
 
 
-def sarif(findings: list[Finding], prefix: str = "") -> dict[str, Any]:
+def sarif(findings: list[Finding]) -> dict[str, Any]:
     from specflow import __version__
 
     ids = list(RULES)
@@ -101,7 +101,7 @@ def sarif(findings: list[Finding], prefix: str = "") -> dict[str, Any]:
                     {
                         "physicalLocation": {
                             "artifactLocation": {
-                                "uri": _uri(prefix + f.path),
+                                "uri": _uri(f.path),
                                 "uriBaseId": "%SRCROOT%",
                             },
                             "region": region,

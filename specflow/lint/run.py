@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from specflow.config import Config
@@ -59,13 +58,7 @@ def lint_file(path: Path, settings: Settings, shown_as: str | None = None) -> li
     return lint_text(read_spec(path), shown_as or path.as_posix(), settings)
 
 
-@dataclass
-class Target:
-    path: Path
-    shown_as: str  # relative to where the user stands (or the project root)
-
-
-def resolve_targets(project: Project | None, args: list[str], cwd: Path) -> list[Target]:
+def resolve_targets(project: Project | None, args: list[str], cwd: Path) -> list[Path]:
     """Files to lint: the named files, the specs under named folders, named features, or —
     with no arguments — every feature of the project. Checked before anything is read."""
     if not args:
@@ -75,23 +68,23 @@ def resolve_targets(project: Project | None, args: list[str], cwd: Path) -> list
                 "pass spec.md files or folders, or run 'specflow init'",
             )
         found = [f.artifact("spec") for f in project.features()]
-        return [_target(p, cwd) for p in found if p.is_file()]
-    out: list[Target] = []
+        return [p.resolve() for p in found if p.is_file()]
+    out: list[Path] = []
     for arg in args:
         path = (cwd / arg) if not Path(arg).is_absolute() else Path(arg)
         if path.is_file():
-            out.append(_target(path, cwd))
+            out.append(path.resolve())
         elif path.is_dir():
             specs = _specs_under(path)
             if not specs:
                 raise InputError(f"{arg}: no spec.md or requirements.md under it", "name a file")
-            out += [_target(p, cwd) for p in specs]
+            out += [p.resolve() for p in specs]
         elif project is not None:
             feature = project.resolve_feature(arg)
             spec = feature.artifact("spec")
             if not spec.is_file():
                 raise InputError(f"{feature.name} has no spec.md", "run 'specflow specify'")
-            out.append(_target(spec, cwd))
+            out.append(spec.resolve())
         else:
             raise InputError(f"{arg}: no such file or folder", "pass spec.md files or folders")
     return out
@@ -105,16 +98,18 @@ def _specs_under(folder: Path) -> list[Path]:
     return found
 
 
-def _target(path: Path, base: Path) -> Target:
+def shown(path: Path, base: Path) -> str:
+    """`path` relative to `base` when it is under it, else as it is."""
     try:
-        shown = path.resolve().relative_to(base.resolve()).as_posix()
+        return path.relative_to(base.resolve()).as_posix()
     except ValueError:
-        shown = path.as_posix()
-    return Target(path, shown)
+        return path.as_posix()
 
 
-def lint_targets(targets: list[Target], settings: Settings) -> list[Finding]:
+def lint_targets(paths: list[Path], settings: Settings, base: Path) -> list[Finding]:
+    """Findings with paths shown relative to `base` (where the user stands, or the
+    repository root for code hosts)."""
     findings: list[Finding] = []
-    for t in targets:
-        findings += lint_file(t.path, settings, t.shown_as)
+    for path in paths:
+        findings += lint_file(path, settings, shown(path, base))
     return findings

@@ -209,3 +209,11 @@ def test_docs_list_every_rule() -> None:
     docs = (REPO_ROOT / "docs" / "lint.md").read_text()
     for rid, r in RULES.items():
         assert f"| `{rid}` | {r.severity} |" in docs
+
+
+def test_paths_from_a_subfolder(planted: Path) -> None:
+    sub = planted / "specs"
+    text = run_cli(["lint"], sub).stdout
+    assert text.startswith("001-shared-lists/spec.md:")
+    gh = run_cli(["lint", "--format", "github"], sub).stdout
+    assert gh.startswith("::warning file=specs/001-shared-lists/spec.md,")

@@ -26,7 +26,6 @@ def register(app: typer.Typer) -> None:
         """
         from pathlib import Path
 
-        from specflow.cli.checkout import repo_prefix
         from specflow.errors import InputError
         from specflow.lint.output import FORMATS, render
         from specflow.lint.rules import RULES
@@ -44,11 +43,13 @@ def register(app: typer.Typer) -> None:
         project = Project.discover(app_.cwd)
         settings = settings_for(project)
         found = resolve_targets(project, list(targets or []), app_.cwd)
-        findings = lint_targets(found, settings)
-        prefix = ""
-        if fmt in ("github", "sarif"):
-            prefix = repo_prefix(app_.cwd)
-        text = render(findings, len(found), fmt, prefix)
+        base = app_.cwd
+        if fmt in ("github", "sarif"):  # code hosts resolve paths from the repository root
+            from specflow.project import git_toplevel
+
+            base = git_toplevel(app_.cwd) or app_.cwd
+        findings = lint_targets(found, settings, base)
+        text = render(findings, len(found), fmt)
         if output:
             from specflow.fsutil import atomic_write_text
 
