@@ -73,18 +73,3 @@ def write_junit(problems: list[Any], features: int, path: str) -> None:
         f'failures="{len(problems)}">\n' + "\n".join(cases) + "\n</testsuite>\n"
     )
     atomic_write_text(Path(path), xml)
-
-
-def repo_prefix(root: Path) -> str:
-    """The folder `root` relative to its git repository's root, e.g. `services/api/`: what
-    code hosts resolve annotation and SARIF paths against."""
-    from specflow.project import git_toplevel
-
-    top = git_toplevel(root)
-    if top is None:
-        return ""
-    try:
-        rel = root.resolve().relative_to(top.resolve())
-    except ValueError:
-        return ""
-    return "" if str(rel) == "." else rel.as_posix() + "/"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +23,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, or requirements are uncovered."""
-        from specflow.cli.checkout import render_problems, repo_prefix, write_junit
+        from specflow.cli.checkout import render_problems, write_junit
         from specflow.errors import InputError
         from specflow.stages.inspect import check_project
 
@@ -31,11 +34,25 @@ def register(app: typer.Typer) -> None:
 
         found, count = check_project(app_.project, strict=strict)
         problems: list[Any] = [*found, *lint_problems(app_.project, strict=strict)]
-        prefix = repo_prefix(app_.project.root) if fmt == "github" else ""
+        prefix = _repo_prefix(app_.project.root) if fmt == "github" else ""
         text = render_problems(problems, count, fmt, prefix)
         if text:
             app_.echo(text.rstrip("\n"))
         if report:
             write_junit(problems, count, report)
-        if any(p.severity == "error" for p in problems):
+        if any(p.severity == "error" for p in problems):  # lint warnings do not fail
             raise typer.Exit(1)
+
+
+def _repo_prefix(root: Path) -> str:
+    """The project's folder relative to the git repository root, e.g. `services/api/`."""
+    from specflow.project import git_toplevel
+
+    top = git_toplevel(root)
+    if top is None:
+        return ""
+    try:
+        rel = root.resolve().relative_to(top.resolve())
+    except ValueError:
+        return ""
+    return "" if str(rel) == "." else rel.as_posix() + "/"
