@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from specflow.engine.events import EventLog
-from specflow.engine.state import TaskRecord
 from specflow.errors import RunFailed
+from specflow.runs.events import EventLog
+from specflow.runs.state import TaskRecord
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 from specflow.config import LLMSection
 from specflow.errors import ModelConfigError, ModelError
 from specflow.llm.base import CallObserver, Completion, Message, ToolCall, Usage
-from specflow.llm.redact import redact
+from specflow.redact import redact
 
 log = logging.getLogger(__name__)
 
