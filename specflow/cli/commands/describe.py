@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write specs/NNN-slug/spec.md describing what the named code does today."""
-        from specflow.engine.budget import budgeted_model
+        from specflow.stages.common import budgeted_model
         from specflow.stages.describe import describe as run
 
         app_ = ctx.obj

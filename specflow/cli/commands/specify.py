@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
             )
             return
         if bugfix:
-            from specflow.bugfix.stage import specify_bugfix
+            from specflow.stages.bugfix import specify_bugfix
 
             outcome = specify_bugfix(project, text, source=label, model_override=model, model=llm)
         else:
