@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from specflow.bugfix.spec import read_bugfix
+from specflow.engine.reproduce import Reproduce
 
 
 def bugfix_task_problems(spec_body: str, tasklist: Any) -> list[str]:
@@ -37,3 +38,19 @@ def bugfix_task_problems(spec_body: str, tasklist: Any) -> list[str]:
 def _runs(task: Any, test: str, command: str) -> bool:
     verify = task.verify or ""
     return test in verify or (bool(command) and command.strip() == verify.strip())
+
+
+def reproductions(spec_body: str | None, tasks: list[Any]) -> dict[str, Reproduce]:
+    """Task id -> what its verify must also show, for the fix tasks of a bugfix spec: those
+    covering expected behaviour and adding the reproducing test. Empty for other specs."""
+    info = read_bugfix(spec_body) if spec_body else None
+    if info is None or not info.test_path:
+        return {}
+    expected = set(info.expected)
+    out: dict[str, Reproduce] = {}
+    for t in tasks:
+        if expected & set(t.covers) and info.test_path in t.files:
+            command = info.command or t.verify or ""
+            if command:
+                out[t.id] = Reproduce((info.test_path,), command)
+    return out

@@ -211,6 +211,7 @@ def run_implement(
 ) -> RunSummary:
     from specflow.agents.base import Limits
     from specflow.agents.registry import AgentOptions, resolve_agent
+    from specflow.bugfix.tasks import reproductions
     from specflow.engine.runner import Engine, EngineSettings, FeatureContext
     from specflow.workspace.integration import (
         add_exclude,
@@ -326,6 +327,7 @@ def run_implement(
         )
         spec = ld.feature.artifact("spec")
         plan = ld.feature.artifact("plan")
+        spec_text = spec.read_text(encoding="utf-8") if spec.is_file() else None
         ctx = FeatureContext(
             name=ld.feature.name,
             tasks_relpath=ld.feature.artifact("tasks")
@@ -333,9 +335,10 @@ def run_implement(
             .relative_to(ld.repo_root.resolve())
             .as_posix(),
             tasks_text=ld.tasks_text,
-            spec_text=spec.read_text(encoding="utf-8") if spec.is_file() else None,
+            spec_text=spec_text,
             plan_text=plan.read_text(encoding="utf-8") if plan.is_file() else None,
             mark_done=_formats()[2],
+            reproduce=reproductions(spec_text, list(ld.graph.tasks.values())),
         )
         pool = WorktreePool(
             ld.git, state_dir / "worktrees" / ld.feature.name, ld.feature.name, settings.parallel

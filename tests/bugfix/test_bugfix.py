@@ -144,7 +144,7 @@ COMMAND = f"{sys.executable} -m pytest -q -p no:cacheprovider tests/test_refund.
 
 
 def test_reproduction_fails_on_base_and_passes_with_fix(tmp_path: Path) -> None:
-    from specflow.bugfix.verify import check_reproduction
+    from specflow.engine.reproduce import check_reproduction
 
     repo, base, fixed = _repo(tmp_path, CART_FIXED)
     result = check_reproduction(repo, base, fixed, ["tests/test_refund.py"], COMMAND)
@@ -155,7 +155,7 @@ def test_reproduction_fails_on_base_and_passes_with_fix(tmp_path: Path) -> None:
 
 
 def test_a_test_that_passes_on_base_does_not_reproduce(tmp_path: Path) -> None:
-    from specflow.bugfix.verify import check_reproduction
+    from specflow.engine.reproduce import check_reproduction
 
     weak = "from cart import total\n\ndef test_empty():\n    assert total([]) == 0\n"
     repo, base, fixed = _repo(tmp_path, CART_FIXED, weak)
@@ -165,7 +165,7 @@ def test_a_test_that_passes_on_base_does_not_reproduce(tmp_path: Path) -> None:
 
 
 def test_a_fix_that_does_not_fix_fails(tmp_path: Path) -> None:
-    from specflow.bugfix.verify import check_reproduction
+    from specflow.engine.reproduce import check_reproduction
 
     repo, base, fixed = _repo(tmp_path, CART_BUG + "# touched\n")
     result = check_reproduction(repo, base, fixed, ["tests/test_refund.py"], COMMAND)

@@ -1,4 +1,4 @@
-"""The bugfix verify hook: the reproducing test fails on the base commit, passes with the fix.
+"""Bugfix verify: the reproducing test fails on the base commit and passes with the fix.
 
 Given the base commit the fix task started from and the commit with its fix, the test files
 are taken from the fix commit and run against the base tree (they must fail: the test really
@@ -13,13 +13,25 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from specflow.engine.attempt import MAX_EVENT_OUTPUT, VerifyFailure
 from specflow.errors import InputError
 
 # Our own git calls: no hooks, no configured programs from the repository.
 GIT_SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"]
+
+
+@dataclass(frozen=True)
+class Reproduce:
+    """What a bugfix spec asks of its fix task (bugfix/spec.py finds it)."""
+
+    tests: tuple[str, ...]  # test files the fix adds, repository paths
+    command: str  # runs just those tests
 
 
 @dataclass
@@ -95,3 +107,39 @@ def check_reproduction(
         base_output=before.output,
         fix_output=after.output,
     )
+
+
+def reproduce_work(
+    r: Reproduce,
+    worktree: Path,
+    base: str,
+    head: str,
+    *,
+    timeout: float,
+    log: Path,
+    emit: Callable[..., Any],
+) -> VerifyFailure | None:
+    """The engine's verify step for a bugfix's fix task, after its checks passed: reported as
+    one more verify (started, then passed or failed), a failure going back to the agent."""
+    from specflow.runs.catalogue import Kind
+
+    what = f"{r.command} (must fail on {base[:10]} with only the new test, pass with the fix)"
+    emit(Kind.VERIFY_STARTED, commands=[what])
+    started = time.monotonic()
+    res = check_reproduction(
+        worktree, base, head, list(r.tests), r.command, timeout=timeout, log_path=log
+    )
+    if res.ok:
+        seconds = round(time.monotonic() - started, 3)
+        emit(Kind.VERIFY_PASSED, commands=[what], seconds=seconds, log=str(log))
+        return None
+    output = res.fix_output if res.failed_on_base else res.base_output
+    emit(
+        Kind.VERIFY_FAILED,
+        seconds=round(time.monotonic() - started, 3),
+        reason=res.reason,
+        command=r.command,
+        output=output[-MAX_EVENT_OUTPUT:],
+        log=str(log),
+    )
+    return VerifyFailure(res.reason, output, log)
