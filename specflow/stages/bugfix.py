@@ -9,8 +9,7 @@ from specflow.bugfix.model import BugfixSpec
 from specflow.errors import InputError
 from specflow.project import Project
 from specflow.stages import pipeline
-from specflow.stages.common import generate
-from specflow.stages.newfeature import create_feature
+from specflow.stages.newfeature import ask_new, create_feature
 
 if TYPE_CHECKING:
     from specflow.llm.base import Model
@@ -60,18 +59,15 @@ def specify_bugfix(
     model_override: str | None = None,
     model: Model | None = None,
 ) -> pipeline.StageOutcome:
-    pipeline.validate_feature_text(report, source)
-    llm = model if model is not None else pipeline._open(project, "specify", model_override, None)
-    ctx = pipeline._context(project, None, "spec")
-    ctx["feature"] = report.strip()
-    gen = generate(
+    gen = ask_new(
         project,
-        stage="specify",
+        report,
+        source,
         template="bugfix.md.j2",
         output=BugfixSpec,
-        model=llm,
-        context=ctx,
         check=problems,
+        model_override=model_override,
+        model=model,
     )
     bug: BugfixSpec = gen.value
     body = render_bugfix(bug, project.root)

@@ -18,8 +18,7 @@ from specflow.domain.tasks import TaskList
 from specflow.llm.base import Usage
 from specflow.project import Feature, Project
 from specflow.stages import pipeline
-from specflow.stages.common import generate
-from specflow.stages.newfeature import create_feature
+from specflow.stages.newfeature import ask_new, create_feature
 
 if TYPE_CHECKING:
     from specflow.llm.base import Model
@@ -63,18 +62,15 @@ def quick(
     from specflow.formats.spec_md import render_spec
     from specflow.formats.tasks_md import render_tasks
 
-    pipeline.validate_feature_text(text, source)
-    llm = model if model is not None else pipeline._open(project, "specify", model_override, None)
-    ctx = pipeline._context(project, None, "spec")
-    ctx["feature"] = text.strip()
-    gen = generate(
+    gen = ask_new(
         project,
-        stage="specify",
+        text,
+        source,
         template="quick.md.j2",
         output=QuickChange,
-        model=llm,
-        context=ctx,
         check=problems,
+        model_override=model_override,
+        model=model,
     )
     change: QuickChange = gen.value
     bodies = {
