@@ -13,11 +13,13 @@ from specflow.lint.words import Term, find_terms
 
 NUMBER_RE = re.compile(
     r"\d|%|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-    r"thirty|forty|fifty|hundred|thousand|million|half|twice|once|percent)\b",
+    r"thirty|forty|fifty|hundred|thousand|million|half|twice|once|single|percent)\b",
     re.I,
 )
 THRESHOLD_RE = re.compile(
     r"\b(?:all|every|none|no|never|equal|equals|identical|exactly|same as|the same)\b|"
+    # the same words in Spec Kit's translated specs (Spanish, Portuguese, French, German)
+    r"\b(?:tod[oa]s?|cada|ningun[oa]?|nenhum[a]?|cero|zero|tous|toutes|chaque|aucun|alle|jede[rs]?|kein[e]?)\b|"
     r"\bwithout (?:any )?(?:errors?|failures?|warnings?|loss)\b",
     re.I,
 )

@@ -235,3 +235,16 @@ The system SHALL include the hash in the validation response.
 - **THEN** the response lists the hash quickly
 """
     assert [(f.line, f.rule) for f in lint(doc)] == [(6, "vague-term")]
+
+
+def test_translated_thresholds_and_counts() -> None:
+    doc = """# X
+
+## Success Criteria
+
+- **SC-001**: Todos os casos automatizados com senha incorreta não criam sessão.
+- **SC-002**: Cada respuesta omite la contraseña.
+- **SC-003**: A search completes in a single round trip.
+- **SC-004**: To bootstrap this, an administrator creates the first account.
+"""
+    assert [(f.line, f.rule) for f in lint(doc)] == [(8, "unmeasurable-criterion")]
