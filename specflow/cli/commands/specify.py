@@ -33,12 +33,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Create a feature folder specs/NNN-slug/ with feature.md and a generated spec.md."""
-        import sys
-        from pathlib import Path
-
         from specflow.cli.commands._shared import report_outcome
         from specflow.errors import InputError
-        from specflow.fsutil import read_text_input
         from specflow.stages import pipeline
         from specflow.stages.common import budgeted_model
 
@@ -76,22 +72,7 @@ def register(app: typer.Typer) -> None:
             else:
                 report_outcome(app_, outcome, "wrote")
             return
-        if source is None:
-            raise InputError(
-                "missing FEATURE", "pass a Markdown file, '-' for stdin, or a quoted description"
-            )
-        if source == "-":
-            data = sys.stdin.buffer.read()
-            if b"\x00" in data:
-                raise InputError("stdin looks like binary data", "pipe a UTF-8 Markdown file")
-            try:
-                text, label = data.decode("utf-8"), "stdin"
-            except UnicodeDecodeError:
-                raise InputError("stdin is not valid UTF-8", "pipe a UTF-8 file") from None
-        elif Path(source).is_file() or Path(source).suffix.lower() in (".md", ".txt", ".markdown"):
-            text, label = read_text_input(Path(source)), source
-        else:
-            text, label = source, "description"
+        text, label = _read_source(source)
         llm = budgeted_model(project, None, "specify", model, max_cost)
         if quick:
             from specflow.stages.quick import quick as quick_change
@@ -119,3 +100,28 @@ def register(app: typer.Typer) -> None:
             app_.echo(
                 f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.number}'"
             )
+
+
+def _read_source(source: str | None) -> tuple[str, str]:
+    """The feature text and where it came from: a file, stdin (`-`), or the words given."""
+    import sys
+    from pathlib import Path
+
+    from specflow.errors import InputError
+    from specflow.fsutil import read_text_input
+
+    if source is None:
+        raise InputError(
+            "missing FEATURE", "pass a Markdown file, '-' for stdin, or a quoted description"
+        )
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        if b"\x00" in data:
+            raise InputError("stdin looks like binary data", "pipe a UTF-8 Markdown file")
+        try:
+            return data.decode("utf-8"), "stdin"
+        except UnicodeDecodeError:
+            raise InputError("stdin is not valid UTF-8", "pipe a UTF-8 file") from None
+    if Path(source).is_file() or Path(source).suffix.lower() in (".md", ".txt", ".markdown"):
+        return read_text_input(Path(source)), source
+    return source, "description"
