@@ -19,7 +19,9 @@ SC_ID = r"SC-[\w.]+"
 ID_RE = re.compile(
     rf"^(?:\*\*|__)?\s*(?P<id>{REQ_ID}|{SC_ID})\s*:?\s*(?:\*\*|__)?\s*[:.)\-–—]?\s*", re.I
 )
-BOLD_KEYWORD_RE = re.compile(r"(?:\*\*|__)\s*(given|when|then|and)\b\s*:?\s*(?:\*\*|__)", re.I)
+# `**Given**`, `**WHEN**`, `__Then:__`: the bold opens at the keyword (`**A** when **B**` is prose)
+BOLD_KEYWORD_RE = re.compile(r"(?:\*\*|__)(given|when|then)\s*:?(?:\*\*|__)", re.I)
+OPENSPEC_SCENARIO_RE = re.compile(r"^scenario\s*:", re.I)
 STARTS_SCENARIO_RE = re.compile(r"^(?:given|when)\b", re.I)
 STRONG_MODAL_UPPER_RE = re.compile(r"\b(?:SHALL|MUST)\b")
 DIRECTIVE_RE = re.compile(
@@ -85,7 +87,7 @@ def heading_kind(text: str) -> str | None:
     name = norm_heading(text)
     if re.search(r"non[- ]goals?|out of scope", name) or BOILERPLATE_RE.search(name):
         return None
-    if name.startswith("scenario"):
+    if OPENSPEC_SCENARIO_RE.match(text.strip()):
         return "scenario-block"  # OpenSpec: `#### Scenario: …` with WHEN/THEN bullets
     if "scenario" in name:
         return "scenario"

@@ -248,3 +248,19 @@ def test_translated_thresholds_and_counts() -> None:
 - **SC-004**: To bootstrap this, an administrator creates the first account.
 """
     assert [(f.line, f.rule) for f in lint(doc)] == [(8, "unmeasurable-criterion")]
+
+
+def test_bold_words_and_scenario_headings_in_prose() -> None:
+    doc = """# Quickstart
+
+### Scenario A — Admin adds a photo
+1. With a bearer token, call the add operation.
+2. **Expected**: returns the car with a photo.
+
+### Scenario 1: Family household
+
+- Copy the **Client ID** and **Client Secret**
+- **US2** and **US3** depend on **Foundational**, **not** on US1
+- Availability = no overlap **and** not overdue
+"""
+    assert lint(doc) == []
