@@ -12,27 +12,38 @@ def render_problems(problems: list[Any], features: int, fmt: str, prefix: str = 
     """`prefix` (e.g. `services/api/`) makes GitHub annotation paths relative to the repository
     root, which is what GitHub resolves them against, when the project sits in a subfolder."""
     if fmt == "json":
-        ok = not any(p.severity != "warning" for p in problems)
         return json.dumps(
-            {"ok": ok, "features": features, "problems": [p.to_dict() for p in problems]},
+            {
+                "ok": not _errors(problems),
+                "features": features,
+                "problems": [p.to_dict() for p in problems],
+            },
             indent=2,
         )
     if fmt == "github":
         lines = []
         for p in problems:
             loc = f"file={_prop(prefix + p.path)}" + (f",line={p.line}" if p.line else "")
-            level = "warning" if p.severity == "warning" else "error"
-            title = _prop("specflow " + p.code)
-            lines.append(f"::{level} {loc},title={title}::{_data(p.message)}")
+            lines.append(
+                f"::{_severity(p)} {loc},title={_prop('specflow ' + p.code)}::{_data(p.message)}"
+            )
         lines.append(_summary(problems, features))
         return "\n".join(lines)
     lines = [
         f"{p.path}{':' + str(p.line) if p.line else ''}: "
-        f"{'warning: ' if p.severity == 'warning' else ''}{p.message}"
+        f"{'warning: ' if _severity(p) == 'warning' else ''}{p.message}"
         for p in problems
     ]
     lines.append(_summary(problems, features))
     return "\n".join(lines)
+
+
+def _severity(problem: Any) -> str:
+    return "warning" if getattr(problem, "severity", "error") == "warning" else "error"
+
+
+def _errors(problems: list[Any]) -> list[Any]:
+    return [p for p in problems if _severity(p) == "error"]
 
 
 def _data(text: str) -> str:
@@ -46,19 +57,19 @@ def _prop(text: str) -> str:
 
 
 def _summary(problems: list[Any], features: int) -> str:
-    errors = [p for p in problems if p.severity != "warning"]
-    warned = len(problems) - len(errors)
-    more = f" ({warned} warning(s))" if warned else ""
+    errors = len(_errors(problems))
+    warnings = len(problems) - errors
+    also = f", {warnings} warning(s)" if warnings else ""
     if not errors:
-        return f"ok: {features} feature(s) checked, no problems{more}"
-    return f"{len(errors)} problem(s) in {features} feature(s){more}"
+        return f"ok: {features} feature(s) checked, no problems{also}"
+    return f"{errors} problem(s) in {features} feature(s){also}"
 
 
 def write_junit(problems: list[Any], features: int, path: str) -> None:
     from specflow.fsutil import atomic_write_text
 
     cases = []
-    problems = [p for p in problems if p.severity != "warning"]  # warnings do not fail CI
+    problems = _errors(problems)  # warnings do not fail the suite
     for p in problems:
         name = quoteattr(f"{p.path}:{p.line or 0} {p.code}")
         cases.append(

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "check",
     "lint",
     "graph",
+    "coverage",
     "schema",
     "log",
     "cost",

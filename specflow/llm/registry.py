@@ -22,7 +22,7 @@ def get_model(name: str, settings: LLMSection, observer: CallObserver | None = N
     Nothing heavy is imported here: litellm loads on the first call of a LiteLLMModel.
     """
     if name.startswith(REPLAY_PREFIX):
-        from specflow.llm.replay import ReplayModel
+        from specflow.llm.recorded import ReplayModel
 
         path = name[len(REPLAY_PREFIX) :]
         if not Path(path).is_file():
@@ -93,7 +93,7 @@ class CallLog:
         completion: Completion | None,
         error: str | None,
     ) -> None:
-        from specflow.llm.replay import append_jsonl
+        from specflow.llm.recorded import append_jsonl
 
         record: dict[str, Any] = {
             "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),

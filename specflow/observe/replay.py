@@ -117,7 +117,7 @@ def replay_task(
 ) -> ReplayResult:
     from specflow.agents.base import AgentTask, Limits
     from specflow.agents.builtin import BuiltinAgent
-    from specflow.llm.replay import ReplayModel
+    from specflow.llm.recorded import ReplayModel
 
     attempts = _builtin_attempts(tt)
     if not attempts:
@@ -250,7 +250,7 @@ def recorded_calls(
 
 def write_recording(path: Path, calls: list[dict[str, Any]], purpose: str) -> None:
     from specflow.agents.builtin.tools import TOOLS
-    from specflow.llm.replay import request_hash
+    from specflow.llm.recorded import request_hash
 
     lines = []
     for c in calls:

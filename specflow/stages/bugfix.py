@@ -71,7 +71,8 @@ def specify_bugfix(
     )
     bug: BugfixSpec = gen.value
     body = render_bugfix(bug, project.root)
-    feature = create_feature(project, f"fix {bug.title}", report, {"spec": body}, gen, {})
+    shaped = {"spec": "artifacts/bugfix_spec.md.j2"}
+    feature = create_feature(project, f"fix {bug.title}", report, {"spec": body}, gen, {}, shaped)
     from specflow.artifacts import ArtifactStore
 
     art = ArtifactStore(project, feature).read("spec")

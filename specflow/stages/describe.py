@@ -187,9 +187,10 @@ def describe(
     spec, dropped, unverified = _merge(project.root, answers)
     body = _render(spec, files)
     text = "Describe the current behaviour of: " + ", ".join(paths) + "\n"
-    total = Generated(spec, usage, gen.model, gen.template, 0)
+    total = Generated(spec, usage, gen.model, gen.template, 0, gen.templates)
     extra = {"describe": {"files": files, "dropped": len(dropped)}}
-    feature = create_feature(project, spec.title, text, {"spec": body}, total, extra)
+    shaped = {"spec": "artifacts/spec.md.j2"}
+    feature = create_feature(project, spec.title, text, {"spec": body}, total, extra, shaped)
     return Described(
         feature, usage, gen.model, files, len(groups), len(spec.requirements), dropped, unverified
     )

@@ -253,9 +253,17 @@ def run_implement(
     )
     if executor is not None and not (options.parallel or prev.get("parallel")):
         parallel = executor.capacity()  # the cluster's `agent` slots
+    from specflow.engine.policy import implementer_of
     from specflow.engine.trust import attach_trust
 
-    trust = plan_trust(cfg, ld.graph, ld.selected, model, options.max_cost)
+    trust = plan_trust(
+        cfg,
+        ld.graph,
+        ld.selected,
+        model,
+        options.max_cost,
+        implementer=implementer_of(agent_spec, model),
+    )
 
     lock = FeatureLock(state_dir, ld.feature.name)
     lock.acquire(run_id)

@@ -46,6 +46,7 @@ def ask_new(
         model=llm,
         context=ctx,
         check=check,
+        inputs={"feature.md": text},
     )
 
 
@@ -56,12 +57,15 @@ def create_feature(
     bodies: dict[str, str],
     gen: Any,
     extra: dict[str, Any],
+    shaped_by: dict[str, str] | None = None,
 ) -> Feature:
     """`specs/NNN-slug/` with feature.md and `bodies` (kind -> Markdown) written in order, so
     each records the hashes of the ones before it. The whole call's usage goes on the first
     artifact (`gen`: a generation result, or anything with its template, model and usage).
-    On any failure the folder is removed."""
+    `shaped_by` (kind -> artifact template) records the templates that rendered each body
+    next to the prompts. On any failure the folder is removed."""
     from specflow.stages.pipeline import slugify
+    from specflow.templating import template_hashes
 
     folder = project.specs_dir / f"{project.next_number():03d}-{slugify(title)}"
     if folder.exists():
@@ -71,10 +75,15 @@ def create_feature(
         atomic_write_text(folder / "feature.md", feature_text)
         store = ArtifactStore(project, feature)
         for i, (kind, body) in enumerate(bodies.items()):
+            rendered = (shaped_by or {}).get(kind)
             store.write(
                 kind,
                 body,
                 template=gen.template,
+                templates={
+                    **getattr(gen, "templates", {}),
+                    **(template_hashes([rendered], project.root) if rendered else {}),
+                },
                 model=gen.model or None,
                 usage=usage_meta(gen.usage if i == 0 else Usage()),
                 extra=extra,

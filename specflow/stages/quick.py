@@ -39,12 +39,11 @@ class QuickChange(BaseModel):
 def problems(change: Any) -> list[str]:
     from specflow.formats.plan_md import parse_plan, render_plan
 
-    found = [f"spec: {p}" for p in pipeline._spec_problems(change.spec)]
+    found = [f"spec: {p}" for p in pipeline._spec_problems(change.spec, None)]
     found += [
         f"plan: {p}" for p in pipeline._roundtrip_problem(change.plan, render_plan, parse_plan)
     ]
-    fr_ids = change.spec.requirement_ids()
-    found += [f"tasks: {p}" for p in pipeline._tasks_problems(change.tasks, fr_ids)]
+    found += [f"tasks: {p}" for p in pipeline._tasks_problems(change.tasks, change.spec, None)]
     return found
 
 
@@ -78,5 +77,6 @@ def quick(
         "plan": render_plan(change.plan),
         "tasks": render_tasks(with_inferred_risks(change.tasks)),
     }
-    feature = create_feature(project, change.spec.title, text, bodies, gen, QUICK)
+    shaped = {kind: f"artifacts/{kind}.md.j2" for kind in bodies}
+    feature = create_feature(project, change.spec.title, text, bodies, gen, QUICK, shaped)
     return feature, gen.usage, gen.model

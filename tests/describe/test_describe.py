@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_pipeline_cli import FAST
 from tests.conftest import git, run_cli, snapshot
 from tests.support.schema_stub import by_schema
+from tests.support.stage_stub import FAST
 from tests.support.stub_llm import StubLLM
 
 CART = '''"""The shopping cart."""

@@ -203,7 +203,7 @@ def test_importing_the_model_layer_does_not_import_litellm() -> None:
     code = (
         "import sys\n"
         "import specflow.llm, specflow.llm.base, specflow.llm.litellm_model\n"
-        "import specflow.llm.structured, specflow.llm.replay, specflow.llm.registry\n"
+        "import specflow.llm.structured, specflow.llm.recorded, specflow.llm.registry\n"
         "from specflow.config import LLMSection\n"
         "specflow.llm.registry.get_model('openai/gpt-4o-mini', LLMSection())\n"
         "assert 'litellm' not in sys.modules, 'litellm imported eagerly'\n"

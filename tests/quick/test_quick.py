@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_pipeline_cli import FAST, REC
 from tests.conftest import run_cli, snapshot
 from tests.support.schema_stub import by_schema
+from tests.support.stage_stub import DEMO as REC
+from tests.support.stage_stub import FAST
 from tests.support.stub_llm import StubLLM
 
 CHANGE = {"spec": REC.SPEC, "plan": REC.PLAN, "tasks": REC.TASKS}

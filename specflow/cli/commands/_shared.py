@@ -25,6 +25,20 @@ def report_outcome(app: Any, outcome: Any, verb: str) -> None:
     )
 
 
+def raise_for_violations(outcome: Any) -> None:
+    """A written plan that breaks the constitution fails the command (exit 1)."""
+    if not getattr(outcome, "violations", None):
+        return
+    from specflow.errors import ConstitutionViolation
+
+    first, more = outcome.violations[0], len(outcome.violations) - 1
+    raise ConstitutionViolation(
+        f"{first}{f' (and {more} more)' if more else ''}",
+        "the plan is written; justify each failing gate in a '## Complexity Tracking' row "
+        "naming it, or change the plan — 'specflow check' fails until then",
+    )
+
+
 def register_stage(app: Any, stage: str, doc: str) -> None:
     """`specflow plan` and `specflow tasks`: the same options, a different stage function."""
 
@@ -49,6 +63,7 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
         run = getattr(pipeline, stage)
         outcome = run(project, feat, force=force, model_override=model, model=llm)
         report_outcome(app_, outcome, "wrote")
+        raise_for_violations(outcome)
 
     command.__doc__ = doc
     app.command(name=stage)(command)

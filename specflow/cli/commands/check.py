@@ -15,17 +15,19 @@ def register(app: typer.Typer) -> None:
     def check(
         ctx: typer.Context,
         strict: bool = typer.Option(
-            False, "--strict", help="Open clarifications are problems too."
+            False,
+            "--strict",
+            help="Open clarifications are problems too; coverage warnings become errors.",
         ),
         fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)."),
         report: str = typer.Option(
             None, "--report", help="Also write a JUnit XML report to this file."
         ),
     ) -> None:
-        """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, or requirements are uncovered."""
+        """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, a plan violates the constitution, or requirements are uncovered."""
         from specflow.cli.checkout import render_problems, write_junit
         from specflow.errors import InputError
-        from specflow.stages.inspect import check_project
+        from specflow.stages.check import check_project, failed
 
         app_ = ctx.obj
         if fmt not in ("text", "json", "github"):
@@ -40,7 +42,7 @@ def register(app: typer.Typer) -> None:
             app_.echo(text.rstrip("\n"))
         if report:
             write_junit(problems, count, report)
-        if any(p.severity == "error" for p in problems):  # lint warnings do not fail
+        if failed(problems):  # warnings (lint, coverage) do not fail
             raise typer.Exit(1)
 
 

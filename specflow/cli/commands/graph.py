@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
         """Print the task graph with its critical path marked."""
         import sys
 
-        from specflow.stages.inspect import load_graph, render_graph
+        from specflow.stages.graph import load_graph, render_graph
 
         app_ = ctx.obj
         project = app_.project

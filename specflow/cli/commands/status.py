@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
-        from specflow.stages.inspect import feature_status
+        from specflow.stages.status import feature_status
 
         app_ = ctx.obj
         project = app_.project
@@ -40,7 +40,10 @@ def register(app: typer.Typer) -> None:
                 why = f" ({', '.join(a.changed_inputs)} changed)" if a.changed_inputs else ""
                 model = f"  {a.model}" if a.model else ""
                 cost = f"  ${a.cost_usd:.4f}" if a.cost_usd else ""
-                app_.echo(f"  {a.kind + '.md':10} v{a.version:<3} {a.state}{why}{model}{cost}")
+                state = f"{a.state}, violates the constitution" if a.violations else a.state
+                app_.echo(f"  {a.kind + '.md':10} v{a.version:<3} {state}{why}{model}{cost}")
+                for v in a.violations:
+                    app_.echo(f"  {'':10} {v}")
             if s.error:
                 app_.echo(f"  problem: {s.error}")
             if waiting.get(s.feature):
