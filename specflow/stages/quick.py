@@ -56,7 +56,7 @@ def quick(
     model: Model | None = None,
 ) -> tuple[Feature, Usage, str]:
     """Create `specs/NNN-slug/` with feature.md, spec.md, plan.md and tasks.md."""
-    from specflow.engine.policy import with_inferred_risks
+    from specflow.engine.risk import with_inferred_risks
     from specflow.formats.plan_md import render_plan
     from specflow.formats.spec_md import render_spec
     from specflow.formats.tasks_md import render_tasks

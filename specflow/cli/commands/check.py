@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from specflow.cli.app import app_of
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from specflow.errors import InputError
         from specflow.stages.check import check_project, failed
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         if fmt not in ("text", "json", "github"):
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
         from specflow.lint.gate import lint_problems
