@@ -178,6 +178,20 @@ class SandboxSection(_Strict):
     writable: list[str] = Field(
         default_factory=list, description="more folders confined commands may write"
     )
+class LintSection(_Strict):
+    """`[lint]`: the spec linter (docs/lint.md)."""
+
+    disable: list[str] = Field(default_factory=list, description="rule ids switched off")
+    severity: dict[str, Literal["error", "warning", "info"]] = Field(
+        default_factory=dict, description="rule id -> severity"
+    )
+    check: Literal["warn", "error", "off"] = Field(
+        default="warn",
+        description="lint findings inside `specflow check`: warnings, errors (fail), or off",
+    )
+    vague_words: list[str] = Field(default_factory=list, description="more vague terms")
+    technologies: list[str] = Field(default_factory=list, description="more technology names")
+    allow: list[str] = Field(default_factory=list, description="terms never to flag")
 
 
 class Config(_Strict):
@@ -193,6 +207,7 @@ class Config(_Strict):
     review: ReviewSection = ReviewSection()
     budget: BudgetSection = BudgetSection()
     sandbox: SandboxSection = SandboxSection()
+    lint: LintSection = LintSection()
 
     def model_for(self, stage: str, override: str | None = None) -> str | None:
         """Which model a stage uses.

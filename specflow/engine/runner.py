@@ -31,6 +31,7 @@ from specflow.engine.attempt import (
 )
 from specflow.engine.executor import Executor, LocalExecutor
 from specflow.engine.gates import AwaitingApproval, GateFailed
+from specflow.engine.reproduce import Reproduce, reproduce_work
 from specflow.engine.scheduler import Scheduler
 from specflow.runs.catalogue import Kind
 from specflow.runs.events import Event, EventLog
@@ -68,6 +69,8 @@ class FeatureContext:
     spec_text: str | None = None
     plan_text: str | None = None
     mark_done: Callable[[str, set[str]], str] | None = None
+    # bugfix fix tasks: their test must fail on the base and pass with the fix (reproduce.py)
+    reproduce: dict[str, Reproduce] = field(default_factory=dict)
 
 
 @dataclass
@@ -239,7 +242,8 @@ class Engine:
             self.pool.prepare(st.slot, st.task.id, self.merge.tip())
             return False, None
         st.attempt = res.attempt
-        return True, res.verified
+        # a fix task's reproduction runs here, on the driver, even if the executor verified
+        return True, None if st.task.id in self.feature.reproduce else res.verified
 
     def _job(self, st: _TaskRun) -> AttemptJob:
         s, task = self.settings, st.task
@@ -357,7 +361,7 @@ class Engine:
         def emit(kind: str, **data: Any) -> None:
             self.events.emit(kind, task=st.task.id, attempt=n, **data)
 
-        return verify_work(
+        failure = verify_work(
             commands_for(st.task, self.settings.test_command),
             st.slot.git,
             st.slot.path,
@@ -368,6 +372,20 @@ class Engine:
             emit=emit,
             confinement=self.settings.confinement,
         )
+        repro = self.feature.reproduce.get(st.task.id)
+        if failure is None and repro is not None:
+            head, base = st.slot.git.head(), st.slot.base or ""
+            timeout = self.settings.verify_timeout_s
+            failure = reproduce_work(
+                repro,
+                st.slot.path,
+                base,
+                head,
+                timeout=timeout,
+                log=self.paths.verify_log(st.task.id, n),
+                emit=emit,
+            )
+        return failure
 
     def _tick(self, tid: str, slot: Slot) -> str | None:
         """Under the merge lock: the task's commit again, with its `[x]` in tasks.md."""

@@ -531,13 +531,17 @@ def _feature_context(ld: Loaded) -> FeatureContext:
     spec = ld.feature.artifact("spec")
     plan = ld.feature.artifact("plan")
     tasks = ld.feature.artifact("tasks")
+    from specflow.bugfix.tasks import reproductions
+
+    spec_text = spec.read_text(encoding="utf-8") if spec.is_file() else None
     return FeatureContext(
         name=ld.feature.name,
         tasks_relpath=tasks.resolve().relative_to(ld.repo_root.resolve()).as_posix(),
         tasks_text=ld.tasks_text,
-        spec_text=spec.read_text(encoding="utf-8") if spec.is_file() else None,
+        spec_text=spec_text,
         plan_text=plan.read_text(encoding="utf-8") if plan.is_file() else None,
         mark_done=mark_done,
+        reproduce=reproductions(spec_text, list(ld.graph.tasks.values())),
     )
 
 

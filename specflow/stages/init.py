@@ -85,8 +85,8 @@ def init_project(
     existing = gitignore.read_text(encoding="utf-8") if gitignore.is_file() else ""
     if ".specflow/*" not in existing.split() and ".specflow/" not in existing.split():
         sep = "" if not existing or existing.endswith("\n") else "\n"
-        # Runtime state is ignored, but template overrides are shared with the team.
-        entry = "# specflow runtime state\n.specflow/*\n!.specflow/templates/\n"
+        # Runtime state is ignored, but template overrides and lint word lists are shared.
+        entry = "# specflow runtime state\n.specflow/*\n!.specflow/templates/\n!.specflow/lint/\n"
         atomic_write_text(gitignore, existing + sep + entry)
         result.created.append(".gitignore entry")
     return result

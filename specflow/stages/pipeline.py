@@ -399,6 +399,7 @@ def tasks(
     model_override: str | None = None,
     model: Model | None = None,
 ) -> StageOutcome:
+    from specflow.bugfix.tasks import bugfix_task_problems
     from specflow.domain.tasks import TaskList
     from specflow.engine.risk import with_inferred_risks
     from specflow.formats.spec_md import parse_spec
@@ -406,6 +407,7 @@ def tasks(
     from specflow.stages.check import constitution_problems
 
     specs: list[Any] = []
+    bodies: list[str] = []
 
     def inputs(store: ArtifactStore) -> dict[str, Any]:
         spec_art = _require(store, "spec", "tasks")
@@ -419,6 +421,7 @@ def tasks(
                 "before 'specflow tasks' (--force goes ahead anyway)",
             )
         specs.append(parse_spec(spec_art.body, str(spec_art.path)))
+        bodies.append(spec_art.body)
         return {"spec": spec_art.body.strip(), "plan": plan_art.body.strip()}
 
     return _regenerate(
@@ -433,7 +436,9 @@ def tasks(
             lambda tl, root: render_tasks(with_inferred_risks(tl), root),
         ),
         inputs=inputs,
-        check=lambda tl: _tasks_problems(tl, specs[0], project.root),
+        check=lambda tl: (
+            _tasks_problems(tl, specs[0], project.root) + bugfix_task_problems(bodies[0], tl)
+        ),
         force=force,
         model_override=model_override,
         model=model,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -36,14 +36,17 @@ def register(app: typer.Typer) -> None:
         app_ = app_of(ctx)
         if fmt not in ("text", "json", "github"):
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
-        problems, count = check_project(app_.project, strict=strict)
+        from specflow.lint.gate import lint_problems
+
+        found, count = check_project(app_.project, strict=strict)
+        problems: list[Any] = [*found, *lint_problems(app_.project, strict=strict)]
         prefix = _repo_prefix(app_.project.root) if fmt == "github" else ""
         text = render_problems(problems, count, fmt, prefix)
         if text:
             app_.echo(text.rstrip("\n"))
         if report:
             write_junit(problems, count, report)
-        if failed(problems):
+        if failed(problems):  # warnings (lint, coverage) do not fail
             raise typer.Exit(1)
 
 

@@ -29,20 +29,29 @@ def register(app: typer.Typer) -> None:
         max_cost: float = typer.Option(
             None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
         ),
+        quick: bool = typer.Option(
+            False, "--quick", help="A small change: spec, plan and tasks in one model call."
+        ),
+        bugfix: bool = typer.Option(
+            False,
+            "--bugfix",
+            help="A bug: current, expected and unchanged behaviour, and how to reproduce it.",
+        ),
     ) -> None:
         """Create a feature folder specs/NNN-slug/ with feature.md and a generated spec.md."""
-        import sys
-        from pathlib import Path
-
         from specflow.cli.commands._shared import report_outcome
         from specflow.errors import InputError
-        from specflow.fsutil import read_text_input
         from specflow.stages import pipeline
         from specflow.stages.common import budgeted_model
 
         app_ = app_of(ctx)
         project = app_.project
         regenerate = one_feature(regenerate, feature_opt)  # `-F 3` = `--regenerate 3`
+        if (quick or bugfix) and (regenerate or from_library or (quick and bugfix)):
+            raise InputError(
+                "--quick and --bugfix start a new feature from a description, one at a time",
+                "leave out --regenerate and --from, and pick one of --quick and --bugfix",
+            )
         if regenerate:
             feature = project.resolve_feature(regenerate)
             llm = budgeted_model(project, feature, "specify", model, max_cost)
@@ -70,24 +79,26 @@ def register(app: typer.Typer) -> None:
             else:
                 report_outcome(app_, outcome, "wrote")
             return
-        if source is None:
-            raise InputError(
-                "missing FEATURE", "pass a Markdown file, '-' for stdin, or a quoted description"
-            )
-        if source == "-":
-            data = sys.stdin.buffer.read()
-            if b"\x00" in data:
-                raise InputError("stdin looks like binary data", "pipe a UTF-8 Markdown file")
-            try:
-                text, label = data.decode("utf-8"), "stdin"
-            except UnicodeDecodeError:
-                raise InputError("stdin is not valid UTF-8", "pipe a UTF-8 file") from None
-        elif Path(source).is_file() or Path(source).suffix.lower() in (".md", ".txt", ".markdown"):
-            text, label = read_text_input(Path(source)), source
-        else:
-            text, label = source, "description"
+        text, label = _read_source(source)
         llm = budgeted_model(project, None, "specify", model, max_cost)
-        outcome = pipeline.specify(project, text, source=label, model_override=model, model=llm)
+        if quick:
+            from specflow.stages.quick import quick as quick_change
+
+            feature, usage, used = quick_change(
+                project, text, source=label, model_override=model, model=llm
+            )
+            rel = feature.path.relative_to(project.root)
+            app_.echo(
+                f"wrote {rel}/spec.md, plan.md, tasks.md (v1, {used}, "
+                f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, ${usage.cost_usd:.4f})"
+            )
+            return
+        if bugfix:
+            from specflow.stages.bugfix import specify_bugfix
+
+            outcome = specify_bugfix(project, text, source=label, model_override=model, model=llm)
+        else:
+            outcome = pipeline.specify(project, text, source=label, model_override=model, model=llm)
         report_outcome(app_, outcome, "wrote")
         from specflow.formats.spec_md import parse_spec
 
@@ -96,3 +107,28 @@ def register(app: typer.Typer) -> None:
             app_.echo(
                 f"{len(questions)} open question(s): run 'specflow clarify {outcome.feature.short}'"
             )
+
+
+def _read_source(source: str | None) -> tuple[str, str]:
+    """The feature text and where it came from: a file, stdin (`-`), or the words given."""
+    import sys
+    from pathlib import Path
+
+    from specflow.errors import InputError
+    from specflow.fsutil import read_text_input
+
+    if source is None:
+        raise InputError(
+            "missing FEATURE", "pass a Markdown file, '-' for stdin, or a quoted description"
+        )
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        if b"\x00" in data:
+            raise InputError("stdin looks like binary data", "pipe a UTF-8 Markdown file")
+        try:
+            return data.decode("utf-8"), "stdin"
+        except UnicodeDecodeError:
+            raise InputError("stdin is not valid UTF-8", "pipe a UTF-8 file") from None
+    if Path(source).is_file() or Path(source).suffix.lower() in (".md", ".txt", ".markdown"):
+        return read_text_input(Path(source)), source
+    return source, "description"

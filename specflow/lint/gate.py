@@ -1,0 +1,57 @@
+"""The linter inside `specflow check`: findings as check problems, warnings by default.
+
+`[lint] check = "warn"` (the default) reports findings without failing the gate, so specs
+written before the linter existed do not turn CI red overnight; `"error"` or `check --strict`
+makes them fail; `"off"` leaves them out. Info-level findings never appear in check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from specflow.lint.run import lint_file, settings_for
+from specflow.project import Project
+
+
+@dataclass
+class LintProblem:
+    """Shaped like check's own problems (path, line, message, code, severity)."""
+
+    path: str
+    line: int | None
+    message: str
+    code: str
+    severity: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def lint_problems(project: Project, *, strict: bool = False) -> list[LintProblem]:
+    mode = project.config.lint.check
+    if mode == "off":
+        return []
+    failing = strict or mode == "error"
+    settings = settings_for(project)
+    if strict:
+        settings.disabled.add("open-clarification")  # check --strict reports them itself
+    out: list[LintProblem] = []
+    for feature in project.features():
+        spec = feature.artifact("spec")
+        if not spec.is_file():
+            continue
+        rel = spec.relative_to(project.root).as_posix()
+        for f in lint_file(spec, settings, rel):
+            if f.severity == "info":
+                continue
+            out.append(
+                LintProblem(
+                    path=f.path,
+                    line=f.line,
+                    message=f"{f.message} ({f.hint}) [lint {f.rule}]",
+                    code=f"lint/{f.rule}",
+                    severity="error" if failing else "warning",
+                )
+            )
+    return out

@@ -1,0 +1,96 @@
+"""Word lists (vague terms, technologies): built-in data files plus the project's additions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from specflow.errors import ConfigError
+
+# A term is a whole word or phrase: not part of a longer word, a hyphenated compound
+# (`high-quality` is not `high`) or a dotted name (`node.js` is not `node`).
+_BEFORE = r"(?<![\w#+.\-/])"
+_AFTER = r"(?![\w#+]|[.\-/]\w)"
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    exact_case: bool
+    pattern: re.Pattern[str]
+
+
+def term(text: str) -> Term:
+    exact = text.startswith("=")
+    word = text[1:] if exact else text
+    body = r"\s+".join(re.escape(part) for part in word.split())
+    flags = 0 if exact else re.IGNORECASE
+    return Term(word, exact, re.compile(_BEFORE + body + _AFTER, flags))
+
+
+def parse_list(text: str) -> tuple[list[str], list[str]]:
+    """Lines of a word file: `term`, `=Term` (exact case), `!term` (remove); `#` starts a
+    comment line (only at the start: `C#` is a name)."""
+    add: list[str] = []
+    remove: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("!"):
+            remove.append(line[1:].strip())
+        else:
+            add.append(line)
+    return add, remove
+
+
+def builtin(name: str) -> str:
+    return (
+        resources.files("specflow.lint").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    )
+
+
+def load_terms(
+    name: str, project_file: Path | None, extra: list[str], allow: list[str]
+) -> list[Term]:
+    """The built-in list `name`, plus the project's file and `[lint]` list, less what they allow.
+
+    Longer phrases first, so `easy to use` wins over `easy` at the same place."""
+    add, remove = parse_list(builtin(name))
+    if project_file is not None and project_file.is_file():
+        try:
+            more, less = parse_list(project_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{project_file}: cannot read the word list ({exc})", "make it a UTF-8 text file"
+            ) from None
+        add += more
+        remove += less
+    add += extra
+    removed = {w.lstrip("=").lower() for w in [*remove, *allow]}
+    seen: set[str] = set()
+    out: list[Term] = []
+    for entry in add:
+        key = entry.lstrip("=").lower()
+        if key in removed or entry in seen:
+            continue
+        seen.add(entry)
+        out.append(term(entry))
+    out.sort(key=lambda t: -len(t.text))
+    return out
+
+
+def find_terms(terms: list[Term], line: str) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each term in `line`, longest first, never overlapping."""
+    found: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for t in terms:
+        for m in t.pattern.finditer(line):
+            s, e = m.span()
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            taken.append((s, e))
+            found.append((s, e, t.text))
+    return sorted(found)
