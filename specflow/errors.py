@@ -92,3 +92,10 @@ class LockHeld(SpecflowError):
 
 class Interrupted(SpecflowError):
     exit_code = 130
+
+
+class StaleChange(SpecflowError):
+    """A change proposal made against a requirement text that has since changed: nothing is
+    applied."""
+
+    exit_code = 1

@@ -30,6 +30,8 @@ COMMAND_MODULES = [
     "check",
     "graph",
     "coverage",
+    "drift",
+    "change",
     "schema",
     "log",
     "cost",

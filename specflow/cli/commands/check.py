@@ -23,6 +23,9 @@ def register(app: typer.Typer) -> None:
         report: str = typer.Option(
             None, "--report", help="Also write a JUnit XML report to this file."
         ),
+        drift: bool = typer.Option(
+            False, "--drift", help="Code or spec moved since implementation is an error too."
+        ),
     ) -> None:
         """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, a plan violates the constitution, or requirements are uncovered."""
         from specflow.cli.checkout import render_problems, write_junit
@@ -32,7 +35,7 @@ def register(app: typer.Typer) -> None:
         app_ = ctx.obj
         if fmt not in ("text", "json", "github"):
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
-        problems, count = check_project(app_.project, strict=strict)
+        problems, count = check_project(app_.project, strict=strict, drift=drift)
         prefix = _repo_prefix(app_.project.root) if fmt == "github" else ""
         text = render_problems(problems, count, fmt, prefix)
         if text:
