@@ -394,4 +394,3 @@ def spec_requirement_hashes(body: str) -> dict[str, str]:
         return requirement_hashes(parse_spec(body))
     except ParseError:
         return {}
-

@@ -33,4 +33,3 @@ def requirement_hashes(spec: Spec) -> dict[str, str]:
     items = [(r.id, r.text) for r in spec.requirements]
     items += [(c.id, c.text) for c in spec.success_criteria]
     return {rid: requirement_hash(text) for rid, text in sorted(items)}
-

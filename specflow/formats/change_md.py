@@ -93,7 +93,7 @@ def parse_deltas(body: str, base: dict[str, str], path: str | None = None) -> De
             op = None
         if op is None:
             continue
-        if op == "RENAMED":
+        if op == "RENAMED" and not line.lstrip().startswith("<!--"):
             m = _RENAME.search(line.replace("*", "").replace("`", ""))
             if m:
                 d.renamed[m["old"]] = m["new"]
@@ -130,9 +130,9 @@ def apply_deltas(body: str, d: Deltas) -> str:
         at = max(end for _, end in kin) if kin else len(lines)
         edits.append((at, at, _reindent(text, lines[kin[0][0]] if kin else "").split("\n")))
     for start, end, new_lines in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        if not new_lines and end < len(lines) and start > 0:
-            if not lines[start - 1].strip() and not lines[end].strip():
-                end += 1  # no double blank line where a requirement was
+        gap = not new_lines and start > 0 and end < len(lines)
+        if gap and not lines[start - 1].strip() and not lines[end].strip():
+            end += 1  # no double blank line where a requirement was
         lines[start:end] = new_lines
     return "\n".join(lines)
 
@@ -150,14 +150,17 @@ def _reindent(text: str, like: str) -> str:
     return "\n".join(indent + ln[own:] if ln.strip() else ln for ln in lines)
 
 
-def render_deltas(name: str, modified: dict[str, str], removed: dict[str, str]) -> str:
+def render_deltas(
+    name: str, modified: dict[str, str], removed: dict[str, str], renamed: dict[str, str]
+) -> str:
     """A new change's deltas.md body: the four sections, pre-filled with the requirements to
-    modify or remove (their current text)."""
+    modify or remove (their current text) and the renames."""
     out = [f"# Deltas: {name}", ""]
     out += ["## ADDED Requirements", "", "<!-- - **FR-0NN**: System MUST … -->", ""]
     out += ["## MODIFIED Requirements", ""]
     out += [*(modified.values()), ""] if modified else ["<!-- the whole new text -->", ""]
     out += ["## REMOVED Requirements", ""]
     out += [*(removed.values()), ""] if removed else []
-    out += ["## RENAMED Requirements", "", "<!-- - FR-003 → FR-005 -->", ""]
+    out += ["## RENAMED Requirements", ""]
+    out += [*(f"- {old} → {new}" for old, new in renamed.items()), ""] if renamed else []
     return "\n".join(out)

@@ -70,9 +70,10 @@ def new_change(
     why: str = "",
     modify: list[str] | None = None,
     remove: list[str] | None = None,
+    rename: dict[str, str] | None = None,
 ) -> Path:
-    """Create changes/NAME/ with proposal.md and deltas.md (the requirements to modify or remove
-    pre-filled with their current text and base hashes)."""
+    """Create changes/NAME/ with proposal.md and deltas.md (the requirements to modify, remove
+    or rename pre-filled with their current text and base hashes)."""
     from specflow.formats.change_md import render_deltas, requirement_ranges
     from specflow.formats.frontmatter import join_front_matter
     from specflow.fsutil import atomic_write_text
@@ -89,14 +90,17 @@ def new_change(
     body, current = _spec_now(project, feature)
     lines = body.split("\n")
     ranges = requirement_ranges(lines)
-    wanted = [*(modify or []), *(remove or [])]
+    wanted = [*(modify or []), *(remove or []), *(rename or {})]
     for rid in wanted:
         if rid not in current or rid not in ranges:
             raise InputError(f"{rid} is not a requirement of {feature.name}", "check spec.md")
     text = {rid: "\n".join(lines[ranges[rid][0] : ranges[rid][1]]) for rid in wanted}
     base = {rid: current[rid] for rid in wanted}
     deltas = render_deltas(
-        name, {r: text[r] for r in modify or []}, {r: text[r] for r in remove or []}
+        name,
+        {r: text[r] for r in modify or []},
+        {r: text[r] for r in remove or []},
+        rename or {},
     )
     proposal = f"# Change: {name}\n\n## Why\n\n{why.strip() or '<why this change>'}\n"
     proposal += "\n## What changes\n\nSee deltas.md.\n"
@@ -183,4 +187,3 @@ def _spec_now(project: Project, feature: Feature) -> tuple[str, dict[str, str]]:
     if not art.exists:
         raise InputError(f"{feature.name} has no spec.md", "run 'specflow specify' first")
     return art.body, spec_requirement_hashes(art.body)
-

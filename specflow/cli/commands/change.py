@@ -23,16 +23,25 @@ def register(app: typer.Typer) -> None:
         remove: list[str] = typer.Option(
             None, "--remove", help="A requirement to remove (repeatable); its base is recorded."
         ),
+        rename: list[str] = typer.Option(
+            None, "--rename", help="OLD=NEW: give a requirement a new id (repeatable)."
+        ),
         why: str = typer.Option("", "--why", help="Why the change: goes into proposal.md."),
     ) -> None:
         """Create specs/<feature>/changes/NAME/ with proposal.md and deltas.md."""
+        from specflow.errors import InputError
         from specflow.stages.change import new_change
         from specflow.stages.status import rel_path as rel
 
         app_ = ctx.obj
         project = app_.project
         feat = project.resolve_feature(feature)
-        folder = new_change(project, feat, name, why=why, modify=modify, remove=remove)
+        renames = dict(r.partition("=")[::2] for r in rename or [])
+        if any(not old or not new for old, new in renames.items()):
+            raise InputError("--rename takes OLD=NEW", "e.g. --rename FR-003=FR-010")
+        folder = new_change(
+            project, feat, name, why=why, modify=modify, remove=remove, rename=renames
+        )
         app_.echo(f"wrote {rel(project, folder)}/ (edit deltas.md, then 'specflow change apply')")
 
     @change.command("apply")
