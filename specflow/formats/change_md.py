@@ -151,12 +151,15 @@ def _reindent(text: str, like: str) -> str:
 
 
 def render_deltas(
-    name: str, modified: dict[str, str], removed: dict[str, str], renamed: dict[str, str]
+    name: str,
+    modified: dict[str, str],
+    removed: dict[str, str],
+    renamed: dict[str, str],
+    added: dict[str, str] | None = None,
 ) -> str:
-    """A new change's deltas.md body: the four sections, pre-filled with the requirements to
-    modify or remove (their current text) and the renames."""
-    out = [f"# Deltas: {name}", ""]
-    out += ["## ADDED Requirements", "", "<!-- - **FR-0NN**: System MUST … -->", ""]
+    """A change's deltas.md body: the four sections, with the given items (id -> item lines)."""
+    out = [f"# Deltas: {name}", "", "## ADDED Requirements", ""]
+    out += [*added.values(), ""] if added else ["<!-- - **FR-0NN**: System MUST … -->", ""]
     out += ["## MODIFIED Requirements", ""]
     out += [*(modified.values()), ""] if modified else ["<!-- the whole new text -->", ""]
     out += ["## REMOVED Requirements", ""]

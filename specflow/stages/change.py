@@ -87,7 +87,7 @@ def new_change(
     folder = changes_dir(feature) / name
     if folder.exists():
         raise InputError(f"{rel_path(project, folder)} already exists", "pick another name")
-    body, current = _spec_now(project, feature)
+    body, current = spec_now(project, feature)
     lines = body.split("\n")
     ranges = requirement_ranges(lines)
     wanted = [*(modify or []), *(remove or []), *(rename or {})]
@@ -157,7 +157,7 @@ def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, P
             f"{feature.name} has no open change '{name}'", "see the folders in changes/"
         )
     ch = read_change(folder)
-    body, current = _spec_now(project, feature)
+    body, current = spec_now(project, feature)
     problems = base_problems(ch.deltas, current)
     if problems:
         raise StaleChange(
@@ -180,7 +180,7 @@ def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, P
     return feature.artifact("spec"), target
 
 
-def _spec_now(project: Project, feature: Feature) -> tuple[str, dict[str, str]]:
+def spec_now(project: Project, feature: Feature) -> tuple[str, dict[str, str]]:
     from specflow.artifacts import ArtifactStore, spec_requirement_hashes
 
     art = ArtifactStore(project, feature).read("spec")

@@ -252,11 +252,11 @@ def drift_problems(project: Project, feature: Feature, fd: FeatureDrift) -> list
     path = feature.artifact("spec")
     return [
         Problem(fd.spec_path, line_of_id(path, rid), message, "drift", ERROR)
-        for rid, message in _messages(fd)
+        for rid, message in drift_messages(fd)
     ]
 
 
-def _messages(fd: FeatureDrift) -> list[tuple[str, str]]:
+def drift_messages(fd: FeatureDrift) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for r in fd.drifted:
         if r.spec_ahead:

@@ -230,3 +230,43 @@ def test_bad_change_names_and_ids_are_input_errors(project: Path) -> None:
     assert not (feature / "changes").exists()
     res = run_cli(["change", "apply", "nope", "1"], project)
     assert res.code == 2 and "no open change 'nope'" in res.stderr
+
+
+# -- 4. specify --update ---------------------------------------------------------------------
+
+
+def test_specify_update_changes_one_requirement_and_keeps_every_other_line(
+    project: Path, stub: Any
+) -> None:
+    (project / "feature.md").write_text("# Unit converter\n\nConvert units.\n")
+    ok(run_cli(["specify", "feature.md", "--model", "openai/stub"], project))
+    spec = next((project / "specs").glob("001-*")) / "spec.md"
+    from specflow.formats.frontmatter import split_front_matter
+
+    _, before = split_front_matter(spec.read_text())
+    target = stub.answers["specify"]["requirements"][1]["id"]
+    new_text = "System MUST convert between metric and imperial units, both ways."
+    stub.answers["specify"] = {
+        "summary": "both ways",
+        "modified": [{"id": target, "text": new_text}],
+    }
+    n = len(stub.server.requests)
+    res = ok(
+        run_cli(
+            ["specify", "--update", "1", "convert both ways", "--model", "openai/stub"], project
+        )
+    )
+    assert len(stub.server.requests) == n + 1  # one model call
+    assert f"{target} modified" in res.stdout
+    meta, after = split_front_matter(spec.read_text())
+    old_lines, new_lines = before.splitlines(), after.splitlines()
+    assert len(old_lines) == len(new_lines)
+    changed = [(a, b) for a, b in zip(old_lines, new_lines) if a != b]
+    assert changed == [(changed[0][0], f"- **{target}**: {new_text}")]
+    assert f"**{target}**" in changed[0][0]
+    assert meta["specflow"]["requirements"][target] == requirement_hash(new_text)
+    assert (
+        "update" in stub.prompts("specify")[-1] or "Change request" in stub.prompts("specify")[-1]
+    )
+    res = run_cli(["specify", "--update", "1", "--model", "openai/stub"], project)
+    assert res.code == 2 and "--update needs the change request" in res.stderr
