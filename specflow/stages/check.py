@@ -256,14 +256,19 @@ def _violations(rel: str, plan: Any, offset: int) -> list[Problem]:
 
 
 def line_of_id(path: Any, needle: str) -> int | None:
-    """The first line naming `needle` as a whole word (FR-001, not FR-0010)."""
+    """The first line of the body (front matter skipped: it records requirement hashes) naming
+    `needle` as a whole word (FR-001, not FR-0010)."""
     import re
 
     pattern = re.compile(rf"(?<![\w-]){re.escape(needle)}(?![\w-])")
     try:
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if pattern.search(line):
-                return i
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
+    start = 0
+    if lines and lines[0].strip() == "---":
+        start = next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
+    for i in range(start, len(lines)):
+        if pattern.search(lines[i]):
+            return i + 1
     return None

@@ -16,8 +16,6 @@ import pytest
 
 from specflow.domain.identity import requirement_hash
 from tests.conftest import git, run_cli
-from tests.support.stage_stub import SchemaStub
-from tests.support.stub_llm import StubLLM
 
 SPEC = """\
 # Feature Specification: Notes
@@ -46,14 +44,6 @@ import os, pathlib
 task = os.environ["SPECFLOW_TASK_ID"]
 pathlib.Path(f"{task}.py").write_text(f"# {task}\\n")
 """
-
-
-@pytest.fixture
-def stub(monkeypatch: pytest.MonkeyPatch) -> Any:
-    with StubLLM() as server:
-        for k, v in server.env().items():
-            monkeypatch.setenv(k, v)
-        yield SchemaStub(server)
 
 
 def ok(res: Any) -> Any:
@@ -109,6 +99,7 @@ def test_specify_records_requirement_hashes_in_front_matter(project: Path, stub:
     from specflow.formats.frontmatter import split_front_matter
 
     meta, _ = split_front_matter(spec.read_text())
+    assert meta is not None
     recorded = meta["specflow"]["requirements"]
     assert recorded and all(k.startswith(("FR-", "SC-")) for k in recorded)
     req = stub.answers["specify"]["requirements"][0]
@@ -259,6 +250,7 @@ def test_specify_update_changes_one_requirement_and_keeps_every_other_line(
     assert len(stub.server.requests) == n + 1  # one model call
     assert f"{target} modified" in res.stdout
     meta, after = split_front_matter(spec.read_text())
+    assert meta is not None
     old_lines, new_lines = before.splitlines(), after.splitlines()
     assert len(old_lines) == len(new_lines)
     changed = [(a, b) for a, b in zip(old_lines, new_lines) if a != b]

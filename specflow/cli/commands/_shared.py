@@ -67,3 +67,10 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
 
     command.__doc__ = doc
     app.command(name=stage)(command)
+
+
+def features_with_spec(project: Any, feature: str | None) -> list[Any]:
+    """The named feature, or every feature that has a spec.md."""
+    if feature:
+        return [project.resolve_feature(feature)]
+    return [f for f in project.features() if f.artifact("spec").is_file()]

@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         those files without a task of this feature, and whether its text changed since. No model
         (`check --drift` fails CI on drift)."""
         from specflow.cli.checkout import render_problems
+        from specflow.cli.commands._shared import features_with_spec
         from specflow.cli.commands.check import _repo_prefix
         from specflow.errors import InputError
         from specflow.stages.drift import drift_problems, feature_drift, render_text
@@ -26,10 +27,7 @@ def register(app: typer.Typer) -> None:
         fmt = "json" if json_out else fmt
         if fmt not in ("text", "json", "github"):
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
-        if feature:
-            feats = [project.resolve_feature(feature)]
-        else:  # every feature that has a spec
-            feats = [f for f in project.features() if f.artifact("spec").is_file()]
+        feats = features_with_spec(project, feature)
         if not feats:
             app_.echo("no features yet: specflow specify FEATURE.md")
             return
