@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING
 
 from specflow.config import Config
 from specflow.domain.tasks import Task
-from specflow.engine.policy import (
-    ApprovalWatcher,
-    Gates,
+from specflow.engine.approvals import ApprovalWatcher
+from specflow.engine.risk import Gates, gates_for
+from specflow.engine.routing import (
     Implementer,
     ReviewerChoice,
     choose_reviewer,
-    gates_for,
     vendor_of,
 )
 from specflow.errors import ConfigError
@@ -34,7 +33,7 @@ from specflow.runs.state import RunPaths
 
 if TYPE_CHECKING:
     from specflow.llm.base import Model
-    from specflow.review.models import Verdict
+    from specflow.review.answers import Verdict
     from specflow.workspace.git import Git
     from specflow.workspace.pool import Slot
 
@@ -207,7 +206,8 @@ class Gatekeeper:
         if callable(self._model_factory):
             model: Model = self._model_factory(name)
             return model
-        from specflow.llm.registry import CallLog, get_model
+        from specflow.llm.calls import CallLog
+        from specflow.llm.registry import get_model
 
         log = CallLog(self.paths.state_dir / "logs" / "calls.jsonl")
         return get_model(name, self.config.llm, log)

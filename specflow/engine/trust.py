@@ -10,7 +10,8 @@ from specflow.config import Config
 from specflow.domain.tasks import TaskGraph
 from specflow.engine.budget import Budget
 from specflow.engine.gates import Gatekeeper, GateSettings
-from specflow.engine.policy import Implementer, ModelRouter, ReviewerChoice, gates_for
+from specflow.engine.risk import gates_for
+from specflow.engine.routing import Implementer, ModelRouter, ReviewerChoice
 from specflow.runs.events import EventLog
 from specflow.runs.state import RunPaths, TaskRecord
 from specflow.workspace.git import Git

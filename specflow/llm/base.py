@@ -110,17 +110,20 @@ class Model(Protocol):
     ) -> Completion: ...
 
 
+@dataclass(frozen=True)
+class Call:
+    """One model call as observers see it: the request, and the answer or the error."""
+
+    model: str
+    purpose: str
+    messages: list[Message]
+    tools: list[dict[str, Any]] | None = None
+    response_format: dict[str, Any] | None = None
+    completion: Completion | None = None
+    error: str | None = None
+
+
 class CallObserver(Protocol):
     """Receives every model call (request and response) for logs, traces and recordings."""
 
-    def on_call(
-        self,
-        *,
-        model: str,
-        purpose: str,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        response_format: dict[str, Any] | None,
-        completion: Completion | None,
-        error: str | None,
-    ) -> None: ...
+    def on_call(self, call: Call) -> None: ...

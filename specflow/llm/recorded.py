@@ -33,6 +33,7 @@ from typing import Any
 
 from specflow.errors import InputError, ModelConfigError, ModelError
 from specflow.llm.base import (
+    Call,
     CallObserver,
     Completion,
     Message,
@@ -116,24 +117,15 @@ class Recorder:
         self.path = Path(path)
         self._lock = threading.Lock()
 
-    def on_call(
-        self,
-        *,
-        model: str,
-        purpose: str,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        response_format: dict[str, Any] | None,
-        completion: Completion | None,
-        error: str | None,
-    ) -> None:
+    def on_call(self, call: Call) -> None:
+        completion = call.completion
         if completion is None:
             return
         line: dict[str, Any] = {
-            "purpose": purpose,
-            "request_hash": request_hash(messages, tools, response_format),
+            "purpose": call.purpose,
+            "request_hash": request_hash(call.messages, call.tools, call.response_format),
             "response": completion_to_record(completion),
-            "model": completion.model or model,
+            "model": completion.model or call.model,
         }
         inputs = request_inputs()
         if inputs is not None:
@@ -354,11 +346,13 @@ def _notify(
 ) -> None:
     if observer is not None:
         observer.on_call(
-            model=completion.model if completion and completion.model else model,
-            purpose=purpose,
-            messages=messages,
-            tools=tools,
-            response_format=response_format,
-            completion=completion,
-            error=str(error) if error else None,
+            Call(
+                completion.model if completion and completion.model else model,
+                purpose,
+                messages,
+                tools,
+                response_format,
+                completion,
+                str(error) if error else None,
+            )
         )

@@ -400,7 +400,7 @@ def tasks(
     model: Model | None = None,
 ) -> StageOutcome:
     from specflow.domain.tasks import TaskList
-    from specflow.engine.policy import with_inferred_risks
+    from specflow.engine.risk import with_inferred_risks
     from specflow.formats.spec_md import parse_spec
     from specflow.formats.tasks_md import render_tasks
     from specflow.stages.check import constitution_problems

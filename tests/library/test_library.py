@@ -259,7 +259,7 @@ def test_a_library_artifact_template_shapes_the_written_plan(
     project: Path, library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from specflow.fsutil import sha256_text
-    from specflow.templating import builtin_templates_dir
+    from specflow.resources import builtin_templates_dir
     from tests.support.stub_llm import StubLLM, json_reply
 
     builtin = (builtin_templates_dir() / "artifacts" / "plan.md.j2").read_text()

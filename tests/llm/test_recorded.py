@@ -12,9 +12,10 @@ import pytest
 from specflow.config import LLMSection
 from specflow.errors import ModelError
 from specflow.llm.base import Completion, Model, ToolCall, Usage
+from specflow.llm.calls import CallLog, ObserverChain
 from specflow.llm.litellm_model import LiteLLMModel
 from specflow.llm.recorded import Recorder, ReplayModel, ScriptedModel, request_hash
-from specflow.llm.registry import CallLog, ObserverChain, get_model
+from specflow.llm.registry import get_model
 from specflow.redact import REDACTED, redact, redact_obj
 from tests.support.stub_llm import StubLLM
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from specflow.config import Config, ModelsSection
-from specflow.engine.policy import Implementer, choose_reviewer, implementer_of
+from specflow.engine.routing import Implementer, choose_reviewer, implementer_of
 
 
 def cfg(**models: str) -> Config:

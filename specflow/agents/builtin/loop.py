@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from specflow.agents.base import AgentResult, AgentTask, EventSink
+from specflow.agents.base import AgentResult, AgentTask, EventSink, Limits
 from specflow.agents.builtin.guards import LoopGuard, argument_error, compact, money
 from specflow.agents.builtin.runner import bounded
 from specflow.agents.builtin.sandbox import Sandbox, ToolError
@@ -103,7 +103,7 @@ class BuiltinAgent:
         """How `specflow.agents.registry.resolve_agent` builds it."""
         observer = None
         if options.project_root is not None:
-            from specflow.llm.registry import CallLog
+            from specflow.llm.calls import CallLog
 
             # Every call in the project's call log too, as the stages' calls are.
             observer = CallLog(options.project_root / ".specflow" / "logs" / "calls.jsonl")
@@ -161,25 +161,7 @@ class _Session:
     # -- the loop ---------------------------------------------------------------------------
 
     def _messages(self) -> list[Message]:
-        from specflow.templating import render
-
-        root = self.agent.project_root
-        ctx: dict[str, Any] = {"task": self.job.task, "limits": self.limits, "job": self.job}
-        system = render("prompts/implement_system.md.j2", root, **ctx)
-        brief = self.job.brief or ""
-        feedback = self.job.feedback
-        if feedback and feedback.strip()[-200:] in brief:
-            feedback = None  # the brief already carries it
-        user = render(
-            "prompts/implement_user.md.j2",
-            root,
-            brief=brief,
-            with_heading=not brief.lstrip().startswith("# "),
-            feedback=feedback,
-            attempt=self.job.attempt,
-            **ctx,
-        )
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        return implement_prompts(self.agent.project_root, self.job, self.limits)
 
     def run(self) -> AgentResult:
         try:
@@ -369,3 +351,26 @@ class _Session:
             usage=self._take_usage(),
         )
         return result
+
+
+def implement_prompts(root: Path | None, job: AgentTask, limits: Limits) -> list[Message]:
+    """The system and user prompts of an attempt, from the templates found from `root`
+    (`specflow replay` renders them again to compare)."""
+    from specflow.templating import render
+
+    ctx: dict[str, Any] = {"task": job.task, "limits": limits, "job": job}
+    system = render("prompts/implement_system.md.j2", root, **ctx)
+    brief = job.brief or ""
+    feedback = job.feedback
+    if feedback and feedback.strip()[-200:] in brief:
+        feedback = None  # the brief already carries it
+    user = render(
+        "prompts/implement_user.md.j2",
+        root,
+        brief=brief,
+        with_heading=not brief.lstrip().startswith("# "),
+        feedback=feedback,
+        attempt=job.attempt,
+        **ctx,
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -6,6 +6,8 @@ from typing import Any
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def report_outcome(app: Any, outcome: Any, verb: str) -> None:
     art = outcome.artifact
@@ -56,7 +58,7 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
         from specflow.stages import pipeline
         from specflow.stages.common import budgeted_model
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feat = project.resolve_feature(feature)
         llm = budgeted_model(project, feat, stage, model, max_cost)

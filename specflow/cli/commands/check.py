@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from specflow.cli.app import app_of
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -32,7 +34,7 @@ def register(app: typer.Typer) -> None:
         from specflow.errors import InputError
         from specflow.stages.check import check_project, failed
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         if fmt not in ("text", "json", "github"):
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
         problems, count = check_project(app_.project, strict=strict, drift=drift)

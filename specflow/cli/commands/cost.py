@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -15,7 +17,7 @@ def register(app: typer.Typer) -> None:
         """Spend per stage, task, model and agent, with tokens, from artifacts and run records."""
         from specflow.stages.cost import cost_report
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         rep = cost_report(project, feats)

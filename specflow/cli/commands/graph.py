@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -17,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
         from specflow.stages.graph import load_graph, render_graph
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         g = load_graph(project, project.resolve_feature(feature))
         sys.stdout.write(render_graph(g, fmt))

@@ -6,6 +6,8 @@ from typing import Any
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -45,7 +47,7 @@ def register(app: typer.Typer) -> None:
         from specflow.stages import pipeline
         from specflow.stages.common import budgeted_model
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         if update:
             _update(app_, update, source, from_library, model, max_cost)

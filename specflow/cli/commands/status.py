@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -15,11 +17,11 @@ def register(app: typer.Typer) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
         from specflow.stages.status import feature_status
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         statuses = [feature_status(project, f) for f in feats]
-        from specflow.engine.policy import awaiting_approval
+        from specflow.engine.approvals import awaiting_approval
 
         waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
         if json_out:

@@ -29,8 +29,7 @@ from specflow.errors import InputError
 from specflow.observe.trace import Attempt, TaskTrace, read_text
 
 if TYPE_CHECKING:
-    from specflow.agents.base import AgentTask
-    from specflow.llm.base import Completion, Message
+    from specflow.llm.base import Call, Message
     from specflow.observe.loading import OpenedRun
 
 
@@ -64,19 +63,9 @@ class _Capture:
     requests: list[list[Message]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def on_call(
-        self,
-        *,
-        model: str,
-        purpose: str,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        response_format: dict[str, Any] | None,
-        completion: Completion | None,
-        error: str | None,
-    ) -> None:
+    def on_call(self, call: Call) -> None:
         with self.lock:
-            self.requests.append(copy.deepcopy(messages))
+            self.requests.append(copy.deepcopy(call.messages))
 
 
 def replay_tasks(
@@ -117,6 +106,7 @@ def replay_task(
 ) -> ReplayResult:
     from specflow.agents.base import AgentTask, Limits
     from specflow.agents.builtin import BuiltinAgent
+    from specflow.agents.builtin.loop import implement_prompts
     from specflow.llm.recorded import ReplayModel
 
     attempts = _builtin_attempts(tt)
@@ -183,7 +173,7 @@ def replay_task(
         if first_request is not None and capture.requests:
             new = capture.requests[0]
             if template_dir is not None:
-                new = render_prompts(prompt_root, job)
+                new = implement_prompts(prompt_root, job, job.limits)
             result.prompt_diff = prompt_diff(first_request, new)
         if keep:
             result.workdir = str(wt)
@@ -294,30 +284,6 @@ def _template_root(work: Path, template_dir: Path) -> Path:
     (root / ".specflow").mkdir(parents=True)
     (root / ".specflow" / "templates").symlink_to(template_dir.resolve())
     return root
-
-
-def render_prompts(root: Path, job: AgentTask) -> list[Message]:
-    """The system and user prompts the builtin agent builds for `job` with the templates found
-    from `root` (mirrors BuiltinAgent's `_messages`; the agent itself currently passes its
-    project root by keyword to `render`, whose root is positional-only, so it ignores overrides)."""
-    from specflow.templating import render
-
-    ctx: dict[str, Any] = {"task": job.task, "limits": job.limits, "job": job}
-    brief = job.brief or ""
-    feedback = job.feedback
-    if feedback and feedback.strip()[-200:] in brief:
-        feedback = None
-    system = render("prompts/implement_system.md.j2", root, **ctx)
-    user = render(
-        "prompts/implement_user.md.j2",
-        root,
-        brief=brief,
-        with_heading=not brief.lstrip().startswith("# "),
-        feedback=feedback,
-        attempt=job.attempt,
-        **ctx,
-    )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def prompt_diff(recorded: list[Message], new: list[Message]) -> str:
