@@ -358,6 +358,8 @@ class ArtifactStore:
 
         prev = previous if previous is not None else self.read(kind)
         body = body.strip() + "\n"
+        if kind == "spec":  # requirement identity, for drift and change proposals
+            extra = {**(extra or {}), "requirements": spec_requirement_hashes(body)}
         prov = Provenance(
             artifact=kind,
             version=(prev.provenance.version + 1) if prev.provenance else (2 if prev.exists else 1),
@@ -381,3 +383,14 @@ class ArtifactStore:
             atomic_write_text(hist, prev.text)
         atomic_write_text(self.feature.artifact(kind), text)
         return self.read(kind)
+
+
+def spec_requirement_hashes(body: str) -> dict[str, str]:
+    """A spec.md body's requirement hashes (an unparseable body has none)."""
+    from specflow.domain.identity import requirement_hashes
+    from specflow.formats.spec_md import parse_spec
+
+    try:
+        return requirement_hashes(parse_spec(body))
+    except ParseError:
+        return {}

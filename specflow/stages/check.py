@@ -38,6 +38,7 @@ class FeatureCheck:
     project: Project
     feature: Feature
     strict: bool = False
+    drift: bool = False  # `check --drift`: code or spec moved since implementation is an error
     parsed: dict[str, Any] = field(default_factory=dict)  # kind -> Spec / Plan / TaskList
     offsets: dict[str, int] = field(default_factory=dict)  # kind -> front matter lines
     graph: Any = None  # the TaskGraph, when tasks.md parsed and has no cycle
@@ -50,18 +51,20 @@ class FeatureCheck:
         return body_line + self.offsets.get(kind, 0) if body_line else None
 
     def line_of(self, kind: str, needle: str) -> int | None:
-        return _line_of(self.feature.artifact(kind), needle)
+        return line_of_id(self.feature.artifact(kind), needle)
 
 
 Producer = Callable[[FeatureCheck], list[Problem]]
 
 
-def check_project(project: Project, *, strict: bool = False) -> tuple[list[Problem], int]:
+def check_project(
+    project: Project, *, strict: bool = False, drift: bool = False
+) -> tuple[list[Problem], int]:
     """All problems in all features, and how many features were checked."""
     problems: list[Problem] = []
     features = project.features()
     for feature in features:
-        problems += check_feature(project, feature, strict=strict)
+        problems += check_feature(project, feature, strict=strict, drift=drift)
     if not features:
         problems += _unseen_folders(project)
     return problems, len(features)
@@ -84,8 +87,10 @@ def _unseen_folders(project: Project) -> list[Problem]:
     ]
 
 
-def check_feature(project: Project, feature: Feature, *, strict: bool = False) -> list[Problem]:
-    fc = FeatureCheck(project, feature, strict)
+def check_feature(
+    project: Project, feature: Feature, *, strict: bool = False, drift: bool = False
+) -> list[Problem]:
+    fc = FeatureCheck(project, feature, strict, drift)
     problems = read_artifacts(fc)
     for produce in PRODUCERS:
         problems += produce(fc)
@@ -216,7 +221,38 @@ def constitution(fc: FeatureCheck) -> list[Problem]:
     return _violations(fc.rel("plan"), plan, fc.offsets.get("plan", 0))
 
 
-PRODUCERS: list[Producer] = [open_questions, task_graph, coverage, constitution]
+def drift(fc: FeatureCheck) -> list[Problem]:
+    """With --drift: requirements whose code or text moved since their tasks merged."""
+    if not fc.drift or fc.parsed.get("spec") is None or fc.graph is None:
+        return []
+    from specflow.stages.drift import drift_problems, feature_drift
+
+    return drift_problems(fc.project, fc.feature, feature_drift(fc.project, fc.feature))
+
+
+def changes(fc: FeatureCheck) -> list[Problem]:
+    """Open change proposals whose base moved, or that touch a requirement another one does."""
+    from specflow.artifacts import spec_requirement_hashes
+    from specflow.stages.change import CHANGES, change_problems
+
+    if fc.parsed.get("spec") is None or not (fc.feature.path / CHANGES).is_dir():
+        return []
+    body = ArtifactStore(fc.project, fc.feature).read("spec").body
+    current = spec_requirement_hashes(body)
+    rel = rel_path(fc.project, fc.feature.path / CHANGES)
+    return [
+        Problem(rel, None, message, "change") for message in change_problems(fc.feature, current)
+    ]
+
+
+PRODUCERS: list[Producer] = [
+    open_questions,
+    task_graph,
+    coverage,
+    constitution,
+    drift,
+    changes,
+]
 
 
 # -- shared with the stages ---------------------------------------------------------------
@@ -238,15 +274,20 @@ def _violations(rel: str, plan: Any, offset: int) -> list[Problem]:
     ]
 
 
-def _line_of(path: Any, needle: str) -> int | None:
-    """The first line naming `needle` as a whole word (FR-001, not FR-0010)."""
+def line_of_id(path: Any, needle: str) -> int | None:
+    """The first line of the body (front matter skipped: it records requirement hashes) naming
+    `needle` as a whole word (FR-001, not FR-0010)."""
     import re
 
     pattern = re.compile(rf"(?<![\w-]){re.escape(needle)}(?![\w-])")
     try:
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if pattern.search(line):
-                return i
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
+    start = 0
+    if lines and lines[0].strip() == "---":
+        start = next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
+    for i in range(start, len(lines)):
+        if pattern.search(lines[i]):
+            return i + 1
     return None

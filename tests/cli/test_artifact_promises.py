@@ -17,17 +17,8 @@ import pytest
 
 from tests.conftest import REPO_ROOT, git, run_cli, snapshot
 from tests.support.stage_stub import SchemaStub, m, stub_project
-from tests.support.stub_llm import StubLLM
 
 RECORDING = REPO_ROOT / "examples" / "unitconv" / "recording.jsonl"
-
-
-@pytest.fixture
-def stub(monkeypatch: pytest.MonkeyPatch) -> Any:
-    with StubLLM() as server:
-        for k, v in server.env().items():
-            monkeypatch.setenv(k, v)
-        yield SchemaStub(server)
 
 
 @pytest.fixture

@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
         report: str = typer.Option(
             None, "--report", help="Also write a JUnit XML report to this file."
         ),
+        drift: bool = typer.Option(
+            False, "--drift", help="Code or spec moved since implementation is an error too."
+        ),
     ) -> None:
         """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, a plan violates the constitution, or requirements are uncovered."""
         from specflow.cli.check_report import render_problems, write_junit
@@ -38,7 +41,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
         from specflow.lint.gate import lint_problems
 
-        found, count = check_project(app_.project, strict=strict)
+        found, count = check_project(app_.project, strict=strict, drift=drift)
         problems: list[Any] = [*found, *lint_problems(app_.project, strict=strict)]
         prefix = _repo_prefix(app_.project.root) if fmt == "github" else ""
         text = render_problems(problems, count, fmt, prefix)

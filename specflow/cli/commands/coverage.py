@@ -22,14 +22,12 @@ def register(app: typer.Typer) -> None:
         """Per requirement: the tasks that cover it, their state, and the commits and runs that
         implemented them (from the Specflow-Task/-Feature/-Run commit trailers)."""
         feature = one_feature(feature, feature_opt)
+        from specflow.cli.commands._shared import features_with_spec
         from specflow.stages.coverage import feature_coverage, render_text
 
         app_ = ctx.obj
         project = app_.project
-        if feature:
-            feats = [project.resolve_feature(feature)]
-        else:  # every feature that has a spec
-            feats = [f for f in project.features() if f.artifact("spec").is_file()]
+        feats = features_with_spec(project, feature)
         if not feats:
             app_.echo("no features yet: specflow specify FEATURE.md")
             return

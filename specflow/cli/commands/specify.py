@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -22,9 +22,18 @@ def register(app: typer.Typer) -> None:
             None, "--regenerate", help="Regenerate spec.md of this FEATURE from its feature.md."
         ),
         feature_opt: Optional[str] = feature_option(),
+        update: str = typer.Option(
+            None,
+            "--update",
+            help="Edit this FEATURE's spec.md for a change request (FEATURE's argument, or "
+            "--from FILE): only the requirements it changes.",
+        ),
         force: bool = typer.Option(False, "--force", help="Replace a hand-edited spec.md."),
         from_library: str = typer.Option(
-            None, "--from", help="Start from a shared library's feature: NAME/feature."
+            None,
+            "--from",
+            help="Start from a shared library's feature: NAME/feature (with --update: the "
+            "change request's file).",
         ),
         max_cost: float = typer.Option(
             None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
@@ -47,6 +56,9 @@ def register(app: typer.Typer) -> None:
         app_ = app_of(ctx)
         project = app_.project
         regenerate = one_feature(regenerate, feature_opt)  # `-F 3` = `--regenerate 3`
+        if update:
+            _update(app_, update, source, from_library, model, max_cost)
+            return
         if (quick or bugfix) and (regenerate or from_library or (quick and bugfix)):
             raise InputError(
                 "--quick and --bugfix start a new feature from a description, one at a time",
@@ -132,3 +144,42 @@ def _read_source(source: str | None) -> tuple[str, str]:
     if Path(source).is_file() or Path(source).suffix.lower() in (".md", ".txt", ".markdown"):
         return read_text_input(Path(source)), source
     return source, "description"
+
+
+def _update(
+    app_: object,
+    feature_arg: str,
+    request: str | None,
+    path: str | None,
+    model: str | None,
+    max_cost: float | None,
+) -> None:
+    """`specify --update FEATURE "request" | --from FILE`."""
+    from pathlib import Path
+
+    from specflow.errors import InputError
+    from specflow.fsutil import read_text_input
+    from specflow.stages.common import budgeted_model
+    from specflow.stages.spec_update import update_spec
+    from specflow.stages.status import rel_path
+
+    app: Any = app_
+    if (request is None) == (path is None):
+        raise InputError(
+            "--update needs the change request: as text or with --from FILE (one of them)",
+            'e.g. specflow specify --update 3 "users can export notes"',
+        )
+    text = read_text_input(Path(path)) if path else str(request)
+    project = app.project
+    feature = project.resolve_feature(feature_arg)
+    llm = budgeted_model(project, feature, "specify", model, max_cost)
+    archived, upd, _ = update_spec(project, feature, text, model_override=model, model=llm)
+    changed = [
+        *(f"{r.id} modified" for r in upd.modified),
+        *(f"{r.id} added" for r in upd.added),
+        *(f"{rid} removed" for rid in upd.removed),
+    ]
+    app.echo(
+        f"updated {rel_path(project, feature.artifact('spec'))}: {', '.join(changed)} "
+        f"(change kept in {rel_path(project, archived)}/; next: specflow plan {feature.number})"
+    )

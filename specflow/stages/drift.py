@@ -1,0 +1,278 @@
+"""`specflow drift`: per requirement, has the code or the spec moved since it was implemented?
+
+Built on `stages.coverage` (requirement -> tasks -> commits, from `covers:`, ids named in task
+text and the Specflow-* commit trailers). For each requirement:
+
+- code moved under the spec: commits after its task commits that change the files those commits
+  touched, made without a task of this feature (no `Specflow-Feature: <feature>` trailer);
+- spec moved over the code: its text hash (domain.identity) now differs from its hash in the
+  spec.md committed with its tasks (read from git at the task commit).
+
+Deterministic and model-free; git is asked a fixed number of times per feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from specflow.project import Feature, Project
+from specflow.stages.coverage import CommitRef, feature_coverage
+
+OK, CODE, SPEC, BOTH, UNIMPLEMENTED, UNKNOWN = (
+    "ok",
+    "code-moved",
+    "spec-ahead",
+    "both",
+    "unimplemented",
+    "spec-not-committed",
+)
+
+
+@dataclass
+class LaterCommit:
+    sha: str
+    subject: str
+    files: list[str]
+
+
+@dataclass
+class RequirementDrift:
+    id: str
+    text: str
+    hash: str
+    tasks: list[str]
+    commits: list[str] = field(default_factory=list)  # the task commits that implemented it
+    files: list[str] = field(default_factory=list)  # the files they touched
+    implemented_hash: str | None = None  # its hash in the spec committed with the tasks
+    later: list[LaterCommit] = field(default_factory=list)  # code moved under the spec
+    spec_ahead: bool = False
+
+    @property
+    def status(self) -> str:
+        if not self.commits:
+            return UNIMPLEMENTED
+        if self.implemented_hash is None and not self.later:
+            return UNKNOWN
+        if self.later and self.spec_ahead:
+            return BOTH
+        return CODE if self.later else SPEC if self.spec_ahead else OK
+
+    @property
+    def drifted(self) -> bool:
+        return self.status in (CODE, SPEC, BOTH)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "status": self.status}
+
+
+@dataclass
+class FeatureDrift:
+    feature: str
+    spec_path: str
+    requirements: list[RequirementDrift]
+
+    @property
+    def drifted(self) -> list[RequirementDrift]:
+        return [r for r in self.requirements if r.drifted]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "spec": self.spec_path,
+            "requirements": [r.to_dict() for r in self.requirements],
+            "drifted": [r.id for r in self.drifted],
+        }
+
+
+def feature_drift(project: Project, feature: Feature) -> FeatureDrift:
+    from specflow.artifacts import ArtifactStore, spec_requirement_hashes
+    from specflow.stages.status import rel_path
+    from specflow.workspace.git import Git
+
+    fc = feature_coverage(project, feature)
+    current = spec_requirement_hashes(ArtifactStore(project, feature).read("spec").body)
+    git = Git(project.root)
+    spec_rel = rel_path(project, feature.artifact("spec"))
+    specs_rel = rel_path(project, project.specs_dir).rstrip("/") + "/"
+    by_req: dict[str, list[CommitRef]] = {}
+    for r in fc.requirements:
+        seen: dict[str, CommitRef] = {}
+        for t in r.tasks:
+            for c in t.commits:
+                seen.setdefault(c.sha, c)
+        by_req[r.id] = list(seen.values())
+    all_commits = list(dict.fromkeys(c.sha for cs in by_req.values() for c in cs))
+    touched = _files_of(git, all_commits, specs_rel)
+    old_hashes = _spec_hashes_at(git, all_commits, spec_rel)
+    later = _later_commits(git, all_commits, feature.name, specs_rel)
+    out: list[RequirementDrift] = []
+    for r in fc.requirements:
+        shas = [c.sha for c in by_req[r.id]]
+        files = sorted({f for s in shas for f in touched.get(s, [])})
+        rd = RequirementDrift(r.id, r.text, current.get(r.id, ""), [t.id for t in r.tasks])
+        rd.commits, rd.files = shas, files
+        # the newest task commit whose spec is known says what was implemented
+        known = [old_hashes[s] for s in shas if s in old_hashes]
+        if known:
+            rd.implemented_hash = known[0].get(r.id, "")
+            rd.spec_ahead = rd.implemented_hash != rd.hash
+        rd.later = _touching(later, set(shas), set(files))
+        out.append(rd)
+    return FeatureDrift(feature.name, spec_rel, out)
+
+
+# -- git, batched --------------------------------------------------------------------------
+
+
+def _files_of(git: Any, shas: list[str], skip_prefix: str) -> dict[str, list[str]]:
+    """Files each commit changed (the feature's own artifacts left out). One git call."""
+    if not shas:
+        return {}
+    text = git.out(
+        "log", "--no-walk=unsorted", "--no-renames", "--name-only", "--format=%x1e%H", *shas
+    )
+    out: dict[str, list[str]] = {}
+    for record in text.split("\x1e"):
+        lines = [ln for ln in record.strip("\n").split("\n") if ln]
+        if lines:
+            out[lines[0]] = [f for f in lines[1:] if not f.startswith(skip_prefix)]
+    return out
+
+
+def _spec_hashes_at(git: Any, shas: list[str], spec_rel: str) -> dict[str, dict[str, str]]:
+    """Per commit, the requirement hashes of spec.md as committed there (absent: not committed).
+    One batch call for the blob ids, then one call per distinct spec version."""
+    from specflow.artifacts import spec_requirement_hashes
+    from specflow.formats.frontmatter import split_front_matter
+
+    if not shas:
+        return {}
+    query = "".join(f"{s}:./{spec_rel}\n" for s in shas)
+    lines = git.out("cat-file", "--batch-check=%(objectname) %(objecttype)", input=query)
+    blobs: dict[str, str] = {}
+    for sha, line in zip(shas, lines.splitlines()):
+        oid, _, kind = line.partition(" ")
+        if kind == "blob":
+            blobs[sha] = oid
+    hashes: dict[str, dict[str, str]] = {}
+    for oid in dict.fromkeys(blobs.values()):
+        _, body = split_front_matter(git.out("cat-file", "blob", oid))
+        hashes[oid] = spec_requirement_hashes(body)
+    return {sha: hashes[oid] for sha, oid in blobs.items()}
+
+
+@dataclass
+class _Commit:
+    sha: str
+    parents: list[str]
+    ours: bool  # made by a task of this feature
+    subject: str
+    files: list[str]
+
+
+def _later_commits(git: Any, task_shas: list[str], feature: str, skip: str) -> list[_Commit]:
+    """The task commits and every commit after them on HEAD, oldest first. One git call."""
+    from specflow.workspace.git import TRAILER_FEATURE
+
+    if not task_shas:
+        return []
+    fmt = f"%x1e%H%x1f%P%x1f%(trailers:key={TRAILER_FEATURE},valueonly,separator=%x2C)%x1f%s"
+    text = git.out(
+        "log",
+        "--topo-order",
+        "--reverse",
+        "--no-renames",
+        "--name-only",
+        f"--format={fmt}",
+        "HEAD",
+        "--not",
+        *(f"{s}^@" for s in task_shas),
+    )
+    out: list[_Commit] = []
+    for record in text.split("\x1e"):
+        head, _, rest = record.partition("\n")
+        parts = head.split("\x1f")
+        if len(parts) != 4:
+            continue
+        sha, parents, feats, subject = parts
+        files = [f for f in rest.split("\n") if f and not f.startswith(skip)]
+        ours = feature in (v.strip() for v in feats.split(","))
+        out.append(_Commit(sha, parents.split(), ours, subject, files))
+    return out
+
+
+def _touching(later: list[_Commit], tasks: set[str], files: set[str]) -> list[LaterCommit]:
+    """Of `later` (oldest first), the descendants of `tasks` that change `files`, not ours."""
+    if not tasks or not files:
+        return []
+    after = set(tasks)
+    out: list[LaterCommit] = []
+    for c in later:
+        if not any(p in after for p in c.parents):
+            continue
+        after.add(c.sha)
+        hit = sorted(files.intersection(c.files))
+        if hit and not c.ours:
+            out.append(LaterCommit(c.sha, c.subject, hit))
+    return out
+
+
+# -- output --------------------------------------------------------------------------------
+
+
+def render_text(fd: FeatureDrift) -> str:
+    lines = [f"{fd.feature}: drift per requirement"]
+    for r in fd.requirements:
+        lines.append(f"{r.id}  {r.status}")
+        if r.commits:
+            tasks = ", ".join(r.tasks)
+            lines.append(f"  implemented by {tasks} in {', '.join(s[:10] for s in r.commits)}")
+            if r.files:
+                lines.append(f"  files: {', '.join(r.files)}")
+        if r.spec_ahead:
+            lines.append(
+                f"  spec ahead of code: text hash {r.hash} now, "
+                f"{r.implemented_hash or 'absent'} when its tasks were made"
+            )
+        for c in r.later:
+            lines.append(
+                f"  code moved: {c.sha[:10]} {c.subject} ({', '.join(c.files)}) "
+                "without a task of this feature"
+            )
+    n = len(fd.drifted)
+    lines.append(f"{n} requirement(s) drifted" if n else "no drift")
+    return "\n".join(lines)
+
+
+def drift_problems(project: Project, feature: Feature, fd: FeatureDrift) -> list[Any]:
+    """Each drift finding as a `check` problem on the requirement's line of spec.md."""
+    from specflow.stages.check import ERROR, Problem, line_of_id
+
+    path = feature.artifact("spec")
+    return [
+        Problem(fd.spec_path, line_of_id(path, rid), message, "drift", ERROR)
+        for rid, message in drift_messages(fd)
+    ]
+
+
+def drift_messages(fd: FeatureDrift) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for r in fd.drifted:
+        if r.spec_ahead:
+            out.append(
+                (
+                    r.id,
+                    f"{r.id} is spec-ahead-of-code: its text changed after its tasks "
+                    f"({', '.join(r.tasks)}) merged",
+                )
+            )
+        for c in r.later:
+            out.append(
+                (
+                    r.id,
+                    f"{r.id}: code moved under the spec: {c.sha[:10]} changed "
+                    f"{', '.join(c.files)} without a task of this feature",
+                )
+            )
+    return out
