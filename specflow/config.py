@@ -178,6 +178,8 @@ class SandboxSection(_Strict):
     writable: list[str] = Field(
         default_factory=list, description="more folders confined commands may write"
     )
+
+
 class LintSection(_Strict):
     """`[lint]`: the spec linter (docs/lint.md)."""
 

@@ -118,6 +118,8 @@ def os_error(exc: OSError) -> FileSystemError:
     elif exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP):
         err.exit_code = 2
     return err
+
+
 class StaleChange(SpecflowError):
     """A change proposal made against a requirement text that has since changed: nothing is
     applied."""

@@ -86,6 +86,8 @@ def one_feature(positional: str | None, option: str | None) -> str | None:
             f"two features given: '{positional}' and --feature '{option}'", "give the feature once"
         )
     return positional or option
+
+
 def features_with_spec(project: Any, feature: str | None) -> list[Any]:
     """The named feature, or every feature that has a spec.md."""
     if feature:
