@@ -244,8 +244,9 @@ def run_implement(
     ld = load(project, options)
     if not ld.selected and not options.resume:  # reported, and no run made (not `last`)
         return RunSummary(new_run_id(clock()), ld.feature.name, {})
+    own_agent = executor is None  # a caller's executor runs attempts its own way
     run, executor = _resolve_run(project, ld, options, clock, executor)
-    checked = _preflight(project, ld, run, options, executor)  # before anything is created
+    checked = _preflight(project, ld, run, options, executor, own_agent)  # before anything
     trust = plan_trust(
         project.config,
         ld.graph,
@@ -350,7 +351,12 @@ def _resolve_run(
 
 
 def _preflight(
-    project: Project, ld: Loaded, run: _Run, options: ImplementOptions, executor: Executor | None
+    project: Project,
+    ld: Loaded,
+    run: _Run,
+    options: ImplementOptions,
+    executor: Executor | None,
+    check_model: bool,
 ) -> Checked:
     """Every check that can fail before a branch, a worktree or a run exists
     (stages/preflight.py); the agent is resolved there too."""
@@ -364,6 +370,7 @@ def _preflight(
             model=run.model,
             tmux=options.tmux,
             log_dir=run.paths.dir / "tasks",
+            check_model=check_model,
         )
     except BaseException:
         if executor is not None:

@@ -52,6 +52,7 @@ def preflight(
     model: str | None,
     tmux: bool,
     log_dir: Path,
+    check_model: bool = True,
 ) -> Checked:
     """Every check `implement` can make before it creates a branch, a worktree or a run."""
     from specflow.agents.registry import AgentOptions, resolve_agent
@@ -66,7 +67,7 @@ def preflight(
     check_committed(git, project, loaded.feature, base, base_tip)
     verifies = [(f"{t} verify:", graph.tasks[t].verify) for t in loaded.selected]
     check_commands(cfg.project.test_command, [v for v in verifies if v[1]])
-    if agent_spec.strip() == "builtin":
+    if check_model and agent_spec.strip() == "builtin":
         escalate = os.environ.get("SPECFLOW_MODEL_ESCALATE") or cfg.models.escalate
         task_models = [graph.tasks[t].model for t in loaded.selected if graph.tasks[t].model]
         check_models([model, *task_models, *([escalate] if escalate else [])])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Optional
 
 import typer
@@ -58,8 +59,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the feature's task graph: agents in worktrees, verified, merged in order."""
         feature = one_feature(feature, feature_opt)
-        import sys
-
         from specflow.stages.implement import ImplementOptions, plan_implement, run_implement
 
         app_obj = app_of(ctx)
@@ -83,10 +82,7 @@ def register(app: typer.Typer) -> None:
             _dry_run(app_obj, plan_implement(project, options), json_out=json_out, pr=pr)
             return
 
-        if pr:  # before anything is created, not after the whole graph ran
-            from specflow.github.gh import require_gh
-
-            require_gh()
+        _gh_first(pr)
         from specflow.observe.live import make_view
 
         tty = sys.stderr.isatty() and not app_obj.quiet
@@ -152,3 +148,11 @@ def _open_pr(app_obj: Any, project: Any, summary: Any, *, draft: bool) -> None:
     app_obj.echo(
         f"pull request: {plan.url}" + (" (draft: some tasks did not land)" if draft else "")
     )
+
+
+def _gh_first(pr: bool) -> None:
+    """`--pr` needs gh: checked before anything is created, not after the whole graph ran."""
+    if pr:
+        from specflow.github.gh import require_gh
+
+        require_gh()
