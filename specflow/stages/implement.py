@@ -605,9 +605,11 @@ def _confinement(cfg: Config, repo_root: Path, state_dir: Path) -> Confinement:
     """The run's sandbox (ConfigError, exit 2, when none can work and none was waived), told
     about the folders its commands must see even under a private /tmp."""
     from specflow.sandbox import resolve
+    from specflow.secretscan import prepare
 
     conf = replace(resolve(cfg.sandbox), readable=(str(repo_root), str(state_dir)))
     conf.activate()
+    prepare()  # every task commit is scanned for secrets
     return conf
 
 
