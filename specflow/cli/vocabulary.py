@@ -60,6 +60,14 @@ VALUE_NAMES: dict[str, str] = {
     "base": "BRANCH",
     "repo": "OWNER/REPO",
     "ref": "REF",
+    "update": "FEATURE",
+    "paths": "PATHS",
+    "budget": "TOKENS",
+    "modify": "ID",
+    "remove": "ID",
+    "rename": "RENAMING",
+    "why": "TEXT",
+    "targets": "FEATURE/FILE",
 }
 
 

@@ -262,7 +262,9 @@ def run_implement(
     finish_telemetry: Callable[[], None] | None = None
     try:
         tip, created, caught_up = _prepare_branch(project, ld, checked)
-        agent = checked.agent
+        agent = _open_agent(
+            project, run, options
+        )  # confined as the run says (preflight only checked it)
         records = _starting_records(ld, run)
         events = EventLog(run.paths.events, clock=clock)
         if observer is not None:

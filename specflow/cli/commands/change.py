@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -17,6 +21,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         name: str = typer.Argument(..., help="The change's name: lowercase, digits and '-'."),
         feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
         modify: list[str] = typer.Option(
             None, "--modify", help="A requirement to change (repeatable); its base is recorded."
         ),
@@ -29,6 +34,7 @@ def register(app: typer.Typer) -> None:
         why: str = typer.Option("", "--why", help="Why the change: goes into proposal.md."),
     ) -> None:
         """Create specs/<feature>/changes/NAME/ with proposal.md and deltas.md."""
+        feature = one_feature(feature, feature_opt)
         from specflow.errors import InputError
         from specflow.stages.change import new_change
         from specflow.stages.status import rel_path as rel
@@ -49,9 +55,11 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         name: str = typer.Argument(..., help="The change to apply."),
         feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature_opt: Optional[str] = feature_option(),
     ) -> None:
         """Merge the change's deltas into spec.md (refused when a base hash moved) and archive
         the change. No model: run 'specflow plan' and 'specflow tasks' after it."""
+        feature = one_feature(feature, feature_opt)
         from specflow.stages.change import apply_change
         from specflow.stages.status import rel_path as rel
 

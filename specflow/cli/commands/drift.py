@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from specflow.cli.commands._shared import feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
@@ -10,13 +14,17 @@ def register(app: typer.Typer) -> None:
     def drift(
         ctx: typer.Context,
         feature: str = typer.Argument(None, help="Feature folder, number or slug (default: all)."),
+        feature_opt: Optional[str] = feature_option(),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
-        fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)."),
+        fmt: str = typer.Option(
+            "text", "--format", "-f", help="text, json or github (annotations)."
+        ),
     ) -> None:
         """Per requirement: the commits and files that implemented it, later commits that changed
         those files without a task of this feature, and whether its text changed since. No model
         (`check --drift` fails CI on drift)."""
-        from specflow.cli.checkout import render_problems
+        feature = one_feature(feature, feature_opt)
+        from specflow.cli.check_report import render_problems
         from specflow.cli.commands._shared import features_with_spec
         from specflow.cli.commands.check import _repo_prefix
         from specflow.errors import InputError

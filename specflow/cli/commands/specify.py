@@ -9,6 +9,15 @@ import typer
 from specflow.cli.app import app_of
 from specflow.cli.commands._shared import feature_option, one_feature
 
+UPDATE_HELP = (
+    "Edit this FEATURE's spec.md for a change request (FEATURE's argument, or --from FILE): "
+    "only the requirements it changes."
+)
+FROM_HELP = (
+    "Start from a shared library's feature: NAME/feature (with --update: the change "
+    "request's file)."
+)
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -22,19 +31,9 @@ def register(app: typer.Typer) -> None:
             None, "--regenerate", help="Regenerate spec.md of this FEATURE from its feature.md."
         ),
         feature_opt: Optional[str] = feature_option(),
-        update: str = typer.Option(
-            None,
-            "--update",
-            help="Edit this FEATURE's spec.md for a change request (FEATURE's argument, or "
-            "--from FILE): only the requirements it changes.",
-        ),
+        update: str = typer.Option(None, "--update", help=UPDATE_HELP),
         force: bool = typer.Option(False, "--force", help="Replace a hand-edited spec.md."),
-        from_library: str = typer.Option(
-            None,
-            "--from",
-            help="Start from a shared library's feature: NAME/feature (with --update: the "
-            "change request's file).",
-        ),
+        from_library: str = typer.Option(None, "--from", help=FROM_HELP),
         max_cost: float = typer.Option(
             None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
         ),
