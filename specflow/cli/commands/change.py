@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
     def new(
         ctx: typer.Context,
         name: str = typer.Argument(..., help="The change's name: lowercase, digits and '-'."),
-        feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
         feature_opt: Optional[str] = feature_option(),
         modify: list[str] = typer.Option(
             None, "--modify", help="A requirement to change (repeatable); its base is recorded."
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
     def apply(
         ctx: typer.Context,
         name: str = typer.Argument(..., help="The change to apply."),
-        feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
         feature_opt: Optional[str] = feature_option(),
     ) -> None:
         """Merge the change's deltas into spec.md (refused when a base hash moved) and archive

@@ -13,7 +13,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def drift(
         ctx: typer.Context,
-        feature: str = typer.Argument(None, help="Feature folder, number or slug (default: all)."),
+        feature: Optional[str] = typer.Argument(
+            None, help="Feature folder, number or slug (default: all)."
+        ),
         feature_opt: Optional[str] = feature_option(),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
         fmt: str = typer.Option(
