@@ -284,7 +284,9 @@ class Jail:
                 args += ["--ro-bind", "/dev/null", hidden]
         # /tmp and /var/tmp are private: what the command must see there comes back read-only
         # (a repository that lives under /tmp), and the worktree read-write on top.
-        for seen in self.readable:
+        # the Python that runs specflow (a venv inside a clone under /tmp) stays reachable too
+        interpreter = [Path(sys.prefix), Path(sys.base_prefix)]
+        for seen in [*self.readable, *interpreter]:
             if _under_private(seen) and seen.exists():
                 args += ["--ro-bind", str(seen), str(seen)]
         for extra in s.writable:
