@@ -15,7 +15,7 @@ out in the job's worktree. Implementations:
 from __future__ import annotations
 
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from specflow.agents.base import Agent
 from specflow.engine.attempt import (
@@ -31,6 +31,9 @@ from specflow.engine.attempt import (
 )
 from specflow.fsutil import atomic_write_text
 from specflow.runs.blobs import store_blob
+
+if TYPE_CHECKING:
+    from specflow.sandbox import Confinement
 
 
 class Executor(Protocol):
@@ -48,6 +51,11 @@ class Executor(Protocol):
         AttemptFailed (agent failed, no changes, checks failed past `job.verify_retries`) or
         Cancelled once `cancel` is set.
         """
+        ...
+
+    def confine(self, confinement: Confinement) -> None:
+        """The run's sandbox, for the agents and checks the executor runs itself (called once,
+        before the first attempt)."""
         ...
 
     def close(self) -> None:
@@ -93,6 +101,9 @@ class LocalExecutor:
         agent_outcome(result, cancel)
         commit_work(job.git, job.base, job.message, emit_attempt)
         return AttemptResult(n)
+
+    def confine(self, confinement: Confinement) -> None:
+        return None  # the agent was opened confined; the merge queue runs the checks
 
     def close(self) -> None:
         return None

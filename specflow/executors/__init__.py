@@ -21,7 +21,7 @@ def make_executor(
     address: str | None,
     config: Config,
     project_root: Path,
-    repo_root: Path,
+    state_dir: Path,
     git: Git,
     agent_spec: str,
     tmux: bool = False,
@@ -40,10 +40,11 @@ def make_executor(
         raise InputError("--tmux runs agents on this machine", "drop --tmux with --executor ray")
     rc = config.ray
     address = address or rc.address
-    remote = resolve_remote(rc.remote, project_root, repo_root, address)
+    remote = resolve_remote(rc.remote, project_root, address)
     return RayExecutor(
         git=git,
         remote=remote,
+        state_dir=state_dir,
         agent_spec=agent_spec,
         config=config,
         address=address,

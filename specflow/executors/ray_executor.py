@@ -2,13 +2,16 @@
 
 The driver (this process) keeps the scheduler, the event log and the merge queue. Per attempt:
 
-1. push the slot's starting commit to the shared remote as `refs/specflow/base/<run>/<task>`;
+1. push the slot's starting commit to the shared remote (with a one-machine Ray, the driver's
+   private exchange repository: executors/exchange.py) as `refs/specflow/base/<run>/<task>`;
 2. submit `run_node_task` (specflow/executors/ray_node.py) asking for one unit of the custom
    resource `agent`, so each node runs as many agents as it offers (`ray start
    --resources='{"agent": 4}'`); the node fetches the commit into its cached clone, runs the
    agent and the task's checks in a pooled worktree, and pushes the commit to
    `refs/specflow/task/<run>/<task>`; its events stream back into the run's event log;
-3. fetch that commit and check it out in the task's driver slot; the merge queue then rebases,
+3. bring that commit in through the exchange (never `git fetch` or a push into the repository:
+   both race the driver's new worktrees) and check it out in the task's driver slot; the merge
+   queue then rebases,
    re-verifies only if the tip moved, and fast-forwards, exactly as locally.
 
 A node or worker that dies mid-task (WorkerCrashedError, NodeDiedError, ...) re-queues the
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from specflow.engine.attempt import AttemptFailed, AttemptJob, AttemptResult, Cancelled, Emit
 from specflow.errors import InputError
+from specflow.executors.exchange import EXCHANGE, Exchange
 from specflow.executors.ray_connect import connect
 from specflow.executors.ray_node import NodeJob, Texts, run_node_task
 from specflow.fsutil import atomic_write_text
@@ -36,6 +40,7 @@ from specflow.workspace.git import Git
 
 if TYPE_CHECKING:
     from specflow.config import Config
+    from specflow.sandbox import Confinement
 
 INSTALL_HINT = "pip install 'specflow-sdd[ray]'"
 NODE_RETRIES = 3  # re-queues per attempt after a node or worker died
@@ -70,7 +75,8 @@ class RayExecutor:
         self,
         *,
         git: Git,
-        remote: str,
+        remote: str | None,
+        state_dir: Path,
         agent_spec: str,
         config: Config,
         address: str | None = None,
@@ -79,13 +85,16 @@ class RayExecutor:
     ) -> None:
         self.ray = import_ray()
         self.git = git
-        self.remote = remote
+        self.exchange = Exchange(git, state_dir / EXCHANGE)
+        self.shared = remote  # None: one machine, nodes use the exchange itself
+        self.remote = remote or str(self.exchange.path)  # where nodes fetch and push
         self.agent_spec = agent_spec
         self.config = config.model_dump()
+        self.sandbox = config.sandbox.model_dump()  # the run's, once confine() is called
         self.node_retries = node_retries
         self.address = address
-        probe = git.run("ls-remote", remote, "HEAD", check=False)
-        if probe.returncode != 0:
+        probe = git.run("ls-remote", remote, "HEAD", check=False) if remote else None
+        if probe is not None and probe.returncode != 0:
             first = next((ln for ln in probe.stderr.splitlines() if ln.strip()), "")
             raise InputError(
                 f"cannot reach the git remote {remote}: {first.strip()}",
@@ -99,6 +108,10 @@ class RayExecutor:
         self._failures: dict[str, int] = {}  # verify failures so far per task (node side)
         self._refs: set[str] = set()  # pushed and fetched refs, dropped at close()
         self.git_env = _identity(git)
+
+    def confine(self, confinement: Confinement) -> None:
+        """The run's sandbox: nodes run the agent and the checks under the same settings."""
+        self.sandbox = sandbox_for_nodes(confinement)
 
     # -- the cluster ----------------------------------------------------------------------
 
@@ -158,6 +171,7 @@ class RayExecutor:
             attempt=job.attempt,
             feedback=job.feedback,
             git_env=self.git_env,
+            sandbox=self.sandbox,
         )
         avoid: str | None = None
         for lost in range(self.node_retries + 1):
@@ -239,18 +253,17 @@ class RayExecutor:
     # -- git ------------------------------------------------------------------------------
 
     def _push(self, commit: str, ref: str) -> None:
+        if self.shared is None:
+            self.exchange.ensure()
         self.git.run("push", "-q", "--force", "--no-verify", self.remote, f"{commit}:{ref}")
         with self._lock:
             self._refs.add(ref)
 
     def _fetch(self, commit: str, ref: str) -> None:
-        if self.git.run("cat-file", "-e", f"{commit}^{{commit}}", check=False).returncode == 0:
-            return  # the remote shares this repository's objects (or fetched before)
-        with self._lock:  # one fetch at a time into the main repository
-            self.git.run(
-                "fetch", "-q", "--no-tags", "--no-write-fetch-head", self.remote, f"+{ref}:{ref}"
-            )
-            self._refs.add(ref)
+        """The node's commit into this repository, through the exchange."""
+        with self._lock:  # one transfer at a time
+            self.exchange.receive(self.shared, ref)
+            self.exchange.bring_in(commit, ref)
 
     def close(self) -> None:
         """Drop this run's refs here and on the remote, and disconnect from the cluster."""
@@ -259,8 +272,7 @@ class RayExecutor:
             self.git.run(
                 "push", "-q", "--no-verify", self.remote, *[f":{r}" for r in refs], check=False
             )
-            stdin = "".join(f"delete {r}\n" for r in refs)
-            self.git.run("update-ref", "--no-deref", "--stdin", input=stdin, check=False)
+            self.exchange.drop(refs)
         self._refs.clear()
         if self.ray.is_initialized():
             self.ray.shutdown()
@@ -289,6 +301,15 @@ def _handle(job: AttemptJob, item: dict[str, Any], emit: Emit) -> None:
             atomic_write_text(paths.task_dir(tid) / name, str(item["text"]))
 
 
+def sandbox_for_nodes(confinement: Confinement) -> dict[str, Any]:
+    """The run's `[sandbox]` settings as nodes apply them (ray_node.node_confinement): mode
+    "off" when this run is unconfined (by specflow.toml or SPECFLOW_SANDBOX=off here)."""
+    settings = confinement.settings.model_dump()
+    if not confinement.active:
+        settings["mode"] = "off"
+    return settings
+
+
 def _identity(git: Git) -> dict[str, str]:
     """The driver's commit identity, so commits made on nodes carry the user's name."""
     env: dict[str, str] = {}
@@ -300,11 +321,9 @@ def _identity(git: Git) -> dict[str, str]:
     return env
 
 
-def resolve_remote(
-    remote: str | None, project_root: Path, repo_root: Path, address: str | None
-) -> str:
+def resolve_remote(remote: str | None, project_root: Path, address: str | None) -> str | None:
     """The git remote every node reaches: `[ray] remote` (a path, relative to the project, is
-    made absolute), or with a one-machine Ray (no address), this repository itself."""
+    made absolute), or with a one-machine Ray (no address) None: the driver's exchange."""
     address = address or os.environ.get("RAY_ADDRESS") or None
     if remote:
         if "://" in remote or re.match(r"^[\w.-]+@[\w.-]+:", remote):
@@ -315,4 +334,4 @@ def resolve_remote(
             "--executor ray on a cluster needs a git remote every node can reach",
             "set [ray] remote = '<bare repository URL or shared path>' in specflow.toml",
         )
-    return str(repo_root.resolve())
+    return None

@@ -26,9 +26,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.agents.base import Limits
 from specflow.domain.tasks import Task
@@ -45,6 +45,9 @@ from specflow.engine.attempt import (
 from specflow.flock import locked, try_lock_path, write_note
 from specflow.runs.catalogue import Kind
 from specflow.workspace.git import Git
+
+if TYPE_CHECKING:
+    from specflow.sandbox import Confinement
 
 MAX_LOG_BYTES = 512_000  # per file sent back to the driver (the tail)
 
@@ -70,6 +73,7 @@ class NodeJob:
     attempt: int
     feedback: str | None = None
     git_env: dict[str, str] = field(default_factory=dict)  # the driver's commit identity
+    sandbox: dict[str, Any] | None = None  # the run's [sandbox] as the driver applies it
 
 
 @dataclass
@@ -88,7 +92,8 @@ def node_identity() -> dict[str, str]:
     with contextlib.suppress(Exception):
         import ray
 
-        node = ray.get_runtime_context().get_node_id()
+        if ray.is_initialized():  # in a Ray worker (asking otherwise would start a Ray)
+            node = ray.get_runtime_context().get_node_id()
     return {"node": node, "host": socket.gethostname(), "worker_pid": str(os.getpid())}
 
 
@@ -210,7 +215,9 @@ def _attempts(
     from specflow.config import Config
 
     task = job.task
+    config = Config.model_validate(job.config)
     repo = NodeRepo(job.remote)
+    confinement = node_confinement(job.sandbox or config.sandbox.model_dump(), repo.dir)
     logs = repo.dir / "logs" / job.run_id
     _prune_logs(repo.dir / "logs", keep=logs)
     repo.ensure(job.start, job.fetch_ref)
@@ -221,10 +228,11 @@ def _attempts(
         agent = resolve_agent(
             job.agent_spec,
             AgentOptions(
-                config=Config.model_validate(job.config),
+                config=config,
                 model=job.model,
                 log_dir=logs / "tasks",
                 project_root=path,
+                confinement=confinement,
             ),
         )
         attempt, feedback, failures = job.attempt, job.feedback, 0
@@ -255,6 +263,7 @@ def _attempts(
                 log=logs / "tasks" / task.id / f"verify-{attempt}.log",
                 cancel=cancel,
                 emit=emit,
+                confinement=confinement,
             )
             _send_logs(out, logs / "tasks" / task.id)
             if failure is None:
@@ -272,6 +281,17 @@ def _attempts(
         return {"type": "result", "ok": False, "reason": str(exc), "attempt": attempt}
     finally:
         os.close(fd)
+
+
+def node_confinement(sandbox: dict[str, Any], node_dir: Path) -> Confinement:
+    """The run's sandbox on this node: the driver's `[sandbox]` settings (mode "off" when the
+    driver runs unconfined), the best backend this node has for them, and the node's clone
+    (which the worktrees' `.git` files point into) readable to the checks."""
+    from specflow.config import SandboxSection
+    from specflow.sandbox import resolve
+
+    conf = resolve(SandboxSection.model_validate(sandbox))
+    return replace(conf, readable=(str(node_dir),))
 
 
 def _emitter(out: queue.Queue[dict[str, Any] | None], fd: int, attempt: int, node: str) -> Emit:

@@ -256,6 +256,8 @@ def run_implement(
         implementer=implementer_of(run.agent_spec, run.model),
     )
     run.confinement = _confinement(project.config, ld.repo_root, project.state_dir)
+    if executor is not None:
+        executor.confine(run.confinement)
     lock = FeatureLock(project.state_dir, ld.feature.name)
     lock.acquire(run.run_id)
     events: EventLog | None = None
@@ -341,7 +343,7 @@ def _resolve_run(
         address=options.ray_address,
         config=cfg,
         project_root=project.root,
-        repo_root=ld.repo_root,
+        state_dir=project.state_dir,
         git=ld.git,
         agent_spec=agent_spec,
         tmux=options.tmux,

@@ -13,6 +13,7 @@ from specflow.engine.executor import Executor
 from specflow.errors import RunFailed
 from specflow.project import Project
 from specflow.runs.events import read_events
+from specflow.sandbox import Confinement
 from specflow.stages.implement import ImplementOptions, run_implement
 
 TASKS = """\
@@ -38,6 +39,7 @@ class WritingExecutor:
     def __init__(self) -> None:
         self.jobs: list[tuple[str, int, str]] = []
         self.closed = False
+        self.confined: Confinement | None = None
 
     def capacity(self) -> int | None:
         return 2
@@ -58,6 +60,9 @@ class WritingExecutor:
         commit_work(job.git, job.base, job.message, emit_attempt)
         return AttemptResult(job.attempt)
 
+    def confine(self, confinement: Confinement) -> None:
+        self.confined = confinement
+
     def close(self) -> None:
         self.closed = True
 
@@ -76,6 +81,7 @@ def test_an_executor_made_of_the_protocol_alone_runs_a_feature(tmp_path: Path) -
         raise AssertionError("T003 was to fail")
     assert sorted(branch_tasks(repo, "specflow/001-calc")) == ["T001", "T002"]
     assert git(repo, "show", "specflow/001-calc:calc/add.py") == "# Add calc/add.py"
+    assert writer.confined is not None  # told the run's sandbox before its attempts
     assert writer.closed and [j[0] for j in writer.jobs].count("T001") == 1
     events = read_events(next(repo.glob(".specflow/runs/*/events.jsonl")))
     first = events[0]

@@ -84,10 +84,15 @@ def test_cluster_without_auth(tmp_path: Path) -> None:
 
 def test_without_address_a_one_machine_ray_runs_the_agents(tmp_path: Path) -> None:
     """No address, no remote: specflow starts Ray for the run (Ray's defaults: it creates a
-    token in ~/.ray/auth_token), the repository is the remote, and Ray stops with the run."""
+    token in ~/.ray/auth_token), nodes exchange commits through the driver's private
+    exchange, and Ray stops with the run. A worktree of the repository is caught half-made
+    all along (what parallel slots raced into: test_ray_exchange.py): nothing is pushed or
+    fetched into the repository, so nothing trips on it."""
     root = short_tmp()
     (root / "home").mkdir()
     repo = make_repo(tmp_path, DAG12, BASE_FILES, test_command=f"{PY} -m unittest -q")
+    git(repo, "worktree", "add", "-q", "--detach", str(tmp_path / "half-made"), "HEAD")
+    (repo / ".git" / "worktrees" / "half-made" / "HEAD").write_text("0" * 40 + "\n")
     env = {**clean_env(), **ray_env(root), "SPECFLOW_RAY_CACHE": str(tmp_path / "cache")}
     try:
         agent = agent_for(tmp_path)
@@ -99,4 +104,5 @@ def test_without_address_a_one_machine_ray_runs_the_agents(tmp_path: Path) -> No
     assert "4 agents" in p.stderr  # [ray] agent_slots_per_node
     assert sorted(branch_tasks(repo, BRANCH)) == ALL12
     assert git(repo, "for-each-ref", "refs/specflow") == ""
+    assert git(repo / ".specflow" / "ray" / "exchange.git", "for-each-ref") == ""
     assert (root / "home" / ".ray" / "auth_token").read_text().strip()  # token auth was on

@@ -107,3 +107,48 @@ def test_slots_are_pooled_and_reset(tmp_path: Path) -> None:
     fd, path = repo.acquire()  # free again: the lock went with the task
     os.close(fd)
     assert path.name == "slot-1"
+
+
+# -- the run's sandbox on the node -----------------------------------------------------------
+
+PROBE = f"{PY} -c \"import os,sys; sys.exit(0 if os.environ.get('J19_PROBE') == 'yes' else 1)\""
+
+
+def test_the_node_checks_under_the_runs_sandbox_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check passes only where the run's `[sandbox] pass_env` lets J19_PROBE in: the node
+    applies the settings the driver sends, not the default sandbox."""
+    from specflow.config import SandboxSection
+
+    monkeypatch.setenv("J19_PROBE", "yes")
+    remote, base = _remote(tmp_path)
+    agent = script_agent(tmp_path, {"default": {"write": {"ok.txt": "ok"}}})
+    runs = SandboxSection(pass_env=["J19_PROBE"]).model_dump()
+    kw = {"commands": [PROBE], "verify_retries": 0}
+    ok = list(run_node_task(_job(remote, base, agent, sandbox=runs, **kw), Texts()))[-1]
+    assert ok["ok"], ok
+    git(remote, "update-ref", "-d", "refs/specflow/task/r1/T001")
+    default = list(run_node_task(_job(remote, base, agent, **kw), Texts()))[-1]
+    assert not default["ok"] and "verify failed" in default["reason"], default
+
+
+def test_an_unconfined_run_is_unconfined_on_the_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SPECFLOW_SANDBOX=off on the driver (not on the node): the node runs unconfined too; the
+    run's other settings go along."""
+    from specflow.config import SandboxSection
+    from specflow.executors.ray_executor import sandbox_for_nodes
+    from specflow.executors.ray_node import node_confinement
+    from specflow.sandbox import resolve
+
+    settings = SandboxSection(memory_mb=777, pass_env=["X"])
+    monkeypatch.setenv("SPECFLOW_SANDBOX", "off")
+    sent = sandbox_for_nodes(resolve(settings))
+    monkeypatch.delenv("SPECFLOW_SANDBOX")
+    on_node = node_confinement(sent, tmp_path)
+    assert on_node.backend == "none" and on_node.settings.memory_mb == 777
+    confined = node_confinement(sandbox_for_nodes(resolve(settings)), tmp_path)
+    assert confined.active and confined.settings.pass_env == ["X"]
+    assert confined.readable == (str(tmp_path),)  # the node's clone, for git in the checks
