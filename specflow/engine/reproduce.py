@@ -2,28 +2,30 @@
 
 Given the base commit the fix task started from and the commit with its fix, the test files
 are taken from the fix commit and run against the base tree (they must fail: the test really
-reproduces the bug), then the fix commit is run as it is (it must pass). Both runs happen in a
-throwaway detached worktree, through the same check runner as every verify command, so an
-agent's test code runs nowhere else; the user's checkout is never touched.
+reproduces the bug), then the fix commit is run as it is (it must pass). Both runs happen in
+throwaway detached worktrees made from the slot's hardened git, through the same check runner
+(and the run's sandbox) as every verify command, so an agent's test code runs nowhere else and
+no git command reads a file that code could have written; the user's checkout is never
+touched.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from specflow.engine.attempt import MAX_EVENT_OUTPUT, VerifyFailure
+from specflow.engine.attempt import MAX_EVENT_OUTPUT, VerifyFailure, verify_work
 from specflow.errors import InputError
+from specflow.workspace.git import IDENTITY, Git
 
-# Our own git calls: no hooks, no configured programs from the repository.
-GIT_SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"]
+if TYPE_CHECKING:
+    from specflow.sandbox import Confinement
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,26 @@ class Reproduction:
     fix_output: str = ""
 
 
-def _git(repo: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", *GIT_SAFE, *args], cwd=repo, capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise InputError(f"git {args[0]} failed: {out.stderr.strip()[:300]}", "check the commits")
-    return out.stdout
+def with_tests(git: Git, base: str, fixed: str, tests: list[str]) -> str | None:
+    """A commit: `base` plus the test files as `fixed` has them (None: one is not there).
+    Plumbing only: nothing of the agent's is read into a file or run."""
+    from specflow.workspace.integration import tree_with
+
+    entries: dict[str, tuple[str, str]] = {}
+    for rel in tests:
+        line = git.out("ls-tree", fixed, "--", rel)
+        meta, _, path = line.partition("\t")
+        parts = meta.split()
+        if path != rel or len(parts) != 3 or parts[1] != "blob":
+            return None
+        entries[rel] = (parts[0], parts[2])
+    tree = tree_with(git, base, entries)
+    message = "specflow: the fix's tests on its base\n"
+    return git.out(*IDENTITY, "commit-tree", tree, "-p", base, "-F", "-", input=message)
 
 
 def check_reproduction(
-    repo: Path,
+    git: Git,
     base: str,
     fixed: str,
     tests: list[str],
@@ -62,38 +73,36 @@ def check_reproduction(
     *,
     timeout: float = 600.0,
     log_path: Path | None = None,
+    confinement: Confinement | None = None,
 ) -> Reproduction:
+    """Run `command` on `base` with the fix's tests, then on `fixed`, each in a throwaway
+    worktree made by `git` (the slot's hardened git: no `.git` file the agent's code could have
+    rewritten is ever read), in `confinement`."""
     from specflow.engine.verify import run_checks
 
     if not tests:
         raise InputError("no reproducing test named", "name the test file in the bugfix spec")
+    probe = with_tests(git, base, fixed, tests)
+    if probe is None:
+        missing = ", ".join(tests)
+        return Reproduction(False, False, False, f"{missing} is not in the fix commit")
     work = Path(tempfile.mkdtemp(prefix="specflow-repro-"))
-    tree = work / "tree"
     log = log_path or work / "reproduce.log"
     cancel = threading.Event()
+    results = []
     try:
-        _git(repo, "worktree", "add", "--detach", "--quiet", str(tree), base)
-        for rel in tests:
-            data = subprocess.run(
-                ["git", *GIT_SAFE, "show", f"{fixed}:{rel}"], cwd=repo, capture_output=True
-            )
-            if data.returncode != 0:
-                return Reproduction(False, False, False, f"{rel} is not in the fix commit")
-            target = tree / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data.stdout)
-        before = run_checks([command], tree, timeout=timeout, log_path=log, cancel=cancel)
-        _git(tree, "checkout", "--quiet", "--force", "--detach", fixed)
-        _git(tree, "clean", "-fdxq")
-        after = run_checks([command], tree, timeout=timeout, log_path=log, cancel=cancel)
+        for name, commit in (("base", probe), ("fix", fixed)):
+            tree = work / name
+            git.run("worktree", "add", "--detach", "--quiet", str(tree), commit)
+            res = run_checks(
+                [command], tree, timeout=timeout, log_path=log, cancel=cancel,
+                confinement=confinement,
+            )  # fmt: skip
+            results.append(res)
     finally:
-        subprocess.run(
-            ["git", *GIT_SAFE, "worktree", "remove", "--force", str(tree)],
-            cwd=repo,
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)  # never follows symlinks
+        git.run("worktree", "prune", check=False)
+    before, after = results
     reason = ""
     if before.ok:
         reason = f"`{command}` passes on the base commit: the test does not reproduce the bug"
@@ -111,24 +120,29 @@ def check_reproduction(
 
 def reproduce_work(
     r: Reproduce,
-    worktree: Path,
+    git: Git | Path,
     base: str,
     head: str,
     *,
     timeout: float,
     log: Path,
     emit: Callable[..., Any],
+    confinement: Confinement | None = None,
 ) -> VerifyFailure | None:
     """The engine's verify step for a bugfix's fix task, after its checks passed: reported as
     one more verify (started, then passed or failed), a failure going back to the agent."""
     from specflow.runs.catalogue import Kind
 
+    if isinstance(git, Path):  # TODO(j19): runner passes its slot's git once i15 has landed
+        git = Git(git)
+
     what = f"{r.command} (must fail on {base[:10]} with only the new test, pass with the fix)"
     emit(Kind.VERIFY_STARTED, commands=[what])
     started = time.monotonic()
     res = check_reproduction(
-        worktree, base, head, list(r.tests), r.command, timeout=timeout, log_path=log
-    )
+        git, base, head, list(r.tests), r.command, timeout=timeout, log_path=log,
+        confinement=confinement,
+    )  # fmt: skip
     if res.ok:
         seconds = round(time.monotonic() - started, 3)
         emit(Kind.VERIFY_PASSED, commands=[what], seconds=seconds, log=str(log))
@@ -143,3 +157,32 @@ def reproduce_work(
         log=str(log),
     )
     return VerifyFailure(res.reason, output, log)
+
+
+def verify_task(
+    commands: list[str],
+    git: Git,
+    worktree: Path,
+    *,
+    task_id: str,
+    base: str,
+    reproduce: Reproduce | None,
+    timeout: float,
+    log: Path,
+    cancel: threading.Event,
+    emit: Callable[..., Any],
+    confinement: Confinement | None = None,
+) -> VerifyFailure | None:
+    """A task's verify on its committed work, wherever it lands (the engine's merge queue,
+    an MCP client's complete_task): its checks, then, for a bugfix's fix task, the
+    reproduction on `base`."""
+    failure = verify_work(
+        commands, git, worktree, task_id=task_id, timeout=timeout, log=log, cancel=cancel,
+        emit=emit, confinement=confinement,
+    )  # fmt: skip
+    if failure is None and reproduce is not None:
+        failure = reproduce_work(
+            reproduce, git, base, git.head(), timeout=timeout, log=log, emit=emit,
+            confinement=confinement,
+        )  # fmt: skip
+    return failure

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.errors import InputError
 from specflow.fsutil import atomic_write_text
@@ -19,10 +19,16 @@ from specflow.mcp import state as st
 from specflow.mcp.board import TaskView, describe_idle, ordered, task_brief, task_checks, view_tasks
 from specflow.mcp.landing import Landing, retry_hint
 from specflow.project import Project
+from specflow.runs.catalogue import Kind
 from specflow.runs.state import RunPaths
 from specflow.stages.implement import ImplementOptions, Loaded, load
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, SlotTampered, WorktreePool, task_branch
+
+if TYPE_CHECKING:
+    from specflow.domain.tasks import Task
+    from specflow.engine.reproduce import Reproduce
+    from specflow.sandbox import Confinement
 
 
 @dataclass
@@ -45,6 +51,7 @@ class TaskDesk:
         self._queues: dict[str, MergeQueue] = {}
         self._busy: set[tuple[str, str]] = set()
         self._guard = threading.Lock()
+        self._confined: Confinement | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -103,7 +110,8 @@ class TaskDesk:
     # -- claiming -------------------------------------------------------------------------------
 
     def claim(self, feature: str, task_id: str) -> dict[str, Any]:
-        from specflow.workspace.integration import add_exclude, checked_out_at, ensure_branch
+        from specflow.stages.preflight import check_branch
+        from specflow.workspace.integration import ready_branch, resolve_base
 
         tid = task_id.strip().upper()
         name = self.project.resolve_feature(feature).name
@@ -118,17 +126,11 @@ class TaskDesk:
                 if not adopted:
                     view.require_claimable()
                 ld = snap.ld
-                holders = [
-                    p for p in checked_out_at(ld.git, ld.ref) if self.state_dir not in p.parents
-                ]
-                if holders:
-                    raise InputError(
-                        f"{ld.ref.removeprefix('refs/heads/')} is checked out in {holders[0]}",
-                        "switch that checkout to another branch; specflow moves this branch itself",
-                    )
-                add_exclude(ld.git, ".specflow/")
-                tip, created = ensure_branch(
-                    ld.git, ld.ref, self.project.config.project.base_branch
+                # as `implement` does: the branch is ours, and has the base's new commits
+                base, base_tip = resolve_base(ld.git, self.project.config.project.base_branch)
+                check_branch(ld.git, ld.ref, base, base_tip)
+                tip, created, caught_up = ready_branch(
+                    ld.git, ld.ref, self.state_dir, base, base_tip
                 )
                 run_id = snap.board.run_id or st.start_session_run(
                     self.state_dir,
@@ -141,6 +143,9 @@ class TaskDesk:
                     titles={t: ld.graph.tasks[t].title for t in ld.selected},
                 )
                 lock.label(run_id)
+                if caught_up is not None:
+                    with st.run_events(self.state_dir, run_id) as events:
+                        events.emit(Kind.BRANCH_UPDATED, **caught_up.event(ld.ref, base))
                 pool = self._pool(snap)
                 if claim is not None and adopted and claim.worktree.is_dir():
                     index, path, base = claim.index, claim.worktree, claim.base
@@ -203,7 +208,9 @@ class TaskDesk:
                     landed=set(ld.landed),
                     checks=task_checks(task, self.project.config),
                     timeout=cfg.implement.verify_timeout_s,
+                    confinement=self._confinement(ld),
                     summary=summary,
+                    reproduce=_reproduction(ld, task),
                 )
                 outcome = landing.run(claim.attempts + 1)
             result: dict[str, Any] = {"feature": name, "task": tid, "status": outcome.status}
@@ -331,6 +338,15 @@ class TaskDesk:
             if not st.open_board(self.state_dir, name).claims:
                 self._lock(name).release()
 
+    def _confinement(self, ld: Loaded) -> Confinement:
+        """The project's sandbox for checks (made once: ConfigError when none can work)."""
+        from specflow.stages.implement import run_confinement
+
+        with self._guard:
+            if self._confined is None:
+                self._confined = run_confinement(self.project.config, ld.repo_root, self.state_dir)
+            return self._confined
+
     def _pool(self, snap: Snapshot) -> WorktreePool:
         root = self.state_dir / "worktrees" / snap.feature
         return WorktreePool(snap.ld.git, root, snap.feature, size=1 << 16)
@@ -341,3 +357,12 @@ class TaskDesk:
             if q is None:
                 q = self._queues[snap.feature] = MergeQueue(snap.ld.git, snap.ld.ref)
             return q
+
+
+def _reproduction(ld: Loaded, task: Task) -> Reproduce | None:
+    """What a bugfix spec asks of this task's verify (None: nothing more than its checks)."""
+    from specflow.bugfix.tasks import reproductions
+
+    spec = ld.feature.artifact("spec")
+    text = spec.read_text(encoding="utf-8") if spec.is_file() else None
+    return reproductions(text, [task]).get(task.id)

@@ -1,6 +1,7 @@
 """complete_task's work: commit the client's edits, verify, rebase and land through the merge
 queue — the steps of an attempt (engine/attempt.py: squash commit by plumbing, checks, rebase,
-the `[x]` folded into the task commit), driven by one tool call instead of an agent loop."""
+the `[x]` folded into the task commit; engine/reproduce.py: a task's verify, with a bugfix's
+reproduction, in the project's sandbox), driven by one tool call instead of an agent loop."""
 
 from __future__ import annotations
 
@@ -9,18 +10,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.domain.tasks import Task
-from specflow.engine.attempt import (
-    Emit,
-    Ticker,
-    commit_staged,
-    rebase_onto,
-    stage,
-    task_message,
-    verify_work,
-)
+from specflow.engine.attempt import Emit, Ticker, commit_staged, rebase_onto, stage, task_message
+from specflow.engine.reproduce import Reproduce, verify_task
 from specflow.errors import InputError
 from specflow.formats.tasks_md import mark_done
 from specflow.mcp.state import Claim
@@ -31,6 +25,9 @@ from specflow.runs.state import RunPaths
 from specflow.workspace.git import Git, GitError
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, WorktreePool
+
+if TYPE_CHECKING:
+    from specflow.sandbox import Confinement
 
 MAX_ROUNDS = 4  # rebase + re-verify when another session lands first; then give up for now
 
@@ -61,7 +58,9 @@ class Landing:
     landed: set[str]
     checks: list[str]
     timeout: float
+    confinement: Confinement  # the project's sandbox, as `implement` runs checks in
     summary: str = ""
+    reproduce: Reproduce | None = None  # a bugfix's fix task: its test must fail on the base
 
     def message(self) -> str:
         return task_message(self.task, self.feature, self.run_id, self.summary)
@@ -130,15 +129,18 @@ class Landing:
 
     def _verify(self, attempt: int, emit: Emit) -> Outcome | None:
         log = self.paths.verify_log(self.task.id, attempt)
-        failure = verify_work(
+        failure = verify_task(
             self.checks,
             self.wt,
             self.claim.worktree,
             task_id=self.task.id,
+            base=self.claim.base,
+            reproduce=self.reproduce,
             timeout=self.timeout,
             log=log,
             cancel=threading.Event(),
             emit=emit,
+            confinement=self.confinement,
         )
         if failure is None:
             return None

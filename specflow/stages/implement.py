@@ -255,7 +255,7 @@ def run_implement(
         options.max_cost,
         implementer=implementer_of(run.agent_spec, run.model),
     )
-    run.confinement = _confinement(project.config, ld.repo_root, project.state_dir)
+    run.confinement = run_confinement(project.config, ld.repo_root, project.state_dir)
     if executor is not None:
         executor.confine(run.confinement)
     lock = FeatureLock(project.state_dir, ld.feature.name)
@@ -276,15 +276,7 @@ def run_implement(
         finish_telemetry = attach_live(events, project.config.telemetry)
         _emit_start(events, ld, run, tip, created)
         if caught_up is not None:  # said before any task starts from it
-            events.emit(
-                Kind.BRANCH_UPDATED,
-                branch=ld.ref.removeprefix("refs/heads/"),
-                base=checked.base,
-                how=caught_up.how,
-                commits=caught_up.commits,
-                commit=caught_up.tip,
-                resolved=caught_up.resolved,
-            )
+            events.emit(Kind.BRANCH_UPDATED, **caught_up.event(ld.ref, checked.base))
         engine, controls, merge = _build_engine(
             project, ld, run, options, agent, events, records, trust, executor
         )
@@ -389,26 +381,14 @@ def _prepare_branch(
     """Stop agents a killed run left, refuse a branch checked out elsewhere, and make sure the
     integration branch exists and has the base's new commits: (its tip, whether it was
     created now, how it caught up)."""
-    from specflow.workspace.integration import (
-        add_exclude,
-        checked_out_at,
-        clear_stale_ref_locks,
-        prepare_branch,
-    )
+    from specflow.workspace.integration import clear_stale_ref_locks, ready_branch
 
     state_dir = project.state_dir
     # A run killed with -9 leaves its agents running: stop them before reusing worktrees.
     for rid, _ in list_runs(state_dir, ld.feature.name)[-3:]:
         kill_orphans(RunPaths(state_dir, rid).events, rid)
-    holders = [p for p in checked_out_at(ld.git, ld.ref) if state_dir not in p.parents]
-    if holders:
-        raise InputError(
-            f"{ld.ref.removeprefix('refs/heads/')} is checked out in {holders[0]}",
-            "switch that checkout to another branch; specflow moves this branch itself",
-        )
-    add_exclude(ld.git, ".specflow/")
     clear_stale_ref_locks(ld.git, ld.feature.name)
-    return prepare_branch(ld.git, ld.ref, checked.base, checked.base_tip)
+    return ready_branch(ld.git, ld.ref, state_dir, checked.base, checked.base_tip)
 
 
 def _open_agent(project: Project, run: _Run, options: ImplementOptions) -> Agent:
@@ -605,7 +585,7 @@ def _finish(
     return summary
 
 
-def _confinement(cfg: Config, repo_root: Path, state_dir: Path) -> Confinement:
+def run_confinement(cfg: Config, repo_root: Path, state_dir: Path) -> Confinement:
     """The run's sandbox (ConfigError, exit 2, when none can work and none was waived), told
     about the folders its commands must see even under a private /tmp."""
     from specflow.sandbox import resolve

@@ -55,6 +55,22 @@ def prepare_branch(
     return (done.tip if done else tip), False, done
 
 
+def ready_branch(
+    git: Git, ref: str, state_dir: Path, base: str, base_tip: str
+) -> tuple[str, bool, CatchUp | None]:
+    """The integration branch ready for work, whoever works on it (an `implement` run, an MCP
+    claim): checked out nowhere but in specflow's own worktrees, `.specflow/` kept out of
+    `git status`, created from the base or caught up with it (`prepare_branch`)."""
+    holders = [p for p in checked_out_at(git, ref) if state_dir not in p.parents]
+    if holders:
+        raise InputError(
+            f"{ref.removeprefix('refs/heads/')} is checked out in {holders[0]}",
+            "switch that checkout to another branch; specflow moves this branch itself",
+        )
+    add_exclude(git, ".specflow/")
+    return prepare_branch(git, ref, base, base_tip)
+
+
 def checked_out_at(git: Git, ref: str) -> list[Path]:
     """Worktrees (the user's included) that have `ref` checked out."""
     text = git.out("worktree", "list", "--porcelain")
@@ -165,6 +181,17 @@ class CatchUp:
     tip: str
     resolved: list[str] = field(default_factory=list)  # tasks.md files merged by specflow
 
+    def event(self, ref: str, base: str) -> dict[str, object]:
+        """The `branch_updated` event's data (said before any task starts from the new tip)."""
+        return {
+            "branch": ref.removeprefix("refs/heads/"),
+            "base": base,
+            "how": self.how,
+            "commits": self.commits,
+            "commit": self.tip,
+            "resolved": self.resolved,
+        }
+
 
 def catch_up(git: Git, ref: str, base: str, base_tip: str, tip: str) -> CatchUp | None:
     """Bring the base branch's new commits into the integration branch, before any task
@@ -226,15 +253,23 @@ def _conflict_stages(fields: list[str]) -> dict[str, dict[int, str]]:
 def _replace_files(git: Git, tree: str, files: dict[str, str]) -> str:
     """`tree` (or a commit's tree) with these files' contents replaced or added (a temporary
     index, no checkout)."""
+    blobs = {
+        p: ("100644", git.out("hash-object", "-w", "--stdin", input=t)) for p, t in files.items()
+    }
+    return tree_with(git, tree, blobs)
+
+
+def tree_with(git: Git, tree: str, entries: dict[str, tuple[str, str]]) -> str:
+    """`tree` (or a commit's tree) with these entries (path -> (mode, object id)) replaced
+    or added: a temporary index, no checkout, no file content read or written."""
     fd, index = tempfile.mkstemp(prefix="specflow-index-")
     os.close(fd)
     os.unlink(index)
     env = {"GIT_INDEX_FILE": index}
     try:
         git.run("read-tree", tree, env=env)
-        for path, text in files.items():
-            blob = git.out("hash-object", "-w", "--stdin", input=text)
-            git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        for path, (mode, oid) in entries.items():
+            git.run("update-index", "--add", "--cacheinfo", f"{mode},{oid},{path}", env=env)
         return git.out("write-tree", env=env)
     finally:
         if os.path.exists(index):

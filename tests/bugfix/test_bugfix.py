@@ -145,9 +145,10 @@ COMMAND = f"{sys.executable} -m pytest -q -p no:cacheprovider tests/test_refund.
 
 def test_reproduction_fails_on_base_and_passes_with_fix(tmp_path: Path) -> None:
     from specflow.engine.reproduce import check_reproduction
+    from specflow.workspace.git import Git
 
     repo, base, fixed = _repo(tmp_path, CART_FIXED)
-    result = check_reproduction(repo, base, fixed, ["tests/test_refund.py"], COMMAND)
+    result = check_reproduction(Git(repo), base, fixed, ["tests/test_refund.py"], COMMAND)
     assert result.ok and result.failed_on_base and result.passed_with_fix, result.reason
     assert "assert 10 == 5" in result.base_output or "AssertionError" in result.base_output
     assert git(repo, "worktree", "list").count("\n") == 1  # the throwaway worktree is gone
@@ -156,18 +157,20 @@ def test_reproduction_fails_on_base_and_passes_with_fix(tmp_path: Path) -> None:
 
 def test_a_test_that_passes_on_base_does_not_reproduce(tmp_path: Path) -> None:
     from specflow.engine.reproduce import check_reproduction
+    from specflow.workspace.git import Git
 
     weak = "from cart import total\n\ndef test_empty():\n    assert total([]) == 0\n"
     repo, base, fixed = _repo(tmp_path, CART_FIXED, weak)
-    result = check_reproduction(repo, base, fixed, ["tests/test_refund.py"], COMMAND)
+    result = check_reproduction(Git(repo), base, fixed, ["tests/test_refund.py"], COMMAND)
     assert not result.ok and not result.failed_on_base
     assert "does not reproduce the bug" in result.reason
 
 
 def test_a_fix_that_does_not_fix_fails(tmp_path: Path) -> None:
     from specflow.engine.reproduce import check_reproduction
+    from specflow.workspace.git import Git
 
     repo, base, fixed = _repo(tmp_path, CART_BUG + "# touched\n")
-    result = check_reproduction(repo, base, fixed, ["tests/test_refund.py"], COMMAND)
+    result = check_reproduction(Git(repo), base, fixed, ["tests/test_refund.py"], COMMAND)
     assert not result.ok and result.failed_on_base and not result.passed_with_fix
     assert "fails with the fix" in result.reason
