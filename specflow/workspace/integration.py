@@ -29,19 +29,6 @@ def resolve_base(git: Git, base_branch: str | None) -> tuple[str, str]:
     return base, sha
 
 
-def ensure_branch(git: Git, ref: str, base_branch: str | None) -> tuple[str, bool]:
-    """The integration branch's tip, creating it from the base branch on first use.
-
-    Returns (tip, created).
-    """
-    tip = git.rev_parse(ref)
-    if tip is not None:
-        return tip, False
-    base, sha = resolve_base(git, base_branch)
-    git.update_ref(ref, sha, "", message=f"specflow: branch from {base}")
-    return sha, True
-
-
 def prepare_branch(
     git: Git, ref: str, base: str, base_tip: str
 ) -> tuple[str, bool, CatchUp | None]:

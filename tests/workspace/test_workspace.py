@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from specflow.workspace.git import IDENTITY, Git, GitError
-from specflow.workspace.integration import checked_out_at, commit_file, ensure_branch
+from specflow.workspace.integration import checked_out_at, commit_file, ready_branch, resolve_base
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import WorktreePool
 
@@ -33,6 +33,12 @@ def repo(tmp_path: Path) -> Path:
     return r
 
 
+def ensure_branch(g: Git, ref: str) -> tuple[str, bool]:
+    """The integration branch as a run makes it (from the checked-out branch)."""
+    tip, created, _ = ready_branch(g, ref, g.cwd / ".specflow", *resolve_base(g, None))
+    return tip, created
+
+
 def test_git_error_carries_stderr(repo: Path) -> None:
     with pytest.raises(GitError) as err:
         Git(repo).run("checkout", "no-such-branch")
@@ -43,9 +49,9 @@ def test_integration_branch_and_user_checkout_untouched(repo: Path) -> None:
     (repo / "a.txt").write_text("user edit\n")  # a dirty checkout stays dirty, as it was
     g = Git(repo, IDENTITY)
     ref = "refs/heads/specflow/001-x"
-    tip, created = ensure_branch(g, ref, None)
+    tip, created = ensure_branch(g, ref)
     assert created and tip == sh(repo, "rev-parse", "main")
-    assert ensure_branch(g, ref, None) == (tip, False)
+    assert ensure_branch(g, ref) == (tip, False)
     new = commit_file(g, ref, "specs/001-x/runs/r.json", "{}\n", "record\n")
     assert sh(repo, "show", f"{new}:specs/001-x/runs/r.json") == "{}"
     assert sh(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
@@ -57,7 +63,7 @@ def test_integration_branch_and_user_checkout_untouched(repo: Path) -> None:
 def test_pool_reuses_and_resets_worktrees(repo: Path) -> None:
     g = Git(repo, IDENTITY)
     ref = "refs/heads/specflow/001-x"
-    tip, _ = ensure_branch(g, ref, None)
+    tip, _ = ensure_branch(g, ref)
     pool = WorktreePool(g, repo / ".specflow" / "worktrees" / "001-x", "001-x", 2)
     slot = pool.acquire()
     pool.prepare(slot, "T001", tip)
@@ -78,7 +84,7 @@ def test_pool_reuses_and_resets_worktrees(repo: Path) -> None:
 def test_merge_queue_rebases_and_reports_conflicts(repo: Path) -> None:
     g = Git(repo, IDENTITY)
     ref = "refs/heads/specflow/001-x"
-    tip, _ = ensure_branch(g, ref, None)
+    tip, _ = ensure_branch(g, ref)
     pool = WorktreePool(g, repo / ".specflow" / "worktrees" / "001-x", "001-x", 2)
     q = MergeQueue(g, ref)
     s1, s2 = pool.acquire(), pool.acquire()
