@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from specflow.config import Config
     from specflow.sandbox import Confinement
 
-INSTALL_HINT = "pip install 'specflow-sdd[ray]'"
 NODE_RETRIES = 3  # re-queues per attempt after a node or worker died
 _SYSTEM_ERRORS = (
     "WorkerCrashedError",
@@ -58,7 +57,9 @@ def import_ray() -> ModuleType:
     try:
         import ray
     except ImportError:
-        raise InputError("--executor ray needs the 'ray' package", INSTALL_HINT) from None
+        from specflow.extras import install_hint
+
+        raise InputError("--executor ray needs the 'ray' package", install_hint("ray")) from None
     return ray
 
 

@@ -52,9 +52,11 @@ def _otel() -> Any:
     try:
         from opentelemetry import trace
     except ImportError:
+        from specflow.extras import install_hint
+
         raise ConfigError(
             "OpenTelemetry is not installed",
-            "pip install 'specflow-sdd[otel]' (or set [telemetry] enabled = false)",
+            f"{install_hint('otel')} (or set [telemetry] enabled = false)",
         ) from None
     return trace
 

@@ -27,7 +27,7 @@ def test_executor_ray_without_ray_says_how_to_install(tmp_path: Path) -> None:
     p = cli(repo, "implement", "--executor", "ray", "--agent", "cmd:true", env=_no_ray(tmp_path))
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pip install 'specflow-sdd[ray]'" in lines[0], p.stderr
+    assert len(lines) == 1 and "pip install" in lines[0] and "[ray]" in lines[0], p.stderr
     # nothing started: no run, the integration branch not created
     assert not (repo / ".specflow" / "runs").exists()
     assert git(repo, "branch", "--list", "specflow/*") == ""
