@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,13 +34,9 @@ def load_graph(project: Project, feature: Feature, commit: str | None = None) ->
     if commit:
         with contextlib.suppress(ValueError):
             rel = path.resolve().relative_to(project.root.resolve()).as_posix()
-            out = subprocess.run(
-                ["git", "show", f"{commit}:{rel}"],
-                cwd=project.root,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            from specflow.workspace.git import Git
+
+            out = Git(project.root).run("show", f"{commit}:{rel}", check=False)
             text = out.stdout if out.returncode == 0 else None
     if text is None and path.is_file():
         text = path.read_text(encoding="utf-8")

@@ -18,7 +18,6 @@ import copy
 import difflib
 import json
 import shutil
-import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -303,9 +302,9 @@ def prompt_diff(recorded: list[Message], new: list[Message]) -> str:
 
 
 def _git(cwd: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, errors="replace"
-    )
+    from specflow.workspace.git import Git
+
+    out = Git(cwd).run(*args, check=False)
     if out.returncode != 0:
         raise InputError(f"git {args[0]} failed: {out.stderr.strip()[:300]}")
     return out.stdout

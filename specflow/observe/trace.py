@@ -8,7 +8,6 @@ fold (`engine.state.apply_event`), so the trace and `specflow log`/`status` alwa
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -288,14 +287,10 @@ def _verify_log(paths: RunPaths, tid: str, n: int) -> str | None:
 
 def task_diff(repo: Path, commit: str, *, limit: int = DIFF_CHARS) -> str:
     """`git show` of a task commit (stat and patch), bounded; '' when git does not know it."""
-    out = subprocess.run(
-        ["git", "show", "--stat", "--patch", "--format=commit %H%n%n    %s%n", commit],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        errors="replace",
-        check=False,
-    )
+    from specflow.workspace.git import Git
+
+    fmt = "--format=commit %H%n%n    %s%n"
+    out = Git(repo).run("show", "--stat", "--patch", fmt, commit, check=False)
     if out.returncode != 0:
         return ""
     text = out.stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 from pathlib import Path
 
 SKIP_DIRS = {".git", ".specflow", ".venv", "venv", "node_modules", "__pycache__", "dist", "build"}
@@ -19,15 +18,14 @@ MAX_SYMBOL_FILE_BYTES = 200_000
 
 def list_files(root: Path, exclude: tuple[str, ...] = ()) -> list[str]:
     """Tracked and untracked-but-not-ignored files (git), else a plain walk."""
+    from specflow.workspace.git import Git
+
     try:
-        out = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=root,
-            capture_output=True,
-            check=False,
+        out = Git(root).run(
+            "ls-files", "--cached", "--others", "--exclude-standard", "-z", check=False
         )
         if out.returncode == 0:
-            files = sorted({f for f in out.stdout.decode("utf-8", "replace").split("\0") if f})
+            files = sorted({f for f in out.stdout.split("\0") if f})
             return [f for f in files if not _excluded(f, exclude)]
     except FileNotFoundError:
         pass

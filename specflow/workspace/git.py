@@ -3,7 +3,9 @@
 Every call is an argument list (never a shell string). Failures raise GitError carrying the
 first line of git's stderr, so the CLI can print one useful line.
 
-No call runs a program that repository content chose: hooks and fsmonitor are off everywhere.
+No call runs a program that repository content chose: hooks and fsmonitor are off everywhere,
+and so are the filter, diff and merge drivers the config names (git-lfs aside), read anew
+before each call (an agent may add some while it runs).
 A `Git` bound to a pool slot (`gitdir` set) trusts nothing the agent could have written: it
 names the gitdir and work tree the pool made (the worktree's `.git` file is never read), reads
 no global or system config, turns off every setting that runs a program (editor, credential
@@ -56,8 +58,12 @@ _SLOT_ENV = {
     "GIT_OPTIONAL_LOCKS": "0",
 }
 _IDENTITY_ENV = ("GIT_AUTHOR_", "GIT_COMMITTER_")
-# Drivers that run a program, by config key: neutralized on slots unless they are git-lfs.
-_DRIVER_KEYS = r"^(filter|diff|merge)\..+\.(clean|smudge|process|textconv|command|driver)$"
+# Drivers that run a program, by config key: neutralized unless they are git-lfs; and the
+# config includes, which make the driver list unknowable from the config files' stat alone.
+_DRIVER_KEYS = (
+    r"^((filter|diff|merge)\..+\.(clean|smudge|process|textconv|command|driver)"
+    r"|include(if\..+)?\.path)$"
+)
 IDENTITY = ("-c", "user.name=specflow", "-c", "user.email=specflow@localhost")
 TRAILER_TASK = "Specflow-Task"
 TRAILER_RUN = "Specflow-Run"
@@ -87,13 +93,15 @@ class Git:
     env: Mapping[str, str] | None = field(default=None, repr=False)
     gitdir: Path | None = None  # set for pool slots: never discovered from the work tree
     guard: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    # driver_overrides() as last read, and the config files' state it was read from
+    _drivers: tuple[object, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
 
     def at(self, cwd: Path) -> Git:
         return Git(cwd, self.extra_config, self.env)
 
     def for_slot(self, work_tree: Path, gitdir: Path, guard: Callable[[], None]) -> Git:
         """The hardened git for a pool slot (see the module docstring)."""
-        config = (*self.extra_config, *self.identity(), *self.driver_overrides())
+        config = (*self.extra_config, *self.identity())
         return Git(work_tree, config, None, gitdir, guard)
 
     def identity(self) -> tuple[str, ...]:
@@ -107,18 +115,51 @@ class Git:
         return tuple(out)
 
     def driver_overrides(self) -> tuple[str, ...]:
-        """`-c` settings that switch off the repository's filter/diff/merge drivers (all but
-        git-lfs): `.gitattributes` is agent-written, so it must not pick programs to run."""
-        proc = self.run("config", "--get-regexp", _DRIVER_KEYS, check=False, env=_SLOT_ENV)
+        """`-c` settings that switch off the filter/diff/merge drivers git would read now (all
+        but git-lfs): `.gitattributes` is agent-written, so it must not pick programs to run,
+        and an unconfined `cmd:` agent can add drivers to the config while it runs. Read
+        before every git call; kept while the config files are unchanged (and include none)."""
+        sig = self._config_state()
+        if sig is not None and self._drivers is not None and self._drivers[0] == sig:
+            return self._drivers[1]
+        proc = self.run("config", "--get-regexp", _DRIVER_KEYS, check=False)
         out: list[str] = []
+        includes = False
         for line in proc.stdout.splitlines():
             key, _, value = line.partition(" ")
+            if key.startswith("include"):
+                includes = True
+                continue
             if key.startswith("filter.") and value.strip().startswith(("git-lfs", "git lfs")):
                 continue
             out += ["-c", f"{key}="]
             if key.startswith("filter."):
                 out += ["-c", f"{key.rsplit('.', 1)[0]}.required=false"]
+        self._drivers = None if sig is None or includes else (sig, tuple(out))
         return tuple(out)
+
+    def _config_state(self) -> tuple[object, ...] | None:
+        """What the config files git reads here look like (inode, size, mtime): git rewrites
+        a config file by rename, so any change shows. None: not known (read every time)."""
+        dirs = self._gitdirs()
+        if dirs is None:
+            return None
+        files = [dirs[1] / "config", dirs[0] / "config.worktree"]
+        if self.gitdir is None:  # slots read no global or system config
+            xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+            files += [
+                Path(os.environ.get("GIT_CONFIG_GLOBAL") or os.path.expanduser("~/.gitconfig")),
+                Path(xdg) / "git" / "config",
+                Path(os.environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"),
+            ]
+        state: list[object] = []
+        for f in files:
+            try:
+                st = os.stat(f)
+                state.append((st.st_ino, st.st_size, st.st_mtime_ns))
+            except OSError:
+                state.append(None)
+        return tuple(state)
 
     def run(
         self,
@@ -128,7 +169,9 @@ class Git:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        argv = ["git", *_BASE_CONFIG, *self.extra_config, *args]
+        # `git config` runs no driver (and is how the overrides are read)
+        drivers = self.driver_overrides() if args and args[0] != "config" else ()
+        argv = ["git", *_BASE_CONFIG, *self.extra_config, *drivers, *args]
         full_env: dict[str, str] | None = None
         if self.gitdir is not None:
             if self.guard is not None:
@@ -151,6 +194,7 @@ class Git:
             cwd=self.cwd,
             capture_output=True,
             text=True,
+            errors="replace",  # a patch of a binary or non-UTF-8 file must not crash us
             input=input,
             env=full_env,
             timeout=timeout,
