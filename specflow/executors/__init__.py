@@ -30,6 +30,10 @@ def make_executor(
     Without the `ray` package, `ray` is an InputError (exit 2) with the pip command."""
     kind = (kind or "local").strip().lower()
     if kind == "local":
+        if address:
+            raise InputError(
+                "--ray-address is for --executor ray", "add --executor ray, or drop --ray-address"
+            )
         return None
     if kind != "ray":
         raise InputError(f"unknown executor '{kind}'", "use --executor local or --executor ray")

@@ -48,3 +48,13 @@ def test_cluster_without_remote_is_a_usage_error(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, DAG12, BASE_FILES)
     p = cli(repo, "implement", "--executor", "ray", "--ray-address", "127.0.0.1:1", "-j", "1")
     assert p.returncode == 2 and "[ray] remote" in p.stderr, p.stderr
+
+
+def test_ray_address_without_executor_ray_is_a_usage_error(tmp_path: Path) -> None:
+    """Not ignored: the run would go local while the user meant the cluster."""
+    repo = make_repo(tmp_path, DAG12, BASE_FILES)
+    p = cli(repo, "implement", "--ray-address", "head:6379", "--agent", "cmd:true")
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1, p.stderr
+    assert "--ray-address is for --executor ray" in lines[0], p.stderr
+    assert git(repo, "branch", "--list", "specflow/*") == ""
