@@ -10,6 +10,7 @@ from typing import Any
 from specflow.engine.events import EventLog
 from specflow.engine.state import TaskRecord
 from specflow.errors import RunFailed
+from specflow.llm.base import USAGE_KEYS
 
 
 @dataclass
@@ -59,8 +60,7 @@ def write_record(
         "tasks": tasks,
         "not_run": summary.not_run,
         "usage": {
-            k: round(sum(r.usage[k] for r in summary.records.values()), 6)
-            for k in ("prompt_tokens", "completion_tokens", "cost_usd")
+            k: round(sum(r.usage[k] for r in summary.records.values()), 6) for k in USAGE_KEYS
         },
     }
     rel = (

@@ -15,6 +15,7 @@ from typing import Any
 
 from specflow.engine.events import Event, iter_events
 from specflow.errors import InputError, LockHeld
+from specflow.llm.base import empty_usage
 
 TERMINAL = ("merged", "failed", "blocked")
 
@@ -154,9 +155,7 @@ class TaskRecord:
     seconds: float = 0.0
     agent_seconds: float = 0.0
     steps: int = 0
-    usage: dict[str, float] = field(
-        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
-    )
+    usage: dict[str, float] = field(default_factory=empty_usage)
     reason: str | None = None
     blocked_by: str | None = None
     commit: str | None = None
@@ -165,9 +164,7 @@ class TaskRecord:
     awaiting: str | None = None  # the commit waiting for (or given) `specflow approve`
     reviews: int = 0
     review_model: str | None = None
-    review_usage: dict[str, float] = field(
-        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
-    )
+    review_usage: dict[str, float] = field(default_factory=empty_usage)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {

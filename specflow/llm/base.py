@@ -8,12 +8,22 @@ from typing import Any, Protocol, runtime_checkable
 Message = dict[str, Any]  # OpenAI chat format; dicts only at this JSON edge
 
 
+# The usage figures summed per task, run, stage and model (event, run record and report keys).
+# `cached_tokens` is the part of `prompt_tokens` the provider served from its prompt cache.
+USAGE_KEYS = ("prompt_tokens", "completion_tokens", "cost_usd", "cached_tokens")
+
+
+def empty_usage() -> dict[str, float]:
+    return {k: 0.0 if k == "cost_usd" else 0 for k in USAGE_KEYS}
+
+
 @dataclass
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
     calls: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, read from the provider's prompt cache
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -21,14 +31,18 @@ class Usage:
             self.completion_tokens + other.completion_tokens,
             round(self.cost_usd + other.cost_usd, 10),
             self.calls + other.calls,
+            self.cached_tokens + other.cached_tokens,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cost_usd": round(self.cost_usd, 6),
         }
+        if self.cached_tokens:  # absent when nothing was cached: old records read the same
+            d["cached_tokens"] = self.cached_tokens
+        return d
 
 
 @dataclass

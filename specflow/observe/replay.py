@@ -298,26 +298,10 @@ def _template_root(work: Path, template_dir: Path) -> Path:
 
 def render_prompts(root: Path, job: AgentTask) -> list[Message]:
     """The system and user prompts the builtin agent builds for `job` with the templates found
-    from `root` (mirrors BuiltinAgent's `_messages`; the agent itself currently passes its
-    project root by keyword to `render`, whose root is positional-only, so it ignores overrides)."""
-    from specflow.templating import render
+    from `root`."""
+    from specflow.agents.builtin.prompt import implement_messages
 
-    ctx: dict[str, Any] = {"task": job.task, "limits": job.limits, "job": job}
-    brief = job.brief or ""
-    feedback = job.feedback
-    if feedback and feedback.strip()[-200:] in brief:
-        feedback = None
-    system = render("prompts/implement_system.md.j2", root, **ctx)
-    user = render(
-        "prompts/implement_user.md.j2",
-        root,
-        brief=brief,
-        with_heading=not brief.lstrip().startswith("# "),
-        feedback=feedback,
-        attempt=job.attempt,
-        **ctx,
-    )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return implement_messages(root, job)
 
 
 def prompt_diff(recorded: list[Message], new: list[Message]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from specflow.engine.events import Event, read_events
 from specflow.engine.state import RunPaths, TaskRecord, apply_event, find_run
+from specflow.llm.base import empty_usage
 
 STEP_KINDS = ("agent_step", "model_call", "agent_note")
 MERGE_KINDS = ("merge_started", "merge_rebase", "merge_retry", "merge_conflict", "task_merged")
@@ -116,7 +117,7 @@ class RunTrace:
         return "failed" if bad or self.finished.get("not_run") else "ok"
 
     def usage(self) -> dict[str, float]:
-        total = {"prompt_tokens": 0.0, "completion_tokens": 0.0, "cost_usd": 0.0}
+        total = empty_usage()
         for t in self.tasks.values():
             for k in total:
                 total[k] += float(t.usage.get(k, 0.0))

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from specflow.agents.base import AgentResult, AgentTask, EventSink
 from specflow.agents.builtin.guards import LoopGuard, argument_error, compact, money
+from specflow.agents.builtin.prompt import implement_messages
 from specflow.agents.builtin.runner import bounded
 from specflow.agents.builtin.sandbox import Sandbox, ToolError
 from specflow.agents.builtin.tools import TOOLS, Toolbox, ToolResult
 from specflow.agents.builtin.transcript import Transcript
 from specflow.errors import ModelConfigError, SpecflowError
 from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
+from specflow.llm.prompt_cache import mark_cache_breakpoints
 
 if TYPE_CHECKING:
     from specflow.agents.registry import AgentOptions
@@ -160,32 +162,11 @@ class _Session:
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def _messages(self) -> list[Message]:
-        from specflow.templating import render
-
-        root = self.agent.project_root
-        ctx: dict[str, Any] = {"task": self.job.task, "limits": self.limits, "job": self.job}
-        system = render("prompts/implement_system.md.j2", root, **ctx)
-        brief = self.job.brief or ""
-        feedback = self.job.feedback
-        if feedback and feedback.strip()[-200:] in brief:
-            feedback = None  # the brief already carries it
-        user = render(
-            "prompts/implement_user.md.j2",
-            root,
-            brief=brief,
-            with_heading=not brief.lstrip().startswith("# "),
-            feedback=feedback,
-            attempt=self.job.attempt,
-            **ctx,
-        )
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
     def run(self) -> AgentResult:
         try:
             sandbox = Sandbox(self.job.worktree)
             model = self.agent.model_factory(self.job.model or self.agent.default_model)
-            self.messages = self._messages()
+            self.messages = implement_messages(self.agent.project_root, self.job)
         except SpecflowError as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             return self._result(False, f"cannot start: {exc.message}{hint}")
@@ -274,7 +255,9 @@ class _Session:
 
         def call() -> None:
             try:
-                box.append(model.complete(list(messages), purpose=purpose, tools=TOOLS))
+                # The fixed prefix and the conversation so far: cache breakpoints.
+                sent = mark_cache_breakpoints(messages)
+                box.append(model.complete(sent, purpose=purpose, tools=TOOLS))
             except BaseException as exc:
                 box.append(exc)
             finally:
@@ -312,6 +295,7 @@ class _Session:
             model=completion.model or getattr(model, "name", ""),
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
+            cached_tokens=usage.cached_tokens,
             cost_usd=round(usage.cost_usd, 6),
             total_cost_usd=round(self.usage.cost_usd, 6),
             latency_s=round(completion.latency_s, 3),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 
@@ -32,14 +34,17 @@ def register(app: typer.Typer) -> None:
             rows = data[key]
             if not rows:
                 continue
-            app_.echo(f"{'by ' + title:40} {'prompt':>10} {'completion':>10} {'cost':>10}")
+            app_.echo(
+                f"{'by ' + title:40} {'prompt':>10} {'cached':>10} {'completion':>10} {'cost':>10}"
+            )
             for name, u in rows.items():
-                app_.echo(
-                    f"  {name:38} {u['prompt_tokens']:>10} {u['completion_tokens']:>10} "
-                    f"${u['cost_usd']:>9.4f}"
-                )
+                app_.echo(_row(f"  {name:38}", u))
             app_.echo("")
-        t = data["total"]
-        app_.echo(
-            f"{'total':40} {t['prompt_tokens']:>10} {t['completion_tokens']:>10} ${t['cost_usd']:>9.4f}"
-        )
+        app_.echo(_row(f"{'total':40}", data["total"]))
+
+
+def _row(label: str, u: dict[str, Any]) -> str:
+    return (
+        f"{label} {u['prompt_tokens']:>10} {u['cached_tokens']:>10} {u['completion_tokens']:>10} "
+        f"${u['cost_usd']:>9.4f}"
+    )
