@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.artifacts import KINDS, STALE, ArtifactStore
 from specflow.errors import ParseError, SpecflowError
 from specflow.project import Feature, Project
+
+if TYPE_CHECKING:
+    from specflow.stages.summaries import Summaries
 
 
 @dataclass
@@ -37,7 +40,32 @@ class FeatureStatus:
         return asdict(self)
 
 
-def feature_status(project: Project, feature: Feature) -> FeatureStatus:
+def project_status(project: Project, features: list[Feature]) -> list[FeatureStatus]:
+    """`feature_status` of each feature, with body summaries remembered between runs."""
+    from specflow.stages.summaries import Summaries
+
+    summaries = Summaries(project.state_dir / "cache" / "summaries.json")
+    out = [feature_status(project, f, summaries) for f in features]
+    summaries.save()
+    return out
+
+
+def _task_counts(body: str, path: str) -> list[int]:
+    from specflow.formats.tasks_md import parse_tasks
+
+    all_tasks = parse_tasks(body, path).all_tasks()
+    return [len(all_tasks), sum(1 for t in all_tasks if t.done)]
+
+
+def _open_questions(body: str, path: str) -> int:
+    from specflow.formats.spec_md import parse_spec
+
+    return len(parse_spec(body, path).open_questions())
+
+
+def feature_status(
+    project: Project, feature: Feature, summaries: Summaries | None = None
+) -> FeatureStatus:
     store = ArtifactStore(project, feature)
     arts: list[ArtifactStatus] = []
     error = None
@@ -64,20 +92,20 @@ def feature_status(project: Project, feature: Feature) -> FeatureStatus:
         )
         try:
             if kind == "tasks" and a.exists:
-                from specflow.formats.tasks_md import parse_tasks
-
-                tl = parse_tasks(a.body, str(a.path))
-                all_tasks = tl.all_tasks()
-                out.tasks_total = len(all_tasks)
-                out.tasks_done = sum(1 for t in all_tasks if t.done)
+                counts = _summary(summaries, kind, a.body, str(a.path), _task_counts)
+                out.tasks_total, out.tasks_done = counts
             if kind == "spec" and a.exists:
-                from specflow.formats.spec_md import parse_spec
-
-                out.open_questions = len(parse_spec(a.body, str(a.path)).open_questions())
+                out.open_questions = _summary(summaries, kind, a.body, str(a.path), _open_questions)
         except SpecflowError as exc:
             error = error or exc.message
     out.error = error
     return out
+
+
+def _summary(summaries: Summaries | None, kind: str, body: str, path: str, compute: Any) -> Any:
+    if summaries is None:
+        return compute(body, path)
+    return summaries.get(kind, body, lambda: compute(body, path))
 
 
 def _rel(project: Project, path: Any) -> str:

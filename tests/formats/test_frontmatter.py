@@ -52,9 +52,9 @@ def test_no_front_matter() -> None:
     assert split_front_matter(text) == (None, text)
 
 
-def test_unclosed_block_is_not_front_matter() -> None:
-    text = "---\na: 1\n"
-    assert split_front_matter(text) == (None, text)
+def test_unclosed_block_is_an_error_not_silently_body() -> None:
+    with pytest.raises(ParseError, match=r"x.md:1: front matter is not closed"):
+        split_front_matter("---\na: 1\n# Tasks: X\n", "x.md")
 
 
 def test_hand_written_without_blank_line() -> None:

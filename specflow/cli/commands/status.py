@@ -13,12 +13,12 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
-        from specflow.stages.inspect import feature_status
+        from specflow.stages.inspect import project_status
 
         app_ = ctx.obj
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
-        statuses = [feature_status(project, f) for f in feats]
+        statuses = project_status(project, feats)
         from specflow.engine.policy import awaiting_approval
 
         waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
