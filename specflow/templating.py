@@ -1,7 +1,6 @@
 """jinja2 templates for prompts and artifacts.
 
-Built-in templates ship inside the wheel as `specflow/_templates` (copied from the top-level
-`templates/` folder at build time); in a source checkout they are read from `templates/`.
+Built-in templates ship with the package (specflow/resources.py says where).
 A project overrides any of them by putting a file of the same name in `.specflow/templates/`.
 """
 
@@ -12,25 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specflow.fsutil import sha256_text
+from specflow.resources import builtin_templates_dir
 
 if TYPE_CHECKING:
     import jinja2
-
-
-def builtin_templates_dir() -> Path:
-    pkg = Path(__file__).resolve().parent
-    shipped = pkg / "_templates"
-    if shipped.is_dir():
-        return shipped
-    return pkg.parent / "templates"
-
-
-def builtin_examples_dir() -> Path:
-    pkg = Path(__file__).resolve().parent
-    shipped = pkg / "_examples"
-    if shipped.is_dir():
-        return shipped
-    return pkg.parent / "examples"
 
 
 @lru_cache(maxsize=8)

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Every event the code emits, here and in the CLI subprocesses, is checked against the catalogue.
+os.environ["SPECFLOW_STRICT_EVENTS"] = "1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 GIT_ENV = {

@@ -179,8 +179,8 @@ class AttachTarget:
 
 def find_window(state_dir: Path, run_id: str, task: str) -> AttachTarget:
     """The live tmux window of `task` in run `run_id`, or an InputError saying why there is none."""
-    from specflow.engine.events import read_events
-    from specflow.engine.state import TERMINAL, RunPaths, rebuild
+    from specflow.runs.events import read_events
+    from specflow.runs.state import TERMINAL, RunPaths, rebuild
 
     task = task.strip().upper()
     paths = RunPaths(state_dir, run_id)

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from specflow.agents.base import Limits
-from specflow.engine.events import Event, EventLog
 from specflow.errors import RunFailed
+from specflow.llm.budget import money
+from specflow.runs.events import Event, EventLog
 
 COST_EVENTS = {"agent_finished": "implement", "review_verdict": "review"}
 
@@ -111,10 +112,6 @@ class Budget:
         }
 
 
-def money(x: float) -> str:
-    return f"${x:.4f}" if x < 1 else f"${x:.2f}"
-
-
 def raise_for_budget_or_approval(summary: Any, budget: Budget | None, awaiting: list[str]) -> None:
     """End a run that stopped on its budget, or with work waiting for a person, with exit 1
     and a message saying what to do (failed tasks are named too)."""
@@ -149,67 +146,3 @@ def raise_for_budget_or_approval(summary: Any, budget: Budget | None, awaiting: 
     err = RunFailed(f"run {summary.run_id}: " + ", ".join(parts), "; ".join(hints))
     err.summary = summary  # type: ignore[attr-defined]
     raise err
-
-
-# -- --max-cost for the generation stages (specify, plan, tasks) -----------------------------
-
-
-def last_stage_cost(project: Any, feature: Any, kind: str) -> float | None:
-    """What the last generation of artifact `kind` cost, from its front matter (None: unknown)."""
-    from specflow.artifacts import ArtifactStore
-
-    try:
-        art = ArtifactStore(project, feature).read(kind)
-    except Exception:
-        return None
-    if art.provenance is None or not art.provenance.usage:
-        return None
-    return float(art.provenance.usage.get("cost_usd", 0.0) or 0.0)
-
-
-class BudgetedModel:
-    """A Model that refuses to spend past `limit`: before the first call when the stage's last
-    recorded cost already exceeds it, and before each further call (a repair round) when
-    what it spent plus its last call's cost would."""
-
-    def __init__(self, inner: Any, limit: float, *, stage: str, previous: float | None) -> None:
-        self.inner = inner
-        self.name: str = inner.name
-        self.limit = limit
-        self.stage = stage
-        self.previous = previous
-        self.spent = 0.0
-        self.last = 0.0
-
-    def _refuse(self, why: str) -> None:
-        from specflow.errors import BudgetExceeded
-
-        raise BudgetExceeded(
-            f"{self.stage}: --max-cost {money(self.limit)} would be exceeded: {why}",
-            "raise --max-cost, or use a cheaper model with --model",
-        )
-
-    def complete(self, messages: Any, *, purpose: str, **kw: Any) -> Any:
-        if self.spent == 0.0 and self.previous is not None and self.previous > self.limit:
-            self._refuse(f"its last generation cost {money(self.previous)}")
-        if self.spent and self.spent + self.last > self.limit:
-            self._refuse(f"spent {money(self.spent)}, another call costs about {money(self.last)}")
-        completion = self.inner.complete(messages, purpose=purpose, **kw)
-        self.last = float(completion.usage.cost_usd or 0.0)
-        self.spent += self.last
-        return completion
-
-
-def budgeted_model(
-    project: Any, feature: Any, stage: str, override: str | None, max_cost: float | None
-) -> Any:
-    """The stage's model under `--max-cost` (None without a limit: the stage opens its own)."""
-    if max_cost is None:
-        return None
-    from specflow.stages.common import open_model
-
-    kind = {"specify": "spec", "plan": "plan", "tasks": "tasks"}[stage]
-    previous = last_stage_cost(project, feature, kind) if feature is not None else None
-    return BudgetedModel(
-        open_model(project, stage, override), max_cost, stage=stage, previous=previous
-    )

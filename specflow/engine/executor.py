@@ -1,47 +1,52 @@
 """Where a task's agent runs: the Executor seam of the implement engine.
 
-The engine keeps the scheduler, the event log and the merge queue; for each attempt it asks its
-executor to run the agent and leave the task's commit checked out in the task's (driver-side)
-slot. Implementations:
+The engine keeps the scheduler, the event log and the merge queue; for each attempt it hands
+its executor an `AttemptJob` and gets back an `AttemptResult`, with the task's commit checked
+out in the job's worktree. Implementations:
 
 - `LocalExecutor` (the default): the agent runs in the slot's worktree on this machine and the
-  merge queue verifies the commit, exactly as the engine always did.
-- `specflow.executors.ray_executor.RayExecutor` (`--executor ray`): the agent and the task's
-  checks run on a Ray cluster node, in a clone of a shared git remote; the verified commit comes
-  back by `git fetch`, and the merge queue skips re-verifying it unless the tip moved.
+  merge queue verifies the commit.
+- `specflow.executors.ray_executor.RayExecutor` (`--executor ray`, made by
+  `specflow.executors.make_executor`): the agent and the task's checks run on a Ray cluster
+  node, in a clone of a shared git remote; the verified commit comes back by `git fetch`, and
+  the merge queue skips re-verifying it unless the tip moved.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+import threading
+from typing import Any, Protocol
 
-from specflow.errors import InputError
-
-if TYPE_CHECKING:
-    from specflow.config import Config
-    from specflow.domain.tasks import Task
-    from specflow.engine.runner import Engine
-    from specflow.executors.ray_executor import RayExecutor
-    from specflow.workspace.git import Git
-    from specflow.workspace.pool import Slot
-
-EXECUTORS = ("local", "ray")
+from specflow.agents.base import Agent, AgentTask
+from specflow.agents.brief import BriefInput, build_brief
+from specflow.engine.attempt import (
+    AttemptJob,
+    AttemptResult,
+    Cancelled,
+    Emit,
+    agent_outcome,
+    commit_work,
+    limits_dict,
+    run_agent,
+)
+from specflow.fsutil import atomic_write_text
+from specflow.runs.blobs import store_blob
 
 
 class Executor(Protocol):
     name: str
 
-    def run_task(
-        self, engine: Engine, task: Task, slot: Slot, attempt: int, feedback: str | None
-    ) -> tuple[int, str | None]:
-        """Run attempt `attempt` of `task` (with `feedback` from the previous one, if any).
+    def capacity(self) -> int | None:
+        """How many agents it runs at once (None: as many as `--parallel` says)."""
+        ...
 
-        On return, `slot` (on its task branch, based on `slot.base`) has HEAD at the task's one
-        commit on top of `slot.base`. Returns (the last attempt number used, the commit if it
-        already passed the task's checks on `slot.base`, else None). Raises the engine's
-        task failure (agent failed, no changes, checks failed past the retries) or its
-        cancellation, like the engine's own steps.
+    def run_attempt(self, job: AttemptJob, emit: Emit, cancel: threading.Event) -> AttemptResult:
+        """Run attempt `job.attempt` of `job.task` (with `job.feedback` from the previous one).
+
+        `emit(kind, **data)` records an event of the task (the executor adds `attempt`). On
+        return, `job.worktree` has HEAD at the task's one commit on top of `job.base`. Raises
+        AttemptFailed (agent failed, no changes, checks failed past `job.verify_retries`) or
+        Cancelled once `cancel` is set.
         """
         ...
 
@@ -51,52 +56,57 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Today's behaviour: agent and commit in the slot's worktree; the merge queue verifies."""
+    """The agent and the commit in the slot's worktree; the merge queue verifies."""
 
     name = "local"
 
-    def run_task(
-        self, engine: Engine, task: Task, slot: Slot, attempt: int, feedback: str | None
-    ) -> tuple[int, str | None]:
-        engine._run_agent(task, slot, attempt, feedback)
-        engine._commit(task, slot, attempt)
-        return attempt, None
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+
+    def capacity(self) -> int | None:
+        return None
+
+    def run_attempt(self, job: AttemptJob, emit: Emit, cancel: threading.Event) -> AttemptResult:
+        if cancel.is_set():
+            raise Cancelled()
+        tid, n = job.task.id, job.attempt
+        brief = build_brief(
+            BriefInput(
+                job.task, job.feature, job.worktree, job.spec_text, job.plan_text, job.feedback, n
+            )
+        )
+        brief_path = job.paths.brief(tid)
+        atomic_write_text(brief_path, brief)
+        if job.feedback is not None:
+            atomic_write_text(job.paths.feedback(tid, n), job.feedback)
+        agent_job = AgentTask(
+            run_id=job.run_id,
+            feature=job.feature,
+            task=job.task,
+            worktree=job.worktree,
+            brief_path=brief_path,
+            brief=brief,
+            attempt=n,
+            feedback=job.feedback,
+            model=job.model,
+            limits=job.limits,
+        )
+
+        def emit_attempt(kind: str, **data: Any) -> None:
+            emit(kind, attempt=n, **data)
+
+        result = run_agent(
+            self.agent,
+            agent_job,
+            emit_attempt,
+            cancel,
+            base=job.base,
+            brief_ref=store_blob(job.paths.dir / "blobs", {"brief": brief}),
+            limits=limits_dict(job.limits),
+        )
+        agent_outcome(result, cancel)
+        commit_work(job.git, job.base, job.message, emit_attempt)
+        return AttemptResult(n)
 
     def close(self) -> None:
         return None
-
-
-def make_executor(
-    kind: str | None,
-    *,
-    address: str | None,
-    config: Config,
-    project_root: Path,
-    repo_root: Path,
-    git: Git,
-    agent_spec: str,
-    tmux: bool = False,
-) -> RayExecutor | None:
-    """`--executor KIND`: None for local (the engine's default), else a connected executor.
-    Without the `ray` package, `ray` is an InputError (exit 2) with the pip command."""
-    kind = (kind or "local").strip().lower()
-    if kind == "local":
-        return None
-    if kind != "ray":
-        raise InputError(f"unknown executor '{kind}'", "use --executor local or --executor ray")
-    from specflow.executors.ray_executor import RayExecutor, import_ray, resolve_remote
-
-    import_ray()
-    if tmux:
-        raise InputError("--tmux runs agents on this machine", "drop --tmux with --executor ray")
-    rc = config.ray
-    address = address or rc.address
-    remote = resolve_remote(rc.remote, project_root, repo_root, address)
-    return RayExecutor(
-        git=git,
-        remote=remote,
-        agent_spec=agent_spec,
-        config=config,
-        address=address,
-        slots_per_node=rc.agent_slots_per_node,
-    )

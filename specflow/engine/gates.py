@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from specflow.config import Config
 from specflow.domain.tasks import Task
-from specflow.engine.events import Event, EventLog
 from specflow.engine.policy import ApprovalWatcher, Gates, gates_for, vendor_of
-from specflow.engine.state import RunPaths
 from specflow.errors import ConfigError
+from specflow.runs.events import Event, EventLog
+from specflow.runs.state import RunPaths
 
 if TYPE_CHECKING:
     from specflow.llm.base import Model

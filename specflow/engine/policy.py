@@ -254,37 +254,12 @@ class ApprovalWatcher:
         return approval_for(self.refresh(), task, commit)
 
 
-# -- how `specflow log` shows the policy's events ------------------------------------------
-
-
-def policy_event_line(ev: dict[str, Any]) -> str | None:
-    k = ev.get("kind")
-    if k == "review_started":
-        warn = " (same vendor as the implementer)" if ev.get("same_vendor") else ""
-        return f"review by {ev.get('model')}{warn}"
-    if k == "review_verdict":
-        n = len(ev.get("findings") or [])
-        cost = float((ev.get("usage") or {}).get("cost_usd", 0.0) or 0.0)
-        return f"review: {ev.get('decision')} ({n} findings, ${cost:.4f}): {ev.get('summary')}"
-    if k == "review_failed":
-        return f"review failed: {ev.get('reason')}"
-    if k == "awaiting_approval":
-        return f"awaiting approval (risk {ev.get('risk')}): {ev.get('hint')}"
-    if k == "task_approved":
-        return f"approved by {ev.get('by')}"
-    if k == "task_restored":
-        return f"approved work {str(ev.get('commit'))[:10]} restored for merge"
-    if k == "model_escalated":
-        return f"model escalated {ev.get('from')} -> {ev.get('to')} after: {ev.get('reason')}"
-    return None
-
-
 def awaiting_approval(state_dir: Path, feature: str) -> dict[str, str]:
     """Tasks of the feature's last run that wait for `specflow approve`: {task: commit}.
 
     Cheap enough for `specflow status`: only the first line of each run's log is read to find
     the feature's last run, and that log is parsed only if it mentions an approval wait."""
-    from specflow.engine.state import RunPaths, rebuild
+    from specflow.runs.state import RunPaths, rebuild
 
     last: tuple[float, str] | None = None
     runs = state_dir / "runs"

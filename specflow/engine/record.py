@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from specflow.engine.events import EventLog
-from specflow.engine.state import TaskRecord
+from specflow.domain.usage import USAGE_KEYS
 from specflow.errors import RunFailed
-from specflow.llm.base import USAGE_KEYS
+from specflow.runs.events import EventLog
+from specflow.runs.state import TaskRecord
 
 
 @dataclass

@@ -10,25 +10,31 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from specflow.agents.base import Agent, AgentTask, Limits
-from specflow.agents.brief import BriefInput, build_brief
+from specflow.agents.base import Agent, Limits
 from specflow.domain.tasks import Task, TaskGraph
-from specflow.engine.events import Event, EventLog
+from specflow.engine.attempt import (
+    AttemptFailed,
+    AttemptJob,
+    Cancelled,
+    Emit,
+    Ticker,
+    VerifyFailure,
+    commands_for,
+    rebase_onto,
+    task_message,
+    verify_work,
+)
 from specflow.engine.executor import Executor, LocalExecutor
 from specflow.engine.gates import AwaitingApproval, GateFailed
 from specflow.engine.scheduler import Scheduler
-from specflow.engine.state import RunPaths, TaskRecord, apply_event
-from specflow.engine.verify import run_checks
-from specflow.errors import SpecflowError
-from specflow.fsutil import atomic_write_text
-from specflow.workspace.git import TRAILER_FEATURE, TRAILER_RUN, TRAILER_TASK
+from specflow.runs.catalogue import Kind
+from specflow.runs.events import Event, EventLog
+from specflow.runs.state import RunPaths, TaskRecord, apply_event
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, WorktreePool
 
@@ -38,10 +44,6 @@ if TYPE_CHECKING:
     from specflow.engine.policy import ModelRouter
 
 OPTIMISTIC_MERGES = 2  # verify outside the queue lock this often before holding it
-
-
-class _Cancelled(Exception):
-    pass
 
 
 @dataclass
@@ -105,7 +107,12 @@ class Engine:
         self.feature = feature
         self.settings = settings
         self.scheduler = Scheduler(graph, selected, done)
-        self.landed = set(landed)  # ticked in tasks.md on the branch (guarded by merge.lock)
+        mark = feature.mark_done  # ticks tasks.md at merge time (None: no ticking)
+        self.ticker = (
+            Ticker(feature.tasks_relpath, feature.tasks_text, mark, set(landed) & set(graph.tasks))
+            if mark is not None
+            else None
+        )
         self.cancel = threading.Event()
         self.records: dict[str, TaskRecord] = records if records is not None else {}
         self._records_lock = threading.Lock()
@@ -115,7 +122,7 @@ class Engine:
         self.gates = gates  # review and approval before merge (engine/gates.py)
         self.budget = budget  # --max-cost (engine/budget.py)
         self.router = router  # per-task model and escalation (engine/policy.py)
-        self.executor: Executor = executor or LocalExecutor()  # where agents run (executor.py)
+        self.executor: Executor = executor or LocalExecutor(agent)  # where agents run
         events.subscribe(self._fold)
 
     def _fold(self, ev: Event) -> None:
@@ -169,7 +176,9 @@ class Engine:
             self.scheduler.await_task(o.task)
         else:
             for b in self.scheduler.failed_task(o.task):
-                self.events.emit("task_blocked", task=b, by=o.task, reason=f"blocked by {o.task}")
+                self.events.emit(
+                    Kind.TASK_BLOCKED, task=b, by=o.task, reason=f"blocked by {o.task}"
+                )
         self.pool.release(o.slot)
 
     def _work_safe(self, tid: str, slot: Slot) -> None:
@@ -178,19 +187,19 @@ class Engine:
         try:
             sha = self._work(tid, slot)
             outcome = _Outcome(tid, slot, True)  # merged in git, whatever the log says next
-            self.events.emit("task_merged", task=tid, commit=sha)
-        except _Cancelled:
+            self.events.emit(Kind.TASK_MERGED, task=tid, commit=sha)
+        except Cancelled:
             outcome.reason = "cancelled"
         except AwaitingApproval:
             outcome.awaiting, outcome.reason = True, "awaiting approval"
         except Exception as exc:
-            known = isinstance(exc, (_TaskFailed, GateFailed))
+            known = isinstance(exc, (AttemptFailed, GateFailed))
             reason = exc.args[0] if known else f"{type(exc).__name__}: {exc}"
             outcome.reason = reason
             if not self.cancel.is_set():
                 with contextlib.suppress(Exception):
                     self.events.emit(
-                        "task_failed", task=tid, reason=reason, cause=_cause(reason, known)
+                        Kind.TASK_FAILED, task=tid, reason=reason, cause=_cause(reason, known)
                     )
         finally:
             self._results.put(outcome)
@@ -199,300 +208,187 @@ class Engine:
 
     def _work(self, tid: str, slot: Slot) -> str:
         task = self.graph.tasks[tid]
-        s = self.settings
         tip = self.merge.tip()
-        self.events.emit("task_started", task=tid, slot=slot.index, base=tip)
+        self.events.emit(Kind.TASK_STARTED, task=tid, slot=slot.index, base=tip)
         self.pool.prepare(slot, tid, tip)
-        feedback: str | None = None
-        verify_failures = conflicts = optimistic = 0
-        attempt = self.records.get(tid, TaskRecord(tid)).attempts
-        prio = self.scheduler.priority(tid)
-        has_checks = bool(task.verify or s.test_command)
+        st = _TaskRun(task, slot, self.records.get(tid, TaskRecord(tid)).attempts)
         while True:
-            ran_verified: str | None = None  # the executor already checked this commit
-            restored = self.gates is not None and self.gates.restore(task, slot)
-            if not restored:  # approved work waited in a ref: no agent, straight to merge
-                attempt += 1
-                try:
-                    attempt, ran_verified = self.executor.run_task(
-                        self, task, slot, attempt, feedback
+            verified = self._attempt(st)
+            if verified is _RETRY:
+                continue
+            sha = self._land(st, verified)
+            if sha is not None:
+                return sha
+
+    def _attempt(self, st: _TaskRun) -> Any:
+        """Run the agent (or restore approved work): the commit the executor already verified,
+        None when the merge queue has to, or _RETRY after a failure that allows another go."""
+        st.gated = self.gates is None or not self.gates.needed(st.task)
+        if self.gates is not None and self.gates.restore(st.task, st.slot):
+            st.gated = True  # approved work waited in a ref: no agent, straight to merge
+            return None
+        st.attempt += 1
+        try:
+            res = self.executor.run_attempt(self._job(st), self._emitter(st.task.id), self.cancel)
+        except AttemptFailed as exc:
+            if not self._escalate(st.task, str(exc)):
+                raise
+            st.feedback = f"Your previous attempt failed: {exc}. Try again."
+            self.pool.prepare(st.slot, st.task.id, self.merge.tip())
+            return _RETRY
+        st.attempt = res.attempt
+        return res.verified
+
+    def _job(self, st: _TaskRun) -> AttemptJob:
+        s, task = self.settings, st.task
+        return AttemptJob(
+            run_id=self.paths.run_id,
+            feature=self.feature.name,
+            task=task,
+            attempt=st.attempt,
+            feedback=st.feedback,
+            worktree=st.slot.path,
+            git=st.slot.git,
+            base=st.slot.base or "",
+            message=self._message(task),
+            model=self.router.model_for(task) if self.router else task.model or s.model,
+            limits=self.budget.limits_for(s.limits) if self.budget else s.limits,
+            commands=commands_for(task, s.test_command),
+            verify_timeout_s=s.verify_timeout_s,
+            verify_retries=max(0, s.verify_retries - st.verify_failures),
+            paths=self.paths,
+            spec_text=self.feature.spec_text,
+            plan_text=self.feature.plan_text,
+        )
+
+    def _emitter(self, tid: str) -> Emit:
+        def emit(kind: str, **data: Any) -> None:
+            self.events.emit(kind, task=tid, **data)
+
+        return emit
+
+    def _land(self, st: _TaskRun, verified: str | None) -> str | None:
+        """Rebase, verify, review, land; loops while the tip moves under us. The merged commit,
+        or None when the attempt has to be redone (conflict, failed check, review)."""
+        s, task, slot, tid = self.settings, st.task, st.slot, st.task.id
+        prio = self.scheduler.priority(tid)
+        has_checks = bool(commands_for(task, s.test_command))
+        emit = self._emitter(tid)
+        while True:
+            self._check_cancel()
+            # Without checks there is nothing to overlap: queue for the lock right away.
+            hold = (not has_checks or st.optimistic >= OPTIMISTIC_MERGES) and st.gated
+            if hold:
+                self.merge.lock.acquire(prio)
+            try:
+                tip = self.merge.tip()
+                if tip != slot.base:
+                    conflict = rebase_onto(
+                        self.merge, slot.git, slot.base or tip, tip, self._message(task), emit
                     )
-                except _TaskFailed as exc:
-                    if not self._escalate(task, str(exc)):
-                        raise
-                    feedback = f"Your previous attempt failed: {exc}. Try again."
-                    self.pool.prepare(slot, tid, self.merge.tip())
-                    continue
-            # Review and approval run outside the merge lock, once per attempt.
-            gated = restored or self.gates is None or not self.gates.needed(task)
-            verified: str | None = ran_verified
-            while True:  # rebase, verify, land; loops when the tip moves under us
-                self._check_cancel()
-                # Without checks there is nothing to overlap: queue for the lock right away.
-                hold = (not has_checks or optimistic >= OPTIMISTIC_MERGES) and gated
-                if hold:
-                    self.merge.lock.acquire(prio)
-                try:
-                    tip = self.merge.tip()
-                    if tip != slot.base:
-                        self.events.emit("merge_rebase", task=tid, onto=tip)
-                        res = self.merge.rebase(
-                            slot.git, slot.base or tip, tip, self._message(task)
-                        )
-                        if not res.ok:
-                            conflicts += 1
-                            files = res.conflicts or ["(unknown)"]
-                            self.events.emit("merge_conflict", task=tid, files=files)
-                            if conflicts > s.conflict_retries:
-                                raise _TaskFailed(f"merge conflict in {', '.join(files)}")
-                            feedback = _conflict_feedback(files, slot.git.out("show", "HEAD"))
-                            self.pool.prepare(slot, tid, tip)
-                            break
-                        slot.base = tip
-                    head = slot.git.head()
-                    if verified != head:
-                        self.merge.verifying(tid, prio, slot.base or tip)
-                        failure = self._verify(task, slot, attempt)
-                        if failure is not None:
-                            self.merge.done_verifying(tid)
-                            verify_failures += 1
-                            if verify_failures > s.verify_retries:
-                                raise _TaskFailed(f"verify failed: {failure[0]}")
-                            feedback = failure[1]
-                            self._escalate(task, "verify failed")
-                            break
-                        verified = head
-                        if not hold and gated:
-                            self.merge.yield_to_urgent(
-                                tid, prio, slot.base or tip, s.verify_timeout_s
-                            )
-                    if not gated and self.gates is not None:
+                    if conflict is not None:
+                        st.conflicts += 1
+                        if st.conflicts > s.conflict_retries:
+                            raise AttemptFailed(f"merge conflict in {', '.join(conflict.files)}")
+                        st.feedback = conflict.feedback
+                        self.pool.prepare(slot, tid, tip)
+                        return None
+                    slot.base = tip
+                head = slot.git.head()
+                if verified != head:
+                    self.merge.verifying(tid, prio, slot.base or tip)
+                    failure = self._verify(st)
+                    if failure is not None:
                         self.merge.done_verifying(tid)
-                        rejected = self.gates.check(task, slot, attempt)
-                        if rejected is not None:
-                            feedback = rejected
-                            self._escalate(task, "review requested changes")
-                            break
-                        gated = True
-                        continue  # the tip may have moved while the reviewer read
-                    self.events.emit("merge_started", task=tid, onto=slot.base)
-                    sha = self.merge.land(
-                        slot.git, slot.base or tip, lambda: self._tick(tid, slot), prio
-                    )
-                finally:
+                        st.verify_failures += 1
+                        if st.verify_failures > s.verify_retries:
+                            raise AttemptFailed(f"verify failed: {failure.reason}")
+                        st.feedback = failure.feedback
+                        self._escalate(task, "verify failed")
+                        return None
+                    verified = head
+                    if not hold and st.gated:
+                        self.merge.yield_to_urgent(tid, prio, slot.base or tip, s.verify_timeout_s)
+                if not st.gated and self.gates is not None:
                     self.merge.done_verifying(tid)
-                    if hold:
-                        self.merge.lock.release()
-                if sha is not None:
-                    if slot.branch:
-                        self.merged_branches.append(slot.branch)
-                    return sha
-                optimistic += 1
-                self.events.emit("merge_retry", task=tid, reason="integration tip moved")
+                    rejected = self.gates.check(task, slot, st.attempt)
+                    if rejected is not None:
+                        st.feedback = rejected
+                        self._escalate(task, "review requested changes")
+                        return None
+                    st.gated = True
+                    continue  # the tip may have moved while the reviewer read
+                emit(Kind.MERGE_STARTED, onto=slot.base)
+                sha = self.merge.land(
+                    slot.git, slot.base or tip, lambda: self._tick(tid, slot), prio
+                )
+            finally:
+                self.merge.done_verifying(tid)
+                if hold:
+                    self.merge.lock.release()
+            if sha is not None:
+                if slot.branch:
+                    self.merged_branches.append(slot.branch)
+                return sha
+            st.optimistic += 1
+            emit(Kind.MERGE_RETRY, reason="integration tip moved")
 
     def _escalate(self, task: Task, why: str) -> bool:
         """After a failed attempt: the next one uses `[models].escalate`, once (an event)."""
         change = self.router.failed(task) if self.router is not None else None
         if change is not None:
             self.events.emit(
-                "model_escalated", task=task.id, to=change[1], reason=why, **{"from": change[0]}
+                Kind.MODEL_ESCALATED, task=task.id, to=change[1], reason=why, **{"from": change[0]}
             )
         return change is not None
 
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
-            raise _Cancelled()
-
-    def _run_agent(self, task: Task, slot: Slot, attempt: int, feedback: str | None) -> None:
-        self._check_cancel()
-        brief = build_brief(
-            BriefInput(
-                task=task,
-                feature=self.feature.name,
-                worktree=slot.path,
-                spec_text=self.feature.spec_text,
-                plan_text=self.feature.plan_text,
-                feedback=feedback,
-                attempt=attempt,
-            )
-        )
-        brief_path = self.paths.brief(task.id)
-        atomic_write_text(brief_path, brief)
-        if feedback is not None:
-            atomic_write_text(self.paths.feedback(task.id, attempt), feedback)
-        job = AgentTask(
-            run_id=self.paths.run_id,
-            feature=self.feature.name,
-            task=task,
-            worktree=slot.path,
-            brief_path=brief_path,
-            brief=brief,
-            attempt=attempt,
-            feedback=feedback,
-            model=self.router.model_for(task) if self.router else task.model or self.settings.model,
-            limits=self.budget.limits_for(self.settings.limits)
-            if self.budget
-            else self.settings.limits,
-        )
-
-        def emit(kind: str, **data: object) -> None:
-            self.events.emit(kind, task=task.id, attempt=attempt, **data)
-
-        from specflow.engine.blobs import store_blob
-
-        emit(
-            "agent_started",
-            agent=self.agent.name,
-            model=job.model,
-            base=slot.base,
-            brief_ref=store_blob(self.paths.dir / "blobs", {"brief": brief}),
-            limits={
-                "max_steps": job.limits.max_steps,
-                "max_seconds": job.limits.max_seconds,
-                "max_cost_usd": job.limits.max_cost_usd,
-            },
-        )
-        started = time.monotonic()
-        result = self.agent.run(job, emit, self.cancel)
-        emit(
-            "agent_finished",
-            ok=result.ok,
-            reason=result.reason,
-            steps=result.steps,
-            usage=result.usage.to_dict(),
-            seconds=round(time.monotonic() - started, 3),
-        )
-        self._check_cancel()
-        if not result.ok:
-            raise _TaskFailed(f"agent failed: {result.reason or 'unknown reason'}")
-
-    def _commit(self, task: Task, slot: Slot, attempt: int) -> None:
-        """Squash whatever the agent did (edits, even its own commits) into one task commit on
-        top of the slot's base. Plumbing only: `git commit` would re-scan the whole tree."""
-        g = slot.git
-        base = slot.base or ""
-        g.run("add", "-A")
-        tree = g.write_tree()
-        if tree == g.tree_of(base):
-            raise _TaskFailed("agent made no changes")
-        commit = g.commit_tree(tree, base, self._message(task))
-        g.run("update-ref", "-m", "specflow: task commit", "HEAD", commit)
-        self.events.emit("task_committed", task=task.id, attempt=attempt, commit=commit)
+            raise Cancelled()
 
     def _message(self, task: Task) -> str:
-        return (
-            f"{task.title}\n\n{TRAILER_TASK}: {task.id}\n"
-            f"{TRAILER_FEATURE}: {self.feature.name}\n{TRAILER_RUN}: {self.paths.run_id}\n"
-        )
+        return task_message(task, self.feature.name, self.paths.run_id)
 
-    def _verify(self, task: Task, slot: Slot, attempt: int) -> tuple[str, str] | None:
-        commands = [c for c in (task.verify, self.settings.test_command) if c]
-        if not commands:
-            return None
-        log = self.paths.verify_log(task.id, attempt)
-        self.events.emit("verify_started", task=task.id, attempt=attempt, commands=commands)
-        res = run_checks(
-            commands,
-            slot.path,
+    def _verify(self, st: _TaskRun) -> VerifyFailure | None:
+        n = st.attempt
+
+        def emit(kind: str, **data: Any) -> None:
+            self.events.emit(kind, task=st.task.id, attempt=n, **data)
+
+        return verify_work(
+            commands_for(st.task, self.settings.test_command),
+            st.slot.git,
+            st.slot.path,
+            task_id=st.task.id,
             timeout=self.settings.verify_timeout_s,
-            log_path=log,
+            log=self.paths.verify_log(st.task.id, n),
             cancel=self.cancel,
-            env={
-                "SPECFLOW_TASK_ID": task.id,
-                "SPECFLOW_WORKTREE": str(slot.path),
-                "PYTHONDONTWRITEBYTECODE": "1",
-            },
+            emit=emit,
         )
-        self._check_cancel()
-        if res.ok:
-            self.events.emit(
-                "verify_passed",
-                task=task.id,
-                attempt=attempt,
-                commands=commands,
-                seconds=round(res.seconds, 3),
-                log=str(log),
-            )
-            return None
-        reason = res.reason or "failed"
-        # The work is committed: whatever untracked files are here now, the checks made them
-        # (caches, reports); the agent's next attempt must not commit them.
-        slot.git.run("clean", "-q", "-f", "-d", check=False)
-        self.events.emit(
-            "verify_failed",
-            task=task.id,
-            attempt=attempt,
-            reason=reason,
-            command=res.command,
-            seconds=round(res.seconds, 3),
-            output=res.output[-2000:],
-            log=str(log),
-        )
-        feedback = f"Verification failed: {reason}\n\n{res.output}"
-        return reason, feedback
 
     def _tick(self, tid: str, slot: Slot) -> str | None:
-        """Under the merge lock: the task's commit again, with its `[x]` in tasks.md added.
-
-        Ticking at merge time (not in the agent's commit) keeps rebases free of conflicts
-        between neighbouring checkboxes. The file goes through the slot's index (one path)
-        and write-tree; the worktree's HEAD is not moved (the slot is reset for its next task).
-        """
-        mark = self.feature.mark_done
-        if mark is None:
+        """Under the merge lock: the task's commit again, with its `[x]` in tasks.md."""
+        if self.ticker is None:
             return None
-        rel = self.feature.tasks_relpath
-        path = slot.path / rel
-        exists = path.is_file()
-        text = path.read_text(encoding="utf-8") if exists else self.feature.tasks_text
-        new = _tick_line(text, tid) if exists else None
-        if new is None:
-            ids = (self.landed | {tid}) & set(self.graph.tasks)
-            try:
-                new = mark(text, ids)
-            except SpecflowError:  # the branch's tasks.md predates the user's: tick the latter
-                text = self.feature.tasks_text
-                new = mark(text, ids)
-        self.landed.add(tid)
-        if new == text and exists:
-            return None
-        atomic_write_text(path, new)
-        g = slot.git
-        # One index entry by hash: `git add` would load and refresh the whole index.
-        blob = g.out("hash-object", "-w", "--stdin", input=new)
-        g.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
-        return g.commit_tree(g.write_tree(), slot.base or "", self._message(self.graph.tasks[tid]))
+        message = self._message(self.graph.tasks[tid])
+        return self.ticker.commit(slot.git, slot.path, tid, slot.base or "", message)
 
 
-class _TaskFailed(Exception):
-    pass
+_RETRY = object()  # _attempt: run the agent again
 
 
-def _tick_line(text: str, tid: str) -> str | None:
-    """Fast path for one box: a big tasks.md takes a full Markdown parse tens of ms, and this
-    runs under the merge lock. Only when exactly one line can be the task's (else None, and
-    formats.mark_done decides); only the space in `[ ]` changes."""
-    pat = re.compile(
-        rf"^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+\[( |x|X)\][ \t]+\**{re.escape(tid)}\b", re.M
-    )
-    hits = list(pat.finditer(text))
-    if len(hits) != 1:
-        return None
-    m = hits[0]
-    if m.group(1) != " ":
-        return text
-    return text[: m.start(1)] + "x" + text[m.end(1) :]
+@dataclass
+class _TaskRun:
+    """One task's state across its attempts in `_work`."""
 
-
-def _conflict_feedback(files: list[str], previous: str) -> str:
-    shown = previous if len(previous) < 6000 else previous[:6000] + "\n… (diff truncated)"
-    return (
-        "Your change conflicted with work merged meanwhile in: "
-        + ", ".join(files)
-        + ".\nThe worktree now holds the current code. Redo the task on top of it.\n\n"
-        + "Your previous change was:\n\n"
-        + shown
-    )
+    task: Task
+    slot: Slot
+    attempt: int  # attempts so far (from earlier runs too)
+    feedback: str | None = None
+    verify_failures: int = 0
+    conflicts: int = 0
+    optimistic: int = 0  # landings lost to a moving tip without holding the lock
+    gated: bool = False  # review and approval done (or not needed)
 
 
 def _cause(reason: str, known: bool) -> str:

@@ -9,10 +9,10 @@ from pathlib import Path
 from specflow.config import Config
 from specflow.domain.tasks import TaskGraph
 from specflow.engine.budget import Budget
-from specflow.engine.events import EventLog
 from specflow.engine.gates import Gatekeeper, GateSettings
 from specflow.engine.policy import ModelRouter, gates_for
-from specflow.engine.state import RunPaths, TaskRecord
+from specflow.runs.events import EventLog
+from specflow.runs.state import RunPaths, TaskRecord
 from specflow.workspace.git import Git
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specflow.agents.cmd import kill_group
-from specflow.llm.redact import redact
+from specflow.redact import redact
 
 MAX_FEEDBACK_CHARS = 6_000
 

@@ -27,16 +27,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from specflow.engine.attempt import AttemptFailed, AttemptJob, AttemptResult, Cancelled, Emit
 from specflow.errors import InputError
 from specflow.executors.ray_node import NodeJob, Texts, run_node_task
 from specflow.fsutil import atomic_write_text
+from specflow.runs.catalogue import Kind
 from specflow.workspace.git import Git
 
 if TYPE_CHECKING:
     from specflow.config import Config
-    from specflow.domain.tasks import Task
-    from specflow.engine.runner import Engine
-    from specflow.workspace.pool import Slot
 
 INSTALL_HINT = "pip install 'specflow-sdd[ray]'"
 NODE_RETRIES = 3  # re-queues per attempt after a node or worker died
@@ -146,81 +145,83 @@ class RayExecutor:
 
     # -- one attempt ----------------------------------------------------------------------
 
-    def run_task(
-        self, engine: Engine, task: Task, slot: Slot, attempt: int, feedback: str | None
-    ) -> tuple[int, str | None]:
-        from specflow.engine.runner import _TaskFailed
-
-        engine._check_cancel()
-        run = engine.paths.run_id
-        start = slot.git.head()
+    def run_attempt(self, job: AttemptJob, emit: Emit, cancel: threading.Event) -> AttemptResult:
+        if cancel.is_set():
+            raise Cancelled()
+        task, run = job.task, job.run_id
+        start = job.git.head()
         fetch_ref = f"refs/specflow/base/{run}/{task.id}"
         push_ref = f"refs/specflow/task/{run}/{task.id}"
         self._push(start, fetch_ref)
-        router, budget = getattr(engine, "router", None), getattr(engine, "budget", None)
-        s = engine.settings
-        job = NodeJob(
+        node_job = NodeJob(
             remote=self.remote,
             run_id=run,
-            feature=engine.feature.name,
+            feature=job.feature,
             task=task,
-            base=slot.base or start,
+            base=job.base or start,
             start=start,
             fetch_ref=fetch_ref,
             push_ref=push_ref,
-            message=engine._message(task),
+            message=job.message,
             agent_spec=self.agent_spec,
             config=self.config,
-            model=router.model_for(task) if router else task.model or s.model,
-            limits=budget.limits_for(s.limits) if budget else s.limits,
-            commands=[c for c in (task.verify, s.test_command) if c],
-            verify_timeout_s=s.verify_timeout_s,
-            verify_retries=max(0, s.verify_retries - self._failures.get(task.id, 0)),
-            attempt=attempt,
-            feedback=feedback,
+            model=job.model,
+            limits=job.limits,
+            commands=job.commands,
+            verify_timeout_s=job.verify_timeout_s,
+            verify_retries=max(0, job.verify_retries - self._failures.get(task.id, 0)),
+            attempt=job.attempt,
+            feedback=job.feedback,
             git_env=self.git_env,
         )
         avoid: str | None = None
         for lost in range(self.node_retries + 1):
             try:
-                res = self._dispatch(engine, job, avoid)
+                res = self._dispatch(job, node_job, emit, cancel, avoid)
                 break
             except NodeLost as exc:
-                engine._check_cancel()
+                if cancel.is_set():
+                    raise Cancelled() from None
                 avoid = exc.node
-                engine.events.emit(
-                    "warning",
-                    task=task.id,
+                emit(
+                    Kind.WARNING,
                     node=exc.node,
                     message=f"{task.id}: node lost mid-task ({exc}); re-queued",
                 )
                 if lost >= self.node_retries:
-                    raise _TaskFailed(f"node lost {lost + 1} times: {exc}") from None
+                    raise AttemptFailed(f"node lost {lost + 1} times: {exc}") from None
         self._failures[task.id] = self._failures.get(task.id, 0) + int(res.get("failures", 0))
         if not res.get("ok"):
-            raise _TaskFailed(str(res.get("reason") or "failed on the node"))
+            raise AttemptFailed(str(res.get("reason") or "failed on the node"))
         commit = str(res["commit"])
         with self._lock:
             self._refs.add(push_ref)  # on the remote now, whether or not we fetch it
         self._fetch(commit, push_ref)
-        slot.git.run("reset", "-q", "--hard", commit)  # the slot's task branch moves with it
-        return int(res.get("attempt", attempt)), commit
+        job.git.run("reset", "-q", "--hard", commit)  # the slot's task branch moves with it
+        return AttemptResult(int(res.get("attempt", job.attempt)), commit)
 
-    def _dispatch(self, engine: Engine, job: NodeJob, avoid: str | None) -> dict[str, Any]:
+    def _dispatch(
+        self,
+        job: AttemptJob,
+        node_job: NodeJob,
+        emit: Emit,
+        cancel: threading.Event,
+        avoid: str | None,
+    ) -> dict[str, Any]:
         ray = self.ray
         gen = self._fn.options(
             num_cpus=0,
             resources={"agent": 1},
-            max_retries=0,  # re-queued by run_task, which can steer away from the lost node
+            max_retries=0,  # re-queued by run_attempt, which can steer away from the lost node
             num_returns="streaming",
             scheduling_strategy=self._strategy(avoid),
-        ).remote(job, self._texts_ref(engine))
+        ).remote(node_job, self._texts_ref(job))
         node: str | None = None
         result: dict[str, Any] | None = None
         while result is None:
-            if engine.cancel.is_set():
+            if cancel.is_set():
                 ray.cancel(gen)
-                engine._check_cancel()
+                raise Cancelled()
             ready, _ = ray.wait([gen], timeout=0.25)
             if not ready:
                 continue
@@ -229,7 +230,8 @@ class RayExecutor:
             except StopIteration:
                 raise NodeLost(node, "the node sent no result") from None
             except Exception as exc:
-                engine._check_cancel()
+                if cancel.is_set():
+                    raise Cancelled() from None
                 if type(exc).__name__ in _SYSTEM_ERRORS or isinstance(
                     exc, ray.exceptions.RaySystemError
                 ):
@@ -240,34 +242,13 @@ class RayExecutor:
             elif item["type"] == "result":
                 result = item
             else:
-                self._handle(engine, job, item)
+                _handle(job, item, emit)
         return result
 
-    def _handle(self, engine: Engine, job: NodeJob, item: dict[str, Any]) -> None:
-        tid, paths = job.task.id, engine.paths
-        kind = item.get("type")
-        if kind == "event":
-            data = {k: v for k, v in item.items() if k not in ("type", "kind")}
-            attempt = int(data.get("attempt") or job.attempt)
-            if item["kind"] == "agent_process":
-                data["log"] = str(paths.agent_log(tid, attempt))
-            elif item["kind"] == "verify_failed":
-                data["log"] = str(paths.verify_log(tid, attempt))
-            engine.events.emit(str(item["kind"]), task=tid, **data)
-        elif kind == "brief":
-            atomic_write_text(paths.brief(tid), str(item["text"]))
-            if item.get("feedback") is not None:
-                atomic_write_text(paths.feedback(tid, int(item["attempt"])), item["feedback"])
-        elif kind == "file":
-            name = Path(str(item["name"]))
-            if not name.is_absolute() and ".." not in name.parts:
-                atomic_write_text(paths.task_dir(tid) / name, str(item["text"]))
-
-    def _texts_ref(self, engine: Engine) -> Any:
+    def _texts_ref(self, job: AttemptJob) -> Any:
         with self._lock:
             if self._texts is None:
-                f = engine.feature
-                self._texts = self.ray.put(Texts(f.spec_text, f.plan_text))
+                self._texts = self.ray.put(Texts(job.spec_text, job.plan_text))
             return self._texts
 
     # -- git ------------------------------------------------------------------------------
@@ -298,6 +279,29 @@ class RayExecutor:
         self._refs.clear()
         if self.ray.is_initialized():
             self.ray.shutdown()
+
+
+def _handle(job: AttemptJob, item: dict[str, Any], emit: Emit) -> None:
+    """An event, a brief or a log file streamed back by the node, recorded on the driver."""
+    tid, paths = job.task.id, job.paths
+    what = item.get("type")
+    if what == "event":
+        kind = str(item["kind"])
+        data = {k: v for k, v in item.items() if k not in ("type", "kind")}
+        attempt = int(data.get("attempt") or job.attempt)
+        if kind == Kind.AGENT_PROCESS:
+            data["log"] = str(paths.agent_log(tid, attempt))
+        elif kind in (Kind.VERIFY_PASSED, Kind.VERIFY_FAILED):
+            data["log"] = str(paths.verify_log(tid, attempt))
+        emit(kind, **data)
+    elif what == "brief":
+        atomic_write_text(paths.brief(tid), str(item["text"]))
+        if item.get("feedback") is not None:
+            atomic_write_text(paths.feedback(tid, int(item["attempt"])), item["feedback"])
+    elif what == "file":
+        name = Path(str(item["name"]))
+        if not name.is_absolute() and ".." not in name.parts:
+            atomic_write_text(paths.task_dir(tid) / name, str(item["text"]))
 
 
 def _identity(git: Git) -> dict[str, str]:

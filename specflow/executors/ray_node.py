@@ -17,7 +17,6 @@ reused. `run_node_task` yields dicts to the driver: events as they happen, files
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import queue
@@ -34,7 +33,17 @@ from typing import Any
 from specflow.agents.base import AgentTask, Limits
 from specflow.agents.brief import BriefInput, build_brief
 from specflow.domain.tasks import Task
-from specflow.engine.verify import run_checks
+from specflow.engine.attempt import (
+    AttemptFailed,
+    Cancelled,
+    Emit,
+    agent_outcome,
+    commit_work,
+    run_agent,
+    verify_work,
+)
+from specflow.flock import locked, try_lock_path, write_note
+from specflow.runs.catalogue import Kind
 from specflow.workspace.git import Git
 
 MAX_LOG_BYTES = 512_000  # per file sent back to the driver (the tail)
@@ -83,17 +92,6 @@ def node_identity() -> dict[str, str]:
     return {"node": node, "host": socket.gethostname(), "worker_pid": str(os.getpid())}
 
 
-@contextlib.contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
 class NodeRepo:
     """The node's bare clone of the remote and its pool of worktree slots."""
 
@@ -106,7 +104,7 @@ class NodeRepo:
 
     def ensure(self, commit: str, ref: str) -> None:
         """Have `commit` locally: init the clone once, fetch `ref` when the commit is missing."""
-        with _flock(self.dir / "repo.lock"):
+        with locked(self.dir / "repo.lock"):
             if not (self.bare / "HEAD").is_file():
                 self.bare.mkdir(parents=True, exist_ok=True)
                 self.git.run("init", "-q", "--bare")
@@ -124,11 +122,8 @@ class NodeRepo:
         i = 0
         while True:
             i += 1
-            fd = os.open(slots / f"slot-{i}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
+            fd = try_lock_path(slots / f"slot-{i}.lock")
+            if fd is None:
                 continue
             path = slots / f"slot-{i}"
             _kill_recorded(fd, path)
@@ -137,7 +132,7 @@ class NodeRepo:
     def prepare(self, path: Path, start: str) -> Git:
         wt = Git(path)
         if not (path / ".git").is_file():
-            with _flock(self.dir / "repo.lock"):
+            with locked(self.dir / "repo.lock"):
                 shutil.rmtree(path, ignore_errors=True)
                 self.git.run("worktree", "prune")
                 self.git.run("worktree", "add", "-q", "--detach", "-f", str(path), start)
@@ -152,8 +147,7 @@ class NodeRepo:
 
 def record_agent(fd: int, pid: int) -> None:
     """Note the running agent's process group in the slot's lock file."""
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{pid}\n".encode(), 0)
+    write_note(fd, f"{pid}\n")
 
 
 def _kill_recorded(fd: int, slot: Path) -> None:
@@ -170,10 +164,6 @@ def _kill_recorded(fd: int, slot: Path) -> None:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
     os.ftruncate(fd, 0)
-
-
-class _Failed(Exception):
-    pass
 
 
 def run_node_task(job: NodeJob, texts: Texts) -> Iterator[dict[str, Any]]:
@@ -240,12 +230,7 @@ def _attempts(
         attempt, feedback, failures = job.attempt, job.feedback, 0
         node = ident["node"]  # on every event: where it happened
         while True:
-
-            def emit(kind: str, _a: int = attempt, **data: Any) -> None:
-                if kind == "agent_process" and isinstance(data.get("pid"), int):
-                    record_agent(fd, data["pid"])
-                out.put({"type": "event", "kind": kind, "attempt": _a, "node": node, **data})
-
+            emit = _emitter(out, fd, attempt, node)
             brief = build_brief(
                 BriefInput(task, job.feature, path, texts.spec, texts.plan, feedback, attempt)
             )
@@ -253,90 +238,55 @@ def _attempts(
             brief_path.parent.mkdir(parents=True, exist_ok=True)
             brief_path.write_text(brief, encoding="utf-8")
             out.put({"type": "brief", "attempt": attempt, "text": brief, "feedback": feedback})
-            emit(
-                "agent_started", agent=agent.name, model=job.model, host=ident["host"],
-                worker=int(ident["worker_pid"]),
-            )  # fmt: skip
-            started = time.monotonic()
             agent_job = AgentTask(
                 job.run_id, job.feature, task, path, brief_path, brief, attempt, feedback,
                 job.model, job.limits,
             )  # fmt: skip
-            result = agent.run(agent_job, emit, cancel)
-            emit(
-                "agent_finished", ok=result.ok, reason=result.reason, steps=result.steps,
-                usage=result.usage.to_dict(), seconds=round(time.monotonic() - started, 3),
-            )  # fmt: skip
+            result = run_agent(
+                agent, agent_job, emit, cancel, host=ident["host"], worker=int(ident["worker_pid"])
+            )
             record_agent(fd, 0)
             _send_logs(out, logs / "tasks" / task.id)
-            if cancel.is_set():
-                raise _Failed("cancelled")
-            if not result.ok:
-                raise _Failed(f"agent failed: {result.reason or 'unknown reason'}")
-            commit = _commit(wt, job.base, job.message)
-            emit("task_committed", commit=commit)
-            if not job.commands:
-                break
-            failure = _verify(job, wt, path, attempt, logs, cancel, emit)
+            agent_outcome(result, cancel)
+            commit = commit_work(wt, job.base, job.message, emit)
+            failure = verify_work(
+                job.commands,
+                wt,
+                path,
+                task_id=task.id,
+                timeout=job.verify_timeout_s,
+                log=logs / "tasks" / task.id / f"verify-{attempt}.log",
+                cancel=cancel,
+                emit=emit,
+            )
             _send_logs(out, logs / "tasks" / task.id)
             if failure is None:
                 break
             failures += 1
             if failures > job.verify_retries:
-                raise _Failed(f"verify failed: {failure[0]}")
-            feedback, attempt = failure[1], attempt + 1
+                raise AttemptFailed(f"verify failed: {failure.reason}")
+            feedback, attempt = failure.feedback, attempt + 1
         wt.run("push", "-q", "--force", "--no-verify", job.remote, f"{commit}:{job.push_ref}")
         return {"type": "result", "ok": True, "commit": commit, "attempt": attempt,
                 "verified": True, "failures": failures}  # fmt: skip
-    except _Failed as exc:
+    except Cancelled:
+        return {"type": "result", "ok": False, "reason": "cancelled", "attempt": attempt}
+    except AttemptFailed as exc:
         return {"type": "result", "ok": False, "reason": str(exc), "attempt": attempt}
     finally:
         os.close(fd)
 
 
-def _commit(wt: Git, base: str, message: str) -> str:
-    """The engine's squash: whatever the agent did, as one commit on top of `base`."""
-    wt.run("add", "-A")
-    tree = wt.write_tree()
-    if tree == wt.tree_of(base):
-        raise _Failed("agent made no changes")
-    commit = wt.commit_tree(tree, base, message)
-    wt.run("update-ref", "-m", "specflow: task commit", "HEAD", commit)
-    return commit
+def _emitter(out: queue.Queue[dict[str, Any] | None], fd: int, attempt: int, node: str) -> Emit:
+    """Events of one attempt, streamed to the driver; the agent's pid noted in the slot lock."""
 
+    def emit(kind: str, **data: Any) -> None:
+        if kind == Kind.AGENT_PROCESS and isinstance(data.get("pid"), int):
+            record_agent(fd, data["pid"])
+        value = getattr(kind, "value", kind)
+        out.put({"type": "event", "kind": value, "attempt": attempt, "node": node, **data})
 
-def _verify(
-    job: NodeJob,
-    wt: Git,
-    path: Path,
-    attempt: int,
-    logs: Path,
-    cancel: threading.Event,
-    emit: Any,
-) -> tuple[str, str] | None:
-    emit("verify_started", commands=job.commands)
-    log = logs / "tasks" / job.task.id / f"verify-{attempt}.log"
-    res = run_checks(
-        job.commands,
-        path,
-        timeout=job.verify_timeout_s,
-        log_path=log,
-        cancel=cancel,
-        env={
-            "SPECFLOW_TASK_ID": job.task.id,
-            "SPECFLOW_WORKTREE": str(path),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        },
-    )
-    if cancel.is_set():
-        raise _Failed("cancelled")
-    if res.ok:
-        emit("verify_passed", seconds=round(res.seconds, 3))
-        return None
-    reason = res.reason or "failed"
-    wt.run("clean", "-q", "-f", "-d", check=False)
-    emit("verify_failed", reason=reason, output=res.output[-2000:])
-    return reason, f"Verification failed: {reason}\n\n{res.output}"
+    return emit
 
 
 def _send_logs(out: queue.Queue[dict[str, Any] | None], folder: Path) -> None:

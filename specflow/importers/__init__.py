@@ -148,7 +148,7 @@ def _constitution_free(project: Project) -> bool:
     path = project.constitution_path
     if not path.is_file():
         return True
-    from specflow.templating import builtin_templates_dir
+    from specflow.resources import builtin_templates_dir
 
     template = builtin_templates_dir() / "init" / "constitution.md"
     return template.is_file() and path.read_bytes() == template.read_bytes()

@@ -35,7 +35,7 @@ def use_constitution(project: Project, name: str, *, force: bool = False) -> Pat
 
 
 def _is_default_or_from_library(path: Path) -> bool:
-    from specflow.templating import builtin_templates_dir
+    from specflow.resources import builtin_templates_dir
 
     text = path.read_text(encoding="utf-8", errors="replace")
     if text.startswith(MARK):

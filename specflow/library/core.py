@@ -85,7 +85,7 @@ def _kind(pin: str) -> str:
     return "folder" if pin.startswith(src.HASH_PREFIX) else "git"
 
 
-def _entry(project: Project, name: str) -> LibrarySection:
+def library_entry(project: Project, name: str) -> LibrarySection:
     libs = project.config.libraries
     if name not in libs:
         known = ", ".join(sorted(libs)) or "none yet"
@@ -141,7 +141,7 @@ def update_library(
     project: Project, name: str, ref: str | None = None
 ) -> tuple[str | None, LibraryInfo]:
     """Re-pin to the newest commit of `ref` (default: the recorded ref, else HEAD)."""
-    entry = _entry(project, name)
+    entry = library_entry(project, name)
     use_ref = ref or entry.ref
     pin, path = _pin(project, name, entry.source, use_ref)
     section: dict[str, Any] = {"source": entry.source, "commit": pin, "ref": use_ref}
@@ -154,7 +154,7 @@ def update_library(
 def remove_library(project: Project, name: str) -> None:
     import shutil
 
-    _entry(project, name)
+    library_entry(project, name)
     _remove_table(project.root, name)
     project.config.libraries.pop(name, None)
     shutil.rmtree(libdir(project, name), ignore_errors=True)
@@ -162,7 +162,7 @@ def remove_library(project: Project, name: str) -> None:
 
 def checkout(project: Project, name: str) -> Path:
     """The cached copy of the pinned version, fetching it if this clone has none yet."""
-    entry = _entry(project, name)
+    entry = library_entry(project, name)
     if not entry.commit:
         raise InputError(f"library '{name}' is not pinned", f"run 'specflow library update {name}'")
     folder = libdir(project, name)
@@ -193,37 +193,6 @@ def list_libraries(project: Project) -> list[LibraryInfo]:
         path = cached if cached is not None and cached.is_dir() else None
         out.append(LibraryInfo(name, entry.source, pin, _kind(pin), entry.ref, path))
     return out
-
-
-def library_feature(project: Project, spec: str) -> LibraryFeature:
-    """`NAME/feature` -> the feature's text (and spec.md, if the library has one)."""
-    from specflow.formats.frontmatter import split_front_matter
-    from specflow.fsutil import read_text_input
-
-    name, _, feature = spec.partition("/")
-    feature = feature.strip("/").removeprefix("features/")
-    if not name or not feature or "/" in feature or feature in (".", ".."):
-        raise InputError(f"'{spec}' is not NAME/feature", "e.g. --from team/login")
-    entry = _entry(project, name)
-    root = checkout(project, name)
-    folder = root / "features" / feature
-    if not (folder / "feature.md").is_file():
-        info = LibraryInfo(name, entry.source, entry.commit or "", "", None, root)
-        known = ", ".join(info.features()) or "none"
-        raise InputError(
-            f"library '{name}' has no features/{feature}/feature.md", f"its features: {known}"
-        )
-    spec_body = None
-    if (folder / "spec.md").is_file():
-        _, spec_body = split_front_matter(read_text_input(folder / "spec.md"))
-    return LibraryFeature(
-        library=name,
-        source=entry.source,
-        commit=entry.commit or "",
-        path=f"features/{feature}",
-        feature_text=read_text_input(folder / "feature.md"),
-        spec_body=spec_body,
-    )
 
 
 def template_dirs(project: Project) -> list[Path]:

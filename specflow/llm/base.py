@@ -8,15 +8,6 @@ from typing import Any, Protocol, runtime_checkable
 Message = dict[str, Any]  # OpenAI chat format; dicts only at this JSON edge
 
 
-# The usage figures summed per task, run, stage and model (event, run record and report keys).
-# `cached_tokens` is the part of `prompt_tokens` the provider served from its prompt cache.
-USAGE_KEYS = ("prompt_tokens", "completion_tokens", "cost_usd", "cached_tokens")
-
-
-def empty_usage() -> dict[str, float]:
-    return {k: 0.0 if k == "cost_usd" else 0 for k in USAGE_KEYS}
-
-
 @dataclass
 class Usage:
     prompt_tokens: int = 0

@@ -21,7 +21,7 @@ from specflow.config import LLMSection
 from specflow.errors import ModelConfigError, ModelError
 from specflow.llm.base import CallObserver, Completion, Message, ToolCall, Usage
 from specflow.llm.prompt_cache import cached_tokens_of, wants_cache_marks, without_cache_marks
-from specflow.llm.redact import redact
+from specflow.redact import redact
 
 log = logging.getLogger(__name__)
 

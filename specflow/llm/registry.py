@@ -11,7 +11,7 @@ from typing import Any
 
 from specflow.config import LLMSection
 from specflow.llm.base import CallObserver, Completion, Message, Model
-from specflow.llm.redact import env_secrets, redact, redact_obj
+from specflow.redact import env_secrets, redact, redact_obj
 
 REPLAY_PREFIX = "replay:"
 

@@ -12,13 +12,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from specflow.engine.state import RunPaths
 from specflow.errors import InputError
 from specflow.fsutil import atomic_write_text
 from specflow.mcp import state as st
 from specflow.mcp.board import TaskView, describe_idle, ordered, task_brief, task_checks, view_tasks
 from specflow.mcp.landing import Landing, retry_hint
 from specflow.project import Project
+from specflow.runs.state import RunPaths
 from specflow.stages.implement import ImplementOptions, Loaded, load
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, WorktreePool, task_branch
@@ -280,7 +280,7 @@ class TaskDesk:
     def _after_merge(self, name: str) -> dict[str, Any]:
         """Release the lock when nothing is claimed; close the session run when all is merged."""
         from specflow.engine.record import RunSummary, write_record
-        from specflow.engine.state import rebuild
+        from specflow.runs.state import rebuild
 
         out: dict[str, Any] = {}
         with st.feature_mutex(self.state_dir, name):

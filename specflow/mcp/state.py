@@ -17,8 +17,6 @@ Locks, all `flock` (released by the kernel when a process dies, even with kill -
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import secrets
 import threading
@@ -26,9 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specflow.engine.events import EventLog, iter_events
-from specflow.engine.state import FeatureLock, list_runs, new_run_id
 from specflow.errors import LockHeld
+from specflow.flock import lock_path, locked, try_lock, try_lock_path, write_note
+from specflow.runs.events import EventLog, iter_events
+from specflow.runs.state import FeatureLock, list_runs, new_run_id
 
 AGENT = "mcp"
 
@@ -150,16 +149,8 @@ def run_events(state_dir: Path, run_id: str) -> Iterator[EventLog]:
 # -- locks --------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def feature_mutex(state_dir: Path, feature: str) -> Iterator[None]:
-    path = state_dir / "locks" / f"{feature}.mcp.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing drops the flock
+def feature_mutex(state_dir: Path, feature: str) -> contextlib.AbstractContextManager[int]:
+    return locked(state_dir / "locks" / f"{feature}.mcp.lock")
 
 
 class SharedFeatureLock:
@@ -183,20 +174,14 @@ class SharedFeatureLock:
     def _acquire(self, run_id: str | None) -> None:
         if self._fd is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
+        fd = try_lock_path(self.path, shared=True)
+        if fd is None:
             holder = self._plain.holder()
             who = f"run {holder[1]} (pid {holder[0]})" if holder else "another run"
             raise LockHeld(
                 f"feature {self.feature} is being implemented by 'specflow implement' {who}",
                 "wait for that run to finish, or stop it, before working on it over MCP",
-            ) from None
+            )
         self._fd = fd
         self._label(run_id)
 
@@ -208,16 +193,15 @@ class SharedFeatureLock:
     def _label(self, run_id: str | None) -> None:
         # Only for implement's message: "already being implemented by run mcp:<id> (pid N)".
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            os.pwrite(self._fd, f"{os.getpid()} mcp:{run_id or 'session'}\n".encode(), 0)
+            write_note(self._fd, f"{os.getpid()} mcp:{run_id or 'session'}\n")
 
     def release(self) -> None:
         with self._mutex:
             if self._fd is None:
                 return
             with contextlib.suppress(OSError):  # the last holder clears the text
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                os.ftruncate(self._fd, 0)
+                if try_lock(self._fd):
+                    os.ftruncate(self._fd, 0)
             os.close(self._fd)
             self._fd = None
 
@@ -228,9 +212,7 @@ class SessionToken:
     def __init__(self, state_dir: Path) -> None:
         self.dir = state_dir / "mcp" / "sessions"
         self.id = f"{os.getpid()}-{secrets.token_hex(3)}"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._fd: int | None = os.open(self.dir / f"{self.id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._fd: int | None = lock_path(self.dir / f"{self.id}.lock")
 
     def alive(self, session: str) -> bool:
         if session == self.id:
@@ -241,9 +223,8 @@ class SessionToken:
         except OSError:
             return False
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return True
+            if not try_lock(fd, shared=True):
+                return True
         finally:
             os.close(fd)
         with contextlib.suppress(OSError):

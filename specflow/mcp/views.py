@@ -121,8 +121,8 @@ def run_stage(
 def run_log(
     project: Project, run: str | None, task: str | None, feature: str | None
 ) -> dict[str, Any]:
-    from specflow.engine.logview import render_log
-    from specflow.engine.state import find_run
+    from specflow.observe.log import render_log
+    from specflow.runs.state import find_run
 
     feat = project.resolve_feature(feature).name if feature else None
     run_id, _ = find_run(project.state_dir, feat, run)

@@ -7,9 +7,9 @@ import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from specflow.engine.state import find_run
 from specflow.errors import SpecflowError
 from specflow.observe.trace import RunTrace, load_trace
+from specflow.runs.state import find_run
 
 if TYPE_CHECKING:
     from specflow.domain.tasks import TaskGraph

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from specflow.engine.events import Event
 from specflow.errors import ConfigError
+from specflow.runs.events import Event
 
 if TYPE_CHECKING:
-    from specflow.engine.events import EventLog
+    from specflow.runs.events import EventLog
 
 NS = 1_000_000_000
 

@@ -200,7 +200,7 @@ def recorded_calls(
     calls_log = opened.project.state_dir / "logs" / "calls.jsonl"
     start, end = a.started or 0.0, (a.finished or float("inf")) + 1.0
     purpose = f"implement/{tt.id}"
-    from specflow.engine.events import iter_events
+    from specflow.runs.events import iter_events
 
     logged = [
         c
@@ -275,7 +275,7 @@ def _inputs(
 ) -> tuple[str, str | None]:
     """The brief and feedback the attempt was given. The brief file is rewritten per attempt,
     so for an earlier attempt the recorded user prompt stands in for it."""
-    from specflow.engine.state import RunPaths
+    from specflow.runs.state import RunPaths
 
     paths = RunPaths(opened.project.state_dir, opened.trace.run_id)
     brief = read_text(str(paths.brief(tt.id)), 10**7)

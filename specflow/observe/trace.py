@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specflow.engine.events import Event, read_events
-from specflow.engine.state import RunPaths, TaskRecord, apply_event, find_run
-from specflow.llm.base import empty_usage
+from specflow.domain.usage import empty_usage
+from specflow.runs.events import Event, read_events
+from specflow.runs.state import RunPaths, TaskRecord, apply_event, find_run
 
 STEP_KINDS = ("agent_step", "model_call", "agent_note")
 MERGE_KINDS = ("merge_started", "merge_rebase", "merge_retry", "merge_conflict", "task_merged")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from specflow.observe.text import trace_line
 from specflow.observe.trace import Attempt, RunTrace, TaskTrace, read_text, task_diff
 from specflow.observe.why import failure_lines
 
@@ -35,7 +36,7 @@ def render_trace(
     trace: RunTrace, diffs: dict[str, str], task: str | None = None, *, full: bool = False
 ) -> Iterator[str]:
     """The lines of the trace, secrets redacted (agent output may hold what a tool printed)."""
-    from specflow.llm.redact import env_secrets, redact
+    from specflow.redact import env_secrets, redact
 
     secrets = env_secrets()
     for line in _render(trace, diffs, task, full):
@@ -126,7 +127,7 @@ def _attempt(trace: RunTrace, a: Attempt, full: bool) -> Iterator[str]:
             lines += ["      | " + ln for ln in (out if full else out[-10:])]
         later.append((v.t, 1, lines))
     for m in a.merges:
-        later.append((float(m.get("t", 0.0)), 2, ["    " + _merge_line(m)]))
+        later.append((float(m.get("t", 0.0)), 2, ["    " + (trace_line(m) or "")]))
     for _, _, lines in sorted(later, key=lambda x: (x[0], x[1])):
         yield from lines
     if full and a.agent_log:
@@ -139,17 +140,9 @@ def _attempt(trace: RunTrace, a: Attempt, full: bool) -> Iterator[str]:
 
 
 def _step(s: dict[str, Any], full: bool) -> Iterator[str]:
-    kind = s.get("kind")
-    if kind == "model_call":
-        yield (
-            f"    model call {s.get('model')}: {s.get('prompt_tokens')}+{s.get('completion_tokens')} "
-            f"tokens, ${float(s.get('cost_usd') or 0):.6f}, {s.get('latency_s')}s, "
-            f"{s.get('tool_calls')} tool call(s)"
-        )
-        return
-    if kind == "agent_note":
-        text = " ".join(str(s.get("text") or "").split())
-        yield f"    model says: {text if full else text[:100]}"
+    line = trace_line(s, full=full)
+    if line is not None:
+        yield "    " + line
         return
     ok = "ok" if s.get("ok") else "FAILED"
     args = str(s.get("args") or "")
@@ -189,19 +182,6 @@ def _split_args(args: str) -> tuple[str, list[tuple[str, str]]]:
         else:
             inline.append(f"{k}={json.dumps(v)}")
     return " ".join(inline), blocks
-
-
-def _merge_line(m: dict[str, Any]) -> str:
-    kind = m.get("kind")
-    if kind == "merge_started":
-        return f"merge onto {str(m.get('onto'))[:10]}"
-    if kind == "merge_rebase":
-        return f"rebase onto {str(m.get('onto'))[:10]}"
-    if kind == "merge_retry":
-        return f"merge retry: {m.get('reason')}"
-    if kind == "merge_conflict":
-        return "merge CONFLICT in " + ", ".join(m.get("files") or [])
-    return f"merged as {str(m.get('commit'))[:10]}"
 
 
 def _one_line(text: str, limit: int) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from specflow.engine.state import list_runs
 from specflow.errors import InputError
 from specflow.observe.trace import Attempt, RunTrace, TaskTrace, load_trace, read_text
+from specflow.runs.state import list_runs
 
 if TYPE_CHECKING:
     from specflow.domain.tasks import TaskGraph

@@ -90,9 +90,9 @@ def review_branch(
 ) -> BranchReview:
     from specflow.artifacts import ArtifactStore
     from specflow.formats.spec_md import parse_spec
+    from specflow.llm.opening import open_model
     from specflow.llm.structured import generate_structured
     from specflow.review.task import clip
-    from specflow.stages.common import open_model
     from specflow.workspace.git import Git
     from specflow.workspace.pool import integration_branch
 
@@ -112,7 +112,7 @@ def review_branch(
     cfg = project.config.review
     model = open_model(project, "review", model_override)
     if max_cost is not None:
-        from specflow.engine.budget import BudgetedModel
+        from specflow.llm.budget import BudgetedModel
 
         model = BudgetedModel(model, max_cost, stage="review", previous=None)
     user = render(

@@ -22,7 +22,7 @@ class ApproveResult:
 
 def approve_tasks(project: Project, feature_name: str | None, tasks: list[str]) -> ApproveResult:
     from specflow.engine.policy import awaiting_approval, record_approval
-    from specflow.engine.state import FeatureLock
+    from specflow.runs.state import FeatureLock
     from specflow.workspace.git import Git
 
     if not tasks:

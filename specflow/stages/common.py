@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from specflow.errors import ModelConfigError, ModelError
+from specflow.errors import ModelError
 from specflow.llm.base import Usage
+from specflow.llm.budget import BudgetedModel
+from specflow.llm.opening import open_model
 from specflow.project import Project
 from specflow.templating import render, template_ref
 
@@ -23,25 +25,6 @@ class Generated:
     model: str
     template: str
     attempts: int
-
-
-def resolve_model_name(project: Project, stage: str, override: str | None) -> str:
-    name = project.config.model_for(stage, override)
-    if not name:
-        raise ModelConfigError(
-            f"no model configured for the {stage} stage",
-            "set SPECFLOW_MODEL to any litellm model name (e.g. openai/gpt-4o-mini), "
-            "pass --model, or set [models] in specflow.toml",
-        )
-    return name
-
-
-def open_model(project: Project, stage: str, override: str | None) -> Model:
-    from specflow.llm.registry import CallLog, get_model
-
-    name = resolve_model_name(project, stage, override)
-    observer = CallLog(project.state_dir / "logs" / "calls.jsonl")
-    return get_model(name, project.config.llm, observer)
 
 
 def build_messages(project: Project, stage: str, template: str, **context: Any) -> list[Message]:
@@ -104,3 +87,32 @@ def generate(
 
 def usage_meta(usage: Usage) -> dict[str, Any]:
     return usage.to_dict()
+
+
+# -- --max-cost for the generation stages (specify, plan, tasks) --------------------------
+
+
+def last_stage_cost(project: Any, feature: Any, kind: str) -> float | None:
+    """What the last generation of artifact `kind` cost, from its front matter (None: unknown)."""
+    from specflow.artifacts import ArtifactStore
+
+    try:
+        art = ArtifactStore(project, feature).read(kind)
+    except Exception:
+        return None
+    if art.provenance is None or not art.provenance.usage:
+        return None
+    return float(art.provenance.usage.get("cost_usd", 0.0) or 0.0)
+
+
+def budgeted_model(
+    project: Any, feature: Any, stage: str, override: str | None, max_cost: float | None
+) -> Any:
+    """The stage's model under `--max-cost` (None without a limit: the stage opens its own)."""
+    if max_cost is None:
+        return None
+    kind = {"specify": "spec", "plan": "plan", "tasks": "tasks"}[stage]
+    previous = last_stage_cost(project, feature, kind) if feature is not None else None
+    return BudgetedModel(
+        open_model(project, stage, override), max_cost, stage=stage, previous=previous
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from specflow.errors import InputError
 from specflow.project import Feature, Project
-from specflow.templating import builtin_examples_dir
+from specflow.resources import builtin_examples_dir
 
 MARKER = ".specflow-demo"
 EXAMPLE = "unitconv"

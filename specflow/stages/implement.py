@@ -19,9 +19,13 @@ from typing import Any
 
 from specflow.domain.tasks import TaskGraph, TaskList
 from specflow.engine.budget import raise_for_budget_or_approval
-from specflow.engine.events import Event, EventLog
 from specflow.engine.record import RunSummary, raise_if_failed, write_record
-from specflow.engine.state import (
+from specflow.engine.trust import plan_trust
+from specflow.errors import InputError, Interrupted
+from specflow.project import Feature, Project
+from specflow.redact import redact_tree
+from specflow.runs.events import Event, EventLog
+from specflow.runs.state import (
     FeatureLock,
     RunPaths,
     TaskRecord,
@@ -31,10 +35,6 @@ from specflow.engine.state import (
     new_run_id,
     rebuild,
 )
-from specflow.engine.trust import plan_trust
-from specflow.errors import InputError, Interrupted
-from specflow.llm.redact import redact_tree
-from specflow.project import Feature, Project
 from specflow.workspace.git import IDENTITY, Git
 
 Observer = Callable[[Event], None]
@@ -237,7 +237,7 @@ def run_implement(
     parallel = options.parallel or prev.get("parallel") or cfg.implement.parallel
     model = options.model or prev.get("model") or cfg.model_for("implement")
     paths = RunPaths(state_dir, run_id)
-    from specflow.engine.executor import make_executor
+    from specflow.executors import make_executor
 
     executor_kind = options.executor or prev.get("executor") or "local"
     executor = make_executor(

@@ -8,7 +8,8 @@ from pathlib import Path
 from specflow.config import CONFIG_NAME, parse_config
 from specflow.fsutil import atomic_write_text
 from specflow.project import SPECKIT_CONSTITUTION
-from specflow.templating import builtin_templates_dir, render
+from specflow.resources import builtin_templates_dir
+from specflow.templating import render
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import cast
 
 import pytest
 
-from specflow.engine.events import read_events
+from specflow.runs.events import read_events
 from tests.engine.engine_helpers import ROOT, branch_tasks, cli, git, make_repo
 
 FAKES = ROOT / "tests" / "fixtures" / "fake_clis"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from specflow.engine.events import read_events
+from specflow.runs.events import read_events
 from tests.agents.test_clis import FAKES, repo_with_limit
 from tests.engine.engine_helpers import PY, ROOT, branch_tasks, cli
 

@@ -12,7 +12,7 @@ from engine_helpers import branch_tasks, cli, make_repo
 
 from specflow.agents.base import Limits
 from specflow.engine.budget import Budget
-from specflow.engine.events import EventLog, read_events
+from specflow.runs.events import EventLog, read_events
 from tests.support.stub_llm import Reply, StubLLM, tool_calls_reply
 
 
@@ -107,9 +107,9 @@ def test_max_cost_stops_starting_tasks_before_the_limit(tmp_path: Path) -> None:
 def test_stage_model_refuses_to_cross_max_cost() -> None:
     import pytest
 
-    from specflow.engine.budget import BudgetedModel
     from specflow.errors import BudgetExceeded
     from specflow.llm.base import Completion, Usage
+    from specflow.llm.budget import BudgetedModel
     from specflow.llm.replay import ScriptedModel
 
     def answer(cost: float) -> Completion:

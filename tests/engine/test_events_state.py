@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from specflow.engine.events import EventLog, read_events
-from specflow.engine.state import FeatureLock, live_agent_pids, rebuild
 from specflow.errors import LockHeld
+from specflow.runs.events import EventLog, read_events
+from specflow.runs.state import FeatureLock, live_agent_pids, rebuild
 
 
 def test_events_are_appended_and_torn_lines_skipped(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_rebuild_records(tmp_path: Path) -> None:
 def test_lock_refuses_second_holder_and_dies_with_process(tmp_path: Path) -> None:
     code = (
         "import sys, time; from pathlib import Path;"
-        "from specflow.engine.state import FeatureLock;"
+        "from specflow.runs.state import FeatureLock;"
         "FeatureLock(Path(sys.argv[1]), '001-x').acquire('run-A');"
         "print('locked', flush=True); time.sleep(30)"
     )

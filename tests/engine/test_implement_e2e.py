@@ -9,7 +9,7 @@ from pathlib import Path
 from engine_graphs import BASE_FILES, DAG12, dag12_script
 from engine_helpers import PY, branch_tasks, cli, git, make_repo, script_agent
 
-from specflow.engine.events import read_events
+from specflow.runs.events import read_events
 
 BRANCH = "specflow/001-calc"
 ALL12 = [f"T{i:03d}" for i in range(1, 13)]

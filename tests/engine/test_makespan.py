@@ -8,9 +8,9 @@ from engine_graphs import BASE_FILES, DAG12, dag12_script
 from engine_helpers import cli, make_repo, script_agent
 
 from specflow.domain.tasks import TaskGraph
-from specflow.engine.events import read_events
 from specflow.engine.scheduler import lower_bound
 from specflow.formats.tasks_md import parse_tasks
+from specflow.runs.events import read_events
 
 
 def test_makespan_close_to_lower_bound(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from engine_helpers import PY, branch_tasks, cli, make_repo, script_agent
 
 from specflow.config import Config, PolicySection
 from specflow.domain.tasks import Task
-from specflow.engine.events import read_events
 from specflow.engine.policy import (
     ModelRouter,
     approval_for,
@@ -21,6 +20,7 @@ from specflow.engine.policy import (
     with_inferred_risks,
 )
 from specflow.errors import ConfigError
+from specflow.runs.events import read_events
 
 
 @pytest.mark.parametrize(
@@ -170,8 +170,8 @@ def test_escalation_after_failed_attempts(tmp_path: Path) -> None:
 def test_views_show_policy_events() -> None:
     import io
 
-    from specflow.engine.policy import policy_event_line
-    from specflow.engine.view import PlainView
+    from specflow.observe.live import PlainView
+    from specflow.observe.text import log_line
 
     out = io.StringIO()
     view = PlainView(out)
@@ -187,4 +187,4 @@ def test_views_show_policy_events() -> None:
         "findings": [],
         "usage": {"cost_usd": 0.0012},
     }
-    assert policy_event_line(verdict) == "review: approve (0 findings, $0.0012): fine"
+    assert log_line(verdict) == "review: approve (0 findings, $0.0012): fine"

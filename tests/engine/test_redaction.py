@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from specflow.engine.events import EventLog
+from specflow.runs.events import EventLog
 
 
 def test_secrets_never_reach_the_event_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

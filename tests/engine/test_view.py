@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine_helpers import PY, ROOT, make_repo, script_agent
 
-from specflow.engine.view import PlainView
+from specflow.observe.live import PlainView
 
 
 def test_plain_view_lines() -> None:

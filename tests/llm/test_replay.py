@@ -13,9 +13,9 @@ from specflow.config import LLMSection
 from specflow.errors import ModelError
 from specflow.llm.base import Completion, Model, ToolCall, Usage
 from specflow.llm.litellm_model import LiteLLMModel
-from specflow.llm.redact import REDACTED, redact, redact_obj
 from specflow.llm.registry import CallLog, ObserverChain, get_model
 from specflow.llm.replay import Recorder, ReplayModel, ScriptedModel, request_hash
+from specflow.redact import REDACTED, redact, redact_obj
 from tests.support.stub_llm import StubLLM
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import anyio
 
-from specflow.engine.events import read_events
-from specflow.engine.state import FeatureLock
+from specflow.runs.events import read_events
+from specflow.runs.state import FeatureLock
 from tests.mcp.conftest import (
     BRANCH,
     FEATURE,

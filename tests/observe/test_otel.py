@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from specflow.engine.events import read_events
-from specflow.engine.state import list_runs
+from specflow.runs.events import read_events
+from specflow.runs.state import list_runs
 
 sdk = pytest.importorskip("opentelemetry.sdk.trace")
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
@@ -61,8 +61,8 @@ def test_failed_task_spans_carry_error_status(failing_run: Path) -> None:
 
 
 def test_live_export_through_an_event_log_listener(tmp_path: Path) -> None:
-    from specflow.engine.events import EventLog
     from specflow.observe.otel import SpanBuilder
+    from specflow.runs.events import EventLog
 
     exporter = InMemorySpanExporter()
     provider = sdk.TracerProvider()
@@ -111,8 +111,8 @@ def test_live_export_through_an_event_log_listener(tmp_path: Path) -> None:
 
 def test_attach_live_is_off_unless_enabled(tmp_path: Path) -> None:
     from specflow.config import Config
-    from specflow.engine.events import EventLog
     from specflow.observe.otel import attach_live
+    from specflow.runs.events import EventLog
 
     log = EventLog(tmp_path / "events.jsonl", fsync=False)
     assert attach_live(log, Config().telemetry) is None

@@ -20,7 +20,7 @@ def test_replay_reproduces_the_recorded_commits(demo_run: Path) -> None:
 
 
 def test_replay_with_changed_template_shows_the_prompt_diff(demo_run: Path, tmp_path: Path) -> None:
-    from specflow.templating import builtin_templates_dir
+    from specflow.resources import builtin_templates_dir
 
     src = (builtin_templates_dir() / "prompts" / "implement_system.md.j2").read_text()
     assert "Look before you change" in src

@@ -74,10 +74,10 @@ def test_trace_accepts_a_task_alone(failing_run: Path) -> None:
 
 def test_why_for_tasks_of_an_interrupted_run(tmp_path: Path) -> None:
     from specflow.domain.tasks import TaskGraph
-    from specflow.engine.events import EventLog
     from specflow.formats import parse_artifact
     from specflow.observe.trace import load_trace
     from specflow.observe.why import explain_in
+    from specflow.runs.events import EventLog
     from tests.observe.conftest import TASKS
 
     log = EventLog(tmp_path / "runs" / "r1" / "events.jsonl", fsync=False)
@@ -113,10 +113,10 @@ def test_trace_redacts_what_the_agent_printed(failing_run: Path) -> None:
 
 
 def test_why_names_an_agent_stopped_for_looping(tmp_path: Path) -> None:
-    from specflow.engine.events import EventLog
     from specflow.observe.trace import load_trace
     from specflow.observe.trace_view import render_trace
     from specflow.observe.why import explain_in
+    from specflow.runs.events import EventLog
 
     loop = "loop: repeated run `pytest -q` failing 3 times with no file change in between"
     log = EventLog(tmp_path / "runs" / "r2" / "events.jsonl", fsync=False)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from engine_graphs import BASE_FILES, DAG12, dag12_script  # noqa: E402
 from engine_helpers import PY, ROOT, branch_tasks, cli, git, make_repo, script_agent  # noqa: E402
 
-from specflow.engine.events import read_events  # noqa: E402
+from specflow.runs.events import read_events  # noqa: E402
 
 from .ray_cluster import RAY_ENV, LocalCluster, short_tmp  # noqa: E402
 

@@ -61,7 +61,7 @@ def trust_repo(
 
 
 def events_of(repo: Path) -> list[dict[str, Any]]:
-    from specflow.engine.events import read_events
+    from specflow.runs.events import read_events
 
     runs = sorted((repo / ".specflow" / "runs").iterdir())
     return [e for r in runs for e in read_events(r / "events.jsonl")]

@@ -279,7 +279,7 @@ class _Session:
         """Store a large payload once under the run's blobs/ and return its reference."""
         if self.agent.log_dir is None:
             return None
-        from specflow.engine.blobs import store_blob
+        from specflow.runs.blobs import store_blob
 
         return store_blob(self.agent.log_dir.parent / "blobs", payload)
 

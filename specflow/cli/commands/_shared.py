@@ -39,8 +39,8 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
             None, "--max-cost", min=0.0, help="Refuse to spend more than this (USD)."
         ),
     ) -> None:
-        from specflow.engine.budget import budgeted_model
         from specflow.stages import pipeline
+        from specflow.stages.common import budgeted_model
 
         app_ = ctx.obj
         project = app_.project

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         import shlex
 
         from specflow.agents.tmux import find_window
-        from specflow.engine.state import find_run
+        from specflow.runs.state import find_run
 
         app_obj = ctx.obj
         project = app_obj.project

@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
                 )
             return
 
-        from specflow.engine.view import make_view
+        from specflow.observe.live import make_view
 
         tty = sys.stderr.isatty() and not app_obj.quiet
         view = make_view(app_obj.err_console, tty=tty, titles={})

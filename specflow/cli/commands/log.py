@@ -17,8 +17,8 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="The raw events as JSON lines."),
     ) -> None:
         """Show a run: per task its attempts, agent output, verify output and merge result."""
-        from specflow.engine.logview import render_log
-        from specflow.engine.state import find_run
+        from specflow.observe.log import render_log
+        from specflow.runs.state import find_run
 
         app_obj = ctx.obj
         project = app_obj.project

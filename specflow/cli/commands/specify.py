@@ -29,10 +29,10 @@ def register(app: typer.Typer) -> None:
         from pathlib import Path
 
         from specflow.cli.commands._shared import report_outcome
-        from specflow.engine.budget import budgeted_model
         from specflow.errors import InputError
         from specflow.fsutil import read_text_input
         from specflow.stages import pipeline
+        from specflow.stages.common import budgeted_model
 
         app_ = ctx.obj
         project = app_.project
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
                     "pass either FEATURE or --from, not both",
                     "edit the feature after it is created",
                 )
-            from specflow.library.core import library_feature
+            from specflow.stages.from_library import library_feature
 
             lib = library_feature(project, from_library)
             label = f"{lib.library}/{lib.path}/feature.md"

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"task {tid} is not in run {tr.run_id}", "see 'specflow trace'")
         diffs = collect_diffs(tr, project.root, tid, stat_only=not (full or tid or json_out))
         if json_out:
-            from specflow.llm.redact import redact_obj
+            from specflow.redact import redact_obj
 
             data = redact_obj(tr.to_dict(diffs=diffs))
             if tid:

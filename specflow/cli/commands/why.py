@@ -18,8 +18,8 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="As JSON."),
     ) -> None:
         """Which check failed (and its output), which dependency blocks it, or where it merged."""
-        from specflow.llm.redact import redact
         from specflow.observe.why import explain
+        from specflow.redact import redact
 
         app_obj = ctx.obj
         answer = explain(app_obj.project, task, run)

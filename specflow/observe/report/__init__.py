@@ -29,10 +29,10 @@ def build_report(opened: OpenedRun) -> str:
     from markupsafe import Markup
 
     from specflow import __version__
-    from specflow.llm.redact import env_secrets, redact
     from specflow.observe.trace import read_text
     from specflow.observe.trace_view import collect_diffs, render_trace
     from specflow.observe.why import failure_lines
+    from specflow.redact import env_secrets, redact
 
     trace = opened.trace
     secrets = env_secrets()

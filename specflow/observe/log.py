@@ -7,9 +7,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from specflow.engine.events import Event, read_events
-from specflow.engine.state import RunPaths, rebuild
 from specflow.errors import InputError
+from specflow.observe.text import LOG_RUN_KINDS, log_line, run_line
+from specflow.runs.events import Event, read_events
+from specflow.runs.state import RunPaths, rebuild
 
 TAIL_CHARS = 3000
 
@@ -30,14 +31,8 @@ def render_log(
         return
     records = rebuild(paths.events)
     for ev in events:
-        if ev.get("kind") in (
-            "run_started",
-            "run_resumed",
-            "run_interrupted",
-            "run_finished",
-            "budget_exhausted",
-        ):
-            yield f"{_ts(ev)} {ev['kind'].replace('_', ' ')} " + _run_detail(ev)
+        if ev.get("kind") in LOG_RUN_KINDS:
+            yield f"{_ts(ev)} " + run_line(ev)
     by_task: dict[str, list[Event]] = {}
     for ev in events:
         if isinstance(ev.get("task"), str):
@@ -56,7 +51,7 @@ def render_log(
             head += f"  {rec.reason}"
         yield head
         for ev in by_task[tid]:
-            line = _event_line(ev)
+            line = log_line(ev)
             if line:
                 yield f"  {_ts(ev)} {line}"
             if ev.get("kind") == "agent_finished" or (
@@ -77,51 +72,6 @@ def render_log(
                 if out:
                     yield "    verify output:"
                     yield from ("      " + ln for ln in out.splitlines())
-
-
-def _run_detail(ev: Event) -> str:
-    keys = (
-        "feature",
-        "agent",
-        "parallel",
-        "merged",
-        "failed",
-        "blocked",
-        "awaiting",
-        "spent",
-        "limit",
-    )
-    return " ".join(f"{k}={ev[k]}" for k in keys if k in ev)
-
-
-def _event_line(ev: Event) -> str | None:
-    k = ev.get("kind")
-    if k == "task_started":
-        return f"started in slot {ev.get('slot')} on {str(ev.get('base'))[:10]}"
-    if k == "agent_started":
-        return f"attempt {ev.get('attempt')}: agent {ev.get('agent')}"
-    if k == "agent_finished":
-        status = "ok" if ev.get("ok") else f"failed ({ev.get('reason')})"
-        return f"agent {status} after {ev.get('seconds')}s, {ev.get('steps')} steps"
-    if k == "task_committed":
-        return f"committed {str(ev.get('commit'))[:10]}"
-    if k == "verify_passed":
-        return f"verify passed ({ev.get('seconds')}s)"
-    if k == "verify_failed":
-        return f"verify failed: {ev.get('reason')}"
-    if k == "merge_conflict":
-        return "merge conflict in " + ", ".join(ev.get("files") or [])
-    if k == "merge_retry":
-        return f"merge retry: {ev.get('reason')}"
-    if k == "task_merged":
-        return f"merged {str(ev.get('commit'))[:10]}"
-    if k == "task_failed":
-        return f"FAILED: {ev.get('reason')}"
-    if k == "task_blocked":
-        return f"blocked by {ev.get('by')}"
-    from specflow.engine.policy import policy_event_line
-
-    return policy_event_line(ev)
 
 
 def _ts(ev: Event) -> str:

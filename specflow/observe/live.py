@@ -12,40 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from specflow.engine.events import Event
-
-_PLAIN = {
-    "run_started": "run {run} started: {n} tasks, {parallel} agents ({agent}) on {branch}",
-    "run_resumed": "run {run} resumed: {n} tasks left, {parallel} agents ({agent}) on {branch}",
-    "task_started": "{task} started in slot {slot}",
-    "agent_finished": "{task} agent finished (attempt {attempt}, {seconds}s{fail})",
-    "task_committed": "{task} committed {short}",
-    "verify_failed": "{task} verify failed: {reason}",
-    "merge_conflict": "{task} merge conflict in {files_s}",
-    "task_merged": "{task} merged {short}",
-    "task_failed": "{task} FAILED: {reason}",
-    "task_blocked": "{task} blocked by {by}",
-    "run_interrupted": "run {run} interrupted",
-    "run_finished": "run {run} finished: {merged} merged, {failed} failed, {blocked} blocked",
-    "warning": "warning: {message}",
-    "review_started": "{task} review by {model}",
-    "review_verdict": "{task} review: {decision} ({n_findings} findings) {summary}",
-    "awaiting_approval": "{task} AWAITING APPROVAL (risk {risk}): run '{hint}'",
-    "task_approved": "{task} approved by {by}",
-    "model_escalated": "{task} escalated to {to} after: {reason}",
-    "budget_exhausted": "budget exhausted: spent ${spent} of ${limit}; not starting {waiting_s}",
-}
-
-
-def _fields(ev: Event) -> dict[str, Any]:
-    d: dict[str, Any] = dict(ev)
-    d.setdefault("n", len(ev.get("selected") or []))
-    d["short"] = str(ev.get("commit") or "")[:10]
-    d["files_s"] = ", ".join(ev.get("files") or [])
-    d["fail"] = "" if ev.get("ok", True) else f", {ev.get('reason')}"
-    d["n_findings"] = len(ev.get("findings") or [])
-    d["waiting_s"] = ", ".join(ev.get("waiting") or [])
-    return d
+from specflow.observe.text import LOUD, live_line
+from specflow.runs.events import Event
 
 
 class PlainView:
@@ -56,12 +24,8 @@ class PlainView:
         self._lock = threading.Lock()
 
     def __call__(self, ev: Event) -> None:
-        fmt = _PLAIN.get(str(ev.get("kind")))
-        if fmt is None:
-            return
-        try:
-            line = fmt.format_map(_Default(_fields(ev)))
-        except (ValueError, KeyError):
+        line = live_line(ev)
+        if line is None:
             return
         stamp = time.strftime("%H:%M:%S", time.localtime(float(ev.get("t", time.time()))))
         with self._lock:
@@ -73,11 +37,6 @@ class PlainView:
 
     def __exit__(self, *exc: object) -> None:
         return None
-
-
-class _Default(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "?"
 
 
 @dataclass
@@ -169,13 +128,8 @@ class LiveView:
                 self.blocked.append(tid)
                 if tid in self.waiting:
                     self.waiting.remove(tid)
-        loud = ("task_failed", "task_blocked", "warning", "run_interrupted", "awaiting_approval")
-        if (kind in loud or kind in ("budget_exhausted", "model_escalated")) and self._live:
-            self._live.console.print(self._plain_line(ev))
-
-    def _plain_line(self, ev: Event) -> str:
-        fmt = _PLAIN.get(str(ev.get("kind")), "{kind}")
-        return fmt.format_map(_Default(_fields(ev)))
+        if kind in LOUD and self._live:
+            self._live.console.print(live_line(ev, fallback="{kind}"))
 
     def _render(self) -> Any:
         from rich.table import Table

@@ -16,7 +16,7 @@ from typing import Any
 
 def store_blob(folder: Path, payload: Any) -> str:
     """Write `payload` (JSON-serialisable) once; return its reference."""
-    from specflow.llm.redact import redact_obj
+    from specflow.redact import redact_obj
 
     data = json.dumps(redact_obj(payload), sort_keys=True, default=str, ensure_ascii=False)
     digest = hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import secrets
 import signal
@@ -13,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specflow.engine.events import Event, iter_events
+from specflow.domain.usage import empty_usage
 from specflow.errors import InputError, LockHeld
-from specflow.llm.base import empty_usage
+from specflow.flock import try_lock_path, write_note
+from specflow.runs.events import Event, iter_events
 
 TERMINAL = ("merged", "failed", "blocked")
 
@@ -69,14 +68,8 @@ class FeatureLock:
         self._fd: int | None = None
 
     def acquire(self, run_id: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
+        fd = try_lock_path(self.path)
+        if fd is None:
             holder = self.holder()
             who = f"run {holder[1]} (pid {holder[0]})" if holder else "another run"
             hint = (
@@ -84,11 +77,8 @@ class FeatureLock:
             )
             if holder and holder[1].startswith("mcp:"):
                 hint = "an MCP session has open claims on it: complete or fail them first"
-            raise LockHeld(
-                f"feature {self.feature} is already being implemented by {who}", hint
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {run_id}\n".encode())
+            raise LockHeld(f"feature {self.feature} is already being implemented by {who}", hint)
+        write_note(fd, f"{os.getpid()} {run_id}\n")
         os.fsync(fd)
         self._fd = fd
 

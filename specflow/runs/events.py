@@ -1,9 +1,6 @@
 """The run's append-only event log: one JSON object per line, fsync'd on every append.
 
-Event kinds (all carry `t` (unix time) and `kind`; task events carry `task`):
-run_started, run_resumed, run_interrupted, run_finished, task_started, agent_started, agent_process,
-agent_step, agent_finished, task_committed, verify_started, verify_passed, verify_failed,
-merge_started, merge_conflict, merge_retry, task_merged, task_failed, task_blocked, warning.
+What kinds there are and what each carries: `specflow/runs/catalogue.py`.
 """
 
 from __future__ import annotations
@@ -17,7 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-Event = dict[str, Any]
+from specflow.runs.catalogue import Event, Kind, check
+
 Listener = Callable[[Event], None]
 
 
@@ -25,7 +23,9 @@ Listener = Callable[[Event], None]
 # few milliseconds later. Either way the line is in the kernel's page cache when emit()
 # returns, so killing specflow (even -9) loses nothing; the sync covers a crash of the
 # machine, and git, not this log, is the truth about what is merged.
-SYNC_NOW = frozenset({"run_started", "run_resumed", "run_interrupted", "run_finished"})
+SYNC_NOW = frozenset({Kind.RUN_STARTED, Kind.RUN_RESUMED, Kind.RUN_INTERRUPTED, Kind.RUN_FINISHED})
+# The test suite sets this: every emitted kind and field must be in the catalogue.
+STRICT = os.environ.get("SPECFLOW_STRICT_EVENTS") == "1"
 
 
 class EventLog:
@@ -40,7 +40,7 @@ class EventLog:
         self._listeners: list[Listener] = []
         # Secrets never reach the trace: values of *_KEY/*_TOKEN/*_SECRET variables and
         # common key patterns are replaced before a line is written (and before listeners).
-        from specflow.llm.redact import env_secrets
+        from specflow.redact import env_secrets
 
         self._secrets = env_secrets()
         self._dirty = threading.Condition()
@@ -55,9 +55,12 @@ class EventLog:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def emit(self, kind: str, **data: Any) -> Event:
-        from specflow.llm.redact import redact
+    def emit(self, kind: Kind | str, **data: Any) -> Event:
+        from specflow.redact import redact
 
+        if STRICT:
+            check(kind, data)
+        kind = kind.value if isinstance(kind, Kind) else kind
         raw = json.dumps(
             {"t": round(time.time(), 3), "kind": kind, **data}, default=str, separators=(",", ":")
         )
