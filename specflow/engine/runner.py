@@ -71,7 +71,7 @@ class FeatureContext:
 @dataclass
 class _Outcome:
     task: str
-    slot: Slot
+    slot: Slot | None
     merged: bool
     reason: str | None = None
     awaiting: bool = False  # waits for `specflow approve` (policy gate), slot given back
@@ -134,6 +134,10 @@ class Engine:
     def run(self) -> None:
         """Run until nothing more can start. Ctrl-C: cancel agents, wait for them, re-raise."""
         sched = self.scheduler
+        # Worktrees for the agents that can run at once, made ahead of the tasks that need them.
+        wanted = min(self.settings.parallel, len(sched.queue()) + len(sched.awaiting))
+        if wanted:
+            self.pool.warm(wanted, self.merge.tip())
         try:
             while True:
                 if self.gates is not None and sched.awaiting:  # approved since: merge them
@@ -162,8 +166,7 @@ class Engine:
             raise
 
     def _start(self, tid: str) -> None:
-        slot = self.pool.acquire()
-        th = threading.Thread(target=self._work_safe, args=(tid, slot), name=f"task-{tid}")
+        th = threading.Thread(target=self._work_safe, args=(tid,), name=f"task-{tid}")
         th.daemon = True
         self._threads[tid] = th
         th.start()
@@ -179,12 +182,16 @@ class Engine:
                 self.events.emit(
                     Kind.TASK_BLOCKED, task=b, by=o.task, reason=f"blocked by {o.task}"
                 )
-        self.pool.release(o.slot)
+        if o.slot is not None:
+            self.pool.release(o.slot)
 
-    def _work_safe(self, tid: str, slot: Slot) -> None:
-        """Run one task; whatever happens, the scheduling loop hears back exactly once."""
-        outcome = _Outcome(tid, slot, False, "crashed")
+    def _work_safe(self, tid: str) -> None:
+        """Run one task; whatever happens, the scheduling loop hears back exactly once. The
+        slot is taken here, not by the scheduling loop: waiting for a worktree still being
+        made holds up this task only."""
+        outcome = _Outcome(tid, None, False, "crashed")
         try:
+            slot = outcome.slot = self.pool.acquire()
             sha = self._work(tid, slot)
             outcome = _Outcome(tid, slot, True)  # merged in git, whatever the log says next
             self.events.emit(Kind.TASK_MERGED, task=tid, commit=sha)

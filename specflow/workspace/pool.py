@@ -4,13 +4,20 @@
 tip (`checkout -f -B` + `clean`) only rewrites the files that differ, so per-task overhead stays
 flat as the repository grows. The user's own checkout is never touched: everything happens in
 the slots, and branch refs move with `update-ref`.
+
+Slots are made ahead of need: `warm(n, tip)` creates the missing worktrees of the first n slots
+in the background, a few at a time (`git worktree add` is bounded by the disk and the cores, not
+by a lock), and `acquire` hands out a slot whose worktree exists before one still being made.
+Slots stay between runs of a feature, so a later run starts warm.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +39,7 @@ class Slot:
     git: Git
     branch: str | None = None
     base: str | None = None  # the commit the task's work sits on
+    fresh: bool = False  # just made by `worktree add`: clean, nothing to reset
 
     def gitdir(self) -> Path | None:
         marker = self.path / ".git"
@@ -53,37 +61,100 @@ class WorktreePool:
     size: int
     _free: list[Slot] = field(default_factory=list)
     _made: int = 0
+    _handed: set[int] = field(default_factory=set)  # slot numbers handed out or being warmed
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _create_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Slots made by `warm`, not yet handed out, and the ones still being made.
+    _warm: dict[int, Slot] = field(default_factory=dict)
+    _making: dict[int, threading.Event] = field(default_factory=dict)
+    _claimed: set[int] = field(default_factory=set)  # being made, promised to an acquire
+    _pruned: bool = False
 
     def acquire(self) -> Slot:
+        """A slot for a task: a free one, else one `warm` has ready (waiting for one being
+        made rather than making another), else a new one (made by `prepare`)."""
         with self._lock:
             if self._free:
                 return self._free.pop(0)
             if self._made >= self.size:
                 raise RuntimeError("worktree pool exhausted")
             self._made += 1
-            # Reuse low slot numbers first: the same folders across runs.
-            index = self._made
-        return Slot(index, self.root / f"slot-{index}", self.git.at(self.root / f"slot-{index}"))
+            ready = sorted(set(self._warm) - self._claimed)
+            if ready:
+                return self._warm.pop(ready[0])
+            unclaimed = sorted(set(self._making) - self._claimed)
+            if not unclaimed:  # low numbers first: the same folders across runs
+                index = next(i for i in range(1, self.size + 1) if i not in self._handed)
+                self._handed.add(index)
+                return self._slot(index)
+            index = unclaimed[0]
+            self._claimed.add(index)
+            waiting = self._making[index]
+        waiting.wait()
+        with self._lock:
+            self._claimed.discard(index)
+            return self._warm.pop(index)
+
+    def _slot(self, index: int) -> Slot:
+        path = self.root / f"slot-{index}"
+        return Slot(index, path, self.git.at(path))
 
     def release(self, slot: Slot) -> None:
         with self._lock:
             self._free.append(slot)
             self._free.sort(key=lambda s: s.index)
 
+    def warm(self, count: int, tip: str, workers: int | None = None) -> threading.Thread:
+        """Make the worktrees of the first `count` slots that do not have one, `workers` at a
+        time (default: the cores), in a background thread. Slots from an earlier run of the
+        feature are kept as they are (`prepare` checks and resets them)."""
+        count = min(count, self.size)
+        todo: list[Slot] = []
+        with self._lock:
+            for index in range(1, count + 1):
+                slot = self._slot(index)
+                if index in self._handed or self._usable(slot):
+                    continue
+                self._handed.add(index)
+                self._making[index] = threading.Event()
+                todo.append(slot)
+
+        def make(slot: Slot) -> None:
+            try:
+                self._create(slot, tip)
+            except Exception:  # `prepare` makes it (and reports the error) when it is used
+                slot.fresh = False
+            with self._lock:
+                self._warm[slot.index] = slot
+                self._making.pop(slot.index).set()
+
+        def run() -> None:
+            with ThreadPoolExecutor(workers or os.cpu_count() or 2) as ex:
+                list(ex.map(make, todo))
+
+        th = threading.Thread(target=run, name="pool-warm", daemon=True)
+        th.start()
+        return th
+
     def prepare(self, slot: Slot, task_id: str, tip: str) -> None:
         """Put `slot` on a fresh branch for `task_id` at `tip`, with a clean tree."""
         branch = task_branch(self.feature, task_id)
-        gitdir = slot.gitdir()
-        if gitdir is None or not gitdir.is_dir():
+        if not self._usable(slot):
             self._create(slot, tip)
-        else:
+        elif not slot.fresh:
             self._recover(slot)
         slot.git.run("checkout", "-q", "-f", "--ignore-other-worktrees", "-B", branch, tip)
-        slot.git.run("clean", "-q", "-f", "-d", "-x")
+        if not slot.fresh:  # a new worktree has nothing untracked: skip the tree walk
+            slot.git.run("clean", "-q", "-f", "-d", "-x")
+        slot.fresh = False
         slot.branch = branch
         slot.base = tip
+
+    @staticmethod
+    def _usable(slot: Slot) -> bool:
+        """The slot has a worktree git knows (the tamper check lives with the slot)."""
+        gitdir = slot.gitdir()
+        return gitdir is not None and gitdir.is_dir()
 
     def park(self, slot: Slot) -> None:
         """Detach the slot so its task branch can be deleted or reused elsewhere."""
@@ -100,12 +171,17 @@ class WorktreePool:
             )
 
     def _create(self, slot: Slot, tip: str) -> None:
+        """A new worktree for `slot` at `tip`. Several are made at once (each in its own
+        folder and gitdir); stale worktree records are pruned once per pool."""
+        if slot.path.exists():
+            shutil.rmtree(slot.path, ignore_errors=True)
         with self._create_lock:
-            if slot.path.exists():
-                shutil.rmtree(slot.path, ignore_errors=True)
-            self.git.run("worktree", "prune")
-            slot.path.parent.mkdir(parents=True, exist_ok=True)
-            self.git.run("worktree", "add", "-q", "--detach", "-f", str(slot.path), tip)
+            if not self._pruned:
+                self.git.run("worktree", "prune")
+                self._pruned = True
+        slot.path.parent.mkdir(parents=True, exist_ok=True)
+        self.git.run("worktree", "add", "-q", "--detach", "-f", str(slot.path), tip)
+        slot.fresh = True
 
     def _recover(self, slot: Slot) -> None:
         """Undo what a killed run may have left: a rebase in progress, a stale index lock."""

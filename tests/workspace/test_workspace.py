@@ -99,3 +99,44 @@ def test_merge_queue_rebases_and_reports_conflicts(repo: Path) -> None:
     assert q.rebase(s2.git, tip, new).ok
     assert q.land(s2.git, new, lambda: None) == s2.git.head()
     assert sh(repo, "show", f"{ref}:a.txt") == "one" and sh(repo, "show", f"{ref}:b.txt") == "bee"
+
+
+def test_pool_warms_slots_ahead_and_keeps_them_across_runs(repo: Path) -> None:
+    import threading
+
+    g = Git(repo, IDENTITY)
+    tip, _ = ensure_branch(g, "refs/heads/specflow/001-x", None)
+    root = repo / ".specflow" / "worktrees" / "001-x"
+    pool = WorktreePool(g, root, "001-x", 4)
+    pool.warm(3, tip, workers=2).join()
+    assert sorted(p.name for p in root.iterdir()) == ["slot-1", "slot-2", "slot-3"]
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        slot = pool.acquire()
+        with lock:
+            got.append(slot.index)
+        assert slot.fresh and (slot.path / "a.txt").is_file()
+
+    threads = [threading.Thread(target=take) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == [1, 2, 3]  # every task its own slot, each one already made
+    fourth = pool.acquire()
+    assert fourth.index == 4 and not fourth.path.exists()  # made by prepare, when used
+    pool.prepare(fourth, "T004", tip)
+    assert fourth.git.current_branch() == "specflow-task/001-x/T004"
+    # the next run of the feature starts warm: existing slots are kept, a broken one remade
+    marker = root / "slot-1" / ".git"
+    before = marker.stat().st_mtime_ns
+    (root / "slot-2" / ".git").write_text("gitdir: /nowhere\n")
+    again = WorktreePool(g, root, "001-x", 4)
+    again.warm(3, tip).join()
+    assert marker.stat().st_mtime_ns == before
+    assert "/nowhere" not in (root / "slot-2" / ".git").read_text()
+    slot = again.acquire()
+    again.prepare(slot, "T001", tip)
+    assert slot.git.current_branch() == "specflow-task/001-x/T001"
