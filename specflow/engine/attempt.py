@@ -268,17 +268,23 @@ class Ticker:
     def text(self, worktree: Path, tid: str) -> str | None:
         """tasks.md with `tid` ticked, or None when the branch's file already is."""
         path = worktree / self.tasks_relpath
-        ids = self.landed | {tid}
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
-            new = tick_line(text, tid)
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        return self.ticked(current, tid)
+
+    def ticked(self, current: str | None, tid: str, ahead: set[str] | None = None) -> str | None:
+        """`current` (the branch's tasks.md, None when it has none) with `tid` ticked, or None
+        when it already is. `ahead`: tasks landing before this one (ticked when the user's
+        file has to be used)."""
+        ids = self.landed | (ahead or set()) | {tid}
+        if current is not None:
+            new = tick_line(current, tid)
             if new is None:
                 try:
-                    new = self.mark_done(text, ids)
+                    new = self.mark_done(current, ids)
                 except SpecflowError:  # the branch's tasks.md predates the user's
                     new = None
             if new is not None:
-                return None if new == text else new
+                return None if new == current else new
         return self.mark_done(self.user_text, ids)
 
     def commit(self, git: Git, worktree: Path, tid: str, base: str, message: str) -> str | None:

@@ -9,6 +9,7 @@ and git (the `Specflow-Task:` trailers on the integration branch) is the truth f
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -25,11 +26,11 @@ from specflow.engine.attempt import (
     Ticker,
     VerifyFailure,
     commands_for,
-    rebase_onto,
     task_message,
     verify_work,
 )
 from specflow.engine.executor import Executor, LocalExecutor
+from specflow.engine.gate import Change, Conflicted, Gate, Landed, Rejected
 from specflow.engine.gates import AwaitingApproval, GateFailed
 from specflow.engine.scheduler import Scheduler
 from specflow.runs.catalogue import Kind
@@ -43,7 +44,11 @@ if TYPE_CHECKING:
     from specflow.engine.gates import Gatekeeper
     from specflow.engine.policy import ModelRouter
 
-OPTIMISTIC_MERGES = 2  # verify outside the queue lock this often before holding it
+
+
+def gate_depth(parallel: int) -> int:
+    """How many changes the gate verifies at once: test suites compete for the cores."""
+    return max(1, min(parallel, os.cpu_count() or 1))
 
 
 @dataclass
@@ -56,6 +61,7 @@ class EngineSettings:
     limits: Limits = field(default_factory=Limits)
     model: str | None = None
     wait_approval: bool = False  # keep running while only tasks awaiting approval remain
+    gate_depth: int | None = None  # changes verified at once in the gate (None: by the cores)
 
 
 @dataclass
@@ -123,6 +129,16 @@ class Engine:
         self.budget = budget  # --max-cost (engine/budget.py)
         self.router = router  # per-task model and escalation (engine/policy.py)
         self.executor: Executor = executor or LocalExecutor(agent)  # where agents run
+        self.gate = Gate(
+            merge,
+            depth=settings.gate_depth or gate_depth(settings.parallel),
+            message=self._message,
+            needs_verify=lambda task: bool(commands_for(task, settings.test_command)),
+            verify=self._verify_in_gate,
+            emit=self._emit_for,
+            ticker=self.ticker,
+            tasks_relpath=feature.tasks_relpath if self.ticker is not None else None,
+        )
         events.subscribe(self._fold)
 
     def _fold(self, ev: Event) -> None:
@@ -138,6 +154,7 @@ class Engine:
         wanted = min(self.settings.parallel, len(sched.queue()) + len(sched.awaiting))
         if wanted:
             self.pool.warm(wanted, self.merge.tip())
+        self.gate.start()
         try:
             while True:
                 if self.gates is not None and sched.awaiting:  # approved since: merge them
@@ -161,9 +178,12 @@ class Engine:
                 self._finish(outcome)
         except BaseException:
             self.cancel.set()
+            self.gate.stop()
             for t in list(self._threads.values()):
                 t.join(timeout=10)
             raise
+        finally:
+            self.gate.stop()
 
     def _start(self, tid: str) -> None:
         th = threading.Thread(target=self._work_safe, args=(tid,), name=f"task-{tid}")
@@ -268,6 +288,9 @@ class Engine:
             plan_text=self.feature.plan_text,
         )
 
+    def _emit_for(self, tid: str, kind: str, **data: Any) -> None:
+        self.events.emit(kind, task=tid, **data)
+
     def _emitter(self, tid: str) -> Emit:
         def emit(kind: str, **data: Any) -> None:
             self.events.emit(kind, task=tid, **data)
@@ -275,70 +298,85 @@ class Engine:
         return emit
 
     def _land(self, st: _TaskRun, verified: str | None) -> str | None:
-        """Rebase, verify, review, land; loops while the tip moves under us. The merged commit,
-        or None when the attempt has to be redone (conflict, failed check, review)."""
+        """Review (when the policy asks), then the gate: the merged commit, or None when the
+        attempt has to be redone (conflict, failed check, review)."""
         s, task, slot, tid = self.settings, st.task, st.slot, st.task.id
-        prio = self.scheduler.priority(tid)
-        has_checks = bool(commands_for(task, s.test_command))
-        emit = self._emitter(tid)
-        while True:
-            self._check_cancel()
-            # Without checks there is nothing to overlap: queue for the lock right away.
-            hold = (not has_checks or st.optimistic >= OPTIMISTIC_MERGES) and st.gated
-            if hold:
-                self.merge.lock.acquire(prio)
-            try:
-                tip = self.merge.tip()
-                if tip != slot.base:
-                    conflict = rebase_onto(
-                        self.merge, slot.git, slot.base or tip, tip, self._message(task), emit
-                    )
-                    if conflict is not None:
-                        st.conflicts += 1
-                        if st.conflicts > s.conflict_retries:
-                            raise AttemptFailed(f"merge conflict in {', '.join(conflict.files)}")
-                        st.feedback = conflict.feedback
-                        self.pool.prepare(slot, tid, tip)
-                        return None
-                    slot.base = tip
-                head = slot.git.head()
-                if verified != head:
-                    self.merge.verifying(tid, prio, slot.base or tip)
-                    failure = self._verify(st)
-                    if failure is not None:
-                        self.merge.done_verifying(tid)
-                        st.verify_failures += 1
-                        if st.verify_failures > s.verify_retries:
-                            raise AttemptFailed(f"verify failed: {failure.reason}")
-                        st.feedback = failure.feedback
-                        self._escalate(task, "verify failed")
-                        return None
-                    verified = head
-                    if not hold and st.gated:
-                        self.merge.yield_to_urgent(tid, prio, slot.base or tip, s.verify_timeout_s)
-                if not st.gated and self.gates is not None:
-                    self.merge.done_verifying(tid)
-                    rejected = self.gates.check(task, slot, st.attempt)
-                    if rejected is not None:
-                        st.feedback = rejected
-                        self._escalate(task, "review requested changes")
-                        return None
-                    st.gated = True
-                    continue  # the tip may have moved while the reviewer read
-                emit(Kind.MERGE_STARTED, onto=slot.base)
-                sha = self.merge.land(
-                    slot.git, slot.base or tip, lambda: self._tick(tid, slot), prio
-                )
-            finally:
-                self.merge.done_verifying(tid)
-                if hold:
-                    self.merge.lock.release()
-            if sha is not None:
-                if slot.branch:
-                    self.merged_branches.append(slot.branch)
-                return sha
-            st.optimistic += 1
-            emit(Kind.MERGE_RETRY, reason="integration tip moved")
+        self._check_cancel()
+        head = slot.git.head()
+        if not st.gated and self.gates is not None:
+            # A reviewer reads work that passed its checks: verify on the task's base first
+            # (the gate does not verify it again while the tip stays there).
+            if verified != head and commands_for(task, s.test_command):
+                failure = self._verify(st)
+                if failure is not None:
+                    self._rejected(st, failure)
+                    return None
+            verified = head
+            rejected = self.gates.check(task, slot, st.attempt)
+            if rejected is not None:
+                st.feedback = rejected
+                self._escalate(task, "review requested changes")
+                return None
+            st.gated = True
+            head = slot.git.head()
+        change = Change(
+            task,
+            slot,
+            head,
+            slot.base or "",
+            st.attempt,
+            priority=self.scheduler.priority(tid),
+            verified=verified == head,
+        )
+        outcome = self.gate.submit(change)
+        if isinstance(outcome, Landed):
+            if slot.branch:
+                self.merged_branches.append(slot.branch)
+            return outcome.commit
+        if isinstance(outcome, Conflicted):
+            st.conflicts += 1
+            files = outcome.conflict.files
+            if st.conflicts > s.conflict_retries:
+                raise AttemptFailed(f"merge conflict in {', '.join(files)}")
+            st.feedback = outcome.conflict.feedback
+            self.pool.prepare(slot, tid, self.merge.tip())
+            return None
+        if isinstance(outcome, Rejected):
+            # The agent goes on from its change on the state it failed on (tick not included).
+            slot.git.run("reset", "-q", "--hard", outcome.replayed)
+            slot.base = outcome.base
+            self._rejected(st, outcome.failure)
+            return None
+        raise Cancelled()
+
+    def _rejected(self, st: _TaskRun, failure: VerifyFailure) -> None:
+        st.verify_failures += 1
+        if st.verify_failures > self.settings.verify_retries:
+            raise AttemptFailed(f"verify failed: {failure.reason}")
+        st.feedback = failure.feedback
+        self._escalate(st.task, "verify failed")
+
+    def _verify_in_gate(self, change: Change, commit: str, cancel: threading.Event) -> Any:
+        """The gate's check of `commit` (the change as it would land) in the task's worktree."""
+        if self.cancel.is_set():
+            raise Cancelled()
+        slot = change.slot
+        slot.git.run("reset", "-q", "--hard", commit)
+        n, tid = change.attempt, change.task.id
+
+        def emit(kind: str, **data: Any) -> None:
+            self.events.emit(kind, task=tid, attempt=n, **data)
+
+        return verify_work(
+            commands_for(change.task, self.settings.test_command),
+            slot.git,
+            slot.path,
+            task_id=tid,
+            timeout=self.settings.verify_timeout_s,
+            log=self.paths.verify_log(tid, n),
+            cancel=cancel,
+            emit=emit,
+        )
 
     def _escalate(self, task: Task, why: str) -> bool:
         """After a failed attempt: the next one uses `[models].escalate`, once (an event)."""
@@ -394,7 +432,6 @@ class _TaskRun:
     feedback: str | None = None
     verify_failures: int = 0
     conflicts: int = 0
-    optimistic: int = 0  # landings lost to a moving tip without holding the lock
     gated: bool = False  # review and approval done (or not needed)
 
 

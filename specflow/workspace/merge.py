@@ -132,6 +132,18 @@ class MergeQueue:
         first = next((ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()), "")
         return RebaseResult(ok=False, conflicts=conflicts, message=first)
 
+    def advance(self, old: str, new: str) -> bool:
+        """Move the integration branch from `old` to `new` (which descends from it) if it is
+        still at `old`: the one step of a landing under the lock. False when it moved."""
+        with self.lock:
+            if self.tip() != old:
+                return False
+            try:
+                self.git.update_ref(self.ref, new, old, message="specflow: merge tasks")
+            except GitError:
+                return False
+            return True
+
     def land(
         self,
         wt: Git,
