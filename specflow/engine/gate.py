@@ -111,7 +111,7 @@ class Gate:
         message: Callable[[Task], str],
         needs_verify: Callable[[Task], bool],
         verify: Verify,
-        emit: Callable[..., None],
+        emit: Callable[..., object],
         ticker: Ticker | None,
         tasks_relpath: str | None,
     ) -> None:
@@ -121,7 +121,7 @@ class Gate:
         self._message = message
         self._needs_verify = needs_verify
         self._verify = verify
-        self._emit = emit  # emit(task_id, kind, **data)
+        self._emit = emit  # emit(kind, task=…, **data): the run's event log
         self.ticker = ticker
         self.relpath = tasks_relpath
         self._cond = threading.Condition()
@@ -196,7 +196,7 @@ class Gate:
         parent = self._chain[-1].commit if self._chain else self.merge.tip()
         replayed = change.commit
         if parent != change.base:
-            self._emit(tid, Kind.MERGE_REBASE, onto=parent)
+            self._emit(Kind.MERGE_REBASE, task=tid, onto=parent)
             merged = cherry_pick_tree(self.git, parent, change.commit)
             if merged is None or merged[0] is None:
                 files = (merged[1] if merged else []) or ["(unknown)"]
@@ -205,7 +205,7 @@ class Gate:
                         change.deferred = True
                         self._pending.append(change)
                     return None
-                self._emit(tid, Kind.MERGE_CONFLICT, files=files, onto=parent)
+                self._emit(Kind.MERGE_CONFLICT, task=tid, files=files, onto=parent)
                 previous = self.git.out("show", change.commit)
                 if len(previous) > MAX_PREVIOUS_DIFF:
                     previous = previous[:MAX_PREVIOUS_DIFF] + "\n… (diff truncated)"
@@ -277,7 +277,7 @@ class Gate:
 
     def _land(self, links: list[_Link]) -> None:
         for link in links:
-            self._emit(link.change.task.id, Kind.MERGE_STARTED, onto=link.parent)
+            self._emit(Kind.MERGE_STARTED, task=link.change.task.id, onto=link.parent)
         if not self.merge.advance(links[0].parent, links[-1].commit):
             self._requeue("integration tip moved")
             return
@@ -293,7 +293,7 @@ class Gate:
         chain, self._chain = self._chain, []
         for link in chain:
             link.cancel.set()
-            self._emit(link.change.task.id, Kind.MERGE_RETRY, reason=reason)
+            self._emit(Kind.MERGE_RETRY, task=link.change.task.id, reason=reason)
         with self._cond:
             self._pending.extend(link.change for link in chain)
 

@@ -135,7 +135,7 @@ class Engine:
             message=self._message,
             needs_verify=lambda task: bool(commands_for(task, settings.test_command)),
             verify=self._verify_in_gate,
-            emit=self._emit_for,
+            emit=events.emit,
             ticker=self.ticker,
             tasks_relpath=feature.tasks_relpath if self.ticker is not None else None,
         )
@@ -287,9 +287,6 @@ class Engine:
             spec_text=self.feature.spec_text,
             plan_text=self.feature.plan_text,
         )
-
-    def _emit_for(self, tid: str, kind: str, **data: Any) -> None:
-        self.events.emit(kind, task=tid, **data)
 
     def _emitter(self, tid: str) -> Emit:
         def emit(kind: str, **data: Any) -> None:
