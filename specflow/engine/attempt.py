@@ -147,7 +147,19 @@ def stage(git: Git, base: str) -> str | None:
     the same as `base`'s."""
     git.run("add", "-A")
     tree = git.write_tree()
-    return None if tree == git.tree_of(base) else tree
+    return None if tree == _tree_of(git, base) else tree
+
+
+_TREES: dict[str, str] = {}  # commit -> its tree: tasks of a wave share their base
+
+
+def _tree_of(git: Git, commit: str) -> str:
+    tree = _TREES.get(commit)
+    if tree is None:
+        tree = _TREES[commit] = git.tree_of(commit)
+        if len(_TREES) > 4096:
+            _TREES.clear()
+    return tree
 
 
 def commit_staged(git: Git, tree: str, base: str, message: str, emit: Emit) -> str:

@@ -43,7 +43,7 @@ from specflow.engine.attempt import (
 from specflow.runs.catalogue import Kind
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot
-from specflow.workspace.trees import cherry_pick_tree, read_file, tree_with_file
+from specflow.workspace.trees import TreeEditor, cherry_pick_tree
 
 
 @dataclass
@@ -93,8 +93,8 @@ _PASSED: Any = object()
 class _Link:
     change: Change
     parent: str  # the tip, or the link ahead's commit
-    replayed: str  # the change on `parent`, without its tick
-    commit: str  # what lands: `replayed` with the tick
+    replayed: str  # the tree of the change on `parent`, without its tick
+    commit: str  # what lands: the change and its tick, one commit on `parent`
     result: Any = _PENDING  # _PASSED, a VerifyFailure, or None (cancelled)
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -130,6 +130,7 @@ class Gate:
         self._seq = itertools.count()
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self.trees = TreeEditor(self.git)
         self.landings = 0  # update-refs made (tests and benchmarks read it)
 
     # -- the tasks' side ------------------------------------------------------------------
@@ -170,6 +171,7 @@ class Gate:
                 self._settle()
         finally:
             self._drain()
+            self.trees.close()
 
     def _has_work(self) -> bool:
         if self._stopped or any(link.result is not _PENDING for link in self._chain):
@@ -186,7 +188,12 @@ class Gate:
                     return
                 change = min(ready, key=lambda c: (-c.priority, c.seq))
                 self._pending.remove(change)
-            link = self._replay(change)
+            try:
+                link = self._replay(change)
+            except Exception as exc:  # git could not replay it: the task hears a failed check
+                failure = VerifyFailure(f"could not replay: {exc}", str(exc), Path(os.devnull))
+                self._resolve(change, Rejected(failure, change.commit, change.base))
+                continue
             if link is not None:
                 self._chain.append(link)
                 self._check(link)
@@ -194,8 +201,9 @@ class Gate:
     def _replay(self, change: Change) -> _Link | None:
         tid = change.task.id
         parent = self._chain[-1].commit if self._chain else self.merge.tip()
-        replayed = change.commit
-        if parent != change.base:
+        if parent == change.base:
+            replayed = self.trees.tree_of(change.commit)
+        else:
             self._emit(Kind.MERGE_REBASE, task=tid, onto=parent)
             merged = cherry_pick_tree(self.git, parent, change.commit)
             if merged is None or merged[0] is None:
@@ -211,26 +219,26 @@ class Gate:
                     previous = previous[:MAX_PREVIOUS_DIFF] + "\n… (diff truncated)"
                 self._resolve(change, Conflicted(Conflict(files, previous)))
                 return None
-            tree = merged[0]
-            replayed = self.git.commit_tree(tree, parent, self._message(change.task))
+            replayed = merged[0]
         change.deferred = False
         ahead = {link.change.task.id for link in self._chain}
-        commit = self._tick(change.task, replayed, parent, ahead)
+        tree = self._tick(change.task, replayed, ahead)
+        if tree == replayed and parent == change.base:
+            commit = change.commit
+        else:
+            commit = self.git.commit_tree(tree, parent, self._message(change.task))
         link = _Link(change, parent, replayed, commit)
         unchanged = change.verified and parent == change.base
         if unchanged or not self._needs_verify(change.task):
             link.result = _PASSED
         return link
 
-    def _tick(self, task: Task, replayed: str, parent: str, ahead: set[str]) -> str:
-        """The task's one commit on `parent`: its change and its `[x]` (mktree, no index)."""
+    def _tick(self, task: Task, tree: str, ahead: set[str]) -> str:
+        """`tree` with the task's `[x]` in tasks.md (no index, no worktree)."""
         if self.ticker is None or self.relpath is None:
-            return replayed
-        new = self.ticker.ticked(read_file(self.git, replayed, self.relpath), task.id, ahead)
-        if new is None:
-            return replayed
-        tree = tree_with_file(self.git, self.git.tree_of(replayed), self.relpath, new)
-        return self.git.commit_tree(tree, parent, self._message(task))
+            return tree
+        new = self.ticker.ticked(self.trees.read_text(tree, self.relpath), task.id, ahead)
+        return tree if new is None else self.trees.tree_with_file(tree, self.relpath, new)
 
     def _check(self, link: _Link) -> None:
         """Verify `link.commit` in its task's worktree, in a thread of its own."""
@@ -270,7 +278,15 @@ class Gate:
         if self._chain and results[0] is not _PENDING:
             head = self._chain.pop(0)
             if isinstance(results[0], VerifyFailure):
-                self._resolve(head.change, Rejected(results[0], head.replayed, head.parent))
+                change = head.change
+                replayed = (
+                    change.commit
+                    if head.parent == change.base
+                    else self.git.commit_tree(
+                        head.replayed, head.parent, self._message(change.task)
+                    )
+                )
+                self._resolve(change, Rejected(results[0], replayed, head.parent))
                 self._requeue("a change ahead of it failed verify")
             else:  # cancelled: the run is stopping
                 self._resolve(head.change, None)
@@ -312,4 +328,3 @@ class Gate:
         for change in waiting:
             with contextlib.suppress(Exception):
                 self._resolve(change, None)
-

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from specflow.engine.policy import ModelRouter
 
 
-
 def gate_depth(parallel: int) -> int:
     """How many changes the gate verifies at once: test suites compete for the cores."""
     return max(1, min(parallel, os.cpu_count() or 1))

@@ -323,6 +323,7 @@ def run_implement(
             ),
             model=model,
             wait_approval=options.wait_approval,
+            gate_depth=cfg.implement.gate_depth,
         )
         spec = ld.feature.artifact("spec")
         plan = ld.feature.artifact("plan")

@@ -140,3 +140,32 @@ def test_pool_warms_slots_ahead_and_keeps_them_across_runs(repo: Path) -> None:
     slot = again.acquire()
     again.prepare(slot, "T001", tip)
     assert slot.git.current_branch() == "specflow-task/001-x/T001"
+
+
+def test_tree_editor_replaces_one_file_without_an_index(repo: Path) -> None:
+    from specflow.workspace.trees import TreeEditor
+
+    (repo / "d" / "e").mkdir(parents=True)
+    (repo / "d" / "e" / "f.md").write_text("- [ ] T001\n")
+    (repo / "d" / "run.sh").write_text("#!/bin/sh\n")
+    (repo / "d" / "run.sh").chmod(0o755)
+    sh(repo, "add", "-A")
+    sh(repo, "commit", "-qm", "more")
+    g = Git(repo, IDENTITY)
+    ed = TreeEditor(g)
+    try:
+        tree = ed.tree_of("HEAD")
+        assert tree == sh(repo, "rev-parse", "HEAD^{tree}")
+        assert ed.read_text(tree, "d/e/f.md") == "- [ ] T001\n"
+        assert ed.read_text(tree, "d/none.md") is None
+        new = ed.tree_with_file(tree, "d/e/f.md", "- [x] T001\n")
+        newer = ed.tree_with_file(new, "x/y/z.txt", "z\n")  # folders made on the way
+    finally:
+        ed.close()
+    listing = sh(repo, "ls-tree", "-r", newer)
+    assert sh(repo, "cat-file", "blob", f"{newer}:d/e/f.md") == "- [x] T001"
+    assert sh(repo, "cat-file", "blob", f"{newer}:x/y/z.txt") == "z"
+    assert "100755 blob" in next(ln for ln in listing.splitlines() if ln.endswith("d/run.sh"))
+    old = {ln.split("\t")[1] for ln in sh(repo, "ls-tree", "-r", "HEAD").splitlines()}
+    assert old | {"x/y/z.txt"} == {ln.split("\t")[1] for ln in listing.splitlines()}
+    assert sh(repo, "status", "--porcelain") == ""  # the checkout and its index untouched
