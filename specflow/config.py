@@ -71,8 +71,8 @@ class ImplementSection(_Strict):
         default=None,
         ge=1,
         le=256,
-        description="changes the merge gate verifies at once (default: the cores, at most "
-        "--parallel)",
+        description="changes the merge gate verifies at once (default: as many as the cores "
+        "can run by the CPU the checks use, at most --parallel)",
     )
 
 

@@ -191,8 +191,10 @@ def verify_work(
     log: Path,
     cancel: threading.Event,
     emit: Emit,
+    usage: Callable[[float, float], None] | None = None,
 ) -> VerifyFailure | None:
-    """Run the task's checks on the committed work; None when they pass (or there are none)."""
+    """Run the task's checks on the committed work; None when they pass (or there are none).
+    `usage(cpu_seconds, wall_seconds)` hears what the checks cost."""
     if not commands:
         return None
     emit(Kind.VERIFY_STARTED, commands=commands)
@@ -210,6 +212,8 @@ def verify_work(
     )
     if cancel.is_set():
         raise Cancelled()
+    if usage is not None:
+        usage(res.cpu_seconds, res.seconds)
     if res.ok:
         emit(Kind.VERIFY_PASSED, commands=commands, seconds=round(res.seconds, 3), log=str(log))
         return None

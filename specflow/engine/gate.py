@@ -108,6 +108,7 @@ class Gate:
         merge: MergeQueue,
         *,
         depth: int,
+        cores: int | None = None,
         message: Callable[[Task], str],
         needs_verify: Callable[[Task], bool],
         verify: Verify,
@@ -117,7 +118,9 @@ class Gate:
     ) -> None:
         self.merge = merge
         self.git = merge.git
-        self.depth = max(1, depth)
+        self.max_depth = max(1, depth)
+        self.cores = max(1, cores) if cores else None  # None: `depth` is fixed
+        self._cpu_share: float | None = None  # CPU a check uses per second of its wall time
         self._message = message
         self._needs_verify = needs_verify
         self._verify = verify
@@ -157,6 +160,26 @@ class Gate:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=30)
+
+    def observe(self, cpu_seconds: float, wall_seconds: float) -> None:
+        """What one check cost: the chain's depth follows from how busy checks keep a core."""
+        if wall_seconds <= 0:
+            return
+        share = min(1.0, cpu_seconds / wall_seconds)
+        with self._cond:
+            old = self._cpu_share
+            self._cpu_share = share if old is None else 0.7 * old + 0.3 * share
+
+    @property
+    def depth(self) -> int:
+        """How many changes are verified at once: as many as the cores can run side by side
+        (a check that mostly waits, on a sleep or a server, takes little of a core), at most
+        `max_depth`; the cores themselves until a check has been measured."""
+        if self.cores is None:
+            return self.max_depth
+        if self._cpu_share is None:
+            return min(self.max_depth, self.cores)
+        return max(1, min(self.max_depth, int(self.cores / max(self._cpu_share, 0.05))))
 
     # -- the gate's thread ------------------------------------------------------------------
 

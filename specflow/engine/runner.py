@@ -45,11 +45,6 @@ if TYPE_CHECKING:
     from specflow.engine.policy import ModelRouter
 
 
-def gate_depth(parallel: int) -> int:
-    """How many changes the gate verifies at once: test suites compete for the cores."""
-    return max(1, min(parallel, os.cpu_count() or 1))
-
-
 @dataclass
 class EngineSettings:
     parallel: int = 4
@@ -130,7 +125,8 @@ class Engine:
         self.executor: Executor = executor or LocalExecutor(agent)  # where agents run
         self.gate = Gate(
             merge,
-            depth=settings.gate_depth or gate_depth(settings.parallel),
+            depth=settings.gate_depth or settings.parallel,
+            cores=None if settings.gate_depth else os.cpu_count(),
             message=self._message,
             needs_verify=lambda task: bool(commands_for(task, settings.test_command)),
             verify=self._verify_in_gate,
@@ -372,6 +368,7 @@ class Engine:
             log=self.paths.verify_log(tid, n),
             cancel=cancel,
             emit=emit,
+            usage=self.gate.observe,
         )
 
     def _escalate(self, task: Task, why: str) -> bool:

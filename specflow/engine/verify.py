@@ -23,6 +23,7 @@ class CheckResult:
     output: str = ""  # tail, bounded
     reason: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU the commands used (their waited-for children included)
 
 
 def run_checks(
@@ -37,6 +38,7 @@ def run_checks(
     """Run each command in turn (shlex-split, no shell); stop at the first failure."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    cpu = 0.0
     for command in commands:
         try:
             argv = shlex.split(command)
@@ -62,13 +64,14 @@ def run_checks(
                 msg = f"cannot run {argv[0]}: {exc}"
                 log.write((msg + "\n").encode())
                 return CheckResult(False, command, msg, msg, time.monotonic() - start)
-            reason = _wait(proc, timeout, cancel)
+            reason, used = _wait(proc, timeout, cancel)
+            cpu += used
         if reason is None and proc.returncode != 0:
             reason = f"`{command}` exited with code {proc.returncode}"
         if reason is not None:
             output = redact(_read_from(log_path, offset, MAX_FEEDBACK_CHARS))
-            return CheckResult(False, command, output, reason, time.monotonic() - start)
-    return CheckResult(True, seconds=time.monotonic() - start)
+            return CheckResult(False, command, output, reason, time.monotonic() - start, cpu)
+    return CheckResult(True, seconds=time.monotonic() - start, cpu_seconds=cpu)
 
 
 def _check_env() -> dict[str, str]:
@@ -79,20 +82,23 @@ def _check_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not is_secret_name(k)}
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event) -> str | None:
+def _wait(
+    proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event
+) -> tuple[str | None, float]:
+    """(why it did not finish, or None; the CPU seconds it used, from the kernel's rusage)."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            proc.wait(timeout=0.05)
-            return None
-        except subprocess.TimeoutExpired:
-            pass
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return None, usage.ru_utime + usage.ru_stime
         if cancel.is_set():
             kill_group(proc, grace=1.0)
-            return "cancelled"
+            return "cancelled", 0.0
         if time.monotonic() > deadline:
             kill_group(proc, grace=1.0)
-            return f"timed out after {timeout:g} s"
+            return f"timed out after {timeout:g} s", 0.0
+        time.sleep(0.02)
 
 
 def _read_from(path: Path, offset: int, limit: int) -> str:
