@@ -85,6 +85,7 @@ class Change:
     checking: threading.Thread | None = None  # the last verify run in its worktree
 
 
+FILL_STEP = 8  # links added before landing what passed
 _PENDING: Any = object()
 _PASSED: Any = object()
 
@@ -199,12 +200,20 @@ class Gate:
     def _has_work(self) -> bool:
         if self._stopped or any(link.result is not _PENDING for link in self._chain):
             return True
-        room = len(self._chain) < self.depth
+        room = self._checking() < self.depth
         return room and any(not c.deferred or not self._chain for c in self._pending)
 
+    def _checking(self) -> int:
+        """Links still being verified: what uses the cores (passed links wait for nothing but
+        the ones ahead, so a busy queue lands many in one step)."""
+        return sum(1 for link in self._chain if link.result is _PENDING)
+
     def _fill(self) -> None:
-        """Extend the chain with the most urgent waiting changes, each verified at once."""
-        while len(self._chain) < self.depth:
+        """Extend the chain with the most urgent waiting changes, each verified at once (a
+        few at a time, so what passed lands without waiting for the whole queue)."""
+        for _ in range(max(self.depth, FILL_STEP)):
+            if self._checking() >= self.depth:
+                return
             with self._cond:
                 ready = [c for c in self._pending if not c.deferred or not self._chain]
                 if not ready:
@@ -228,7 +237,7 @@ class Gate:
             replayed = self.trees.tree_of(change.commit)
         else:
             self._emit(Kind.MERGE_REBASE, task=tid, onto=parent)
-            merged = cherry_pick_tree(self.git, parent, change.commit)
+            merged = self._merge(change, parent)
             if merged is None or merged[0] is None:
                 files = (merged[1] if merged else []) or ["(unknown)"]
                 if self._chain:  # perhaps only with a change ahead: try again on the tip
@@ -249,12 +258,21 @@ class Gate:
         if tree == replayed and parent == change.base:
             commit = change.commit
         else:
-            commit = self.git.commit_tree(tree, parent, self._message(change.task))
+            commit = self.trees.commit(tree, parent, self._message(change.task))
         link = _Link(change, parent, replayed, commit)
         unchanged = change.verified and parent == change.base
         if unchanged or not self._needs_verify(change.task):
             link.result = _PASSED
         return link
+
+    def _merge(self, change: Change, parent: str) -> tuple[str | None, list[str]] | None:
+        """The change's tree replayed onto `parent`: by trees alone when no file changed on
+        both sides, else by `git merge-tree` (content merges, conflicts)."""
+        t = self.trees
+        tree = t.merge(t.tree_of(change.base), t.tree_of(parent), t.tree_of(change.commit))
+        if tree is not None:
+            return tree, []
+        return cherry_pick_tree(self.git, parent, change.commit)
 
     def _tick(self, task: Task, tree: str, ahead: set[str]) -> str:
         """`tree` with the task's `[x]` in tasks.md (no index, no worktree)."""
@@ -305,9 +323,7 @@ class Gate:
                 replayed = (
                     change.commit
                     if head.parent == change.base
-                    else self.git.commit_tree(
-                        head.replayed, head.parent, self._message(change.task)
-                    )
+                    else self.trees.commit(head.replayed, head.parent, self._message(change.task))
                 )
                 self._resolve(change, Rejected(results[0], replayed, head.parent))
                 self._requeue("a change ahead of it failed verify")

@@ -32,6 +32,12 @@ def integration_branch(feature: str) -> str:
     return f"specflow/{feature}"
 
 
+def warm_workers() -> int:
+    """Worktrees made at once: `worktree add` waits on the disk and on process start-up as much
+    as on a core, so a few per core."""
+    return 4 * (os.cpu_count() or 1)
+
+
 @dataclass
 class Slot:
     index: int
@@ -129,7 +135,7 @@ class WorktreePool:
                 self._making.pop(slot.index).set()
 
         def run() -> None:
-            with ThreadPoolExecutor(workers or os.cpu_count() or 2) as ex:
+            with ThreadPoolExecutor(workers or warm_workers()) as ex:
                 list(ex.map(make, todo))
 
         th = threading.Thread(target=run, name="pool-warm", daemon=True)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 from typing import IO
 
 from specflow.workspace.git import _BASE_CONFIG, Git, GitError
@@ -34,6 +35,7 @@ class TreeEditor:
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
         self._tmp = tempfile.mkdtemp(prefix="specflow-trees-")
+        self._idents: tuple[str, ...] | None = None
 
     def _proc(self, *args: str) -> subprocess.Popen[bytes]:
         key = " ".join(args)
@@ -77,12 +79,18 @@ class TreeEditor:
         return found[1].decode("utf-8") if found is not None else None
 
     def blob(self, content: str) -> str:
-        path = os.path.join(self._tmp, "blob")
+        return self._write(content, "blob")
+
+    def _write(self, content: str, kind: str) -> str:
+        path = os.path.join(self._tmp, kind)
         with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)
         with self._lock:
-            out = self._ask(self._proc("hash-object", "-w", "--stdin-paths"), f"{path}\n".encode())
-            return out.readline().decode().strip()
+            proc = self._proc("hash-object", "-t", kind, "-w", "--stdin-paths")
+            oid = self._ask(proc, f"{path}\n".encode()).readline().decode().strip()
+        if not oid:
+            raise GitError(["hash-object"], 1, f"git could not write a {kind}")
+        return oid
 
     def tree_with_file(self, tree: str, relpath: str, content: str) -> str:
         """`tree` with `relpath` set to `content` (a regular file; its mode kept if it exists)."""
@@ -98,10 +106,61 @@ class TreeEditor:
         else:
             sub = old[1] if old is not None and old[0] == "40000" else None
             entries[name] = ("40000", self._replace(sub, parts[1:], blob))
+        return self._mktree(entries)
+
+    def _mktree(self, entries: dict[str, tuple[str, str]]) -> str:
         listing = b"".join(_line(mode, sha, n) for n, (mode, sha) in entries.items())
         with self._lock:
             out = self._ask(self._proc("mktree", "-z", "--batch"), listing + b"\0")
-            return out.readline().decode().strip()
+            oid = out.readline().decode().strip()
+        if not oid:
+            raise GitError(["mktree"], 1, "git mktree --batch stopped")
+        return oid
+
+    def merge(self, base: str, ours: str, theirs: str) -> str | None:
+        """Three-way merge of trees where no path changed on both sides differently (then
+        only trees are read and written): the merged tree, else None (content to merge: the
+        caller asks `git merge-tree`)."""
+        if theirs in (base, ours):
+            return ours
+        if ours == base:
+            return theirs
+        b, o, t = self._entries(base), self._entries(ours), self._entries(theirs)
+        out = dict(o)
+        for name in set(b) | set(o) | set(t):
+            be, oe, te = b.get(name), o.get(name), t.get(name)
+            if te == be or oe == te:
+                continue  # theirs left it alone, or both made the same change
+            if oe == be:
+                if te is None:
+                    out.pop(name, None)
+                else:
+                    out[name] = te
+                continue
+            if oe is None or te is None or {oe[0], te[0]} != {"40000"}:
+                return None
+            if be is None:  # a folder both sides made: merge them from nothing
+                be = ("40000", self._mktree({}))
+            if be[0] != "40000":
+                return None
+            sub = self.merge(be[1], oe[1], te[1])
+            if sub is None:
+                return None
+            out[name] = ("40000", sub)
+        return self._mktree(out)
+
+    def commit(self, tree: str, parent: str, message: str) -> str:
+        """`git commit-tree tree -p parent` without starting a process: the commit object is
+        written by the long-lived `hash-object -t commit` (same identities as git's own)."""
+        if self._idents is None:
+            self._idents = tuple(
+                self.git.out("var", v).rsplit(" ", 2)[0]
+                for v in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
+            )
+        now = f"{int(time.time())} {time.strftime('%z')}"
+        author, committer = (f"{who} {now}" for who in self._idents)
+        text = f"tree {tree}\nparent {parent}\nauthor {author}\ncommitter {committer}\n\n{message}"
+        return self._write(text, "commit")
 
     def tree_of(self, commit: str) -> str:
         found = self.read(commit)

@@ -169,3 +169,42 @@ def test_tree_editor_replaces_one_file_without_an_index(repo: Path) -> None:
     old = {ln.split("\t")[1] for ln in sh(repo, "ls-tree", "-r", "HEAD").splitlines()}
     assert old | {"x/y/z.txt"} == {ln.split("\t")[1] for ln in listing.splitlines()}
     assert sh(repo, "status", "--porcelain") == ""  # the checkout and its index untouched
+
+
+def test_tree_editor_merges_trees_and_writes_commits_like_git(repo: Path) -> None:
+    from specflow.workspace.trees import TreeEditor
+
+    g = Git(repo, IDENTITY)
+    base = sh(repo, "rev-parse", "HEAD")
+
+    def commit_with(files: dict[str, str], parent: str) -> str:
+        sh(repo, "checkout", "-q", "--detach", parent)
+        for rel, text in files.items():
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            (repo / rel).write_text(text)
+        sh(repo, "add", "-A")
+        sh(repo, "commit", "-qm", "c")
+        return sh(repo, "rev-parse", "HEAD")
+
+    ours = commit_with({"a.txt": "A\n", "d/x.txt": "x\n"}, base)
+    theirs = commit_with({"d/y.txt": "y\n", "b.txt": "B\n"}, base)
+    both = commit_with({"a.txt": "other\n"}, base)
+    ed = TreeEditor(g)
+    try:
+        tb, to, tt = (ed.tree_of(c) for c in (base, ours, theirs))
+        merged = ed.merge(tb, to, tt)
+        assert merged is not None
+        assert ed.merge(tb, to, ed.tree_of(both)) is None  # a.txt on both sides: git's turn
+        via_git = g.merge_tree(ours, theirs)
+        assert via_git is not None and via_git[0] == merged
+        c = ed.commit(merged, ours, "Task\n\nSpecflow-Task: T001\n")
+    finally:
+        ed.close()
+    assert (
+        sh(repo, "rev-parse", f"{c}^") == ours and sh(repo, "rev-parse", f"{c}^{{tree}}") == merged
+    )
+    by_git = g.commit_tree(merged, ours, "Task\n\nSpecflow-Task: T001\n")
+    fmt = "--format=%an <%ae>|%cn <%ce>|%B"
+    assert sh(repo, "log", "-1", fmt, c) == sh(repo, "log", "-1", fmt, by_git)
+    assert sh(repo, "log", "-1", "--format=%B", c) == "Task\n\nSpecflow-Task: T001"
+    sh(repo, "fsck", "--no-dangling")
