@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from implement_overhead import PY, ROOT, events, make_repo, tasks_md  # noqa: E402
+from implement_overhead import PY, ROOT, events, make_repo, tasks_md
 
 LAYERS = (1, 4, 4, 3, 1)
 
