@@ -177,16 +177,21 @@ class WorktreePool:
             )
 
     def _create(self, slot: Slot, tip: str) -> None:
-        """A new worktree for `slot` at `tip`. Several are made at once (each in its own
-        folder and gitdir); stale worktree records are pruned once per pool."""
+        """A new worktree for `slot` at `tip`. `worktree add` reads the other worktrees'
+        records, so it runs one at a time and without a checkout (milliseconds); the checkout,
+        the part that costs, runs in the slot, several slots at once. Stale worktree records
+        are pruned once per pool."""
         if slot.path.exists():
             shutil.rmtree(slot.path, ignore_errors=True)
+        slot.path.parent.mkdir(parents=True, exist_ok=True)
         with self._create_lock:
             if not self._pruned:
                 self.git.run("worktree", "prune")
                 self._pruned = True
-        slot.path.parent.mkdir(parents=True, exist_ok=True)
-        self.git.run("worktree", "add", "-q", "--detach", "-f", str(slot.path), tip)
+            self.git.run(
+                "worktree", "add", "-q", "--no-checkout", "--detach", "-f", str(slot.path), tip
+            )
+        slot.git.run("reset", "-q", "--hard", tip)
         slot.fresh = True
 
     def _recover(self, slot: Slot) -> None:
