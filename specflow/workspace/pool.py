@@ -17,11 +17,12 @@ import contextlib
 import os
 import shutil
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specflow.workspace.git import Git
+from specflow.workspace.git import Git, GitError
 
 
 def task_branch(feature: str, task_id: str) -> str:
@@ -30,6 +31,9 @@ def task_branch(feature: str, task_id: str) -> str:
 
 def integration_branch(feature: str) -> str:
     return f"specflow/{feature}"
+
+
+ADD_ATTEMPTS = 5  # `worktree add` racing another one's half-written record
 
 
 def warm_workers() -> int:
@@ -177,21 +181,25 @@ class WorktreePool:
             )
 
     def _create(self, slot: Slot, tip: str) -> None:
-        """A new worktree for `slot` at `tip`. `worktree add` reads the other worktrees'
-        records, so it runs one at a time and without a checkout (milliseconds); the checkout,
-        the part that costs, runs in the slot, several slots at once. Stale worktree records
-        are pruned once per pool."""
-        if slot.path.exists():
-            shutil.rmtree(slot.path, ignore_errors=True)
-        slot.path.parent.mkdir(parents=True, exist_ok=True)
+        """A new worktree for `slot` at `tip`; several are made at once. `worktree add` reads
+        the other worktrees' records, and one being written at that moment makes it fail
+        ("failed to read .../commondir"): that add is tried again. Stale worktree records are
+        pruned once per pool."""
         with self._create_lock:
             if not self._pruned:
                 self.git.run("worktree", "prune")
                 self._pruned = True
-            self.git.run(
-                "worktree", "add", "-q", "--no-checkout", "--detach", "-f", str(slot.path), tip
-            )
-        slot.git.run("reset", "-q", "--hard", tip)
+        slot.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(ADD_ATTEMPTS):
+            if slot.path.exists():
+                shutil.rmtree(slot.path, ignore_errors=True)
+            try:
+                self.git.run("worktree", "add", "-q", "--detach", "-f", str(slot.path), tip)
+                break
+            except GitError as exc:
+                if "failed to read" not in exc.stderr or attempt == ADD_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
         slot.fresh = True
 
     def _recover(self, slot: Slot) -> None:
