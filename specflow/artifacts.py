@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from specflow.errors import ArtifactConflict, ParseError
-from specflow.fsutil import atomic_write_text, sha256_text
+from specflow.fsutil import atomic_write_text
+from specflow.inputstore import InputStore, text_hash
 from specflow.project import Feature, Project
 
 KINDS = ("spec", "plan", "tasks")
@@ -31,6 +32,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "tasks": ("spec.md", "plan.md"),
 }
 MISSING, HANDWRITTEN, EDITED, STALE, FRESH = "missing", "hand-written", "edited", "stale", "fresh"
+HISTORY_LIMIT = 200  # git commits searched for an old version of one input
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Provenance:
     usage: dict[str, Any] = field(default_factory=dict)
     created: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Every template that shaped the artifact (prompts, their includes, the artifact's own
+    # Markdown template): name -> sha256 of the source actually used (an override if any).
+    templates: dict[str, str] = field(default_factory=dict)
 
     def to_meta(self) -> dict[str, Any]:
         block: dict[str, Any] = {
@@ -56,6 +61,8 @@ class Provenance:
             "usage": dict(self.usage),
             "created": self.created,
         }
+        if self.templates:
+            block["templates"] = dict(self.templates)
         block.update(self.extra)
         return {"specflow": block}
 
@@ -66,7 +73,17 @@ class Provenance:
             return None
         if not isinstance(block, dict):
             raise ParseError("front matter 'specflow' must be a mapping", path=str(path), line=1)
-        known = {"artifact", "version", "inputs", "output", "template", "model", "usage", "created"}
+        known = {
+            "artifact",
+            "version",
+            "inputs",
+            "output",
+            "template",
+            "templates",
+            "model",
+            "usage",
+            "created",
+        }
         try:
             return cls(
                 artifact=str(block.get("artifact", "")),
@@ -78,6 +95,7 @@ class Provenance:
                 usage=dict(block.get("usage") or {}),
                 created=str(block.get("created", "")),
                 extra={k: v for k, v in block.items() if k not in known},
+                templates={str(k): str(v) for k, v in (block.get("templates") or {}).items()},
             )
         except (TypeError, ValueError, AttributeError) as exc:
             raise ParseError(
@@ -112,7 +130,7 @@ def now_iso() -> str:
 
 
 def body_hash(body: str) -> str:
-    return sha256_text(body.strip() + "\n")
+    return text_hash(body)
 
 
 _CHECKBOX = re.compile(r"^(\s*[-*] )\[[xX]\]", re.M)
@@ -177,13 +195,22 @@ class ArtifactStore:
         except ParseError:
             return self._splits[path][0]
 
-    def current_inputs(self, kind: str) -> dict[str, str]:
+    def input_texts(self, kind: str) -> dict[str, str]:
+        """What `kind` is generated from, by input name (`spec.md`), as hashed."""
         out: dict[str, str] = {}
         for name in INPUTS[kind]:
             text = self.input_text(name)
             if text is not None:
-                out[self.input_key(name)] = body_hash(text)
+                out[self.input_key(name)] = text
         return out
+
+    def current_inputs(self, kind: str) -> dict[str, str]:
+        return {k: body_hash(v) for k, v in self.input_texts(kind).items()}
+
+    def keep_inputs(self, kind: str) -> dict[str, str]:
+        """Keep the exact text of each input where its hash finds it later; the hashes."""
+        kept = InputStore(self.project.state_dir)
+        return {k: kept.keep(v) for k, v in self.input_texts(kind).items()}
 
     # -- reading --------------------------------------------------------------------
 
@@ -223,10 +250,15 @@ class ArtifactStore:
     def input_diff(self, kind: str, previous: Artifact, max_chars: int = 12000) -> str:
         """A unified diff of each input between what `previous` was made from and now.
 
-        The old input text is found by hash among the input's current file and its history.
+        The old input text is found by the hash `previous` recorded: in `.specflow/inputs/`
+        (every stage keeps its inputs there), the input's file and `.history/`, then the
+        file's git history. When none has it, the text says so plainly.
         """
         if previous.provenance is None:
-            return ""
+            return (
+                f"(no diff: the previous {previous.path.name} was written by hand and records no "
+                "input versions; compare it with the inputs above)"
+            )
         chunks: list[str] = []
         for name in INPUTS[kind]:
             key = self.input_key(name)
@@ -234,9 +266,14 @@ class ArtifactStore:
             new_text = self.input_text(name) or ""
             if old_hash is None or body_hash(new_text) == old_hash:
                 continue
-            old_text = self._find_by_hash(name, old_hash)
+            old_text = self.find_input(name, old_hash)
             if old_text is None:
-                chunks.append(f"(the previous {key} is not in history; it changed completely)")
+                chunks.append(
+                    f"(no diff for {key}: it changed since version {previous.version} of "
+                    f"{previous.path.name}, but the text it was made from ({old_hash[:19]}…) "
+                    "is kept nowhere — not in .specflow/inputs/, .history/ or git history; "
+                    f"treat all of {key} as possibly changed)"
+                )
                 continue
             diff = difflib.unified_diff(
                 old_text.splitlines(), new_text.splitlines(), f"a/{key}", f"b/{key}", lineterm=""
@@ -245,26 +282,59 @@ class ArtifactStore:
         out = "\n".join(chunks)
         return out if len(out) <= max_chars else out[:max_chars] + "\n… (diff truncated)"
 
-    def _find_by_hash(self, name: str, wanted: str) -> str | None:
-        from specflow.formats.frontmatter import split_front_matter
-
+    def find_input(self, name: str, wanted: str) -> str | None:
+        """The text of input `name` that hashes to `wanted`, wherever it was kept."""
+        kept = InputStore(self.project.state_dir).get(wanted)
+        if kept is not None:
+            return kept
         path = self.input_path(name)
-        stem = path.stem
         candidates = [path]
-        if stem in KINDS:
-            candidates += list(reversed(self.history(stem)))
+        if path.stem in KINDS:
+            candidates += list(reversed(self.history(path.stem)))
         for c in candidates:
             if not c.is_file():
                 continue
-            text = c.read_text(encoding="utf-8", errors="replace")
-            if stem in KINDS:
-                try:
-                    _, text = split_front_matter(text)
-                except ParseError:
-                    continue
-            if body_hash(text) == wanted:
+            text = self._body_of(path, c.read_text(encoding="utf-8", errors="replace"))
+            if text is not None and body_hash(text) == wanted:
                 return text
+        return self._find_in_git_history(path, wanted)
+
+    def _find_in_git_history(self, path: Path, wanted: str) -> str | None:
+        """The text of `path` in any commit (all refs) whose body hashes to `wanted`."""
+        from specflow.workspace.git import Git
+
+        if not path.parent.is_dir():
+            return None
+        git = Git(path.parent)
+        log = git.run(
+            "log", "--all", f"-n{HISTORY_LIMIT}", "--format=%H", "--", path.name, check=False
+        )
+        seen: set[str] = set()
+        for commit in log.stdout.split() if log.returncode == 0 else []:
+            blob = git.run(
+                "rev-parse", "--verify", "--quiet", f"{commit}:./{path.name}", check=False
+            )
+            oid = blob.stdout.strip()
+            if blob.returncode != 0 or oid in seen:
+                continue
+            seen.add(oid)
+            raw = git.run("cat-file", "blob", oid, check=False)
+            body = self._body_of(path, raw.stdout) if raw.returncode == 0 else None
+            if body is not None and body_hash(body) == wanted:
+                return body
         return None
+
+    @staticmethod
+    def _body_of(path: Path, raw: str) -> str | None:
+        """What an input is hashed by: an artifact's body, any other file whole."""
+        if path.stem not in KINDS:
+            return raw
+        from specflow.formats.frontmatter import split_front_matter
+
+        try:
+            return split_front_matter(raw)[1]
+        except ParseError:
+            return None
 
     # -- writing --------------------------------------------------------------------
 
@@ -292,12 +362,14 @@ class ArtifactStore:
         *,
         inputs: dict[str, str] | None = None,
         template: str | None = None,
+        templates: dict[str, str] | None = None,
         model: str | None = None,
         usage: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         previous: Artifact | None = None,
     ) -> Artifact:
-        """Write a new version atomically, keeping the previous one in .history/."""
+        """Write a new version atomically, keeping the previous one in .history/ and the
+        inputs it was made from in .specflow/inputs/."""
         from specflow.formats.frontmatter import join_front_matter
 
         prev = previous if previous is not None else self.read(kind)
@@ -305,13 +377,14 @@ class ArtifactStore:
         prov = Provenance(
             artifact=kind,
             version=(prev.provenance.version + 1) if prev.provenance else (2 if prev.exists else 1),
-            inputs=inputs if inputs is not None else self.current_inputs(kind),
+            inputs=inputs if inputs is not None else self.keep_inputs(kind),
             output=output_hash(kind, body),
             template=template,
             model=model,
             usage=usage or {},
             created=now_iso(),
             extra=extra or {},
+            templates=templates or {},
         )
         text = join_front_matter(prov.to_meta(), body)
         if prev.text is not None:

@@ -73,6 +73,13 @@ class BudgetExceeded(SpecflowError):
     exit_code = 1
 
 
+class ConstitutionViolation(SpecflowError):
+    """An artifact was written but breaks the project's constitution (a plan's failing gate
+    without a justification): the work is kept for a person to fix, the command fails."""
+
+    exit_code = 1
+
+
 class RunFailed(SpecflowError):
     """Some task failed; the run finished what it could."""
 

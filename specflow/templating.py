@@ -1,7 +1,10 @@
 """jinja2 templates for prompts and artifacts.
 
 Built-in templates ship with the package (specflow/resources.py says where).
-A project overrides any of them by putting a file of the same name in `.specflow/templates/`.
+A project overrides any of them — prompts/*.md.j2 and artifacts/*.md.j2 alike — by putting a
+file of the same name in `.specflow/templates/`; a pinned library's `templates/` folder comes
+next. Every caller passes the project root, so an override applies wherever the template is
+used, and `template_hashes` names (by hash) every template that shaped an artifact.
 """
 
 from __future__ import annotations
@@ -56,3 +59,22 @@ def template_ref(name: str, project_root: Path | None = None) -> str:
     assert env.loader is not None
     source, _, _ = env.loader.get_source(env, name)
     return f"{Path(name).name}@{sha256_text(source)}"
+
+
+def template_hashes(names: list[str], project_root: Path | None = None) -> dict[str, str]:
+    """`{name: sha256:…}` of each template and every template it includes, extends or imports,
+    as resolved for this project (an override's hash when one is used)."""
+    import jinja2.meta
+
+    env = environment(project_root)
+    assert env.loader is not None
+    out: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop(0)
+        if name in out:
+            continue
+        source, _, _ = env.loader.get_source(env, name)
+        out[name] = sha256_text(source)
+        todo += [n for n in jinja2.meta.find_referenced_templates(env.parse(source)) if n]
+    return dict(sorted(out.items()))

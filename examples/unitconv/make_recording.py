@@ -3,7 +3,10 @@
 The answers are what a good model gives for this feature; they are kept as Python here so they
 stay readable and reviewable. Run `python make_recording.py` after changing them.
 Each line: {"purpose", "request_hash", "model", "response": {content, tool_calls, usage}}.
-An empty request_hash makes the replay model answer by purpose, in order.
+An empty request_hash makes the replay model answer by purpose, in order. The specify, plan
+and tasks lines also carry `inputs`, the texts each stage asks about (feature.md, spec.md, …):
+the replay model refuses to answer a stage for other inputs. They are found by running the
+demo's pipeline on these answers once, so run this script with specflow installed.
 """
 
 from __future__ import annotations
@@ -441,7 +444,37 @@ def records() -> list[dict[str, object]]:
     return out
 
 
-if __name__ == "__main__":
-    lines = [json.dumps(r, sort_keys=True) for r in records()]
+def write(recs: list[dict[str, object]]) -> None:
+    lines = [json.dumps(r, sort_keys=True) for r in recs]
     (HERE / "recording.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {len(lines)} responses to recording.jsonl")
+
+
+def stage_inputs() -> dict[str, dict[str, str]]:
+    """The inputs each generation stage sees in the demo (specify, clarify, plan, tasks)."""
+    import tempfile
+
+    from specflow.artifacts import ArtifactStore
+    from specflow.project import Project
+    from specflow.stages.demo import run_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        res = run_demo(Path(tmp) / "demo", lambda _line: None, implement=False)
+        project = Project.discover(res.root)
+        assert project is not None
+        store = ArtifactStore(project, project.resolve_feature(res.feature))
+        return {
+            "specify": {"feature.md": (HERE / "feature.md").read_text(encoding="utf-8")},
+            "plan": store.input_texts("plan"),
+            "tasks": store.input_texts("tasks"),
+        }
+
+
+if __name__ == "__main__":
+    recs = records()
+    write(recs)  # answers first: the demo run that finds the inputs replays them
+    inputs = stage_inputs()
+    for rec in recs:
+        if rec["purpose"] in inputs:
+            rec["inputs"] = inputs[str(rec["purpose"])]
+    write(recs)
+    print(f"wrote {len(recs)} responses to recording.jsonl")

@@ -128,6 +128,19 @@ def _wait(
             return f"time limit ({max_seconds:g} s)"
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (a zombie not reaped yet counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
 def kill_group(proc: subprocess.Popen[bytes], grace: float = _GRACE_S) -> None:
     """SIGTERM the process group, then SIGKILL whatever is left after `grace` seconds."""
     with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from specflow.agents.base import AgentTask, EventSink
 from specflow.agents.clis.proc import LOST, Launch
+from specflow.agents.cmd import pid_alive
 from specflow.errors import InputError
 
 WRAPPER = Path(__file__).with_name("clis") / "_wrapper.py"
@@ -119,7 +120,7 @@ class TmuxHandle:
         code = self._status()
         if code is not None:
             return code
-        if _alive(self.pid):
+        if pid_alive(self.pid):
             return None
         # The pane is gone: its status may still be on its way to the disk, for a moment.
         self._gone_at = self._gone_at or time.monotonic()
@@ -135,7 +136,7 @@ class TmuxHandle:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGTERM)
         deadline = time.monotonic() + _GRACE_S
-        while _alive(self.pid) and time.monotonic() < deadline:
+        while pid_alive(self.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.reap()
 
@@ -143,18 +144,6 @@ class TmuxHandle:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
         self.launcher._tmux("kill-window", "-t", self.window_id, socket=self.socket)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):  # a zombie tmux has not reaped yet counts as gone
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
 
 def attach_argv(socket: str, session: str, window_id: str, *, inside: bool = False) -> list[str]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from specflow.errors import NotInitialized
 
 if TYPE_CHECKING:
+    import typer
     from rich.console import Console
 
     from specflow.project import Project
@@ -64,6 +65,14 @@ class App:
         """Progress for humans: stderr, so stdout stays clean for pipes."""
         if not self.quiet:
             self.err_console.print(text)
+
+
+def app_of(ctx: typer.Context) -> App:
+    """The command's application object, typed (typer hands it over as `ctx.obj: Any`)."""
+    obj = ctx.obj
+    if not isinstance(obj, App):
+        raise TypeError("a specflow command runs under the specflow app's callback")
+    return obj
 
 
 def debug_requested(argv: list[str]) -> bool:

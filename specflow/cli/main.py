@@ -8,43 +8,71 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import import_module
 
 import typer
 
 from specflow import __version__
 from specflow.cli.app import App, debug_requested
+from specflow.cli.commands import (
+    approve,
+    attach,
+    check,
+    clarify,
+    cost,
+    coverage,
+    demo,
+    export,
+    graph,
+    implement,
+    import_,
+    init,
+    library,
+    log,
+    mcp,
+    plan,
+    replay,
+    report,
+    review,
+    schema,
+    specify,
+    status,
+    tasks,
+    trace,
+    why,
+)
 from specflow.errors import SpecflowError
 
 # litellm would otherwise download its price map at first use: offline, private, fast.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-COMMAND_MODULES = [
-    "init",
-    "specify",
-    "clarify",
-    "plan",
-    "tasks",
-    "implement",
-    "status",
-    "check",
-    "graph",
-    "schema",
-    "log",
-    "cost",
-    "demo",
-    "export",
-    "library",
-    "import_",
-    "trace",
-    "why",
-    "report",
-    "replay",
-    "attach",
-    "review",
-    "approve",
-    "mcp",
-]
+# In the order `specflow --help` lists them.
+COMMANDS = (
+    init,
+    specify,
+    clarify,
+    plan,
+    tasks,
+    implement,
+    status,
+    check,
+    graph,
+    coverage,
+    schema,
+    log,
+    cost,
+    demo,
+    export,
+    library,
+    import_,
+    trace,
+    why,
+    report,
+    replay,
+    attach,
+    review,
+    approve,
+    mcp,
+)
 
 app = typer.Typer(
     name="specflow",
@@ -75,14 +103,8 @@ def main(
     ctx.obj = App(debug=debug, quiet=quiet)
 
 
-for _name in COMMAND_MODULES:
-    try:
-        _mod = import_module(f"specflow.cli.commands.{_name}")
-    except ModuleNotFoundError as _exc:  # a command not built yet must not break the others
-        if _exc.name != f"specflow.cli.commands.{_name}":
-            raise
-        continue
-    _mod.register(app)
+for _command in COMMANDS:
+    _command.register(app)
 
 
 def _print_error(err: SpecflowError) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from specflow.agents.base import Agent, AgentResult, AgentTask, EventSink, Limits
+from specflow.agents.brief import BriefInput, build_brief
 from specflow.domain.tasks import Task
 from specflow.engine.verify import run_checks
 from specflow.errors import SpecflowError
@@ -99,6 +100,26 @@ def commands_for(task: Task, test_command: str | None) -> list[str]:
 
 
 # -- the agent ----------------------------------------------------------------------------------
+
+
+def agent_task(
+    run_id: str,
+    feature: str,
+    task: Task,
+    worktree: Path,
+    brief_path: Path,
+    texts: tuple[str | None, str | None],  # the feature's spec and plan
+    attempt: int,
+    feedback: str | None,
+    model: str | None,
+    limits: Limits,
+) -> AgentTask:
+    """The agent's job for one attempt, with its brief built and written to `brief_path`."""
+    brief = build_brief(BriefInput(task, feature, worktree, *texts, feedback, attempt))
+    atomic_write_text(brief_path, brief)
+    return AgentTask(
+        run_id, feature, task, worktree, brief_path, brief, attempt, feedback, model, limits
+    )
 
 
 def run_agent(
@@ -292,16 +313,17 @@ class Ticker:
         when it already is. `ahead`: tasks landing before this one (ticked when the user's
         file has to be used)."""
         ids = self.landed | (ahead or set()) | {tid}
-        if current is not None:
-            new = tick_line(current, tid)
-            if new is None:
-                try:
-                    new = self.mark_done(current, ids)
-                except SpecflowError:  # the branch's tasks.md predates the user's
-                    new = None
-            if new is not None:
-                return None if new == current else new
-        return self.mark_done(self.user_text, ids)
+        if current is None:
+            return self.mark_done(self.user_text, ids)
+        text = current
+        new = tick_line(text, tid)
+        if new is None:
+            try:
+                new = self.mark_done(text, ids)
+            except SpecflowError:  # the branch's tasks.md predates the user's: tick the latter
+                text = self.user_text
+                new = self.mark_done(text, ids)
+        return None if new == text else new
 
     def commit(self, git: Git, worktree: Path, tid: str, base: str, message: str) -> str | None:
         new = self.text(worktree, tid)

@@ -17,14 +17,14 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
-from specflow.agents.base import Agent, AgentTask
-from specflow.agents.brief import BriefInput, build_brief
+from specflow.agents.base import Agent
 from specflow.engine.attempt import (
     AttemptJob,
     AttemptResult,
     Cancelled,
     Emit,
     agent_outcome,
+    agent_task,
     commit_work,
     limits_dict,
     run_agent,
@@ -70,27 +70,13 @@ class LocalExecutor:
         if cancel.is_set():
             raise Cancelled()
         tid, n = job.task.id, job.attempt
-        brief = build_brief(
-            BriefInput(
-                job.task, job.feature, job.worktree, job.spec_text, job.plan_text, job.feedback, n
-            )
-        )
-        brief_path = job.paths.brief(tid)
-        atomic_write_text(brief_path, brief)
+        texts = (job.spec_text, job.plan_text)
+        agent_job = agent_task(
+            job.run_id, job.feature, job.task, job.worktree, job.paths.brief(tid), texts, n,
+            job.feedback, job.model, job.limits,
+        )  # fmt: skip
         if job.feedback is not None:
             atomic_write_text(job.paths.feedback(tid, n), job.feedback)
-        agent_job = AgentTask(
-            run_id=job.run_id,
-            feature=job.feature,
-            task=job.task,
-            worktree=job.worktree,
-            brief_path=brief_path,
-            brief=brief,
-            attempt=n,
-            feedback=job.feedback,
-            model=job.model,
-            limits=job.limits,
-        )
 
         def emit_attempt(kind: str, **data: Any) -> None:
             emit(kind, attempt=n, **data)
@@ -101,7 +87,7 @@ class LocalExecutor:
             emit_attempt,
             cancel,
             base=job.base,
-            brief_ref=store_blob(job.paths.dir / "blobs", {"brief": brief}),
+            brief_ref=store_blob(job.paths.dir / "blobs", {"brief": agent_job.brief}),
             limits=limits_dict(job.limits),
         )
         agent_outcome(result, cancel)

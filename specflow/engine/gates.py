@@ -19,14 +19,21 @@ from typing import TYPE_CHECKING
 
 from specflow.config import Config
 from specflow.domain.tasks import Task
-from specflow.engine.policy import ApprovalWatcher, Gates, gates_for, vendor_of
+from specflow.engine.approvals import ApprovalWatcher
+from specflow.engine.risk import Gates, gates_for
+from specflow.engine.routing import (
+    Implementer,
+    ReviewerChoice,
+    choose_reviewer,
+    vendor_of,
+)
 from specflow.errors import ConfigError
 from specflow.runs.events import Event, EventLog
 from specflow.runs.state import RunPaths
 
 if TYPE_CHECKING:
     from specflow.llm.base import Model
-    from specflow.review.models import Verdict
+    from specflow.review.answers import Verdict
     from specflow.workspace.git import Git
     from specflow.workspace.pool import Slot
 
@@ -91,13 +98,16 @@ class Gatekeeper:
         events.subscribe(self._on_event)
 
     @staticmethod
-    def reviewer_for(config: Config, tasks: list[Task]) -> str | None:
-        """The reviewer model when any of `tasks` needs review; ConfigError when none is set."""
+    def reviewer_for(
+        config: Config, tasks: list[Task], implementer: Implementer | None = None
+    ) -> ReviewerChoice | None:
+        """The reviewer when any of `tasks` needs review (another vendor's model when one is
+        configured, see `choose_reviewer`); ConfigError when there is none at all."""
         needing = [t for t in tasks if gates_for(t, config.policy).review]
         if not needing:
             return None
-        name = config.model_for("review")
-        if not name:
+        choice = choose_reviewer(config, implementer or Implementer("?", None))
+        if not choice.model:
             t = needing[0]
             raise ConfigError(
                 f"policy requires a review for {t.id} (risk {gates_for(t, config.policy).risk}) "
@@ -105,7 +115,7 @@ class Gatekeeper:
                 "set [models].review in specflow.toml (ideally another vendor's model) or "
                 "SPECFLOW_MODEL_REVIEW",
             )
-        return name
+        return choice
 
     def _gate(self, tid: str) -> _TaskGate:
         with self._lock:
@@ -196,7 +206,8 @@ class Gatekeeper:
         if callable(self._model_factory):
             model: Model = self._model_factory(name)
             return model
-        from specflow.llm.registry import CallLog, get_model
+        from specflow.llm.calls import CallLog
+        from specflow.llm.registry import get_model
 
         log = CallLog(self.paths.state_dir / "logs" / "calls.jsonl")
         return get_model(name, self.config.llm, log)

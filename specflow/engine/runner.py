@@ -42,7 +42,7 @@ from specflow.workspace.pool import Slot, WorktreePool
 if TYPE_CHECKING:
     from specflow.engine.budget import Budget
     from specflow.engine.gates import Gatekeeper
-    from specflow.engine.policy import ModelRouter
+    from specflow.engine.routing import ModelRouter
 
 
 @dataclass
@@ -121,7 +121,7 @@ class Engine:
         self.merged_branches: list[str] = []  # deleted at the end of the run
         self.gates = gates  # review and approval before merge (engine/gates.py)
         self.budget = budget  # --max-cost (engine/budget.py)
-        self.router = router  # per-task model and escalation (engine/policy.py)
+        self.router = router  # per-task model and escalation (engine/routing.py)
         self.executor: Executor = executor or LocalExecutor(agent)  # where agents run
         self.gate = Gate(
             merge,
@@ -235,20 +235,20 @@ class Engine:
         self.pool.prepare(slot, tid, tip)
         st = _TaskRun(task, slot, self.records.get(tid, TaskRecord(tid)).attempts)
         while True:
-            verified = self._attempt(st)
-            if verified is _RETRY:
+            done, verified = self._attempt(st)
+            if not done:
                 continue
             sha = self._land(st, verified)
             if sha is not None:
                 return sha
 
-    def _attempt(self, st: _TaskRun) -> Any:
-        """Run the agent (or restore approved work): the commit the executor already verified,
-        None when the merge queue has to, or _RETRY after a failure that allows another go."""
+    def _attempt(self, st: _TaskRun) -> tuple[bool, str | None]:
+        """Run the agent (or restore approved work). (False, None) after a failure that allows
+        another go; else (True, the commit if the executor already verified it)."""
         st.gated = self.gates is None or not self.gates.needed(st.task)
         if self.gates is not None and self.gates.restore(st.task, st.slot):
             st.gated = True  # approved work waited in a ref: no agent, straight to merge
-            return None
+            return True, None
         st.attempt += 1
         try:
             res = self.executor.run_attempt(self._job(st), self._emitter(st.task.id), self.cancel)
@@ -257,9 +257,9 @@ class Engine:
                 raise
             st.feedback = f"Your previous attempt failed: {exc}. Try again."
             self.pool.prepare(st.slot, st.task.id, self.merge.tip())
-            return _RETRY
+            return False, None
         st.attempt = res.attempt
-        return res.verified
+        return True, res.verified
 
     def _job(self, st: _TaskRun) -> AttemptJob:
         s, task = self.settings, st.task
@@ -410,9 +410,6 @@ class Engine:
             return None
         message = self._message(self.graph.tasks[tid])
         return self.ticker.commit(slot.git, slot.path, tid, slot.base or "", message)
-
-
-_RETRY = object()  # _attempt: run the agent again
 
 
 @dataclass

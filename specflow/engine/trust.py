@@ -10,7 +10,8 @@ from specflow.config import Config
 from specflow.domain.tasks import TaskGraph
 from specflow.engine.budget import Budget
 from specflow.engine.gates import Gatekeeper, GateSettings
-from specflow.engine.policy import ModelRouter, gates_for
+from specflow.engine.risk import gates_for
+from specflow.engine.routing import Implementer, ModelRouter, ReviewerChoice
 from specflow.runs.events import EventLog
 from specflow.runs.state import RunPaths, TaskRecord
 from specflow.workspace.git import Git
@@ -24,6 +25,8 @@ class TrustPlan:
     max_cost: float | None
     router: ModelRouter
     gates_by_task: dict[str, str]
+    review: ReviewerChoice | None = None  # how the reviewer was chosen (vendor check)
+    implementer: Implementer | None = None
 
     @property
     def gated(self) -> dict[str, str]:
@@ -38,16 +41,21 @@ def plan_trust(
     max_cost: float | None,
     *,
     check: bool = True,
+    implementer: Implementer | None = None,
 ) -> TrustPlan:
-    """`check`: refuse (ConfigError) a policy that needs a reviewer when none is configured."""
+    """`check`: refuse (ConfigError) a policy that needs a reviewer when none is configured.
+    `implementer`: who writes the code, so that the reviewer is of another vendor if possible."""
     tasks = [graph.tasks[t] for t in selected]
-    reviewer = Gatekeeper.reviewer_for(config, tasks) if check else config.model_for("review")
+    choice = Gatekeeper.reviewer_for(config, tasks, implementer) if check else None
+    reviewer = choice.model if choice else (None if check else config.model_for("review"))
     limit = max_cost if max_cost is not None else config.budget.max_cost_usd
     return TrustPlan(
         reviewer=reviewer,
         max_cost=limit,
         router=ModelRouter.from_config(config, model),
         gates_by_task={t.id: gates_for(t, config.policy).describe() for t in tasks},
+        review=choice,
+        implementer=implementer,
     )
 
 
@@ -71,8 +79,6 @@ def attach_trust(
     records: dict[str, TaskRecord],
     implementer: str | None,
 ) -> TrustControls:
-    from specflow.engine.policy import vendor_of
-
     needs_gate = any(g != "verify" for g in plan.gates_by_task.values())
     prefix = f"refs/specflow/awaiting/{feature}/"
     awaiting = bool(git.run("for-each-ref", "--count=1", prefix, check=False).stdout.strip())
@@ -84,7 +90,8 @@ def attach_trust(
                 feature=feature,
                 spec_text=spec_text,
                 reviewer=plan.reviewer,
-                implementer=implementer,
+                # the agent as named to people (a cmd: program is not the model it is handed)
+                implementer=plan.implementer.label if plan.implementer else implementer,
                 review_retries=config.implement.review_retries,
                 max_diff_chars=config.review.max_diff_chars,
                 project_root=project_root,
@@ -93,15 +100,12 @@ def attach_trust(
             events,
             paths,
         )
-    if plan.reviewer and implementer and vendor_of(plan.reviewer) == vendor_of(implementer):
-        events.emit(
-            "warning",
-            message=f"reviewer {plan.reviewer} and implementer {implementer} are from the same "
-            f"vendor ({vendor_of(implementer)}); a different vendor catches more "
-            "(set [models].review)",
-        )
+    warning = plan.review.warning(plan.implementer) if plan.review and plan.implementer else None
+    if warning:
+        events.emit("warning", message=warning)
     if plan.gated:
-        events.emit("policy", gates=plan.gated, reviewer=plan.reviewer)
+        same = plan.review.same_vendor if plan.review else None
+        events.emit("policy", gates=plan.gated, reviewer=plan.reviewer, same_vendor=same)
     budget = None
     if plan.max_cost is not None:
         budget = Budget(plan.max_cost, per_task=config.implement.max_cost_usd)

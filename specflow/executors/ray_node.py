@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specflow.agents.base import AgentTask, Limits
-from specflow.agents.brief import BriefInput, build_brief
+from specflow.agents.base import Limits
 from specflow.domain.tasks import Task
 from specflow.engine.attempt import (
     AttemptFailed,
     Cancelled,
     Emit,
     agent_outcome,
+    agent_task,
     commit_work,
     run_agent,
     verify_work,
@@ -231,17 +231,14 @@ def _attempts(
         node = ident["node"]  # on every event: where it happened
         while True:
             emit = _emitter(out, fd, attempt, node)
-            brief = build_brief(
-                BriefInput(task, job.feature, path, texts.spec, texts.plan, feedback, attempt)
-            )
-            brief_path = logs / "briefs" / f"{task.id}.md"
-            brief_path.parent.mkdir(parents=True, exist_ok=True)
-            brief_path.write_text(brief, encoding="utf-8")
-            out.put({"type": "brief", "attempt": attempt, "text": brief, "feedback": feedback})
-            agent_job = AgentTask(
-                job.run_id, job.feature, task, path, brief_path, brief, attempt, feedback,
-                job.model, job.limits,
+            texts_ = (texts.spec, texts.plan)
+            agent_job = agent_task(
+                job.run_id, job.feature, task, path, logs / "briefs" / f"{task.id}.md", texts_,
+                attempt, feedback, job.model, job.limits,
             )  # fmt: skip
+            out.put(
+                {"type": "brief", "attempt": attempt, "text": agent_job.brief, "feedback": feedback}
+            )
             result = run_agent(
                 agent, agent_job, emit, cancel, host=ident["host"], worker=int(ident["worker_pid"])
             )

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from specflow.domain.plan import ContextItem, GateCheck, Plan, Risk
+from specflow.domain.plan import ContextItem, GateCheck, Justification, Plan, Risk
 from specflow.errors import ParseError
 from specflow.formats._md import LABEL_RE, Block, Doc, norm_heading, prose
 
@@ -48,6 +48,8 @@ def parse_plan(body: str, path: str | None = None) -> Plan:
             plan.technical_context += _context(doc, section)
         elif name.startswith("constitution check"):
             plan.constitution_check += _gates(section)
+        elif name.startswith("complexity tracking"):
+            plan.complexity_tracking += _justifications(section)
         elif name.startswith(("project structure", "structure decision")) and not plan.structure:
             plan.structure = doc.raw(blocks[i].end, doc.section_end(i))
         elif name.startswith("design notes"):
@@ -87,7 +89,7 @@ def _gates(section: list[Block]) -> list[GateCheck]:
     out: list[GateCheck] = []
     for block in section:
         if block.type == "table" and block.rows:
-            out += _gate_table(block.rows)
+            out += _gate_table(block.rows, block.start)
         for it in block.items:
             m = GATE_ITEM_RE.match(it.flat)
             if m is None:
@@ -95,11 +97,30 @@ def _gates(section: list[Block]) -> list[GateCheck]:
             mark = m["mark"].lower()
             gate, note = _split_note(m["rest"])
             state: Status = "pass" if mark == "x" else "fail" if mark == " " else "n/a"
-            out.append(GateCheck(gate=gate, status=state, note=note))
+            out.append(GateCheck(gate=gate, status=state, note=note, line=it.line + 1))
     return out
 
 
-def _gate_table(rows: list[list[str]]) -> list[GateCheck]:
+def _justifications(section: list[Block]) -> list[Justification]:
+    """Spec Kit's `| Violation | Why Needed | Simpler Alternative Rejected Because |`."""
+    out: list[Justification] = []
+    for block in section:
+        if block.type != "table" or len(block.rows) < 2:
+            continue
+        for row in block.rows[1:]:
+            cells = [*row, "", "", ""]
+            if cells[0].strip():
+                out.append(
+                    Justification(
+                        violation=cells[0].strip(),
+                        why_needed=cells[1].strip(),
+                        simpler_alternative_rejected=cells[2].strip(),
+                    )
+                )
+    return out
+
+
+def _gate_table(rows: list[list[str]], start: int) -> list[GateCheck]:
     header = [h.lower() for h in rows[0]]
     status_col = next((i for i, h in enumerate(header) if "status" in h or "result" in h), None)
     gate_col = next(
@@ -107,7 +128,7 @@ def _gate_table(rows: list[list[str]]) -> list[GateCheck]:
         0,
     )
     out: list[GateCheck] = []
-    for row in rows[1:]:
+    for n, row in enumerate(rows[1:]):
         if not row or gate_col >= len(row):
             continue
         raw_status = row[status_col] if status_col is not None and status_col < len(row) else ""
@@ -116,7 +137,8 @@ def _gate_table(rows: list[list[str]]) -> list[GateCheck]:
         note = " ".join(notes)
         if state is None:  # keep what the author wrote rather than guess
             state, note = "fail", f"{raw_status}: {note}" if note else raw_status
-        out.append(GateCheck(gate=row[gate_col], status=state, note=note))
+        # header and separator lines come first; `start` is 0-based
+        out.append(GateCheck(gate=row[gate_col], status=state, note=note, line=start + 3 + n))
     return out
 
 

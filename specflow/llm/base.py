@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 Message = dict[str, Any]  # OpenAI chat format; dicts only at this JSON edge
+
+# What the current request is about: a generation stage's inputs by name (`spec.md` -> text).
+# Set around a stage's model calls (`asking_about`); read by whoever needs to know beyond the
+# prompt — a recorder writes them down, a replay model refuses a recording made for other
+# inputs. A context variable rather than a parameter so that wrappers (budget, call log) and
+# live models need not know about it.
+_REQUEST_INPUTS: ContextVar[Mapping[str, str] | None] = ContextVar("request_inputs", default=None)
+
+
+@contextlib.contextmanager
+def asking_about(inputs: Mapping[str, str]) -> Iterator[None]:
+    token = _REQUEST_INPUTS.set(dict(inputs))
+    try:
+        yield
+    finally:
+        _REQUEST_INPUTS.reset(token)
+
+
+def request_inputs() -> Mapping[str, str] | None:
+    """The inputs of the request being made now, when a stage said what they are."""
+    return _REQUEST_INPUTS.get()
 
 
 @dataclass
@@ -91,17 +115,20 @@ class Model(Protocol):
     ) -> Completion: ...
 
 
+@dataclass(frozen=True)
+class Call:
+    """One model call as observers see it: the request, and the answer or the error."""
+
+    model: str
+    purpose: str
+    messages: list[Message]
+    tools: list[dict[str, Any]] | None = None
+    response_format: dict[str, Any] | None = None
+    completion: Completion | None = None
+    error: str | None = None
+
+
 class CallObserver(Protocol):
     """Receives every model call (request and response) for logs, traces and recordings."""
 
-    def on_call(
-        self,
-        *,
-        model: str,
-        purpose: str,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        response_format: dict[str, Any] | None,
-        completion: Completion | None,
-        error: str | None,
-    ) -> None: ...
+    def on_call(self, call: Call) -> None: ...

@@ -19,7 +19,7 @@ from typing import Any
 
 from specflow.config import LLMSection
 from specflow.errors import ModelConfigError, ModelError
-from specflow.llm.base import CallObserver, Completion, Message, ToolCall, Usage
+from specflow.llm.base import Call, CallObserver, Completion, Message, ToolCall, Usage
 from specflow.llm.prompt_cache import cached_tokens_of, wants_cache_marks, without_cache_marks
 from specflow.redact import redact
 
@@ -394,13 +394,15 @@ class LiteLLMModel:
             return
         try:
             self.observer.on_call(
-                model=self.name,
-                purpose=purpose,
-                messages=messages,
-                tools=tools,
-                response_format=response_format,
-                completion=completion,
-                error=redact(error) if error else None,
+                Call(
+                    self.name,
+                    purpose,
+                    messages,
+                    tools,
+                    response_format,
+                    completion,
+                    redact(error) if error else None,
+                )
             )
         except Exception:  # a broken log must not fail the run
             log.warning("call observer failed", exc_info=True)

@@ -23,7 +23,8 @@ def resolve_model_name(project: Project, stage: str, override: str | None) -> st
 
 
 def open_model(project: Project, stage: str, override: str | None) -> Model:
-    from specflow.llm.registry import CallLog, get_model
+    from specflow.llm.calls import CallLog
+    from specflow.llm.registry import get_model
 
     name = resolve_model_name(project, stage, override)
     observer = CallLog(project.state_dir / "logs" / "calls.jsonl")

@@ -17,7 +17,7 @@ from mcp.types import Resource as MCPResource
 
 from specflow import __version__
 from specflow.errors import SpecflowError
-from specflow.mcp import views
+from specflow.mcp import features
 from specflow.mcp.desk import TaskDesk
 from specflow.project import Project
 
@@ -59,7 +59,7 @@ class SpecflowServer(MCPServer[None]):
 
     async def list_resources(self) -> list[MCPResource]:
         found = await super().list_resources()
-        for uri, name, description in views.list_artifact_resources(self.project):
+        for uri, name, description in features.list_artifact_resources(self.project):
             found.append(
                 MCPResource(uri=uri, name=name, description=description, mime_type="text/markdown")
             )
@@ -93,11 +93,22 @@ def build_server(project: Project) -> SpecflowServer:
         log_level="WARNING",
     )
 
+    _feature_tools(server, project, get_desk)
+    _task_tools(server, get_desk)
+    _resources(server, project)
+    return server
+
+
+def _feature_tools(
+    server: SpecflowServer, project: Project, get_desk: Callable[[], TaskDesk]
+) -> None:
+    """Features, artifacts, stages and run logs."""
+
     @server.tool()
     @tool_errors
     def list_features() -> dict[str, Any]:
         """Every feature under specs/ with its artifacts' states and task progress."""
-        return {"features": views.list_features(project)}
+        return {"features": features.list_features(project)}
 
     @server.tool()
     @tool_errors
@@ -106,7 +117,7 @@ def build_server(project: Project) -> SpecflowServer:
         ready, waiting, file_wait, failed, blocked) with its dependencies.
         `feature`: folder name (001-login), number (1) or slug (login)."""
         feat = project.resolve_feature(feature)
-        out = views.artifact_status(project, feat)
+        out = features.artifact_status(project, feat)
         if feat.artifact("tasks").is_file():
             out.update(get_desk().status(feat.name))
         return out
@@ -116,7 +127,7 @@ def build_server(project: Project) -> SpecflowServer:
     def read_artifact(feature: str, kind: str) -> dict[str, Any]:
         """Read an artifact: kind is spec, plan, tasks, feature or constitution. Returns its text
         (without front matter), state (fresh/stale/edited/hand-written) and version."""
-        return views.read_artifact(project, feature or None, kind)
+        return features.read_artifact(project, feature or None, kind)
 
     @server.tool()
     @tool_errors
@@ -127,7 +138,20 @@ def build_server(project: Project) -> SpecflowServer:
         a new feature (with only `feature`, regenerates its spec from feature.md); `plan` and
         `tasks` write plan.md / tasks.md of `feature`. force=true regenerates even if up to date
         or edited by hand."""
-        return views.run_stage(project, stage, feature, feature_text, force=force)
+        return features.run_stage(project, stage, feature, feature_text, force=force)
+
+    @server.tool()
+    @tool_errors
+    def run_log(
+        run: str | None = None, task: str | None = None, feature: str | None = None
+    ) -> dict[str, Any]:
+        """A run's log (default: the latest run, or the latest of `feature`): per task its
+        attempts, verify output and merge result. MCP sessions are runs too."""
+        return features.run_log(project, run, task, feature)
+
+
+def _task_tools(server: SpecflowServer, get_desk: Callable[[], TaskDesk]) -> None:
+    """Claiming and completing tasks (mcp/desk.py)."""
 
     @server.tool()
     @tool_errors
@@ -161,14 +185,9 @@ def build_server(project: Project) -> SpecflowServer:
         on it become blocked (claim it again later to retry)."""
         return get_desk().fail(feature, task_id, reason)
 
-    @server.tool()
-    @tool_errors
-    def run_log(
-        run: str | None = None, task: str | None = None, feature: str | None = None
-    ) -> dict[str, Any]:
-        """A run's log (default: the latest run, or the latest of `feature`): per task its
-        attempts, verify output and merge result. MCP sessions are runs too."""
-        return views.run_log(project, run, task, feature)
+
+def _resources(server: SpecflowServer, project: Project) -> None:
+    """The artifacts and the constitution as MCP resources."""
 
     @server.resource(
         "specflow://features/{feature}/{kind}",
@@ -178,18 +197,16 @@ def build_server(project: Project) -> SpecflowServer:
     )
     def artifact(feature: str, kind: str) -> str:
         try:
-            return views.read_resource_text(project, feature, kind)
+            return features.read_resource_text(project, feature, kind)
         except SpecflowError as err:
             raise ResourceNotFoundError(err.message) from None
 
-    @server.resource(views.CONSTITUTION_URI, name="constitution", mime_type="text/markdown")
+    @server.resource(features.CONSTITUTION_URI, name="constitution", mime_type="text/markdown")
     def constitution() -> str:
         try:
-            return views.read_resource_text(project, "", "constitution")
+            return features.read_resource_text(project, "", "constitution")
         except SpecflowError as err:
             raise ResourceNotFoundError(err.message) from None
-
-    return server
 
 
 def serve(project: Project) -> None:

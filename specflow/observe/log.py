@@ -9,8 +9,9 @@ from pathlib import Path
 
 from specflow.errors import InputError
 from specflow.observe.text import LOG_RUN_KINDS, log_line, run_line
+from specflow.runs.catalogue import Kind
 from specflow.runs.events import Event, read_events
-from specflow.runs.state import RunPaths, rebuild
+from specflow.runs.state import RunPaths, TaskRecord, rebuild
 
 TAIL_CHARS = 3000
 
@@ -25,14 +26,12 @@ def render_log(
         if not any(ev.get("task") == task for ev in events):
             raise InputError(f"task {task} did not run in {run_id}")
     if as_json:
-        for ev in events:
-            if task is None or ev.get("task") in (None, task):
-                yield json.dumps(ev)
+        yield from (
+            json.dumps(ev) for ev in events if task is None or ev.get("task") in (None, task)
+        )
         return
     records = rebuild(paths.events)
-    for ev in events:
-        if ev.get("kind") in LOG_RUN_KINDS:
-            yield f"{_ts(ev)} " + run_line(ev)
+    yield from (f"{_ts(ev)} " + run_line(ev) for ev in events if ev.get("kind") in LOG_RUN_KINDS)
     by_task: dict[str, list[Event]] = {}
     for ev in events:
         if isinstance(ev.get("task"), str):
@@ -40,38 +39,43 @@ def render_log(
     for tid in sorted(by_task):
         if task and tid != task:
             continue
-        rec = records.get(tid)
         yield ""
-        head = f"{tid}  {rec.status if rec else '?'}"
-        if rec and rec.attempts:
-            head += (
-                f"  ({rec.attempts} attempt{'s' if rec.attempts != 1 else ''}, {rec.seconds:.1f}s)"
-            )
-        if rec and rec.reason:
-            head += f"  {rec.reason}"
-        yield head
+        yield _heading(tid, records.get(tid))
         for ev in by_task[tid]:
             line = log_line(ev)
             if line:
                 yield f"  {_ts(ev)} {line}"
-            if ev.get("kind") == "agent_finished" or (
-                ev.get("kind") == "task_failed" and "agent" in str(ev.get("reason"))
-            ):
-                out = _tail(paths.agent_log(tid, int(ev.get("attempt") or 0)))
-                if out and ev.get("kind") == "agent_finished":
-                    yield "    agent output:"
-                    yield from ("      " + ln for ln in out.splitlines())
-            if ev.get("kind") == "review_verdict":
-                for f in ev.get("findings") or []:
-                    where = f"{f.get('file')}:{f.get('line')}" if f.get("line") else f.get("file")
-                    yield f"    - {where} [{f.get('severity')}] {f.get('message')}"
-            if ev.get("kind") == "verify_failed":
-                out = _tail(
-                    Path(str(ev.get("log") or paths.verify_log(tid, int(ev.get("attempt") or 0))))
-                )
-                if out:
-                    yield "    verify output:"
-                    yield from ("      " + ln for ln in out.splitlines())
+            yield from _details(ev, paths, tid)
+
+
+def _heading(tid: str, rec: TaskRecord | None) -> str:
+    """`T002  merged  (2 attempts, 1.1s)  reason`"""
+    head = f"{tid}  {rec.status if rec else '?'}"
+    if rec and rec.attempts:
+        head += f"  ({rec.attempts} attempt{'s' if rec.attempts != 1 else ''}, {rec.seconds:.1f}s)"
+    if rec and rec.reason:
+        head += f"  {rec.reason}"
+    return head
+
+
+def _details(ev: Event, paths: RunPaths, tid: str) -> Iterator[str]:
+    """What follows an event's line: the agent's output, review findings, the checks' output."""
+    kind, attempt = ev.get("kind"), int(ev.get("attempt") or 0)
+    if kind == Kind.AGENT_FINISHED:
+        yield from _block("agent output:", _tail(paths.agent_log(tid, attempt)))
+    elif kind == Kind.REVIEW_VERDICT:
+        for f in ev.get("findings") or []:
+            where = f"{f.get('file')}:{f.get('line')}" if f.get("line") else f.get("file")
+            yield f"    - {where} [{f.get('severity')}] {f.get('message')}"
+    elif kind == Kind.VERIFY_FAILED:
+        log = Path(str(ev.get("log") or paths.verify_log(tid, attempt)))
+        yield from _block("verify output:", _tail(log))
+
+
+def _block(title: str, text: str) -> Iterator[str]:
+    if text:
+        yield f"    {title}"
+        yield from ("      " + ln for ln in text.splitlines())
 
 
 def _ts(ev: Event) -> str:

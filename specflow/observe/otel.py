@@ -173,14 +173,7 @@ class SpanBuilder:
         elif kind in ("agent_step", "model_call"):
             self._leaf(kind, tid, t, ev, base)
         elif kind == "agent_finished":
-            span = self._attempt(tid)
-            if span is not None:
-                span.set_attribute("specflow.agent.ok", bool(ev.get("ok")))
-                span.set_attribute("specflow.agent.steps", int(ev.get("steps") or 0))
-                for k, v in (ev.get("usage") or {}).items():
-                    span.set_attribute(f"specflow.usage.{k}", v)
-                if not ev.get("ok"):
-                    span.set_attribute("specflow.agent.reason", str(ev.get("reason")))
+            self._agent_finished(tid, ev)
         elif kind == "verify_started":
             cmds = " && ".join(ev.get("commands") or [])
             self.verifies[tid] = self._start(
@@ -202,15 +195,29 @@ class SpanBuilder:
                 span.set_attribute("specflow.merge.conflicts", ", ".join(ev.get("files") or []))
             self._end(span, t, "conflict" if kind == "merge_conflict" else None)
         elif kind in ("task_merged", "task_failed"):
-            error = str(ev.get("reason")) if kind == "task_failed" else None
-            self._end(self.merges.pop(tid, None), t)
-            self._end(self.verifies.pop(tid, None), t, error)
-            self._end_attempt(tid, t, error)
-            task = self.tasks.pop(tid, None)
-            if task is not None and ev.get("commit"):
-                task.set_attribute("specflow.commit", str(ev.get("commit")))
-            self._end(task, t, error)
+            self._task_end(kind, tid, t, ev)
         self.last_t[tid] = t
+
+    def _agent_finished(self, tid: str, ev: Event) -> None:
+        span = self._attempt(tid)
+        if span is None:
+            return
+        span.set_attribute("specflow.agent.ok", bool(ev.get("ok")))
+        span.set_attribute("specflow.agent.steps", int(ev.get("steps") or 0))
+        for k, v in (ev.get("usage") or {}).items():
+            span.set_attribute(f"specflow.usage.{k}", v)
+        if not ev.get("ok"):
+            span.set_attribute("specflow.agent.reason", str(ev.get("reason")))
+
+    def _task_end(self, kind: str, tid: str, t: float, ev: Event) -> None:
+        error = str(ev.get("reason")) if kind == "task_failed" else None
+        self._end(self.merges.pop(tid, None), t)
+        self._end(self.verifies.pop(tid, None), t, error)
+        self._end_attempt(tid, t, error)
+        task = self.tasks.pop(tid, None)
+        if task is not None and ev.get("commit"):
+            task.set_attribute("specflow.commit", str(ev.get("commit")))
+        self._end(task, t, error)
 
     def _leaf(self, kind: str, tid: str, t: float, ev: Event, base: dict[str, Any]) -> None:
         parent = self._attempt(tid)

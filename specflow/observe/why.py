@@ -112,36 +112,44 @@ def failure_lines(tt: TaskTrace, run: str) -> list[str]:
     if a is None:
         return lines
     if reason.startswith("verify failed"):
-        v = next((v for v in reversed(a.verifies) if v.ok is False), None)
-        if v is not None:
-            lines.append(f"  check: {v.reason or ' && '.join(v.commands)} (attempt {a.n})")
-            lines += _tail_block(v.output or read_text(v.log), "  output:")
+        lines += _check_lines(a)
     elif reason.startswith("merge conflict"):
-        files = [
-            f
-            for x in tt.attempts
-            for m in x.merges
-            if m.get("kind") == "merge_conflict"
-            for f in m.get("files") or []
-        ]
-        conflicts = sum(
-            1 for x in tt.attempts for m in x.merges if m.get("kind") == "merge_conflict"
-        )
-        lines.append(
-            f"  merge: {conflicts} conflict(s) with the integration branch in {', '.join(sorted(set(files)))}"
-        )
+        lines += _conflict_lines(tt)
     elif reason.startswith("agent failed") or a.ok is False:
-        lines.append(f"  agent: {_agent_kind(a.reason or reason)} ({a.reason or reason})")
-        steps = [s for s in a.steps if s.get("kind") == "agent_step"][-3:]
-        for s in steps:
-            status = "ok" if s.get("ok") else "FAILED"
-            lines.append(
-                f"    step {s.get('step')}: {s.get('tool')} {_short(s.get('args'))} -> {status}"
-            )
-        if not steps:
-            lines += _tail_block(read_text(a.agent_log, 4000), "  agent output:")
+        lines += _agent_lines(a, reason)
     elif reason == "agent made no changes":
         lines.append("  the agent finished without changing any file")
+    return lines
+
+
+def _check_lines(a: Attempt) -> list[str]:
+    v = next((v for v in reversed(a.verifies) if v.ok is False), None)
+    if v is None:
+        return []
+    return [
+        f"  check: {v.reason or ' && '.join(v.commands)} (attempt {a.n})",
+        *_tail_block(v.output or read_text(v.log), "  output:"),
+    ]
+
+
+def _conflict_lines(tt: TaskTrace) -> list[str]:
+    conflicts = [m for x in tt.attempts for m in x.merges if m.get("kind") == "merge_conflict"]
+    files = sorted({f for m in conflicts for f in m.get("files") or []})
+    return [
+        f"  merge: {len(conflicts)} conflict(s) with the integration branch in {', '.join(files)}"
+    ]
+
+
+def _agent_lines(a: Attempt, reason: str) -> list[str]:
+    lines = [f"  agent: {_agent_kind(a.reason or reason)} ({a.reason or reason})"]
+    steps = [s for s in a.steps if s.get("kind") == "agent_step"][-3:]
+    for s in steps:
+        status = "ok" if s.get("ok") else "FAILED"
+        lines.append(
+            f"    step {s.get('step')}: {s.get('tool')} {_short(s.get('args'))} -> {status}"
+        )
+    if not steps:
+        lines += _tail_block(read_text(a.agent_log, 4000), "  agent output:")
     return lines
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from specflow.errors import InputError
 from specflow.llm.base import Usage
 from specflow.project import Project
-from specflow.review.models import BranchVerdict, RequirementCheck
+from specflow.review.answers import BranchVerdict, RequirementCheck
 from specflow.templating import render
 
 STATUS_ORDER = ("missing", "partly_met", "met")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from specflow.domain.tasks import Task
 from specflow.llm.base import Model, Usage
-from specflow.review.models import Verdict
+from specflow.review.answers import Verdict
 from specflow.templating import render
 
 
@@ -70,7 +70,7 @@ def review_task(model: Model, inp: TaskReviewInput, project_root: Path | None) -
     verdict = result.value
     if verdict.decision == "request_changes" and not verdict.findings:
         # Nothing actionable: record it as a finding so the agent hears the summary.
-        from specflow.review.models import Finding
+        from specflow.review.answers import Finding
 
         verdict.findings.append(Finding(file="(general)", message=verdict.summary))
     return TaskReview(verdict, result.usage, model.name)

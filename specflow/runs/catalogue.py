@@ -123,6 +123,7 @@ class RunFinished(TypedDict, total=False):
 class Policy(TypedDict, total=False):
     gates: dict[str, str]
     reviewer: str | None
+    same_vendor: bool | None  # None: the implementer's vendor is unknown (a cmd: agent)
 
 
 class BudgetExhausted(TypedDict, total=False):

@@ -17,6 +17,7 @@ from typing import Any
 from specflow.runs.catalogue import Event, Kind, check
 
 Listener = Callable[[Event], None]
+Clock = Callable[[], float]  # unix time now; tests pass a fake one
 
 
 # Run-level events are synced before emit() returns; task events by a group-commit thread a
@@ -31,8 +32,9 @@ STRICT = os.environ.get("SPECFLOW_STRICT_EVENTS") == "1"
 class EventLog:
     """Appends events durably; listeners (the live view) see each one after it is written."""
 
-    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+    def __init__(self, path: Path, *, fsync: bool = True, clock: Clock = time.time) -> None:
         self.path = path
+        self.clock = clock  # every event's `t`
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._lock = threading.Lock()
@@ -62,7 +64,7 @@ class EventLog:
             check(kind, data)
         kind = kind.value if isinstance(kind, Kind) else kind
         raw = json.dumps(
-            {"t": round(time.time(), 3), "kind": kind, **data}, default=str, separators=(",", ":")
+            {"t": round(self.clock(), 3), "kind": kind, **data}, default=str, separators=(",", ":")
         )
         clean = redact(raw, secrets=self._secrets)
         event: Event = json.loads(clean)

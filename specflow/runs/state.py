@@ -19,8 +19,10 @@ from specflow.runs.events import Event, iter_events
 TERMINAL = ("merged", "failed", "blocked")
 
 
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+def new_run_id(now: float | None = None) -> str:
+    """`20260101-120000-ab12`: when it started (UTC; `now` or the clock's time), and a suffix."""
+    stamp = time.gmtime(time.time() if now is None else now)
+    return time.strftime("%Y%m%d-%H%M%S", stamp) + "-" + secrets.token_hex(2)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from specflow.agents.cmd import pid_alive
 from specflow.errors import InputError
 from specflow.project import Project
 
@@ -21,7 +21,7 @@ class ApproveResult:
 
 
 def approve_tasks(project: Project, feature_name: str | None, tasks: list[str]) -> ApproveResult:
-    from specflow.engine.policy import awaiting_approval, record_approval
+    from specflow.engine.approvals import awaiting_approval, record_approval
     from specflow.runs.state import FeatureLock
     from specflow.workspace.git import Git
 
@@ -46,16 +46,8 @@ def approve_tasks(project: Project, feature_name: str | None, tasks: list[str]) 
         entry = record_approval(project.state_dir, feature.name, tid, commit)
         result.approved.append({**entry, "stat": summary})
     holder = FeatureLock(project.state_dir, feature.name).holder()
-    if holder is not None and _alive(holder[0]):
+    if holder is not None and pid_alive(holder[0]):
         result.running = holder[1]
     return result
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True

@@ -79,6 +79,7 @@ def record_answers(project: Project, feature: Feature, answers: dict[str, str]) 
             body,
             inputs=art.provenance.inputs,
             template=art.provenance.template,
+            templates=art.provenance.templates,
             model=art.provenance.model,
             usage=art.provenance.usage,
             extra={**art.provenance.extra, "clarified": len(chosen)},

@@ -12,7 +12,7 @@ from specflow.llm.base import Usage
 from specflow.llm.budget import BudgetedModel
 from specflow.llm.opening import open_model
 from specflow.project import Project
-from specflow.templating import render, template_ref
+from specflow.templating import render, template_hashes, template_ref
 
 if TYPE_CHECKING:
     from specflow.llm.base import Message, Model
@@ -25,6 +25,7 @@ class Generated:
     model: str
     template: str
     attempts: int
+    templates: dict[str, str]  # every prompt template used, by hash (see template_hashes)
 
 
 def build_messages(project: Project, stage: str, template: str, **context: Any) -> list[Message]:
@@ -42,46 +43,51 @@ def generate(
     model: Model,
     context: dict[str, Any],
     check: Any = None,
+    inputs: dict[str, str] | None = None,
 ) -> Generated:
     """Ask for `output` as JSON; `check(value) -> list[str]` adds semantic validation.
 
     Schema problems get one repair round inside generate_structured; semantic problems found
     by `check` get one more round here, with the problems listed. Nothing is returned that
-    failed either.
+    failed either. `inputs` (name -> text) say what the question is about, for recorders and
+    replay models (`llm.base.asking_about`).
     """
+    from specflow.llm.base import asking_about
     from specflow.llm.structured import generate_structured
 
-    messages = build_messages(project, stage, template, **context)
-    result = generate_structured(model, messages, output, purpose=stage)
-    usage = result.usage
-    attempts = result.attempts
-    problems = check(result.value) if check else []
-    if problems:
-        listed = "\n".join(f"- {p}" for p in problems[:20])
-        repair = [
-            *messages,
-            {"role": "assistant", "content": result.raw},
-            {
-                "role": "user",
-                "content": "Your answer has these problems; answer again with the whole "
-                f"corrected JSON object:\n{listed}",
-            },
-        ]
-        result = generate_structured(model, repair, output, purpose=stage)
-        usage = usage + result.usage
-        attempts += result.attempts
-        problems = check(result.value)
+    with asking_about(inputs or {}):
+        messages = build_messages(project, stage, template, **context)
+        result = generate_structured(model, messages, output, purpose=stage)
+        usage = result.usage
+        attempts = result.attempts
+        problems = check(result.value) if check else []
         if problems:
-            raise ModelError(
-                f"{stage}: the model's answer is still invalid after repair: {problems[0]}",
-                "try a stronger model with --model",
-            )
+            listed = "\n".join(f"- {p}" for p in problems[:20])
+            repair = [
+                *messages,
+                {"role": "assistant", "content": result.raw},
+                {
+                    "role": "user",
+                    "content": "Your answer has these problems; answer again with the whole "
+                    f"corrected JSON object:\n{listed}",
+                },
+            ]
+            result = generate_structured(model, repair, output, purpose=stage)
+            usage = usage + result.usage
+            attempts += result.attempts
+            problems = check(result.value)
+            if problems:
+                raise ModelError(
+                    f"{stage}: the model's answer is still invalid after repair: {problems[0]}",
+                    "try a stronger model with --model",
+                )
     return Generated(
         value=result.value,
         usage=usage,
         model=model.name,
         template=template_ref(f"prompts/{template}", project.root),
         attempts=attempts,
+        templates=template_hashes(["prompts/system.md.j2", f"prompts/{template}"], project.root),
     )
 
 

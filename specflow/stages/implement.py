@@ -11,20 +11,24 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from importlib import import_module
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from specflow.domain.tasks import TaskGraph, TaskList
 from specflow.engine.budget import raise_for_budget_or_approval
 from specflow.engine.record import RunSummary, raise_if_failed, write_record
+from specflow.engine.routing import implementer_of
 from specflow.engine.trust import plan_trust
 from specflow.errors import InputError, Interrupted
+from specflow.formats.frontmatter import split_front_matter
+from specflow.formats.tasks_md import mark_done, parse_tasks
 from specflow.project import Feature, Project
 from specflow.redact import redact_tree
-from specflow.runs.events import Event, EventLog
+from specflow.runs.catalogue import Kind
+from specflow.runs.events import Clock, Event, EventLog
 from specflow.runs.state import (
     FeatureLock,
     RunPaths,
@@ -36,6 +40,14 @@ from specflow.runs.state import (
     rebuild,
 )
 from specflow.workspace.git import IDENTITY, Git
+
+if TYPE_CHECKING:
+    from specflow.agents.base import Agent
+    from specflow.config import Config
+    from specflow.engine.executor import Executor
+    from specflow.engine.runner import Engine, EngineSettings, FeatureContext
+    from specflow.engine.trust import TrustControls, TrustPlan
+    from specflow.workspace.merge import MergeQueue
 
 Observer = Callable[[Event], None]
 
@@ -84,20 +96,6 @@ class ImplementPlan:
     gates: dict[str, str] = field(default_factory=dict)  # beyond verify, by the trust policy
 
 
-def _formats() -> tuple[Any, Any, Any]:
-    mod = import_module("specflow.formats")
-    names = ("parse_tasks", "split_front_matter", "mark_done")
-    found = {n: getattr(mod, n, None) for n in names}
-    for sub in ("tasks_md", "frontmatter"):
-        if all(found.values()):
-            break
-        with contextlib.suppress(ImportError):
-            m = import_module(f"specflow.formats.{sub}")
-            for n in names:
-                found[n] = found[n] or getattr(m, n, None)
-    return found["parse_tasks"], found["split_front_matter"], found["mark_done"]
-
-
 def load(project: Project, options: ImplementOptions) -> Loaded:
     from specflow.workspace.pool import integration_branch
 
@@ -106,7 +104,6 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
     if not path.is_file():
         raise InputError(f"{path}: no tasks.md yet", f"run 'specflow tasks {feature.name}' first")
     text = path.read_text(encoding="utf-8")
-    parse_tasks, split_front_matter, _ = _formats()
     _, body = split_front_matter(text, str(path))
     tasklist: TaskList = parse_tasks(body, str(path))
     graph = TaskGraph(tasklist, path=str(path))
@@ -206,41 +203,103 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
-def run_implement(
-    project: Project, options: ImplementOptions, *, observer: Observer | None = None
-) -> RunSummary:
-    from specflow.agents.base import Limits
-    from specflow.agents.registry import AgentOptions, resolve_agent
-    from specflow.engine.runner import Engine, EngineSettings, FeatureContext
-    from specflow.workspace.integration import (
-        add_exclude,
-        checked_out_at,
-        clear_stale_ref_locks,
-        ensure_branch,
-    )
-    from specflow.workspace.merge import MergeQueue
-    from specflow.workspace.pool import WorktreePool
+@dataclass
+class _Run:
+    """Who runs, how: the run id and the settings a resumed run takes from its first start."""
 
+    run_id: str
+    resume: bool
+    agent_spec: str
+    parallel: int
+    model: str | None
+    executor_kind: str
+    paths: RunPaths
+
+
+def run_implement(
+    project: Project,
+    options: ImplementOptions,
+    *,
+    observer: Observer | None = None,
+    clock: Clock = time.time,
+    executor: Executor | None = None,
+) -> RunSummary:
+    """`clock` stamps the run id and every event (and so every duration the run reports);
+    `executor` runs the attempts (default: the one `options.executor` names)."""
     ld = load(project, options)
-    cfg = project.config
-    state_dir = project.state_dir
+    run, executor = _resolve_run(project, ld, options, clock, executor)
+    trust = plan_trust(
+        project.config,
+        ld.graph,
+        ld.selected,
+        run.model,
+        options.max_cost,
+        implementer=implementer_of(run.agent_spec, run.model),
+    )
+    lock = FeatureLock(project.state_dir, ld.feature.name)
+    lock.acquire(run.run_id)
+    events: EventLog | None = None
+    finish_telemetry: Callable[[], None] | None = None
+    try:
+        tip, created = _prepare_branch(project, ld)
+        agent = _open_agent(project, run, options)
+        records = _starting_records(ld, run)
+        events = EventLog(run.paths.events, clock=clock)
+        if observer is not None:
+            events.subscribe(observer)
+        from specflow.observe.otel import attach_live
+
+        finish_telemetry = attach_live(events, project.config.telemetry)
+        _emit_start(events, ld, run, tip, created)
+        engine, controls, merge = _build_engine(
+            project, ld, run, options, agent, events, records, trust, executor
+        )
+        _run_engine(engine, events, ld, run)
+        summary = _finish(ld, run, engine, merge, events, controls)
+    finally:
+        if events is not None:
+            events.close()
+        if finish_telemetry is not None:
+            finish_telemetry()
+        # Agents and checks print what they like; secrets never stay in the run's files.
+        with contextlib.suppress(OSError):
+            redact_tree(run.paths.dir)
+        if executor is not None:
+            with contextlib.suppress(Exception):
+                executor.close()
+        lock.release()
+    raise_for_budget_or_approval(summary, controls.budget, sorted(engine.scheduler.awaiting))
+    raise_if_failed(summary)
+    return summary
+
+
+def _resolve_run(
+    project: Project,
+    ld: Loaded,
+    options: ImplementOptions,
+    clock: Clock,
+    executor: Executor | None = None,
+) -> tuple[_Run, Executor | None]:
+    """A new run, or the one `--resume` continues (its agent, parallelism and model unless
+    given again), and the executor it runs on (None: this machine)."""
+    from specflow.executors import make_executor
+
+    cfg, state_dir = project.config, project.state_dir
     previous: Event | None = None
-    if options.resume and (options.run_id or list_runs(state_dir, ld.feature.name)):
+    resume = options.resume
+    if resume and (options.run_id or list_runs(state_dir, ld.feature.name)):
         run_id, previous = find_run(state_dir, ld.feature.name, options.run_id)
-    elif options.resume:  # killed before its first event: nothing to resume, start afresh
-        options = replace(options, resume=False)
-        run_id = new_run_id()
+    elif resume:  # killed before its first event: nothing to resume, start afresh
+        resume, run_id = False, new_run_id(clock())
     else:
-        run_id = options.run_id or new_run_id()
+        run_id = options.run_id or new_run_id(clock())
     prev = previous or {}
     agent_spec = options.agent or prev.get("agent") or cfg.implement.agent
     parallel = options.parallel or prev.get("parallel") or cfg.implement.parallel
     model = options.model or prev.get("model") or cfg.model_for("implement")
-    paths = RunPaths(state_dir, run_id)
-    from specflow.executors import make_executor
-
-    executor_kind = options.executor or prev.get("executor") or "local"
-    executor = make_executor(
+    executor_kind = executor.name if executor else options.executor or prev.get("executor")
+    executor_kind = executor_kind or "local"
+    executor = executor or make_executor(
         executor_kind,
         address=options.ray_address,
         config=cfg,
@@ -251,175 +310,220 @@ def run_implement(
         tmux=options.tmux,
     )
     if executor is not None and not (options.parallel or prev.get("parallel")):
-        parallel = executor.capacity()  # the cluster's `agent` slots
-    from specflow.engine.trust import attach_trust
+        parallel = executor.capacity() or parallel  # the cluster's `agent` slots
+    paths = RunPaths(state_dir, run_id)
+    return _Run(run_id, resume, agent_spec, int(parallel), model, executor_kind, paths), executor
 
-    trust = plan_trust(cfg, ld.graph, ld.selected, model, options.max_cost)
 
-    lock = FeatureLock(state_dir, ld.feature.name)
-    lock.acquire(run_id)
-    events: EventLog | None = None
-    finish_telemetry: Callable[[], None] | None = None
-    try:
-        # A run killed with -9 leaves its agents running: stop them before reusing worktrees.
-        for rid, _ in list_runs(state_dir, ld.feature.name)[-3:]:
-            kill_orphans(RunPaths(state_dir, rid).events, rid)
-        holders = [p for p in checked_out_at(ld.git, ld.ref) if state_dir not in p.parents]
-        if holders:
-            raise InputError(
-                f"{ld.ref.removeprefix('refs/heads/')} is checked out in {holders[0]}",
-                "switch that checkout to another branch; specflow moves this branch itself",
-            )
-        add_exclude(ld.git, ".specflow/")
-        clear_stale_ref_locks(ld.git, ld.feature.name)
-        tip, created = ensure_branch(ld.git, ld.ref, cfg.project.base_branch)
-        agent = resolve_agent(
-            agent_spec,
-            AgentOptions(
-                config=cfg,
-                model=model,
-                log_dir=paths.dir / "tasks",
-                project_root=project.root,
-                tmux=options.tmux,
-            ),
-        )
-        records = rebuild(paths.events) if options.resume else {}
-        for t in ld.merged:
-            records.setdefault(t, TaskRecord(t)).status = "merged"
-        for t in ld.selected:  # failed or blocked before: pending again
-            rec = records.setdefault(t, TaskRecord(t))
-            rec.status, rec.reason, rec.blocked_by, rec.started = "pending", None, None, None
-        events = EventLog(paths.events)
-        if observer is not None:
-            events.subscribe(observer)
-        from specflow.observe.otel import attach_live
+def _prepare_branch(project: Project, ld: Loaded) -> tuple[str | None, bool]:
+    """Stop agents a killed run left, refuse a branch checked out elsewhere, and make sure the
+    integration branch exists: (its tip, whether it was created now)."""
+    from specflow.workspace.integration import (
+        add_exclude,
+        checked_out_at,
+        clear_stale_ref_locks,
+        ensure_branch,
+    )
 
-        finish_telemetry = attach_live(events, cfg.telemetry)
-        events.emit(
-            "run_resumed" if options.resume else "run_started",
-            run=run_id,
-            feature=ld.feature.name,
-            agent=agent_spec,
-            parallel=parallel,
-            model=model,
-            branch=ld.ref.removeprefix("refs/heads/"),
-            base=tip,
-            created_branch=created,
-            executor=executor_kind,
-            selected=ld.selected,
-            done=sorted(ld.done),
-            titles={t: ld.graph.tasks[t].title for t in ld.selected},
+    state_dir = project.state_dir
+    # A run killed with -9 leaves its agents running: stop them before reusing worktrees.
+    for rid, _ in list_runs(state_dir, ld.feature.name)[-3:]:
+        kill_orphans(RunPaths(state_dir, rid).events, rid)
+    holders = [p for p in checked_out_at(ld.git, ld.ref) if state_dir not in p.parents]
+    if holders:
+        raise InputError(
+            f"{ld.ref.removeprefix('refs/heads/')} is checked out in {holders[0]}",
+            "switch that checkout to another branch; specflow moves this branch itself",
         )
-        settings = EngineSettings(
-            parallel=int(parallel),
-            verify_retries=cfg.implement.verify_retries,
-            conflict_retries=cfg.implement.conflict_retries,
-            verify_timeout_s=cfg.implement.verify_timeout_s,
-            test_command=cfg.project.test_command,
-            limits=Limits(
-                max_steps=cfg.implement.max_steps,
-                max_seconds=cfg.implement.max_seconds,
-                max_cost_usd=cfg.implement.max_cost_usd,
-            ),
-            model=model,
-            wait_approval=options.wait_approval,
-            gate_depth=cfg.implement.gate_depth,
-        )
-        spec = ld.feature.artifact("spec")
-        plan = ld.feature.artifact("plan")
-        ctx = FeatureContext(
-            name=ld.feature.name,
-            tasks_relpath=ld.feature.artifact("tasks")
-            .resolve()
-            .relative_to(ld.repo_root.resolve())
-            .as_posix(),
-            tasks_text=ld.tasks_text,
-            spec_text=spec.read_text(encoding="utf-8") if spec.is_file() else None,
-            plan_text=plan.read_text(encoding="utf-8") if plan.is_file() else None,
-            mark_done=_formats()[2],
-        )
-        pool = WorktreePool(
-            ld.git, state_dir / "worktrees" / ld.feature.name, ld.feature.name, settings.parallel
-        )
-        merge = MergeQueue(ld.git, ld.ref)
-        controls = attach_trust(
-            trust,
-            config=cfg,
-            feature=ld.feature.name,
-            spec_text=ctx.spec_text,
+    add_exclude(ld.git, ".specflow/")
+    clear_stale_ref_locks(ld.git, ld.feature.name)
+    return ensure_branch(ld.git, ld.ref, project.config.project.base_branch)
+
+
+def _open_agent(project: Project, run: _Run, options: ImplementOptions) -> Agent:
+    from specflow.agents.registry import AgentOptions, resolve_agent
+
+    return resolve_agent(
+        run.agent_spec,
+        AgentOptions(
+            config=project.config,
+            model=run.model,
+            log_dir=run.paths.dir / "tasks",
             project_root=project.root,
-            git=ld.git,
-            events=events,
-            paths=paths,
-            records=records,
-            implementer=model,
-        )
-        engine = Engine(
-            graph=ld.graph,
-            selected=ld.selected,
-            done=ld.done,
-            landed=ld.landed,
-            agent=agent,
-            pool=pool,
-            merge=merge,
-            events=events,
-            paths=paths,
-            feature=ctx,
-            settings=settings,
-            records=records,
-            gates=controls.gates,
-            budget=controls.budget,
-            router=controls.router,
-            executor=executor,
-        )
-        try:
-            with _sigterm_as_interrupt():
-                engine.run()
-        except KeyboardInterrupt:
-            events.emit("run_interrupted", run=run_id)
-            feat = ld.feature.name
-            raise Interrupted(
-                "interrupted; agents stopped, merged work is kept",
-                f"resume with: specflow implement {feat} --resume {run_id}",
-            ) from None
-        finally:
-            pool.park_all()  # slots off their task branches, which go next
-            _cleanup(ld.git, engine.merged_branches)
-        not_run = engine.scheduler.pending()
-        summary = RunSummary(run_id, ld.feature.name, engine.records, not_run)
-        summary.ran = sum(
-            1 for t in ld.selected if t in engine.records and engine.records[t].status == "merged"
-        )
-        if ld.selected:  # nothing ran, nothing to record (a no-op resume leaves git alone)
-            summary.record_path = write_record(
-                ld, merge, summary, agent_spec, int(parallel), events, model=model
-            )
-        events.emit(
-            "run_finished",
-            run=run_id,
-            merged=summary.count("merged"),
-            failed=summary.count("failed"),
-            blocked=summary.count("blocked"),
-            not_run=not_run,
-            **(
-                {"awaiting": sorted(engine.scheduler.awaiting)} if engine.scheduler.awaiting else {}
-            ),
-            **({"budget": controls.budget.report()} if controls.budget else {}),
-        )
+            tmux=options.tmux,
+        ),
+    )
+
+
+def _starting_records(ld: Loaded, run: _Run) -> dict[str, TaskRecord]:
+    """Task states to start from: a resumed run's, with git's merges on top; what is to run
+    now (failed or blocked before) is pending again."""
+    records = rebuild(run.paths.events) if run.resume else {}
+    for t in ld.merged:
+        records.setdefault(t, TaskRecord(t)).status = "merged"
+    for t in ld.selected:
+        rec = records.setdefault(t, TaskRecord(t))
+        rec.status, rec.reason, rec.blocked_by, rec.started = "pending", None, None, None
+    return records
+
+
+def _emit_start(events: EventLog, ld: Loaded, run: _Run, tip: str | None, created: bool) -> None:
+    events.emit(
+        Kind.RUN_RESUMED if run.resume else Kind.RUN_STARTED,
+        run=run.run_id,
+        feature=ld.feature.name,
+        agent=run.agent_spec,
+        parallel=run.parallel,
+        model=run.model,
+        branch=ld.ref.removeprefix("refs/heads/"),
+        base=tip,
+        created_branch=created,
+        executor=run.executor_kind,
+        selected=ld.selected,
+        done=sorted(ld.done),
+        titles={t: ld.graph.tasks[t].title for t in ld.selected},
+    )
+
+
+def _build_engine(
+    project: Project,
+    ld: Loaded,
+    run: _Run,
+    options: ImplementOptions,
+    agent: Agent,
+    events: EventLog,
+    records: dict[str, TaskRecord],
+    trust: TrustPlan,
+    executor: Executor | None,
+) -> tuple[Engine, TrustControls, MergeQueue]:
+    from specflow.engine.runner import Engine
+    from specflow.engine.trust import attach_trust
+    from specflow.workspace.merge import MergeQueue
+    from specflow.workspace.pool import WorktreePool
+
+    cfg = project.config
+    settings = _settings(cfg, run, options)
+    ctx = _feature_context(ld)
+    pool = WorktreePool(
+        ld.git, project.state_dir / "worktrees" / ld.feature.name, ld.feature.name, run.parallel
+    )
+    merge = MergeQueue(ld.git, ld.ref)
+    controls = attach_trust(
+        trust,
+        config=cfg,
+        feature=ld.feature.name,
+        spec_text=ctx.spec_text,
+        project_root=project.root,
+        git=ld.git,
+        events=events,
+        paths=run.paths,
+        records=records,
+        implementer=run.model,
+    )
+    engine = Engine(
+        graph=ld.graph,
+        selected=ld.selected,
+        done=ld.done,
+        landed=ld.landed,
+        agent=agent,
+        pool=pool,
+        merge=merge,
+        events=events,
+        paths=run.paths,
+        feature=ctx,
+        settings=settings,
+        records=records,
+        gates=controls.gates,
+        budget=controls.budget,
+        router=controls.router,
+        executor=executor,
+    )
+    return engine, controls, merge
+
+
+def _settings(cfg: Config, run: _Run, options: ImplementOptions) -> EngineSettings:
+    from specflow.agents.base import Limits
+    from specflow.engine.runner import EngineSettings
+
+    return EngineSettings(
+        parallel=run.parallel,
+        verify_retries=cfg.implement.verify_retries,
+        conflict_retries=cfg.implement.conflict_retries,
+        verify_timeout_s=cfg.implement.verify_timeout_s,
+        test_command=cfg.project.test_command,
+        limits=Limits(
+            max_steps=cfg.implement.max_steps,
+            max_seconds=cfg.implement.max_seconds,
+            max_cost_usd=cfg.implement.max_cost_usd,
+        ),
+        model=run.model,
+        wait_approval=options.wait_approval,
+        gate_depth=cfg.implement.gate_depth,
+    )
+
+
+def _feature_context(ld: Loaded) -> FeatureContext:
+    from specflow.engine.runner import FeatureContext
+
+    spec = ld.feature.artifact("spec")
+    plan = ld.feature.artifact("plan")
+    tasks = ld.feature.artifact("tasks")
+    return FeatureContext(
+        name=ld.feature.name,
+        tasks_relpath=tasks.resolve().relative_to(ld.repo_root.resolve()).as_posix(),
+        tasks_text=ld.tasks_text,
+        spec_text=spec.read_text(encoding="utf-8") if spec.is_file() else None,
+        plan_text=plan.read_text(encoding="utf-8") if plan.is_file() else None,
+        mark_done=mark_done,
+    )
+
+
+def _run_engine(engine: Engine, events: EventLog, ld: Loaded, run: _Run) -> None:
+    """Run until nothing more can start; Ctrl-C (or SIGTERM) stops the agents and says how
+    to resume. Slots leave their task branches, and merged task branches go, either way."""
+    try:
+        with _sigterm_as_interrupt():
+            engine.run()
+    except KeyboardInterrupt:
+        events.emit(Kind.RUN_INTERRUPTED, run=run.run_id)
+        raise Interrupted(
+            "interrupted; agents stopped, merged work is kept",
+            f"resume with: specflow implement {ld.feature.name} --resume {run.run_id}",
+        ) from None
     finally:
-        if events is not None:
-            events.close()
-        if finish_telemetry is not None:
-            finish_telemetry()
-        # Agents and checks print what they like; secrets never stay in the run's files.
-        with contextlib.suppress(OSError):
-            redact_tree(paths.dir)
-        if executor is not None:
-            with contextlib.suppress(Exception):
-                executor.close()
-        lock.release()
-    raise_for_budget_or_approval(summary, controls.budget, sorted(engine.scheduler.awaiting))
-    raise_if_failed(summary)
+        engine.pool.park_all()  # slots off their task branches, which go next
+        _cleanup(ld.git, engine.merged_branches)
+
+
+def _finish(
+    ld: Loaded,
+    run: _Run,
+    engine: Engine,
+    merge: MergeQueue,
+    events: EventLog,
+    controls: TrustControls,
+) -> RunSummary:
+    """The run's summary, its committed record (when something ran) and `run_finished`."""
+    not_run = engine.scheduler.pending()
+    summary = RunSummary(run.run_id, ld.feature.name, engine.records, not_run)
+    summary.ran = sum(
+        1 for t in ld.selected if t in engine.records and engine.records[t].status == "merged"
+    )
+    if ld.selected:  # nothing ran, nothing to record (a no-op resume leaves git alone)
+        summary.record_path = write_record(
+            ld, merge, summary, run.agent_spec, run.parallel, events, model=run.model
+        )
+    awaiting = sorted(engine.scheduler.awaiting)
+    events.emit(
+        Kind.RUN_FINISHED,
+        run=run.run_id,
+        merged=summary.count("merged"),
+        failed=summary.count("failed"),
+        blocked=summary.count("blocked"),
+        not_run=not_run,
+        **({"awaiting": awaiting} if awaiting else {}),
+        **({"budget": controls.budget.report()} if controls.budget else {}),
+    )
     return summary
 
 

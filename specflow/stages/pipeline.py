@@ -8,6 +8,7 @@ import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from specflow.llm.base import Usage
 from specflow.project import Feature, Project
 from specflow.stages.common import Generated, generate, open_model, usage_meta
 from specflow.stages.repomap import repo_map
+from specflow.templating import template_hashes
 
 if TYPE_CHECKING:
     from specflow.library.core import LibraryFeature
@@ -35,6 +37,9 @@ class StageOutcome:
     model: str
     skipped: bool = False
     updated_from: int | None = None
+    # plan: failing constitution gates without a justification ("plan.md:12: …"); the plan is
+    # written all the same (marked by `check` and `status`), and the command exits 1.
+    violations: list[str] = field(default_factory=list)
 
 
 def slugify(title: str, max_len: int = 40) -> str:
@@ -133,7 +138,8 @@ def specify(
             output=Spec,
             model=llm,
             context=ctx,
-            check=_spec_problems,
+            check=lambda s: _spec_problems(s, project.root),
+            inputs={"feature.md": feature_text},
         )
     spec: Spec = gen.value
     number = project.next_number()
@@ -146,8 +152,10 @@ def specify(
         store = ArtifactStore(project, feature)
         art = store.write(
             "spec",
-            given if given is not None else render_spec(spec),
+            given if given is not None else render_spec(spec, project.root),
             template=gen.template,
+            # a library's ready spec.md is taken as written: no template shaped it
+            templates=_templates(project, "spec", gen.templates) if given is None else {},
             model=gen.model or None,
             usage=usage_meta(gen.usage),
             extra=extra,
@@ -166,6 +174,7 @@ class _Given:
     template: str | None = None
     model: str = ""
     usage: Usage = field(default_factory=Usage)
+    templates: dict[str, str] = field(default_factory=dict)
 
 
 def _library_spec(lib: LibraryFeature) -> _Given:
@@ -213,7 +222,7 @@ def respecify(
         feature,
         Stage("spec", "specify", "specify.md.j2", Spec, render_spec),
         inputs=inputs,
-        check=_spec_problems,
+        check=lambda s: _spec_problems(s, project.root),
         force=force,
         model_override=model_override,
         model=model,
@@ -226,7 +235,7 @@ class Stage:
     name: str  # the stage: specify, plan, tasks
     template: str
     output: type[BaseModel]
-    render: Callable[[Any], str]
+    render: Callable[[Any, Path | None], str]  # (value, project root for template overrides)
 
 
 def _regenerate(
@@ -257,11 +266,13 @@ def _regenerate(
         model=llm,
         context=ctx,
         check=check,
+        inputs=store.input_texts(stage.kind),
     )
     art = store.write(
         stage.kind,
-        stage.render(gen.value),
+        stage.render(gen.value, project.root),
         template=gen.template,
+        templates=_templates(project, stage.kind, gen.templates),
         model=gen.model,
         usage=usage_meta(gen.usage),
         extra=_carried(store),
@@ -272,14 +283,19 @@ def _regenerate(
     )
 
 
-def _spec_problems(spec: Any) -> list[str]:
+def _templates(project: Project, kind: str, prompts: dict[str, str]) -> dict[str, str]:
+    """Every template that shaped the artifact: the prompts and the artifact's own."""
+    return {**prompts, **template_hashes([f"artifacts/{kind}.md.j2"], project.root)}
+
+
+def _spec_problems(spec: Any, root: Path | None) -> list[str]:
     from specflow.formats.spec_md import parse_spec, render_spec
 
     problems = _duplicates("requirement", [r.id for r in spec.requirements])
     problems += _duplicates("success criterion", [c.id for c in spec.success_criteria])
     problems += _duplicates("user story", [s.id for s in spec.stories])
     if not problems:
-        problems += _roundtrip_problem(spec, render_spec, parse_spec)
+        problems += _roundtrip_problem(spec, lambda v: render_spec(v, root), parse_spec)
     return problems
 
 
@@ -348,19 +364,28 @@ def plan(
     model_override: str | None = None,
     model: Model | None = None,
 ) -> StageOutcome:
+    """Write plan.md. A plan whose constitution gate fails without a justification row in its
+    Complexity Tracking table is written all the same — the model's work is kept for a person
+    to fix or justify — but `violations` lists the gates, the CLI exits 1, `check` fails and
+    `status` shows it until it is resolved (docs/architecture.md)."""
     from specflow.domain.plan import Plan
     from specflow.formats.plan_md import parse_plan, render_plan
+    from specflow.stages.check import constitution_problems
 
-    return _regenerate(
+    out = _regenerate(
         project,
         feature,
         Stage("plan", "plan", "plan.md.j2", Plan, render_plan),
         inputs=lambda store: {"spec": _require(store, "spec", "plan").body.strip()},
-        check=lambda p: _roundtrip_problem(p, render_plan, parse_plan),
+        check=lambda p: _roundtrip_problem(p, lambda v: render_plan(v, project.root), parse_plan),
         force=force,
         model_override=model_override,
         model=model,
     )
+    out.violations = [
+        f"{p.path}:{p.line}: {p.message}" for p in constitution_problems(project, feature)
+    ]
+    return out
 
 
 # -- tasks -----------------------------------------------------------------------------
@@ -375,16 +400,25 @@ def tasks(
     model: Model | None = None,
 ) -> StageOutcome:
     from specflow.domain.tasks import TaskList
-    from specflow.engine.policy import with_inferred_risks
+    from specflow.engine.risk import with_inferred_risks
     from specflow.formats.spec_md import parse_spec
     from specflow.formats.tasks_md import render_tasks
+    from specflow.stages.check import constitution_problems
 
-    fr_ids: list[str] = []
+    specs: list[Any] = []
 
     def inputs(store: ArtifactStore) -> dict[str, Any]:
         spec_art = _require(store, "spec", "tasks")
         plan_art = _require(store, "plan", "tasks")
-        fr_ids.extend(parse_spec(spec_art.body, str(spec_art.path)).requirement_ids())
+        violated = constitution_problems(project, feature)
+        if violated and not force:
+            p = violated[0]
+            raise InputError(
+                f"{p.path}:{p.line}: {p.message}",
+                "justify it in the plan's Complexity Tracking table or change the plan "
+                "before 'specflow tasks' (--force goes ahead anyway)",
+            )
+        specs.append(parse_spec(spec_art.body, str(spec_art.path)))
         return {"spec": spec_art.body.strip(), "plan": plan_art.body.strip()}
 
     return _regenerate(
@@ -396,17 +430,18 @@ def tasks(
             "tasks",
             "tasks.md.j2",
             TaskList,
-            lambda tl: render_tasks(with_inferred_risks(tl)),
+            lambda tl, root: render_tasks(with_inferred_risks(tl), root),
         ),
         inputs=inputs,
-        check=lambda tl: _tasks_problems(tl, fr_ids),
+        check=lambda tl: _tasks_problems(tl, specs[0], project.root),
         force=force,
         model_override=model_override,
         model=model,
     )
 
 
-def _tasks_problems(tasklist: Any, fr_ids: list[str]) -> list[str]:
+def _tasks_problems(tasklist: Any, spec: Any, root: Path | None) -> list[str]:
+    from specflow.domain.coverage import compute_coverage
     from specflow.domain.tasks import TaskGraph
     from specflow.formats.tasks_md import parse_tasks, render_tasks
 
@@ -415,15 +450,15 @@ def _tasks_problems(tasklist: Any, fr_ids: list[str]) -> list[str]:
     except InputError as exc:
         return [exc.message]
     problems: list[str] = []
-    known = set(fr_ids)
+    known = set(spec.requirement_ids())
     for t in graph.tasks.values():
         for c in t.covers:
             if c not in known:
                 problems.append(f"task {t.id} covers {c}, which the spec does not define")
-    for r in graph.uncovered(fr_ids):
-        problems.append(f"requirement {r} is covered by no task")
+    for r in compute_coverage(spec, graph.tasks.values()).uncovered:
+        problems.append(f"requirement {r.id} is covered by no task")
     if not problems:
-        problems += _roundtrip_problem(tasklist, render_tasks, parse_tasks)
+        problems += _roundtrip_problem(tasklist, lambda v: render_tasks(v, root), parse_tasks)
     return problems
 
 

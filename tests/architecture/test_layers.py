@@ -30,7 +30,7 @@ LAYERS: list[list[str]] = [
     ["templating", "llm"],
     ["library", "workspace"],
     ["project", "schemas", "runs"],
-    ["config", "domain"],
+    ["config", "domain", "inputstore"],
     ["fsutil", "flock", "redact", "resources", "specflow"],
     ["errors"],
 ]

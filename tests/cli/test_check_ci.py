@@ -145,7 +145,7 @@ def test_json_and_junit_reports_list_every_problem(project: Path, tmp_path: Path
 
 def test_messages_and_paths_are_escaped(project: Path) -> None:
     from specflow.cli.checkout import render_problems
-    from specflow.stages.inspect import Problem
+    from specflow.stages.check import Problem
 
     text = render_problems(
         [Problem("specs/a,b:c.md", 3, "50% done\nsecond line", "parse")], 1, "github"
@@ -193,3 +193,22 @@ def test_ci_examples_are_well_formed() -> None:
     assert hook["pass_filenames"] is False
     config = yaml.safe_load((REPO_ROOT / "examples/ci/pre-commit-config.yaml").read_text())
     assert config["repos"][0]["hooks"][0]["id"] == hook["id"]
+
+
+def test_warnings_are_annotated_as_warnings_and_do_not_fail(tmp_path: Path) -> None:
+    from specflow.cli.checkout import render_problems, write_junit
+    from specflow.stages.check import Problem
+
+    problems = [
+        Problem("specs/001-x/spec.md", 9, "FR-003 is covered by no task", "uncovered", "warning")
+    ]
+    text = render_problems(problems, 1, "github")
+    assert text.splitlines()[0].startswith("::warning file=specs/001-x/spec.md,line=9,")
+    assert text.splitlines()[-1] == "ok: 1 feature(s) checked, no problems, 1 warning(s)"
+    plain = render_problems(problems, 1, "text")
+    assert plain.splitlines()[0] == "specs/001-x/spec.md:9: warning: FR-003 is covered by no task"
+    import json
+
+    assert json.loads(render_problems(problems, 1, "json"))["ok"] is True
+    write_junit(problems, 1, str(tmp_path / "j.xml"))
+    assert 'failures="0"' in (tmp_path / "j.xml").read_text()

@@ -36,8 +36,15 @@ def test_missing_feature_file(project: Path) -> None:
     one_line_error(run_cli(["specify", "nope.md", "--model", REPLAY], project))
 
 
-def test_specify_from_stdin_and_description(project: Path) -> None:
-    res = run_cli(["specify", "-", "--model", REPLAY], project, stdin="# Units\n\nConvert units.\n")
+def test_specify_from_stdin_and_description(project: Path, tmp_path: Path) -> None:
+    # the demo's specify answer, recorded for this feature text (replay refuses other inputs)
+    demo = Path(REPLAY.removeprefix("replay:")).read_text().splitlines()[0]
+    entry = {**json.loads(demo), "inputs": {"feature.md": "# Units\n\nConvert units.\n"}}
+    rec = tmp_path / "rec.jsonl"
+    rec.write_text(json.dumps(entry) + "\n")
+    res = run_cli(
+        ["specify", "-", "--model", f"replay:{rec}"], project, stdin="# Units\n\nConvert units.\n"
+    )
     assert res.code == 0, res.stderr
     assert (project / "specs" / "001-unit-conversions-command-line" / "feature.md").read_text() == (
         "# Units\n\nConvert units.\n"

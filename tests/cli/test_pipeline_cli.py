@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, run_cli, snapshot
+from tests.conftest import run_cli, snapshot
+from tests.support.stage_stub import DEMO as REC
+from tests.support.stage_stub import m, stage_of, stub_project
 from tests.support.stub_llm import StubLLM, json_reply
-
-_spec = importlib.util.spec_from_file_location(
-    "demo_recording", REPO_ROOT / "examples" / "unitconv" / "make_recording.py"
-)
-assert _spec and _spec.loader
-REC: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REC)
-
-FAST = "\n[llm]\nmax_retries = 2\nbackoff_base_s = 0.01\nbackoff_max_s = 0.05\ntimeout_s = 2\n"
-
-
-def stage_of(body: dict[str, Any]) -> str:
-    system = body["messages"][0]["content"]
-    for stage in ("specify", "plan", "tasks"):
-        if f"specflow's {stage} stage" in system:
-            return stage
-    raise AssertionError("unknown stage")
-
 
 ANSWERS = {"specify": REC.SPEC, "plan": REC.PLAN, "tasks": REC.TASKS}
 
@@ -44,14 +27,7 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def proj(project: Path) -> Path:
-    cfg = project / "specflow.toml"
-    cfg.write_text(cfg.read_text() + FAST)
-    (project / "feature.md").write_text(REC.SPEC["summary"] + "\n")
-    return project
-
-
-def m(*args: str) -> list[str]:
-    return [*args, "--model", "openai/stub"]
+    return stub_project(project)
 
 
 def test_pipeline_writes_valid_artifacts(proj: Path, stub: Any) -> None:

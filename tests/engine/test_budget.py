@@ -110,7 +110,7 @@ def test_stage_model_refuses_to_cross_max_cost() -> None:
     from specflow.errors import BudgetExceeded
     from specflow.llm.base import Completion, Usage
     from specflow.llm.budget import BudgetedModel
-    from specflow.llm.replay import ScriptedModel
+    from specflow.llm.recorded import ScriptedModel
 
     def answer(cost: float) -> Completion:
         return Completion(content="{}", usage=Usage(10, 5, cost, 1), model="m")

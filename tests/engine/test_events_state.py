@@ -9,7 +9,7 @@ import pytest
 
 from specflow.errors import LockHeld
 from specflow.runs.events import EventLog, read_events
-from specflow.runs.state import FeatureLock, live_agent_pids, rebuild
+from specflow.runs.state import FeatureLock, live_agent_pids, new_run_id, rebuild
 
 
 def test_events_are_appended_and_torn_lines_skipped(tmp_path: Path) -> None:
@@ -45,6 +45,18 @@ def test_rebuild_records(tmp_path: Path) -> None:
     assert recs["T001"].agent_seconds == 1.5 and recs["T001"].usage["cost_usd"] == 0.5
     assert recs["T002"].status == "running" and recs["T003"].blocked_by == "T002"
     assert live_agent_pids(tmp_path / "e.jsonl") == [4242]
+
+
+def test_the_clock_is_passed_in(tmp_path: Path) -> None:
+    ticks = iter([1000.0, 1002.5, 1010.25])
+    log = EventLog(tmp_path / "e.jsonl", clock=lambda: next(ticks))
+    log.emit("task_started", task="T001")
+    log.emit("agent_started", task="T001", attempt=1)
+    log.emit("task_merged", task="T001", commit="abc")
+    log.close()
+    assert [e["t"] for e in read_events(tmp_path / "e.jsonl")] == [1000.0, 1002.5, 1010.25]
+    assert rebuild(tmp_path / "e.jsonl")["T001"].seconds == 10.25
+    assert new_run_id(0.0).startswith("19700101-000000-")
 
 
 def test_lock_refuses_second_holder_and_dies_with_process(tmp_path: Path) -> None:

@@ -9,16 +9,9 @@ from engine_helpers import PY, branch_tasks, cli, make_repo, script_agent
 
 from specflow.config import Config, PolicySection
 from specflow.domain.tasks import Task
-from specflow.engine.policy import (
-    ModelRouter,
-    approval_for,
-    gates_for,
-    infer_risk,
-    read_approvals,
-    record_approval,
-    vendor_of,
-    with_inferred_risks,
-)
+from specflow.engine.approvals import approval_for, read_approvals, record_approval
+from specflow.engine.risk import gates_for, infer_risk, with_inferred_risks
+from specflow.engine.routing import ModelRouter, vendor_of
 from specflow.errors import ConfigError
 from specflow.runs.events import read_events
 

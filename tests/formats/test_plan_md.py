@@ -65,11 +65,12 @@ def test_parse_spec_kit_plan() -> None:
         ContextItem(key="Testing", value="bun test"),
     ]
     assert plan.constitution_check == [
-        GateCheck(gate="I. Upstream Fidelity", status="pass", note="uses markers"),
-        GateCheck(gate="X. Docs", status="n/a", note="internal"),
-        GateCheck(gate="XI. TDD", status="fail", note="later | maybe"),
-        GateCheck(gate="XII. Odd", status="fail", note="⚠️ Partial: see notes"),
+        GateCheck(gate="I. Upstream Fidelity", status="pass", note="uses markers", line=24),
+        GateCheck(gate="X. Docs", status="n/a", note="internal", line=25),
+        GateCheck(gate="XI. TDD", status="fail", note="later | maybe", line=26),
+        GateCheck(gate="XII. Odd", status="fail", note="⚠️ Partial: see notes", line=27),
     ]
+    assert [(j.violation, j.why_needed) for j in plan.complexity_tracking] == [("none", "-")]
     assert plan.structure.startswith("### Source Code\n\n```text\nsrc/\n## not a heading\n```")
     assert plan.structure.endswith("**Structure Decision**: single project.")
 
@@ -83,9 +84,9 @@ def test_checkbox_constitution_check_and_notes_and_risks() -> None:
     )
     plan = parse_plan(text)
     assert plan.constitution_check == [
-        GateCheck(gate="Library-First", status="pass", note="one package"),
-        GateCheck(gate="Test-First", status="fail", note="not yet"),
-        GateCheck(gate="CLI", status="n/a", note=""),
+        GateCheck(gate="Library-First", status="pass", note="one package", line=5),
+        GateCheck(gate="Test-First", status="fail", note="not yet", line=6),
+        GateCheck(gate="CLI", status="n/a", note="", line=7),
     ]
     assert plan.design_notes == ["Keep it small", "Two lines"]
     assert plan.risks == [Risk(risk="Slow disk", mitigation="cache"), Risk(risk="Unknown")]

@@ -253,3 +253,37 @@ def test_library_templates_override_builtins(tmp_path: Path) -> None:
         assert template_ref("prompts/system.md.j2", root).startswith("system.md.j2@sha256:")
     finally:
         lt.library_template_dirs = original  # type: ignore[assignment]
+
+
+def test_a_library_artifact_template_shapes_the_written_plan(
+    project: Path, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from specflow.fsutil import sha256_text
+    from specflow.resources import builtin_templates_dir
+    from tests.support.stub_llm import StubLLM, json_reply
+
+    builtin = (builtin_templates_dir() / "artifacts" / "plan.md.j2").read_text()
+    custom = builtin.replace(
+        "# Implementation Plan: {{ plan.title }}",
+        "# Implementation Plan: {{ plan.title }}\n\n> Reviewed by the platform team",
+    )
+    library.commit("templates/artifacts/plan.md.j2", custom, "plan layout")
+    assert run_cli(["library", "add", "team", str(library.path)], project).code == 0
+    spec = {"title": "Search", "requirements": [{"id": "FR-001", "text": "Find by name."}]}
+    with StubLLM() as stub:
+        for k, v in stub.env().items():
+            monkeypatch.setenv(k, v)
+        stub.queue(json_reply(spec), json_reply({"title": "Search", "summary": "An index."}))
+        assert (
+            run_cli(["specify", "--from", "team/search", "--model", "openai/stub"], project).code
+            == 0
+        )
+        res = run_cli(["plan", "1", "--model", "openai/stub"], project)
+        assert res.code == 0, res.stderr
+    plan = project / "specs" / "001-search" / "plan.md"
+    assert "> Reviewed by the platform team" in plan.read_text()
+    templates = front_matter(plan)["templates"]
+    assert templates["artifacts/plan.md.j2"] == sha256_text(custom)
+    assert templates["prompts/plan.md.j2"] == sha256_text(
+        (builtin_templates_dir() / "prompts" / "plan.md.j2").read_text()
+    )

@@ -13,7 +13,7 @@ import pytest
 
 from specflow.config import LLMSection
 from specflow.errors import ModelConfigError, ModelError
-from specflow.llm.base import Completion, Model
+from specflow.llm.base import Call, Completion, Model
 from specflow.llm.litellm_model import LiteLLMModel, parse_retry_after, retry_after_from
 from tests.support.stub_llm import StubLLM
 
@@ -24,8 +24,8 @@ class Spy:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
-    def on_call(self, **kw: Any) -> None:
-        self.calls.append(kw)
+    def on_call(self, call: Call) -> None:
+        self.calls.append(vars(call))
 
 
 class Sleeps:
@@ -203,7 +203,7 @@ def test_importing_the_model_layer_does_not_import_litellm() -> None:
     code = (
         "import sys\n"
         "import specflow.llm, specflow.llm.base, specflow.llm.litellm_model\n"
-        "import specflow.llm.structured, specflow.llm.replay, specflow.llm.registry\n"
+        "import specflow.llm.structured, specflow.llm.recorded, specflow.llm.registry\n"
         "from specflow.config import LLMSection\n"
         "specflow.llm.registry.get_model('openai/gpt-4o-mini', LLMSection())\n"
         "assert 'litellm' not in sys.modules, 'litellm imported eagerly'\n"

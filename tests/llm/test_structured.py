@@ -11,7 +11,7 @@ from specflow.config import LLMSection
 from specflow.errors import ModelError
 from specflow.llm.base import Completion, Usage
 from specflow.llm.litellm_model import LiteLLMModel
-from specflow.llm.replay import ScriptedModel
+from specflow.llm.recorded import ScriptedModel
 from specflow.llm.structured import extract_json, generate_structured, schema_errors
 from tests.support.stub_llm import StubLLM
 

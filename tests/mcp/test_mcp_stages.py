@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,23 +9,13 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.mcp.conftest import ROOT, connect
+from tests.mcp.conftest import connect
+from tests.support.stage_stub import DEMO as REC
+from tests.support.stage_stub import stage_of
 from tests.support.stub_llm import StubLLM, json_reply
 
-# The bundled demo's recorded answers: a valid spec, plan and task list.
-_spec = importlib.util.spec_from_file_location(
-    "demo_recording_mcp", ROOT / "examples" / "unitconv" / "make_recording.py"
-)
-assert _spec and _spec.loader
-REC: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REC)
 ANSWERS = {"specify": REC.SPEC, "plan": REC.PLAN, "tasks": REC.TASKS}
 FAST = "\n[llm]\nmax_retries = 1\nbackoff_base_s = 0.01\nbackoff_max_s = 0.05\ntimeout_s = 5\n"
-
-
-def stage_of(body: dict[str, Any]) -> str:
-    system = body["messages"][0]["content"]
-    return next(s for s in ("specify", "plan", "tasks") if f"specflow's {s} stage" in system)
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def test_replay_prefers_logged_calls_and_falls_back_to_the_transcript(
     import shutil
 
     from specflow.observe.loading import open_run
-    from specflow.observe.replay import recorded_calls, replay_task
+    from specflow.observe.rerun import recorded_calls, replay_task
     from specflow.project import Project
 
     repo = tmp_path / "copy"

@@ -114,7 +114,7 @@ def test_trace_redacts_what_the_agent_printed(failing_run: Path) -> None:
 
 def test_why_names_an_agent_stopped_for_looping(tmp_path: Path) -> None:
     from specflow.observe.trace import load_trace
-    from specflow.observe.trace_view import render_trace
+    from specflow.observe.trace_text import render_trace
     from specflow.observe.why import explain_in
     from specflow.runs.events import EventLog
 

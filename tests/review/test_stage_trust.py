@@ -4,21 +4,14 @@ and `--max-cost` refuses a generation whose last run cost more (real CLI, stub H
 from __future__ import annotations
 
 import copy
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, run_cli
+from tests.conftest import run_cli
+from tests.support.stage_stub import DEMO as REC
 from tests.support.stub_llm import StubLLM, json_reply
-
-_spec = importlib.util.spec_from_file_location(
-    "demo_recording_trust", REPO_ROOT / "examples" / "unitconv" / "make_recording.py"
-)
-assert _spec and _spec.loader
-REC: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REC)
 
 MODEL = "openai/gpt-4o-mini"
 USAGE = {"prompt_tokens": 40_000, "completion_tokens": 4_000}  # $0.0084 a call

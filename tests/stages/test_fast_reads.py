@@ -11,7 +11,8 @@ import pytest
 import specflow.formats.frontmatter as fm
 from specflow.artifacts import ArtifactStore
 from specflow.project import Feature, Project
-from specflow.stages.inspect import check_feature, feature_status, project_status
+from specflow.stages.check import check_feature
+from specflow.stages.status import feature_status, project_status
 from tests.conftest import run_cli
 
 SPEC = (

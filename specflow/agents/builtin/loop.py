@@ -15,9 +15,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from specflow.agents.base import AgentResult, AgentTask, EventSink
+from specflow.agents.base import AgentResult, AgentTask, EventSink, Limits
 from specflow.agents.builtin.guards import LoopGuard, argument_error, compact, money
-from specflow.agents.builtin.prompt import implement_messages
 from specflow.agents.builtin.runner import bounded
 from specflow.agents.builtin.sandbox import Sandbox, ToolError
 from specflow.agents.builtin.tools import TOOLS, Toolbox, ToolResult
@@ -105,7 +104,7 @@ class BuiltinAgent:
         """How `specflow.agents.registry.resolve_agent` builds it."""
         observer = None
         if options.project_root is not None:
-            from specflow.llm.registry import CallLog
+            from specflow.llm.calls import CallLog
 
             # Every call in the project's call log too, as the stages' calls are.
             observer = CallLog(options.project_root / ".specflow" / "logs" / "calls.jsonl")
@@ -162,11 +161,14 @@ class _Session:
 
     # -- the loop ---------------------------------------------------------------------------
 
+    def _messages(self) -> list[Message]:
+        return implement_prompts(self.agent.project_root, self.job, self.limits)
+
     def run(self) -> AgentResult:
         try:
             sandbox = Sandbox(self.job.worktree)
             model = self.agent.model_factory(self.job.model or self.agent.default_model)
-            self.messages = implement_messages(self.agent.project_root, self.job)
+            self.messages = self._messages()
         except SpecflowError as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             return self._result(False, f"cannot start: {exc.message}{hint}")
@@ -353,3 +355,26 @@ class _Session:
             usage=self._take_usage(),
         )
         return result
+
+
+def implement_prompts(root: Path | None, job: AgentTask, limits: Limits) -> list[Message]:
+    """The system and user prompts of an attempt, from the templates found from `root`
+    (`specflow replay` renders them again to compare)."""
+    from specflow.templating import render
+
+    ctx: dict[str, Any] = {"task": job.task, "limits": limits, "job": job}
+    system = render("prompts/implement_system.md.j2", root, **ctx)
+    brief = job.brief or ""
+    feedback = job.feedback
+    if feedback and feedback.strip()[-200:] in brief:
+        feedback = None  # the brief already carries it
+    user = render(
+        "prompts/implement_user.md.j2",
+        root,
+        brief=brief,
+        with_heading=not brief.lstrip().startswith("# "),
+        feedback=feedback,
+        attempt=job.attempt,
+        **ctx,
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]

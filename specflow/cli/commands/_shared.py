@@ -6,6 +6,8 @@ from typing import Any
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def report_outcome(app: Any, outcome: Any, verb: str) -> None:
     art = outcome.artifact
@@ -22,6 +24,20 @@ def report_outcome(app: Any, outcome: Any, verb: str) -> None:
     app.echo(
         f"{verb} {rel} ({how}, {outcome.model}, "
         f"{outcome.usage.prompt_tokens}+{outcome.usage.completion_tokens} tokens, ${cost:.4f})"
+    )
+
+
+def raise_for_violations(outcome: Any) -> None:
+    """A written plan that breaks the constitution fails the command (exit 1)."""
+    if not getattr(outcome, "violations", None):
+        return
+    from specflow.errors import ConstitutionViolation
+
+    first, more = outcome.violations[0], len(outcome.violations) - 1
+    raise ConstitutionViolation(
+        f"{first}{f' (and {more} more)' if more else ''}",
+        "the plan is written; justify each failing gate in a '## Complexity Tracking' row "
+        "naming it, or change the plan — 'specflow check' fails until then",
     )
 
 
@@ -42,13 +58,14 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
         from specflow.stages import pipeline
         from specflow.stages.common import budgeted_model
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feat = project.resolve_feature(feature)
         llm = budgeted_model(project, feat, stage, model, max_cost)
         run = getattr(pipeline, stage)
         outcome = run(project, feat, force=force, model_override=model, model=llm)
         report_outcome(app_, outcome, "wrote")
+        raise_for_violations(outcome)
 
     command.__doc__ = doc
     app.command(name=stage)(command)

@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
         `specflow implement FEATURE --resume` does."""
         from specflow.stages.approve import approve_tasks
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         ids = [t for t in tasks if t.upper().startswith("T") and t[1:2].isdigit()]
         rest = [t for t in tasks if t not in ids]
         feat = feature or (rest[0] if rest else None)

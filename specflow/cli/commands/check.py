@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from specflow.cli.app import app_of
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -15,19 +17,21 @@ def register(app: typer.Typer) -> None:
     def check(
         ctx: typer.Context,
         strict: bool = typer.Option(
-            False, "--strict", help="Open clarifications are problems too."
+            False,
+            "--strict",
+            help="Open clarifications are problems too; coverage warnings become errors.",
         ),
         fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)."),
         report: str = typer.Option(
             None, "--report", help="Also write a JUnit XML report to this file."
         ),
     ) -> None:
-        """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, or requirements are uncovered."""
+        """Exit 1 if specs don't parse, artifacts are stale, the graph has cycles, a plan violates the constitution, or requirements are uncovered."""
         from specflow.cli.checkout import render_problems, write_junit
         from specflow.errors import InputError
-        from specflow.stages.inspect import check_project
+        from specflow.stages.check import check_project, failed
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         if fmt not in ("text", "json", "github"):
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
         problems, count = check_project(app_.project, strict=strict)
@@ -37,7 +41,7 @@ def register(app: typer.Typer) -> None:
             app_.echo(text.rstrip("\n"))
         if report:
             write_junit(problems, count, report)
-        if problems:
+        if failed(problems):
             raise typer.Exit(1)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -22,7 +24,7 @@ def register(app: typer.Typer) -> None:
         from specflow.errors import InputError
         from specflow.stages.clarify import open_questions, record_answers
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feat = project.resolve_feature(feature)
         if answer:

@@ -6,6 +6,8 @@ from typing import Any
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -17,7 +19,7 @@ def register(app: typer.Typer) -> None:
         """Spend per stage, task, model and agent, with tokens, from artifacts and run records."""
         from specflow.stages.cost import cost_report
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         rep = cost_report(project, feats)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -20,9 +22,10 @@ def register(app: typer.Typer) -> None:
         """Run init -> specify -> clarify -> plan -> tasks -> implement on a bundled example, offline."""
         from specflow.project import Project
         from specflow.stages.demo import run_demo
-        from specflow.stages.inspect import feature_status, load_graph, render_graph
+        from specflow.stages.graph import load_graph, render_graph
+        from specflow.stages.status import feature_status
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         res = run_demo(directory, app_.echo, implement=not no_implement, parallel=parallel)
         project = Project.discover(res.root)
         assert project is not None

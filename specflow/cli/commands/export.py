@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     export_app = typer.Typer(
@@ -34,7 +36,7 @@ def register(app: typer.Typer) -> None:
         from specflow.github.gh import argv_lines
         from specflow.github.issues import export_issues
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         if repo is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
             raise InputError(f"--repo '{repo}' is not OWNER/NAME", "e.g. --repo acme/webapp")
         project = app_.project
@@ -74,7 +76,7 @@ def register(app: typer.Typer) -> None:
         """A pull request for the integration branch specflow/<feature> (what implement --pr does)."""
         from specflow.github.pr import load_run_record, open_pull_request
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feat = project.resolve_feature(feature)
         record = load_run_record(project, feat, run)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -15,9 +17,9 @@ def register(app: typer.Typer) -> None:
         """Print the task graph with its critical path marked."""
         import sys
 
-        from specflow.stages.inspect import load_graph, render_graph
+        from specflow.stages.graph import load_graph, render_graph
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         g = load_graph(project, project.resolve_feature(feature))
         sys.stdout.write(render_graph(g, fmt))

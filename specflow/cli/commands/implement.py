@@ -6,6 +6,8 @@ from typing import Any, Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -62,7 +64,7 @@ def register(app: typer.Typer) -> None:
 
         from specflow.stages.implement import ImplementOptions, plan_implement, run_implement
 
-        app_obj = ctx.obj
+        app_obj = app_of(ctx)
         project = app_obj.project
         options = ImplementOptions(
             feature=feature,
@@ -80,29 +82,7 @@ def register(app: typer.Typer) -> None:
             ray_address=ray_address,
         )
         if dry_run:
-            plan = plan_implement(project, options)
-            if json_out:
-                app_obj.print_json(plan.__dict__)
-                return
-            app_obj.echo(f"feature {plan.feature}: {sum(map(len, plan.waves))} tasks to run")
-            if plan.done:
-                app_obj.echo(f"already done: {', '.join(plan.done)}")
-            if plan.skipped:
-                app_obj.echo(f"not selected: {', '.join(plan.skipped)}")
-            for i, wave in enumerate(plan.waves, 1):
-                app_obj.echo(f"wave {i}: " + ", ".join(wave))
-                for t in wave:
-                    gate = f"  [{plan.gates[t]}]" if t in plan.gates else ""
-                    app_obj.echo(f"  {t}  {plan.titles[t]}{gate}")
-            if plan.critical_path:
-                app_obj.echo("critical path: " + " -> ".join(plan.critical_path))
-            if pr:
-                from specflow.github.pr import pull_request_after_run
-
-                app_obj.echo("pull request (dry run), the gh calls:")
-                app_obj.echo(
-                    pull_request_after_run(project, plan.feature, None, dry_run=True).dry_run_text()
-                )
+            _dry_run(app_obj, plan_implement(project, options), json_out=json_out, pr=pr)
             return
 
         from specflow.observe.live import make_view
@@ -132,6 +112,32 @@ def register(app: typer.Typer) -> None:
             )
         if pr:
             _open_pr(app_obj, project, summary, draft=False)
+
+
+def _dry_run(app_obj: Any, plan: Any, *, json_out: bool, pr: bool) -> None:
+    """`--dry-run`: the waves that would run, the gates, the critical path (and the PR)."""
+    if json_out:
+        app_obj.print_json(plan.__dict__)
+        return
+    app_obj.echo(f"feature {plan.feature}: {sum(map(len, plan.waves))} tasks to run")
+    if plan.done:
+        app_obj.echo(f"already done: {', '.join(plan.done)}")
+    if plan.skipped:
+        app_obj.echo(f"not selected: {', '.join(plan.skipped)}")
+    for i, wave in enumerate(plan.waves, 1):
+        app_obj.echo(f"wave {i}: " + ", ".join(wave))
+        for t in wave:
+            gate = f"  [{plan.gates[t]}]" if t in plan.gates else ""
+            app_obj.echo(f"  {t}  {plan.titles[t]}{gate}")
+    if plan.critical_path:
+        app_obj.echo("critical path: " + " -> ".join(plan.critical_path))
+    if pr:
+        from specflow.github.pr import pull_request_after_run
+
+        app_obj.echo("pull request (dry run), the gh calls:")
+        app_obj.echo(
+            pull_request_after_run(app_obj.project, plan.feature, None, dry_run=True).dry_run_text()
+        )
 
 
 def _open_pr(app_obj: Any, project: Any, summary: Any, *, draft: bool) -> None:

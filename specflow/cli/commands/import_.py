@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command("import")
@@ -24,7 +26,7 @@ def register(app: typer.Typer) -> None:
 
         from specflow.importers import run_import
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         result = run_import(app_.project, Path(source), fmt, dry_run=dry_run)
         if json_out:
             app_.print_json(result.to_dict())

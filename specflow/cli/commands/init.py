@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
         from specflow.errors import InputError
         from specflow.stages.init import init_project
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         if not path.exists():
             raise InputError(f"{path}: no such folder", "create it first")
         res = init_project(path, name=name, test_command=test_command)

@@ -6,6 +6,8 @@ from typing import Any, Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def _short(pin: str) -> str:
     return pin[:19] if pin.startswith("sha256:") else pin[:12]
@@ -45,7 +47,7 @@ def register(app: typer.Typer) -> None:
         """Pin a library by commit (a plain folder: by content hash) in specflow.toml."""
         from specflow.library.core import add_library
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         info = add_library(app_.project, name, _source_arg(app_, source), ref)
         feats = info.features()
         app_.echo(
@@ -61,7 +63,7 @@ def register(app: typer.Typer) -> None:
         """The project's libraries, their pins and features."""
         from specflow.library.core import list_libraries
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         infos = list_libraries(app_.project)
         if json_out:
             app_.print_json([i.to_dict() for i in infos])
@@ -84,7 +86,7 @@ def register(app: typer.Typer) -> None:
         """Re-pin to the newest commit (a plain folder: its current content)."""
         from specflow.library.core import update_library
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         old, info = update_library(app_.project, name, ref)
         if old == info.commit:
             app_.echo(f"library {name} is up to date at {_short(info.commit)}")
@@ -96,8 +98,9 @@ def register(app: typer.Typer) -> None:
         """Drop the library from specflow.toml and its cached copies."""
         from specflow.library.core import remove_library
 
-        remove_library(ctx.obj.project, name)
-        ctx.obj.echo(f"removed library {name}")
+        app_ = app_of(ctx)
+        remove_library(app_.project, name)
+        app_.echo(f"removed library {name}")
 
     @lib.command("constitution")
     def constitution(
@@ -108,6 +111,6 @@ def register(app: typer.Typer) -> None:
         """Start specs/constitution.md from the library's constitution.md."""
         from specflow.library.constitution import use_constitution
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         path = use_constitution(app_.project, name, force=force)
         app_.echo(f"wrote {path.relative_to(app_.project.root)} from library {name}")

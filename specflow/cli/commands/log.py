@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -20,7 +22,7 @@ def register(app: typer.Typer) -> None:
         from specflow.observe.log import render_log
         from specflow.runs.state import find_run
 
-        app_obj = ctx.obj
+        app_obj = app_of(ctx)
         project = app_obj.project
         feat = project.resolve_feature(feature).name if feature else None
         run_id, _ = find_run(project.state_dir, feat, run)

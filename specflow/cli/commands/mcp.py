@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
         from specflow.errors import NotInitialized
         from specflow.project import Project
 
-        start = project.expanduser() if project else ctx.obj.cwd
+        start = project.expanduser() if project else app_of(ctx).cwd
         found = Project.discover(start)
         if found is None:
             raise NotInitialized(

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -24,9 +26,9 @@ def register(app: typer.Typer) -> None:
         """Same model answers, same starting commit: does the agent produce the same tree?"""
         from specflow.errors import RunFailed
         from specflow.observe.loading import open_run
-        from specflow.observe.replay import replay_tasks
+        from specflow.observe.rerun import replay_tasks
 
-        app_obj = ctx.obj
+        app_obj = app_of(ctx)
         opened = open_run(app_obj.project, run)
         results = replay_tasks(opened, task, attempt=attempt, template_dir=template_dir, keep=keep)
         if json_out:

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -22,7 +24,7 @@ def register(app: typer.Typer) -> None:
         from specflow.observe.loading import open_run
         from specflow.observe.report import write_report
 
-        app_obj = ctx.obj
+        app_obj = app_of(ctx)
         project = app_obj.project
         opened = open_run(project, run, feature=feature)
         out = output or project.state_dir / "reports" / f"{opened.trace.run_id}.html"

@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -27,7 +29,7 @@ def register(app: typer.Typer) -> None:
         """Is every requirement met, partly met or missing? Exit 1 when any is missing."""
         from specflow.review.branch import format_table, review_branch
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         result = review_branch(
             app_.project, feature, branch=branch, base=base, model_override=model, max_cost=max_cost
         )

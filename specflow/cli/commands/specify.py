@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -34,7 +36,7 @@ def register(app: typer.Typer) -> None:
         from specflow.stages import pipeline
         from specflow.stages.common import budgeted_model
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         if regenerate:
             feature = project.resolve_feature(regenerate)

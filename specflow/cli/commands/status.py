@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -13,13 +15,13 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
-        from specflow.stages.inspect import project_status
+        from specflow.stages.status import project_status
 
-        app_ = ctx.obj
+        app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
         statuses = project_status(project, feats)
-        from specflow.engine.policy import awaiting_approval
+        from specflow.engine.approvals import awaiting_approval
 
         waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
         if json_out:
@@ -40,7 +42,10 @@ def register(app: typer.Typer) -> None:
                 why = f" ({', '.join(a.changed_inputs)} changed)" if a.changed_inputs else ""
                 model = f"  {a.model}" if a.model else ""
                 cost = f"  ${a.cost_usd:.4f}" if a.cost_usd else ""
-                app_.echo(f"  {a.kind + '.md':10} v{a.version:<3} {a.state}{why}{model}{cost}")
+                state = f"{a.state}, violates the constitution" if a.violations else a.state
+                app_.echo(f"  {a.kind + '.md':10} v{a.version:<3} {state}{why}{model}{cost}")
+                for v in a.violations:
+                    app_.echo(f"  {'':10} {v}")
             if s.error:
                 app_.echo(f"  problem: {s.error}")
             if waiting.get(s.feature):

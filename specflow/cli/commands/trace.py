@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -24,9 +26,9 @@ def register(app: typer.Typer) -> None:
         """Per task its attempts; per attempt each step, command output, check, merge and diff."""
         from specflow.errors import InputError
         from specflow.observe.loading import open_run
-        from specflow.observe.trace_view import collect_diffs, render_trace
+        from specflow.observe.trace_text import collect_diffs, render_trace
 
-        app_obj = ctx.obj
+        app_obj = app_of(ctx)
         project = app_obj.project
         if run and task is None and run.upper().startswith("T") and run[1:].isdigit():
             run, task = None, run  # `specflow trace T003`: the task in the latest run

@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from specflow.cli.app import app_of
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
         from specflow.observe.why import explain
         from specflow.redact import redact
 
-        app_obj = ctx.obj
+        app_obj = app_of(ctx)
         answer = explain(app_obj.project, task, run)
         answer.lines = [redact(line) for line in answer.lines]
         if json_out:

@@ -30,7 +30,7 @@ def build_report(opened: OpenedRun) -> str:
 
     from specflow import __version__
     from specflow.observe.trace import read_text
-    from specflow.observe.trace_view import collect_diffs, render_trace
+    from specflow.observe.trace_text import collect_diffs, render_trace
     from specflow.observe.why import failure_lines
     from specflow.redact import env_secrets, redact
 

@@ -29,8 +29,7 @@ from specflow.errors import InputError
 from specflow.observe.trace import Attempt, TaskTrace, read_text
 
 if TYPE_CHECKING:
-    from specflow.agents.base import AgentTask
-    from specflow.llm.base import Completion, Message
+    from specflow.llm.base import Call, Message
     from specflow.observe.loading import OpenedRun
 
 
@@ -64,19 +63,9 @@ class _Capture:
     requests: list[list[Message]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def on_call(
-        self,
-        *,
-        model: str,
-        purpose: str,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        response_format: dict[str, Any] | None,
-        completion: Completion | None,
-        error: str | None,
-    ) -> None:
+    def on_call(self, call: Call) -> None:
         with self.lock:
-            self.requests.append(copy.deepcopy(messages))
+            self.requests.append(copy.deepcopy(call.messages))
 
 
 def replay_tasks(
@@ -117,7 +106,8 @@ def replay_task(
 ) -> ReplayResult:
     from specflow.agents.base import AgentTask, Limits
     from specflow.agents.builtin import BuiltinAgent
-    from specflow.llm.replay import ReplayModel
+    from specflow.agents.builtin.loop import implement_prompts
+    from specflow.llm.recorded import ReplayModel
 
     attempts = _builtin_attempts(tt)
     if not attempts:
@@ -183,7 +173,7 @@ def replay_task(
         if first_request is not None and capture.requests:
             new = capture.requests[0]
             if template_dir is not None:
-                new = render_prompts(prompt_root, job)
+                new = implement_prompts(prompt_root, job, job.limits)
             result.prompt_diff = prompt_diff(first_request, new)
         if keep:
             result.workdir = str(wt)
@@ -250,7 +240,7 @@ def recorded_calls(
 
 def write_recording(path: Path, calls: list[dict[str, Any]], purpose: str) -> None:
     from specflow.agents.builtin.tools import TOOLS
-    from specflow.llm.replay import request_hash
+    from specflow.llm.recorded import request_hash
 
     lines = []
     for c in calls:
@@ -294,14 +284,6 @@ def _template_root(work: Path, template_dir: Path) -> Path:
     (root / ".specflow").mkdir(parents=True)
     (root / ".specflow" / "templates").symlink_to(template_dir.resolve())
     return root
-
-
-def render_prompts(root: Path, job: AgentTask) -> list[Message]:
-    """The system and user prompts the builtin agent builds for `job` with the templates found
-    from `root`."""
-    from specflow.agents.builtin.prompt import implement_messages
-
-    return implement_messages(root, job)
 
 
 def prompt_diff(recorded: list[Message], new: list[Message]) -> str:

@@ -1,15 +1,21 @@
-"""Offline models: record real calls to JSONL, answer from the recording, or from a script.
+"""Recorded models: record real calls to JSONL, answer from the recording, or from a script.
 
 Recording format, one JSON object per line::
 
     {"purpose": "plan", "request_hash": "sha256:…", "model": "openai/gpt-4o-mini",
+     "inputs": {"spec.md": "…", "constitution.md": "…"},
      "response": {"content": "…" | null,
                   "tool_calls": [{"id": "…", "name": "…", "arguments": {…}}],
                   "usage": {"prompt_tokens": 1, "completion_tokens": 2, "cost_usd": 0.0}}}
 
 `request_hash` is the sha256 of the canonical JSON (sorted keys, no spaces) of
-`{"messages": …, "tools": …, "response_format": …}`. Only successful calls are recorded;
-nothing from HTTP (headers, keys) is ever part of a call, so nothing secret reaches the file.
+`{"messages": …, "tools": …, "response_format": …}`. `inputs` (optional) are the texts the
+stage asked about (`llm.base.asking_about`). Only successful calls are recorded; nothing from
+HTTP (headers, keys) is ever part of a call, so nothing secret reaches the file.
+
+Replay answers by request hash, else by purpose in order — so a changed prompt template still
+finds its answer — but never for other inputs: an answer recorded for another feature text or
+other artifacts is refused, naming the stage and the first difference.
 """
 
 from __future__ import annotations
@@ -17,13 +23,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from collections import deque
+from collections.abc import Mapping
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from specflow.errors import InputError, ModelError
-from specflow.llm.base import CallObserver, Completion, Message, ToolCall, Usage
+from specflow.errors import InputError, ModelConfigError, ModelError
+from specflow.llm.base import (
+    Call,
+    CallObserver,
+    Completion,
+    Message,
+    ToolCall,
+    Usage,
+    request_inputs,
+)
 
 
 def request_hash(
@@ -102,25 +119,19 @@ class Recorder:
         self.path = Path(path)
         self._lock = threading.Lock()
 
-    def on_call(
-        self,
-        *,
-        model: str,
-        purpose: str,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        response_format: dict[str, Any] | None,
-        completion: Completion | None,
-        error: str | None,
-    ) -> None:
+    def on_call(self, call: Call) -> None:
+        completion = call.completion
         if completion is None:
             return
-        line = {
-            "purpose": purpose,
-            "request_hash": request_hash(messages, tools, response_format),
+        line: dict[str, Any] = {
+            "purpose": call.purpose,
+            "request_hash": request_hash(call.messages, call.tools, call.response_format),
             "response": completion_to_record(completion),
-            "model": completion.model or model,
+            "model": completion.model or call.model,
         }
+        inputs = request_inputs()
+        if inputs is not None:
+            line["inputs"] = dict(inputs)
         append_jsonl(self.path, line, self._lock)
 
 
@@ -170,10 +181,14 @@ class ReplayModel:
         response_format: dict[str, Any] | None = None,
     ) -> Completion:
         key = request_hash(messages, tools, response_format)
-        with self._lock:
-            index = self._pick(key, purpose)
-            if index is not None:
-                self._used.add(index)
+        try:
+            with self._lock:
+                index = self._pick(key, purpose, request_inputs())
+                if index is not None:
+                    self._used.add(index)
+        except ModelConfigError as exc:
+            _notify(self.observer, self.name, purpose, messages, tools, response_format, None, exc)
+            raise
         if index is None:
             error = ModelError(
                 f"replay: no recorded response for {purpose}",
@@ -189,7 +204,7 @@ class ReplayModel:
         _notify(self.observer, self.name, purpose, messages, tools, response_format, completion)
         return completion
 
-    def _pick(self, key: str, purpose: str) -> int | None:
+    def _pick(self, key: str, purpose: str, inputs: Mapping[str, str] | None) -> int | None:
         same_hash = self._by_hash.get(key, [])
         for i in same_hash:  # an exact match, preferring this purpose's
             if i not in self._used and self._entries[i].get("purpose") == purpose:
@@ -197,11 +212,51 @@ class ReplayModel:
         for i in same_hash:
             if i not in self._used:
                 return i
+        mismatch: str | None = None
         for i in self._by_purpose.get(purpose, []):
-            if i not in self._used:
+            if i in self._used:
+                continue
+            recorded = self._entries[i].get("inputs")
+            diff = first_difference(recorded, inputs) if recorded and inputs else None
+            if diff is None:
                 return i
+            mismatch = mismatch or diff
+        if mismatch is not None and not same_hash:
+            raise ModelConfigError(
+                f"replay: {self.path.name} answers {purpose} for other inputs: {mismatch}",
+                "use a recording made for these inputs, or a real model (--model)",
+            )
         # The same request asked again (e.g. a retried stage): the answer is deterministic.
         return same_hash[-1] if same_hash else None
+
+
+# A clarification session's date is when the question was answered, not what the spec says.
+_SESSION_DATE = re.compile(r"^(#+\s*Session\s+)\d{4}-\d{2}-\d{2}\s*$")
+
+
+def _lines(text: str) -> list[str]:
+    return [_SESSION_DATE.sub(r"\1DATE", ln.rstrip()) for ln in text.strip().splitlines()]
+
+
+def first_difference(recorded: Mapping[str, Any], now: Mapping[str, str]) -> str | None:
+    """Where the inputs a recording was made for and the inputs asked about now first differ,
+    in words (`spec.md line 12: recorded '…', now '…'`); None when they are the same."""
+    for name in sorted(set(recorded) | set(now)):
+        if name not in now:
+            return f"{name} was an input of the recording but is not one now"
+        if name not in recorded:
+            return f"{name} is an input now but was not one of the recording"
+        old, new = _lines(str(recorded[name])), _lines(now[name])
+        for n, (a, b) in enumerate(zip_longest(old, new), 1):
+            if a != b:
+                return f"{name} line {n}: recorded {_clip(a)}, now {_clip(b)}"
+    return None
+
+
+def _clip(line: str | None, limit: int = 60) -> str:
+    if line is None:
+        return "(end of text)"
+    return repr(line if len(line) <= limit else line[: limit - 1] + "…")
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
@@ -293,11 +348,13 @@ def _notify(
 ) -> None:
     if observer is not None:
         observer.on_call(
-            model=completion.model if completion and completion.model else model,
-            purpose=purpose,
-            messages=messages,
-            tools=tools,
-            response_format=response_format,
-            completion=completion,
-            error=str(error) if error else None,
+            Call(
+                completion.model if completion and completion.model else model,
+                purpose,
+                messages,
+                tools,
+                response_format,
+                completion,
+                str(error) if error else None,
+            )
         )

@@ -12,9 +12,10 @@ import pytest
 from specflow.config import LLMSection
 from specflow.errors import ModelError
 from specflow.llm.base import Completion, Model, ToolCall, Usage
+from specflow.llm.calls import CallLog, ObserverChain
 from specflow.llm.litellm_model import LiteLLMModel
-from specflow.llm.registry import CallLog, ObserverChain, get_model
-from specflow.llm.replay import Recorder, ReplayModel, ScriptedModel, request_hash
+from specflow.llm.recorded import Recorder, ReplayModel, ScriptedModel, request_hash
+from specflow.llm.registry import get_model
 from specflow.redact import REDACTED, redact, redact_obj
 from tests.support.stub_llm import StubLLM
 
@@ -178,3 +179,50 @@ def test_call_log_and_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert ok["messages"][0]["content"] == f"my key is {REDACTED}"
     assert failed["response"] is None and failed["error"] == f"failed with key {REDACTED}"
     assert len(rec.read_text().splitlines()) == 1  # the recorder keeps successes only
+
+
+def test_replay_by_purpose_refuses_other_inputs(tmp_path: Path) -> None:
+    from specflow.errors import ModelConfigError
+    from specflow.llm.base import asking_about
+
+    rec = tmp_path / "r.jsonl"
+    spec = "# Spec\n\n### Session 2026-01-01\n\n- FR-001: a\n- FR-002: b\n"
+    lines = [
+        {
+            "purpose": "plan",
+            "request_hash": "",
+            "inputs": {"spec.md": spec},
+            "response": {"content": "P"},
+        },
+    ]
+    rec.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    msgs = [{"role": "user", "content": "a prompt that changed since"}]
+    # same inputs (the clarification session's date aside), another prompt: answered by purpose
+    with asking_about({"spec.md": spec.replace("2026-01-01", "2026-12-03") + "\n"}):
+        assert ReplayModel(rec).complete(msgs, purpose="plan").content == "P"
+    # other inputs: refused, naming the stage and the first difference
+    other = {"spec.md": spec.replace("FR-002: b", "FR-002: c")}
+    with asking_about(other), pytest.raises(ModelConfigError) as err:
+        ReplayModel(rec).complete(msgs, purpose="plan")
+    assert (
+        "answers plan for other inputs: spec.md line 6: recorded '- FR-002: b', now '- FR-002: c'"
+        in str(err.value)
+    )
+    more = {"spec.md": spec, "constitution.md": "x"}
+    with asking_about(more), pytest.raises(ModelConfigError, match="constitution.md is an input"):
+        ReplayModel(rec).complete(msgs, purpose="plan")
+    # no stage inputs given (e.g. an agent's call): answered as before
+    assert ReplayModel(rec).complete(msgs, purpose="plan").content == "P"
+
+
+def test_recorder_writes_down_the_inputs(tmp_path: Path) -> None:
+    from specflow.llm.base import asking_about
+
+    rec = tmp_path / "r.jsonl"
+    model = ScriptedModel(["answer"], observer=Recorder(rec))
+    with asking_about({"feature.md": "# F\n"}):
+        model.complete([{"role": "user", "content": "q"}], purpose="specify")
+    model.add("again")
+    model.complete([{"role": "user", "content": "q"}], purpose="implement/T001")
+    first, second = (json.loads(x) for x in rec.read_text().splitlines())
+    assert first["inputs"] == {"feature.md": "# F\n"} and "inputs" not in second

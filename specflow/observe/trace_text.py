@@ -115,7 +115,19 @@ def _attempt(trace: RunTrace, a: Attempt, full: bool) -> Iterator[str]:
         yield f"    feedback given: {a.feedback}"
     for s in a.steps:
         yield from _step(s, full)
-    later: list[tuple[float, int, list[str]]] = []  # commit, checks and merges in time order
+    yield from _after_agent(a, full)
+    if full and a.agent_log:
+        yield f"    agent log: {a.agent_log}"
+        if not a.steps:  # a CLI agent: its output is all there is
+            out = read_text(a.agent_log, 8000).rstrip().splitlines()[-RESULT_LINES_FULL:]
+            yield from ("      | " + ln for ln in out)
+    if full and a.transcript:
+        yield f"    transcript: {a.transcript}"
+
+
+def _after_agent(a: Attempt, full: bool) -> Iterator[str]:
+    """The commit, the checks and the merge queue's steps of an attempt, in time order."""
+    later: list[tuple[float, int, list[str]]] = []
     if a.commit:
         later.append((a.commit_t or 0.0, 0, [f"    committed {a.commit[:10]}"]))
     for v in a.verifies:
@@ -130,13 +142,6 @@ def _attempt(trace: RunTrace, a: Attempt, full: bool) -> Iterator[str]:
         later.append((float(m.get("t", 0.0)), 2, ["    " + (trace_line(m) or "")]))
     for _, _, lines in sorted(later, key=lambda x: (x[0], x[1])):
         yield from lines
-    if full and a.agent_log:
-        yield f"    agent log: {a.agent_log}"
-        if not a.steps:  # a CLI agent: its output is all there is
-            out = read_text(a.agent_log, 8000).rstrip().splitlines()[-RESULT_LINES_FULL:]
-            yield from ("      | " + ln for ln in out)
-    if full and a.transcript:
-        yield f"    transcript: {a.transcript}"
 
 
 def _step(s: dict[str, Any], full: bool) -> Iterator[str]:

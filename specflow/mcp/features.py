@@ -16,7 +16,7 @@ MAX_LOG_CHARS = 40_000
 
 
 def list_features(project: Project) -> list[dict[str, Any]]:
-    from specflow.stages.inspect import feature_status
+    from specflow.stages.status import feature_status
 
     out = []
     for f in project.features():
@@ -37,7 +37,7 @@ def list_features(project: Project) -> list[dict[str, Any]]:
 
 
 def artifact_status(project: Project, feature: Feature) -> dict[str, Any]:
-    from specflow.stages.inspect import feature_status
+    from specflow.stages.status import feature_status
 
     return feature_status(project, feature).to_dict()
 
@@ -115,6 +115,8 @@ def run_stage(
         "model": out.model or None,
         "cost_usd": round(out.usage.cost_usd, 6) if out.usage else 0.0,
         "uri": artifact_uri(out.feature.name, art.kind),
+        # plan: failing constitution gates without a justification (the plan is written)
+        "violations": out.violations,
     }
 
 

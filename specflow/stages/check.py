@@ -1,0 +1,233 @@
+"""`specflow check`: every problem in every feature, for people and CI. No model layer.
+
+The artifacts are read and parsed once (`FeatureCheck`); then each *finding producer* in
+`PRODUCERS` looks at the parsed feature and returns its problems. A new kind of finding (lint,
+drift …) is one more producer appended to that list — nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from specflow.artifacts import KINDS, STALE, ArtifactStore
+from specflow.errors import ParseError
+from specflow.project import Feature, Project
+from specflow.stages.status import rel_path
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass
+class Problem:
+    path: str
+    line: int | None
+    message: str
+    code: str
+    severity: str = ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FeatureCheck:
+    """One feature's artifacts, read and parsed once for every producer."""
+
+    project: Project
+    feature: Feature
+    strict: bool = False
+    parsed: dict[str, Any] = field(default_factory=dict)  # kind -> Spec / Plan / TaskList
+    offsets: dict[str, int] = field(default_factory=dict)  # kind -> front matter lines
+    graph: Any = None  # the TaskGraph, when tasks.md parsed and has no cycle
+
+    def rel(self, kind: str) -> str:
+        return rel_path(self.project, self.feature.artifact(kind))
+
+    def file_line(self, kind: str, body_line: int | None) -> int | None:
+        """A line counted in the body (as parsers count) as a line of the file."""
+        return body_line + self.offsets.get(kind, 0) if body_line else None
+
+    def line_of(self, kind: str, needle: str) -> int | None:
+        return _line_of(self.feature.artifact(kind), needle)
+
+
+Producer = Callable[[FeatureCheck], list[Problem]]
+
+
+def check_project(project: Project, *, strict: bool = False) -> tuple[list[Problem], int]:
+    """All problems in all features, and how many features were checked."""
+    problems: list[Problem] = []
+    features = project.features()
+    for feature in features:
+        problems += check_feature(project, feature, strict=strict)
+    return problems, len(features)
+
+
+def check_feature(project: Project, feature: Feature, *, strict: bool = False) -> list[Problem]:
+    fc = FeatureCheck(project, feature, strict)
+    problems = read_artifacts(fc)
+    for produce in PRODUCERS:
+        problems += produce(fc)
+    return problems
+
+
+def failed(problems: list[Problem]) -> bool:
+    return any(p.severity == ERROR for p in problems)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def read_artifacts(fc: FeatureCheck) -> list[Problem]:
+    """Parse each artifact (front matter and body), and report the stale ones."""
+    from specflow.formats.plan_md import parse_plan
+    from specflow.formats.spec_md import parse_spec
+    from specflow.formats.tasks_md import parse_tasks
+
+    store = ArtifactStore(fc.project, fc.feature)
+    problems: list[Problem] = []
+    parsers = {"spec": parse_spec, "plan": parse_plan, "tasks": parse_tasks}
+    for kind in KINDS:
+        rel = fc.rel(kind)
+        try:
+            art = store.read(kind)
+        except ParseError as exc:
+            problems.append(Problem(rel, exc.line, exc.detail, "front-matter"))
+            continue
+        if not art.exists:
+            continue
+        # Lines in parse errors count from the body; add the front matter's lines back.
+        fc.offsets[kind] = art.text.count("\n") - art.body.count("\n") if art.text else 0
+        try:
+            fc.parsed[kind] = parsers[kind](art.body, rel)
+        except ParseError as exc:
+            problems.append(Problem(rel, fc.file_line(kind, exc.line), exc.detail, "parse"))
+            continue
+        if art.state == STALE:
+            changed = ", ".join(art.changed_inputs)
+            stage = "specify --regenerate" if kind == "spec" else kind
+            problems.append(
+                Problem(
+                    rel,
+                    1,
+                    f"{kind}.md is stale: {changed} changed since version {art.version} "
+                    f"(run 'specflow {stage} {fc.feature.number}')",
+                    "stale",
+                )
+            )
+    return problems
+
+
+# -- producers ----------------------------------------------------------------------------
+
+
+def open_questions(fc: FeatureCheck) -> list[Problem]:
+    spec = fc.parsed.get("spec")
+    if spec is None or not fc.strict:
+        return []
+    return [
+        Problem(
+            fc.rel("spec"),
+            fc.line_of("spec", q),
+            f"open question: {q} (answer it with 'specflow clarify')",
+            "clarification",
+        )
+        for q in spec.open_questions()
+    ]
+
+
+def task_graph(fc: FeatureCheck) -> list[Problem]:
+    from specflow.domain.tasks import TaskGraph
+
+    tl = fc.parsed.get("tasks")
+    if tl is None:
+        return []
+    rel = fc.rel("tasks")
+    try:
+        fc.graph = TaskGraph(tl, path=rel)
+    except ParseError as exc:
+        return [Problem(rel, fc.file_line("tasks", exc.line), exc.detail, "graph")]
+    return []
+
+
+def coverage(fc: FeatureCheck) -> list[Problem]:
+    """Requirements no task covers, and tasks naming requirements the spec lacks.
+
+    With `covers:` in the task list a gap is certain: an error. Without, coverage is read from
+    the ids tasks name in their text, so a gap is probable: a warning (an error with --strict).
+    """
+    from specflow.domain.coverage import compute_coverage
+
+    spec = fc.parsed.get("spec")
+    if spec is None or fc.graph is None:
+        return []
+    cov = compute_coverage(spec, fc.graph.tasks.values())
+    problems: list[Problem] = []
+    for ref in cov.unknown:
+        verb = "covers" if ref.how == "covers" else "names"
+        problems.append(
+            Problem(
+                fc.rel("tasks"),
+                fc.file_line("tasks", ref.line),
+                f"{ref.task} {verb} {ref.requirement}, which spec.md does not define",
+                "unknown-requirement",
+                ERROR if ref.how == "covers" or fc.strict else WARNING,
+            )
+        )
+    severity = ERROR if cov.declared or fc.strict else WARNING
+    for r in cov.uncovered:
+        problems.append(
+            Problem(
+                fc.rel("spec"),
+                fc.line_of("spec", r.id),
+                f"{r.id} is covered by no task in tasks.md (coverage read from {cov.source})",
+                "uncovered",
+                severity,
+            )
+        )
+    return problems
+
+
+def constitution(fc: FeatureCheck) -> list[Problem]:
+    plan = fc.parsed.get("plan")
+    if plan is None:
+        return []
+    return _violations(fc.rel("plan"), plan, fc.offsets.get("plan", 0))
+
+
+PRODUCERS: list[Producer] = [open_questions, task_graph, coverage, constitution]
+
+
+# -- shared with the stages ---------------------------------------------------------------
+
+
+def constitution_problems(project: Project, feature: Feature) -> list[Problem]:
+    """The plan's unjustified failing constitution gates (what `plan` and `tasks` enforce)."""
+    fc = FeatureCheck(project, feature)
+    read_artifacts(fc)
+    return constitution(fc)
+
+
+def _violations(rel: str, plan: Any, offset: int) -> list[Problem]:
+    from specflow.domain.constitution import describe, violations
+
+    return [
+        Problem(rel, gate.line + offset if gate.line else None, describe(gate), "constitution")
+        for gate in violations(plan)
+    ]
+
+
+def _line_of(path: Any, needle: str) -> int | None:
+    """The first line naming `needle` as a whole word (FR-001, not FR-0010)."""
+    import re
+
+    pattern = re.compile(rf"(?<![\w-]){re.escape(needle)}(?![\w-])")
+    try:
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line):
+                return i
+    except OSError:
+        return None
+    return None
