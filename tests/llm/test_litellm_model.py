@@ -238,7 +238,7 @@ def test_prefix_caching_provider_gets_plain_messages_and_cached_tokens_are_count
     byte, and the cached part of the prompt reaches the usage and the call log."""
     import json
 
-    from specflow.llm.registry import CallLog
+    from specflow.llm.calls import CallLog
 
     stub.reply_text("ok", usage=CACHED_USAGE)
     log = tmp_path / "calls.jsonl"
