@@ -17,7 +17,6 @@ from typing import IO
 
 from specflow.workspace.git import _BASE_CONFIG, Git, GitError
 
-
 REGULAR = ("100644", "100755")  # tree entry modes of regular files
 
 
