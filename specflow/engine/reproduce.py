@@ -120,7 +120,7 @@ def check_reproduction(
 
 def reproduce_work(
     r: Reproduce,
-    git: Git | Path,
+    git: Git,
     base: str,
     head: str,
     *,
@@ -132,9 +132,6 @@ def reproduce_work(
     """The engine's verify step for a bugfix's fix task, after its checks passed: reported as
     one more verify (started, then passed or failed), a failure going back to the agent."""
     from specflow.runs.catalogue import Kind
-
-    if isinstance(git, Path):  # TODO(j19): runner passes its slot's git once i15 has landed
-        git = Git(git)
 
     what = f"{r.command} (must fail on {base[:10]} with only the new test, pass with the fix)"
     emit(Kind.VERIFY_STARTED, commands=[what])

@@ -32,7 +32,7 @@ from specflow.engine.attempt import (
 from specflow.engine.executor import Executor, LocalExecutor
 from specflow.engine.gate import Change, Conflicted, Gate, Landed, Rejected
 from specflow.engine.gates import AwaitingApproval, GateFailed
-from specflow.engine.reproduce import Reproduce, reproduce_work
+from specflow.engine.reproduce import Reproduce, reproduce_work, verify_task
 from specflow.engine.scheduler import Scheduler
 from specflow.runs.catalogue import Kind
 from specflow.runs.events import Event, EventLog
@@ -419,22 +419,34 @@ class Engine:
         )
 
     def _verify(self, st: _TaskRun) -> VerifyFailure | None:
-        """The checks on the task's own base, then (a fix task) its reproduction."""
-        failure = self._checks(st.task, st.slot, st.attempt, self.cancel)
-        if failure is None and st.task.id in self.feature.reproduce:
-            failure = self._reproduce(st, self._attempt_emitter(st))
-        return failure
+        """The checks on the task's own base, then (a fix task) its reproduction: a task's
+        verify, as an MCP client's complete_task runs it too (engine/reproduce.py)."""
+        tid = st.task.id
+        return verify_task(
+            commands_for(st.task, self.settings.test_command),
+            st.slot.git,
+            st.slot.path,
+            task_id=tid,
+            base=st.slot.base or "",
+            reproduce=self.feature.reproduce.get(tid),
+            timeout=self.settings.verify_timeout_s,
+            log=self.paths.verify_log(tid, st.attempt),
+            cancel=self.cancel,
+            emit=self._attempt_emitter(st),
+            confinement=self.settings.confinement,
+        )
 
     def _reproduce(self, st: _TaskRun, emit: Emit) -> VerifyFailure | None:
         """A fix task's test fails on its base and passes with the fix (engine/reproduce.py)."""
         return reproduce_work(
             self.feature.reproduce[st.task.id],
-            st.slot.path,
+            st.slot.git,
             st.slot.base or "",
             st.slot.git.head(),
             timeout=self.settings.verify_timeout_s,
             log=self.paths.verify_log(st.task.id, st.attempt),
             emit=emit,
+            confinement=self.settings.confinement,
         )
 
 

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specflow.workspace.git import _BASE_CONFIG
+
 BRANCH_PREFIX = "specflow/"
-_GIT = ("git", "-c", "core.pager=cat", "-c", "gc.auto=0")
+_GIT = ("git", *_BASE_CONFIG)  # no hooks, no fsmonitor, no pager, no gc
 
 
 @dataclass

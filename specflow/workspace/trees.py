@@ -100,7 +100,9 @@ class TreeEditor:
         with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)
         with self._lock:
-            proc = self._proc("hash-object", "-t", kind, "-w", "--stdin-paths")
+            # --no-filters: what specflow writes is stored as it is; no clean filter (which
+            # the config and an agent-written .gitattributes could pick) runs on it
+            proc = self._proc("hash-object", "-t", kind, "-w", "--no-filters", "--stdin-paths")
             oid = self._ask(proc, f"{path}\n".encode()).readline().decode().strip()
         if not oid:
             raise GitError(["hash-object"], 1, f"git could not write a {kind}")

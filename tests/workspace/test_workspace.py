@@ -111,7 +111,7 @@ def test_pool_warms_slots_ahead_and_keeps_them_across_runs(repo: Path) -> None:
     import threading
 
     g = Git(repo, IDENTITY)
-    tip, _ = ensure_branch(g, "refs/heads/specflow/001-x", None)
+    tip, _ = ensure_branch(g, "refs/heads/specflow/001-x")
     root = repo / ".specflow" / "worktrees" / "001-x"
     pool = WorktreePool(g, root, "001-x", 4)
     pool.warm(3, tip, workers=2).join()
