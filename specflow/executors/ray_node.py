@@ -45,6 +45,7 @@ from specflow.engine.attempt import (
 from specflow.flock import locked, try_lock_path, write_note
 from specflow.runs.catalogue import Kind
 from specflow.workspace.git import Git
+from specflow.workspace.pool import Slot, WorktreePool
 
 if TYPE_CHECKING:
     from specflow.sandbox import Confinement
@@ -135,18 +136,21 @@ class NodeRepo:
             return fd, path
 
     def prepare(self, path: Path, start: str) -> Git:
-        wt = Git(path)
-        if not (path / ".git").is_file():
+        """The slot at `start`, clean, and its hardened git (workspace/pool.py: the gitdir
+        named, no program of the repository's run, the `.git` file checked before every
+        command). A slot whose `.git` an agent rewrote is made anew, never used."""
+        pool = WorktreePool(Git(self.bare), self.dir / "slots", "node", size=1 << 16)
+        if Slot(0, path, pool.git).tamper_problem(pool.common_dir()) is not None:
             with locked(self.dir / "repo.lock"):
                 shutil.rmtree(path, ignore_errors=True)
                 self.git.run("worktree", "prune")
                 self.git.run("worktree", "add", "-q", "--detach", "-f", str(path), start)
-        else:
-            gitdir = Path((path / ".git").read_text().split(":", 1)[1].strip())
+        wt = pool.worktree_git(path)
+        if wt.gitdir is not None:
             with contextlib.suppress(FileNotFoundError):
-                (gitdir / "index.lock").unlink()
-            wt.run("checkout", "-q", "-f", "--detach", start)
-        wt.run("clean", "-q", "-f", "-d", "-x")
+                (wt.gitdir / "index.lock").unlink()
+        wt.run("checkout", "-q", "-f", "--detach", start)
+        wt.run("clean", "-q", "-ff", "-d", "-x")
         return wt
 
 
@@ -223,8 +227,11 @@ def _attempts(
     repo.ensure(job.start, job.fetch_ref)
     fd, path = repo.acquire()
     try:
-        repo.prepare(path, job.start)
-        wt = Git(path, env=job.git_env)
+        wt = repo.prepare(path, job.start)
+        who = [("user.name", "GIT_AUTHOR_NAME"), ("user.email", "GIT_AUTHOR_EMAIL")]
+        for key, var in who:  # the driver's identity (a slot's git reads no global config)
+            if job.git_env.get(var):
+                wt = replace(wt, extra_config=(*wt.extra_config, "-c", f"{key}={job.git_env[var]}"))
         agent = resolve_agent(
             job.agent_spec,
             AgentOptions(
@@ -272,7 +279,8 @@ def _attempts(
             if failures > job.verify_retries:
                 raise AttemptFailed(f"verify failed: {failure.reason}")
             feedback, attempt = failure.feedback, attempt + 1
-        wt.run("push", "-q", "--force", "--no-verify", job.remote, f"{commit}:{job.push_ref}")
+        # from the node's clone (its own config), not the slot, whose `.git` the agent can reach
+        repo.git.run("push", "-q", "--force", "--no-verify", job.remote, f"{commit}:{job.push_ref}")
         return {"type": "result", "ok": True, "commit": commit, "attempt": attempt,
                 "verified": True, "failures": failures}  # fmt: skip
     except Cancelled:

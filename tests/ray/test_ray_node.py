@@ -152,3 +152,41 @@ def test_an_unconfined_run_is_unconfined_on_the_node(
     confined = node_confinement(sandbox_for_nodes(resolve(settings)), tmp_path)
     assert confined.active and confined.settings.pass_env == ["X"]
     assert confined.readable == (str(tmp_path),)  # the node's clone, for git in the checks
+
+
+# -- a slot's `.git` rewritten by the agent ---------------------------------------------------
+
+REDIRECT = """\
+import pathlib, subprocess, sys
+
+marker, target = sys.argv[1], sys.argv[2]
+dot = pathlib.Path(".git")
+gitdir = pathlib.Path(dot.read_text().split(":", 1)[1].strip())
+bare = gitdir.parent.parent  # <clone>/worktrees/<slot>
+evil = pathlib.Path("evilgit").resolve()
+subprocess.run(["git", "init", "-q", "--bare", str(evil)], check=True)
+(evil / "objects" / "info" / "alternates").write_text(f"{bare / 'objects'}\\n")
+(evil / "HEAD").write_text((gitdir / "HEAD").read_text())
+with open(evil / "config", "a") as f:
+    f.write("[core]\\n\\tbare = false\\n[protocol \\"ext\\"]\\n\\tallow = always\\n")
+    f.write(f"[url \\"ext::sh -c touch% {marker}% >&2\\"]\\n\\tinsteadOf = {target}\\n")
+dot.write_text(f"gitdir: {evil}\\n")
+pathlib.Path("ok.txt").write_text("ok\\n")
+"""
+
+
+def test_a_rewritten_dot_git_on_a_node_is_never_used(tmp_path: Path) -> None:
+    """The agent points its slot's `.git` at a gitdir of its own, whose config turns the push
+    to the remote into a command. The node's git names the gitdir it made and checks the `.git`
+    file first: the task fails as tampered, nothing runs, and the slot is made anew."""
+    remote, base = _remote(tmp_path)
+    marker = tmp_path / "PWNED-node"
+    prog = tmp_path / "redirect.py"
+    prog.write_text(REDIRECT)
+    agent = f"cmd:{PY} {prog} {marker} {remote}"
+    res = list(run_node_task(_job(remote, base, agent), Texts()))[-1]
+    assert not res["ok"] and "tampered" in res["reason"], res
+    assert not marker.exists()
+    assert git(remote, "for-each-ref", "refs/specflow/task") == ""
+    good = script_agent(tmp_path, {"default": {"write": {"ok.txt": "ok"}}})
+    assert list(run_node_task(_job(remote, base, good), Texts()))[-1]["ok"]  # made anew
