@@ -31,7 +31,7 @@ LAYERS: list[list[str]] = [
     ["library", "workspace"],
     ["project", "schemas", "runs", "sandbox"],
     ["config", "domain", "inputstore", "secretscan"],
-    ["fsutil", "flock", "redact", "resources", "specflow"],
+    ["fsutil", "flock", "redact", "resources", "extras", "specflow"],
     ["errors"],
 ]
 LEVEL = {name: len(LAYERS) - i for i, layer in enumerate(LAYERS) for name in layer}
