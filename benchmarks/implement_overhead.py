@@ -224,7 +224,9 @@ def bench_real_schedule(n_tasks: int, n: int) -> dict[str, float]:
         registry.resolve_agent = lambda spec, opts: SleepAgent()  # type: ignore[assignment,misc,return-value]
         try:
             t = time.perf_counter()
-            run_implement(Project.discover(repo), ImplementOptions(parallel=n, agent="bench"))  # type: ignore[arg-type]
+            # a name preflight accepts (a program on PATH); resolve_agent returns SleepAgent
+            opts = ImplementOptions(parallel=n, agent="cmd:true")
+            run_implement(Project.discover(repo), opts)  # type: ignore[arg-type]
             wall = time.perf_counter() - t
         finally:
             registry.resolve_agent = real
