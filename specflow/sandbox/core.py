@@ -201,8 +201,9 @@ class Jail:
 
     def wrap(self, argv: list[str]) -> list[str]:
         """`argv` as the launcher (and bwrap) will run it."""
-        if not self.conf.active:
-            return list(argv)
+        if not self.conf.active:  # unconfined, still: nothing it starts outlives it (close())
+            command, self._group = tracked(argv)
+            return command
         s = self.conf.settings
         self._group = cgroup.CommandGroup(s.max_processes, s.memory_mb * 1024 * 1024)
         rlimits: dict[str, int] = {

@@ -343,3 +343,30 @@ def test_trace_and_report_later_redact_by_pattern(tmp_path: Path) -> None:
         assert any("[REDACTED]" in t for t in texts)
     finally:
         remove(attack)
+
+
+def test_unconfined_checks_leave_no_process_behind(tmp_path: Path) -> None:
+    """`[sandbox] mode = "off"`: a check (the agent's test code) that starts a daemon in a
+    session of its own does not outlive the check, as with the sandbox on."""
+    from specflow.config import SandboxSection
+    from specflow.engine.verify import run_checks
+    from specflow.sandbox import resolve
+
+    tag = f"PWNED-{tmp_path.name}-check-daemon"
+    script = tmp_path / "check.py"
+    script.write_text(
+        "import subprocess\n"
+        f"subprocess.Popen(['setsid', 'sh', '-c', 'sleep 30', '{tag}'],\n"
+        "                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    )
+    conf = resolve(SandboxSection(mode="off"))
+    res = run_checks(
+        [f"{sys.executable} {script}"],
+        tmp_path,
+        timeout=30,
+        log_path=tmp_path / "verify.log",
+        cancel=threading.Event(),
+        confinement=conf,
+    )
+    assert res.ok, res.output
+    assert alive(tag) == []
