@@ -36,7 +36,8 @@ from specflow.errors import InputError
 PROBE_TIMEOUT_S = 3.0
 AUTH_MODE = "RAY_AUTH_MODE"
 _HEAD_HINT = "use the head's address and port (`ray start --head --port=PORT`)"
-_LOCAL_HINT = "set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 for specflow too, as for its nodes"
+_ENABLE_CLUSTER = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+_LOCAL_HINT = f"set {_ENABLE_CLUSTER}=0 for specflow too, as for its nodes"
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,16 @@ def check_local_node(target: tuple[str, int], shown: str, mode: str) -> None:
     )
 
 
+def loopback_only() -> None:
+    """Keep the Ray that specflow starts on 127.0.0.1: on Linux, Ray otherwise swaps 127.0.0.1
+    for the machine's network address and listens on every interface. Its processes read the
+    same setting from the environment they inherit."""
+    os.environ[_ENABLE_CLUSTER] = "0"
+    with contextlib.suppress(Exception):  # read once, when Ray was imported
+        constants = importlib.import_module("ray._private.ray_constants")
+        constants.ENABLE_RAY_CLUSTER = False  # type: ignore[attr-defined]
+
+
 def connect(ray: ModuleType, address: str | None, *, slots_per_node: int) -> str | None:
     """Connect this process to the cluster at `address` (or RAY_ADDRESS), checked first; with
     neither, start a one-machine Ray for the run. Returns the address connected to."""
@@ -275,6 +286,7 @@ def connect(ray: ModuleType, address: str | None, *, slots_per_node: int) -> str
     logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
     address = (address or os.environ.get("RAY_ADDRESS") or "").strip() or None
     if address is None:  # a one-node Ray started for this run: agents on this machine
+        loopback_only()
         ray.init(
             resources={"agent": slots_per_node},
             num_cpus=1,

@@ -4,7 +4,9 @@ authentication, and the one-machine Ray specflow starts itself. Each starts its 
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ pytest.importorskip("psutil")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
 from engine_graphs import BASE_FILES, DAG12
-from engine_helpers import PY, branch_tasks, cli, git, make_repo
+from engine_helpers import PY, ROOT, branch_tasks, git, make_repo
 
 from .ray_cluster import LocalCluster, clean_env, loopback_only, ray_env, short_tmp, sweep
 from .ray_project import (
@@ -87,20 +89,37 @@ def test_without_address_a_one_machine_ray_runs_the_agents(tmp_path: Path) -> No
     token in ~/.ray/auth_token), nodes exchange commits through the driver's private
     exchange, and Ray stops with the run. A worktree of the repository is caught half-made
     all along (what parallel slots raced into: test_ray_exchange.py): nothing is pushed or
-    fetched into the repository, so nothing trips on it."""
+    fetched into the repository, so nothing trips on it. The user sets nothing for Ray, yet
+    every socket of that Ray is on 127.0.0.1 while the run goes on."""
     root = short_tmp()
     (root / "home").mkdir()
     repo = make_repo(tmp_path, DAG12, BASE_FILES, test_command=f"{PY} -m unittest -q")
     git(repo, "worktree", "add", "-q", "--detach", str(tmp_path / "half-made"), "HEAD")
     (repo / ".git" / "worktrees" / "half-made" / "HEAD").write_text("0" * 40 + "\n")
     env = {**clean_env(), **ray_env(root), "SPECFLOW_RAY_CACHE": str(tmp_path / "cache")}
+    env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")  # as a user has it: unset
+    env.update(PYTHONPATH=str(ROOT), NO_COLOR="1")
+    exposed: set[str] = set()
     try:
-        agent = agent_for(tmp_path)
-        p = cli(repo, "implement", "--executor", "ray", "--agent", agent, env=env, timeout=300)
+        argv = [PY, "-m", "specflow", "implement", "--executor", "ray"]
+        proc = subprocess.Popen(
+            [*argv, "--agent", agent_for(tmp_path)],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        while proc.poll() is None:
+            exposed.update(loopback_only(root))
+            time.sleep(0.3)
+        _, stderr = proc.communicate(timeout=300)
     finally:
         left = sweep(root)
     assert left == [], left
-    assert p.returncode == 0, p.stderr
+    assert proc.returncode == 0, stderr
+    assert exposed == set(), exposed
+    p = subprocess.CompletedProcess(argv, proc.returncode, "", stderr)
     assert "4 agents" in p.stderr  # [ray] agent_slots_per_node
     assert sorted(branch_tasks(repo, BRANCH)) == ALL12
     assert git(repo, "for-each-ref", "refs/specflow") == ""
