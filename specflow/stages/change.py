@@ -14,10 +14,16 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from specflow.errors import InputError
 from specflow.formats.change_md import Deltas
 from specflow.project import Feature, Project
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from specflow.domain.tasks import Task
 
 CHANGES, ARCHIVE, DELTAS, PROPOSAL = "changes", "archive", "deltas.md", "proposal.md"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -187,3 +193,34 @@ def spec_now(project: Project, feature: Feature) -> tuple[str, dict[str, str]]:
     if not art.exists:
         raise InputError(f"{feature.name} has no spec.md", "run 'specflow specify' first")
     return art.body, spec_requirement_hashes(art.body)
+
+
+# -- a change's tasks (`implement --change NAME`) ------------------------------------------
+
+
+def applied_change(feature: Feature, name: str) -> Change:
+    """The change as it was applied: the newest `changes/archive/*-NAME/`. An open or unknown
+    change is an input error saying what to do."""
+    if not NAME_RE.match(name) or name == ARCHIVE:
+        raise InputError(f"bad change name '{name}'", "see the folders in changes/")
+    archive = changes_dir(feature) / ARCHIVE
+    found = sorted(archive.glob(f"????-??-??-{name}")) if archive.is_dir() else []
+    if found:
+        return read_change(found[-1])
+    if (changes_dir(feature) / name / DELTAS).is_file():
+        raise InputError(
+            f"change {name} is not applied yet",
+            f"run 'specflow change apply {name} {feature.short}', then 'specflow plan' "
+            "and 'specflow tasks'",
+        )
+    raise InputError(f"{feature.name} has no change '{name}'", "see the folders in changes/")
+
+
+def change_task_ids(change: Change, tasks: Iterable[Task]) -> list[str]:
+    """The tasks that came from a change: those covering a requirement it added, modified,
+    removed or renamed — by `covers:` or by naming the id in their text, the coverage rule
+    of `check` (a task removing FR-002 names it: no task can cover it any more)."""
+    from specflow.domain.coverage import task_links
+
+    ids = set(change.deltas.touched())
+    return [t.id for t in tasks if ids.intersection(rid for rid, _ in task_links(t))]

@@ -24,6 +24,11 @@ def register(app: typer.Typer) -> None:
             None, "--agent", help="builtin, claude, codex, gemini, aider, cmd:<command> (config)."
         ),
         only: Optional[str] = typer.Option(None, "--only", help="Only these tasks: T003,T007."),
+        change: Optional[str] = typer.Option(
+            None,
+            "--change",
+            help="Only the tasks of this applied change (those covering its requirements).",
+        ),
         from_phase: Optional[str] = typer.Option(
             None, "--from", help="Start at this phase (number or title)."
         ),
@@ -68,6 +73,7 @@ def register(app: typer.Typer) -> None:
             parallel=parallel,
             agent=agent,
             only=only.split(",") if only else None,
+            change=change,
             from_phase=from_phase,
             resume=resume or run_id is not None,
             run_id=run_id,
@@ -101,6 +107,8 @@ def register(app: typer.Typer) -> None:
             raise
         if json_out:
             app_obj.print_json(summary.to_json())
+        elif summary.ran == 0 and change:
+            app_obj.echo(_change_done(project, options))
         elif summary.ran == 0:
             app_obj.echo(f"nothing to do: every task of {summary.feature} is merged")
         else:
@@ -110,6 +118,20 @@ def register(app: typer.Typer) -> None:
             )
         if pr:
             _open_pr(app_obj, project, summary, draft=False)
+
+
+def _change_done(project: Any, options: Any) -> str:
+    """`--change NAME` with nothing left: its tasks, and where new ones come from."""
+    from specflow.stages.implement import load
+
+    ld = load(project, options)
+    feature = ld.feature.short
+    return (
+        f"nothing to do: every task of change {options.change} is merged "
+        f"({', '.join(sorted(ld.wanted or []))}); a change applied after the last "
+        f"'specflow tasks' has no tasks of its own yet: run 'specflow plan {feature}' and "
+        f"'specflow tasks {feature}'"
+    )
 
 
 def _dry_run(app_obj: Any, plan: Any, *, json_out: bool, pr: bool) -> None:

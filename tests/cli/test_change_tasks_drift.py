@@ -1,0 +1,184 @@
+"""Issue 16, the second half, through the installed `specflow`: `implement --change NAME` runs a
+change's tasks on their own, and `drift` reads the integration branch while it is not merged.
+
+Real git repositories, the installed console script, a real `cmd:` agent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.test_drift_changes import AGENT, _feature
+from tests.conftest import GIT_ENV, git
+
+SPECFLOW = str(Path(sys.executable).parent / "specflow")
+BRANCH = "specflow/001-notes"
+
+
+def sf(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECFLOW_MODEL")}
+    return subprocess.run(
+        [SPECFLOW, *args], cwd=cwd, capture_output=True, text=True, env={**env, **GIT_ENV}
+    )
+
+
+def ok(res: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert res.returncode == 0, (res.stdout, res.stderr)
+    return res
+
+
+@pytest.fixture
+def ran(project: Path) -> Path:
+    """The notes feature implemented by a `cmd:` agent; the integration branch not merged."""
+    _feature(project)
+    agent = project.parent / "agent.py"
+    agent.write_text(AGENT)
+    ok(sf(project, "implement", "1", "--agent", f"cmd:{sys.executable} {agent}"))
+    assert not (project / "T002.py").exists()  # the tasks are on specflow/001-notes only
+    return project
+
+
+def merged_tasks(project: Path) -> list[str]:
+    out = git(project, "log", "--format=%(trailers:key=Specflow-Task,valueonly)", BRANCH)
+    return sorted({line.strip() for line in out.splitlines() if line.strip()})
+
+
+# -- implement --change ------------------------------------------------------------------------
+
+
+def _apply(project: Path, name: str, *args: str, edit: tuple[str, str] | None = None) -> None:
+    ok(sf(project, "change", "new", name, "1", *args))
+    deltas = project / "specs" / "001-notes" / "changes" / name / "deltas.md"
+    if edit:
+        deltas.write_text(deltas.read_text().replace(*edit))
+    ok(sf(project, "change", "apply", name, "1"))
+
+
+TITLES_TASKS = """
+## Phase 2: Titles
+
+- [ ] T004 Notes get a title
+  - covers: FR-001
+- [ ] T005 Polish the wording of messages
+"""
+
+SEARCH_TASKS = """
+## Phase 3: Search
+
+- [ ] T006 Search notes by word
+  - covers: FR-004
+"""
+
+
+def test_implement_change_runs_only_the_changes_tasks(ran: Path) -> None:
+    project = ran
+    git(project, "merge", "-q", "--no-edit", BRANCH)
+    res = sf(project, "implement", "1", "--change", "titles")
+    assert res.returncode == 2 and "has no change 'titles'" in res.stderr
+    old, new = "add a note.", "add a note with a title."
+    ok(sf(project, "change", "new", "titles", "1", "--modify", "FR-001"))
+    res = sf(project, "implement", "1", "--change", "titles")
+    assert res.returncode == 2
+    assert "change titles is not applied yet" in res.stderr
+    assert "specflow change apply titles 1" in res.stderr
+    deltas = project / "specs" / "001-notes" / "changes" / "titles" / "deltas.md"
+    deltas.write_text(deltas.read_text().replace(old, new))
+    ok(sf(project, "change", "apply", "titles", "1"))
+    res = ok(sf(project, "implement", "1", "--change", "titles"))  # tasks.md not updated yet
+    assert "nothing to do: every task of change titles is merged (T001)" in res.stdout
+    assert "run 'specflow plan 1' and 'specflow tasks 1'" in res.stdout
+    # what `specflow plan` / `specflow tasks` would add after the change: written here by hand
+    tasks = project / "specs" / "001-notes" / "tasks.md"
+    tasks.write_text(tasks.read_text() + TITLES_TASKS)
+    git(project, "commit", "-qam", "titles: spec and tasks")
+    dry = ok(sf(project, "implement", "1", "--change", "titles", "--dry-run", "--json"))
+    plan = json.loads(dry.stdout)
+    assert plan["waves"] == [["T004"]]
+    assert "T001" in plan["done"] and plan["skipped"] == ["T005"]
+    agent = project.parent / "agent.py"
+    ok(
+        sf(
+            project,
+            "implement",
+            "1",
+            "--change",
+            "titles",
+            "--agent",
+            f"cmd:{sys.executable} {agent}",
+        )
+    )
+    assert merged_tasks(project) == ["T001", "T002", "T003", "T004"]  # not T005
+    res = sf(project, "implement", "1", "--change", "titles", "--only", "T004")
+    assert res.returncode == 2 and "--only and --change" in res.stderr
+
+
+def test_a_change_task_needing_an_undone_task_outside_the_change_is_refused(ran: Path) -> None:
+    project = ran
+    git(project, "merge", "-q", "--no-edit", BRANCH)
+    tasks = project / "specs" / "001-notes" / "tasks.md"
+    tasks.write_text(tasks.read_text() + TITLES_TASKS)
+    git(project, "commit", "-qam", "more tasks")
+    added = "- **FR-004**: Users MUST be able to search notes.\n"
+    _apply(project, "search", edit=("## ADDED Requirements\n", f"## ADDED Requirements\n\n{added}"))
+    res = sf(project, "implement", "1", "--change", "search")
+    assert res.returncode == 2
+    assert "no task covers a requirement of change search (FR-004)" in res.stderr
+    tasks.write_text(tasks.read_text() + SEARCH_TASKS)
+    git(project, "commit", "-qam", "search")
+    res = sf(project, "implement", "1", "--change", "search", "--dry-run")
+    assert res.returncode == 2, res.stdout
+    [line] = res.stderr.strip().splitlines()
+    assert "T006 of change search needs T004, T005" in line
+    assert "run it first: specflow implement 1 --only T004,T005" in line
+    assert "Traceback" not in res.stderr
+
+
+# -- drift before the integration branch is merged ---------------------------------------------
+
+
+def _commit_on_branch(project: Path, branch: str, file: str, text: str, subject: str) -> None:
+    """A hand commit on `branch` through a worktree of its own (HEAD stays where it is)."""
+    tree = project.parent / "hand"
+    git(project, "worktree", "add", "-q", str(tree), branch)
+    (tree / file).write_text(text)
+    git(tree, "commit", "-qam", subject)
+    git(project, "worktree", "remove", str(tree))
+
+
+def _drift(project: Path) -> dict[str, Any]:
+    [feat] = json.loads(ok(sf(project, "drift", "1", "--json")).stdout)["features"]
+    return feat  # type: ignore[no-any-return]
+
+
+def test_drift_reads_the_unmerged_integration_branch_and_says_so(ran: Path) -> None:
+    project = ran
+    feat = _drift(project)
+    assert (feat["branch"], feat["unmerged"]) == (BRANCH, True)
+    reqs = {r["id"]: r for r in feat["requirements"]}
+    assert {r["status"] for r in reqs.values()} == {"ok"}
+    assert reqs["FR-002"]["files"] == ["T002.py"]
+    text = ok(sf(project, "drift", "1")).stdout
+    assert f"read: {BRANCH} (the integration branch, not merged into main yet" in text
+    _commit_on_branch(project, BRANCH, "T002.py", "# by hand\n", "hand fix on the branch")
+    (project / "T003.py").write_text("# made on main meanwhile\n")
+    git(project, "add", "T003.py")
+    git(project, "commit", "-qm", "main grows its own T003.py")
+    reqs = {r["id"]: r for r in _drift(project)["requirements"]}
+    assert reqs["FR-001"]["status"] == "ok"
+    [hand] = reqs["FR-002"]["later"]
+    assert (hand["subject"], hand["branch"]) == ("hand fix on the branch", "")
+    [aside] = reqs["FR-003"]["later"]
+    assert (aside["subject"], aside["branch"]) == ("main grows its own T003.py", "main")
+    res = sf(project, "check", "--drift")
+    assert res.returncode == 1
+    assert "on main changed T003.py" in res.stdout and "FR-002: code moved" in res.stdout
+    git(project, "merge", "-q", "--no-edit", "-X", "theirs", BRANCH)
+    feat = _drift(project)
+    assert (feat["branch"], feat["unmerged"]) == ("main", False)
