@@ -41,6 +41,8 @@ class Deltas:
     removed: dict[str, str] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)  # old id -> new id
     base: dict[str, str] = field(default_factory=dict)  # id -> hash it was proposed against
+    # requirements an import could not match to an id ("MODIFIED 'Name'"): they block the change
+    unmatched: list[str] = field(default_factory=list)
 
     def touched(self) -> list[str]:
         """Every existing or new requirement id this change touches."""
@@ -54,7 +56,8 @@ class Deltas:
 
 def requirement_ranges(lines: list[str]) -> dict[str, tuple[int, int]]:
     """id -> [start, end) line range of each `- **FR-001**: …` item (continuation lines and
-    nested items included, the blank line after it not)."""
+    nested items included — across blank lines too when what follows is indented deeper, as
+    in a loose Markdown list — the blank line after it not)."""
     out: dict[str, tuple[int, int]] = {}
     i = 0
     while i < len(lines):
@@ -62,13 +65,27 @@ def requirement_ranges(lines: list[str]) -> dict[str, tuple[int, int]]:
         if m is None:
             i += 1
             continue
-        indent = len(lines[i]) - len(lines[i].lstrip())
-        j = i + 1
-        while j < len(lines) and _continues(lines[j], indent):
-            j += 1
-        out.setdefault(m["id"], (i, j))
-        i = j
+        end = _item_end(lines, i)
+        out.setdefault(m["id"], (i, end))
+        i = end
     return out
+
+
+def _item_end(lines: list[str], start: int) -> int:
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = j = start + 1
+    while j < len(lines):
+        line = lines[j]
+        if not line.strip():
+            j += 1
+            continue
+        if j > end:  # after a blank line only deeper-indented lines belong to the item
+            if len(line) - len(line.lstrip()) <= indent:
+                break
+        elif not _continues(line, indent):
+            break
+        j = end = j + 1
+    return end
 
 
 def _continues(line: str, indent: int) -> bool:

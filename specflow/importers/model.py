@@ -24,6 +24,7 @@ class ImportedFeature:
     converted: bool = True  # False: files copied as they are (Spec Kit)
     warnings: list[str] = field(default_factory=list)
     folder: str = ""  # specs/NNN-slug, set when numbers are allocated
+    changes: list[str] = field(default_factory=list)  # change proposals under changes/
 
     def add_text(self, name: str, text: str) -> None:
         self.files[name] = text.encode("utf-8")
@@ -45,6 +46,7 @@ class ImportedFeature:
             "requirements": self.requirements,
             "id_map": dict(self.id_map),
             "warnings": list(self.warnings),
+            "changes": list(self.changes),
         }
 
 

@@ -63,9 +63,10 @@ def read_change(path: Path) -> Change:
     base = (meta or {}).get("base") or {}
     if not isinstance(base, dict):
         base = {}
-    return Change(
-        path.name, path, parse_deltas(body, {str(k): str(v) for k, v in base.items()}, str(file))
-    )
+    deltas = parse_deltas(body, {str(k): str(v) for k, v in base.items()}, str(file))
+    unmatched = (meta or {}).get("unmatched") or []
+    deltas.unmatched = [str(u) for u in unmatched] if isinstance(unmatched, list) else []
+    return Change(path.name, path, deltas)
 
 
 def new_change(
@@ -131,7 +132,11 @@ def change_problems(feature: Feature, current: dict[str, str]) -> list[str]:
 
 
 def base_problems(d: Deltas, current: dict[str, str]) -> list[str]:
-    out: list[str] = []
+    out = [
+        f"{what} matches no requirement of spec.md (give it the id under its section in "
+        "deltas.md and remove it from 'unmatched:', or drop it)"
+        for what in d.unmatched
+    ]
     for rid in d.based():
         if rid not in current:
             out.append(f"{rid} is not in spec.md any more")
@@ -168,7 +173,7 @@ def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, P
     if problems:
         raise StaleChange(
             f"change {name} not applied: {problems[0]}",
-            "re-make the change against the current spec.md",
+            "fix deltas.md, or re-make the change against the current spec.md",
         )
     new_body = apply_deltas(body, ch.deltas)
     store = ArtifactStore(project, feature)
@@ -177,8 +182,10 @@ def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, P
         prov = art.provenance
         extra = {**prov.extra, "change": name}
         store.write("spec", new_body, inputs=prov.inputs, template=prov.template, extra=extra)
-    else:  # a hand-written spec stays hand-written
-        atomic_write_text(feature.artifact("spec"), new_body)
+    else:  # a hand-written spec stays hand-written, its front matter (if any) as it was
+        whole = art.text or ""
+        head = whole[: len(whole) - len(art.body)] if whole.endswith(art.body) else ""
+        atomic_write_text(feature.artifact("spec"), head + new_body)
     day = _dt.date.today().isoformat()
     target = changes_dir(feature) / ARCHIVE / f"{day}-{name}"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,8 @@ def register(app: typer.Typer) -> None:
             if f.requirements:
                 counts.append(f"{f.requirements} requirements")
             app_.echo(f"  {f.folder}  <- {f.source}  ({', '.join(counts)})")
+            for name in f.changes:
+                app_.echo(f"    change {name}: {f.folder}/changes/{name}/ (specflow change apply)")
             for w in f.warnings:
                 app_.echo(f"    warning: {w}")
         if result.constitution_source:
