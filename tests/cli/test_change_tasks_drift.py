@@ -154,7 +154,7 @@ def _commit_on_branch(project: Path, branch: str, file: str, text: str, subject:
 
 def _drift(project: Path) -> dict[str, Any]:
     [feat] = json.loads(ok(sf(project, "drift", "1", "--json")).stdout)["features"]
-    return feat  # type: ignore[no-any-return]
+    return feat
 
 
 def test_drift_reads_the_unmerged_integration_branch_and_says_so(ran: Path) -> None:
@@ -182,3 +182,58 @@ def test_drift_reads_the_unmerged_integration_branch_and_says_so(ran: Path) -> N
     git(project, "merge", "-q", "--no-edit", "-X", "theirs", BRANCH)
     feat = _drift(project)
     assert (feat["branch"], feat["unmerged"]) == ("main", False)
+
+
+# -- drift --explain ---------------------------------------------------------------------------
+
+NO_MODEL = (
+    "import sys\nfrom specflow.cli.main import run\n"
+    "try:\n    run(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+    "bad = [m for m in ('litellm', 'openai', 'specflow.llm.opening') if m in sys.modules]\n"
+    "assert not bad, bad\n"
+)
+
+
+def test_drift_explain_asks_a_model_and_labels_its_answer_an_opinion(ran: Path) -> None:
+    from tests.support.schema_stub import by_schema
+    from tests.support.stub_llm import StubLLM
+
+    project = ran
+    git(project, "merge", "-q", "--no-edit", BRANCH)
+    (project / "T002.py").write_text("# deleting now only hides the note\n")
+    git(project, "commit", "-qam", "hide instead of delete")
+    for args in (["drift", "1"], ["drift", "1", "--json"], ["check", "--drift"]):
+        res = subprocess.run(
+            [sys.executable, "-c", NO_MODEL, *args], cwd=project, capture_output=True, text=True
+        )
+        assert "AssertionError" not in res.stderr, (args, res.stderr)
+    res = sf(project, "drift", "1", "--model", "openai/stub")
+    assert res.returncode == 2 and "go with --explain" in res.stderr
+    opinion = {"judgements": [{"finding": 1, "verdict": "contradicts", "reason": "it hides"}]}
+    with StubLLM(by_schema({"Opinion": opinion})) as server:
+        env = {**os.environ, **GIT_ENV, **server.env()}
+        run = [SPECFLOW, "drift", "1", "--explain", "--model", "openai/stub"]
+        text = subprocess.run(run, cwd=project, capture_output=True, text=True, env=env)
+        js = subprocess.run([*run, "--json"], cwd=project, capture_output=True, text=True, env=env)
+        prompts = [r["messages"][1]["content"] for r in server.requests]
+    assert text.returncode == 0, text.stderr
+    assert "model's opinion (openai/stub) — a model's opinion, not a check" in text.stdout
+    sha = git(project, "rev-parse", "--short=10", "HEAD").strip()
+    assert f"FR-002 {sha}: contradicts — it hides" in text.stdout
+    assert len(prompts) == 2  # one call per feature with findings, per command
+    assert "Requirement FR-002 now: Users MUST be able to delete a note." in prompts[0]
+    assert "+# deleting now only hides the note" in prompts[0] and "FR-001" not in prompts[0]
+    [feat] = json.loads(js.stdout)["features"]
+    assert feat["explain"]["opinion_of"] == "openai/stub"
+    assert feat["explain"]["findings"] == [
+        {
+            "id": "FR-002",
+            "kind": "code-moved",
+            "commit": sha,
+            "verdict": "contradicts",
+            "reason": "it hides",
+        }
+    ]
+    assert set(feat["explain"]["usage"]) == {"prompt_tokens", "completion_tokens", "cost_usd"}
+    calls = (project / ".specflow" / "logs" / "calls.jsonl").read_text().splitlines()
+    assert [json.loads(c)["purpose"] for c in calls] == ["drift/explain", "drift/explain"]
