@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from specflow.domain.tasks import Task
+    from specflow.stages.common import Generated
 
 CHANGES, ARCHIVE, DELTAS, PROPOSAL = "changes", "archive", "deltas.md", "proposal.md"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -154,9 +155,12 @@ def base_problems(d: Deltas, current: dict[str, str]) -> list[str]:
     return out
 
 
-def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, Path]:
+def apply_change(
+    project: Project, feature: Feature, name: str, made_by: Generated | None = None
+) -> tuple[Path, Path]:
     """Merge the change's deltas into spec.md (refusing on any base problem), then archive
-    it. Returns (spec.md, the archived folder)."""
+    it. Returns (spec.md, the archived folder). `made_by`: the model call that wrote the
+    deltas (`specify --update`), recorded in spec.md's front matter like any generation."""
     from specflow.artifacts import ArtifactStore
     from specflow.errors import StaleChange
     from specflow.formats.change_md import apply_deltas
@@ -181,7 +185,19 @@ def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, P
     if art.provenance is not None:
         prov = art.provenance
         extra = {**prov.extra, "change": name}
-        store.write("spec", new_body, inputs=prov.inputs, template=prov.template, extra=extra)
+        if made_by is None:
+            store.write("spec", new_body, inputs=prov.inputs, template=prov.template, extra=extra)
+        else:
+            store.write(
+                "spec",
+                new_body,
+                inputs=prov.inputs,
+                template=made_by.template,
+                templates=made_by.templates,
+                model=made_by.model,
+                usage=made_by.usage.to_dict(),
+                extra=extra,
+            )
     else:  # a hand-written spec stays hand-written, its front matter (if any) as it was
         whole = art.text or ""
         head = whole[: len(whole) - len(art.body)] if whole.endswith(art.body) else ""

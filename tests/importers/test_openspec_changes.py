@@ -8,9 +8,6 @@ capability while modifying an existing one.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from specflow.domain.identity import requirement_hash
@@ -20,11 +17,11 @@ from specflow.formats.tasks_md import parse_tasks
 from specflow.importers.model import ImportedFeature
 from specflow.importers.openspec import import_openspec
 from specflow.importers.openspec_changes import read_renames
-from tests.conftest import GIT_ENV, git
+from tests.cli.test_change_tasks_drift import sf
+from tests.conftest import git
 from tests.importers.conftest import FIXTURES
 
 APP = FIXTURES / "openspec-changes" / "notes-app"
-SPECFLOW = str(Path(sys.executable).parent / "specflow")
 
 
 def _features() -> dict[str, ImportedFeature]:
@@ -110,13 +107,6 @@ def test_renames_are_read_in_their_usual_spellings() -> None:
         ]
     )
     assert read_renames(text) == [("Old one", "New one"), ("Second", "Second, renamed")]
-
-
-def sf(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECFLOW_MODEL")}
-    return subprocess.run(
-        [SPECFLOW, *args], cwd=cwd, capture_output=True, text=True, env={**env, **GIT_ENV}
-    )
 
 
 def test_imported_changes_are_checked_and_applied_by_the_installed_cli(git_repo: Path) -> None:

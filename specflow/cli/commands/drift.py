@@ -98,4 +98,6 @@ def _explain(
         ex = explain_drift(project, feature, fd, model_override=model, max_cost=max_cost)
         if ex is not None:
             out[fd.feature] = {"explain": ex.to_dict(), "text": [render_opinion(ex)]}
+        else:
+            out[fd.feature] = {"text": ["model's opinion: no finding to judge, no model asked"]}
     return out
