@@ -200,10 +200,18 @@ class _Commit:
 def _later_commits(
     git: Any, task_shas: list[str], feature: str, skip: str, tip: str = "HEAD"
 ) -> list[_Commit]:
-    """The task commits and every commit after them on `tip`, oldest first. One git call."""
+    """The task commits and every commit on `tip` from their common ancestor on, oldest
+    first: a commit between two task commits is after one of them. Two git calls."""
+    from specflow.workspace.git import GitError
+
     if not task_shas:
         return []
-    return _log(git, feature, skip, tip, "--not", *(f"{s}^@" for s in task_shas))
+    try:
+        base = git.out("merge-base", "--octopus", *task_shas).split()
+    except GitError:
+        base = []
+    stop = [f"{b}^@" for b in base] or [f"{s}^@" for s in task_shas]
+    return _log(git, feature, skip, tip, "--not", *stop)
 
 
 def _head_only(git: Any, read: str, feature: str, skip: str) -> list[_Commit]:
@@ -249,17 +257,23 @@ def _log(git: Any, feature: str, skip: str, *revs: str) -> list[_Commit]:
 
 
 def _touching(later: list[_Commit], tasks: set[str], files: set[str]) -> list[LaterCommit]:
-    """Of `later` (oldest first), the descendants of `tasks` that change `files`, not ours."""
+    """Of `later` (oldest first), the commits none of `tasks` contains — made after them, or
+    beside them and merged since (a branch's commits a catch-up merge brought in) — that
+    change `files` and are not ours."""
     if not tasks or not files:
         return []
-    after = set(tasks)
+    index = {c.sha: c for c in later}
+    seen: set[str] = set()
+    stack = [t for t in tasks if t in index]
+    while stack:  # the task commits and their ancestors within `later`
+        sha = stack.pop()
+        if sha not in seen:
+            seen.add(sha)
+            stack.extend(p for p in index[sha].parents if p in index)
     out: list[LaterCommit] = []
     for c in later:
-        if not any(p in after for p in c.parents):
-            continue
-        after.add(c.sha)
         hit = sorted(files.intersection(c.files))
-        if hit and not c.ours:
+        if hit and not c.ours and c.sha not in seen:
             out.append(LaterCommit(c.sha, c.subject, hit))
     return out
 

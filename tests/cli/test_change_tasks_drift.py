@@ -237,3 +237,23 @@ def test_drift_explain_asks_a_model_and_labels_its_answer_an_opinion(ran: Path) 
     assert set(feat["explain"]["usage"]) == {"prompt_tokens", "completion_tokens", "cost_usd"}
     calls = (project / ".specflow" / "logs" / "calls.jsonl").read_text().splitlines()
     assert [json.loads(c)["purpose"] for c in calls] == ["drift/explain", "drift/explain"]
+
+
+def test_a_hand_commit_between_two_runs_counts_for_the_earlier_tasks_only(ran: Path) -> None:
+    project = ran
+    git(project, "merge", "-q", "--no-edit", BRANCH)
+    (project / "T001.py").write_text("# by hand, between two runs\n")
+    git(project, "commit", "-qam", "hand edit between runs")
+    tasks = project / "specs" / "001-notes" / "tasks.md"
+    more = "\n## Phase 2: More\n\n- [ ] T004 Undo a delete\n  - covers: FR-002\n"
+    tasks.write_text(tasks.read_text() + more)
+    git(project, "commit", "-qam", "T004")
+    agent = project.parent / "agent.py"
+    ok(sf(project, "implement", "1", "--agent", f"cmd:{sys.executable} {agent}"))
+    git(project, "merge", "-q", "--no-edit", BRANCH)
+    reqs = {r["id"]: r for r in _drift(project)["requirements"]}
+    # T004's commit comes after the hand edit (which git's `--not T004^` would hide); T001's
+    # did not see it
+    [hand] = reqs["FR-001"]["later"]
+    assert hand["subject"] == "hand edit between runs"
+    assert reqs["FR-002"]["status"] == reqs["FR-003"]["status"] == "ok"
