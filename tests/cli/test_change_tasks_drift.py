@@ -257,3 +257,80 @@ def test_a_hand_commit_between_two_runs_counts_for_the_earlier_tasks_only(ran: P
     [hand] = reqs["FR-001"]["later"]
     assert hand["subject"] == "hand edit between runs"
     assert reqs["FR-002"]["status"] == reqs["FR-003"]["status"] == "ok"
+
+
+# -- the whole loop: implement, change, the usual plan/tasks update, implement --change ---------
+
+GRAMS = {
+    "id": "T007",
+    "title": "Grams and tonnes in unitconv/weight.py",
+    "parallel": False,
+    "story": "US2",
+    "depends": ["T004"],
+    "files": ["unitconv/weight.py"],
+    "covers": ["FR-003"],
+    "verify": None,
+    "risk": "low",
+}
+
+
+def test_a_change_runs_on_its_own_after_the_real_plan_and_tasks_update(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copy
+
+    from tests.cli.test_user_branch_e2e import AGENT as FILE_AGENT
+    from tests.support.stage_stub import FAST, SchemaStub
+    from tests.support.stub_llm import StubLLM
+
+    project = git_repo
+    (tmp_path / "agent.py").write_text(FILE_AGENT)
+    agent = f"cmd:{sys.executable} {tmp_path / 'agent.py'}"
+    with StubLLM() as server:
+        stub = SchemaStub(server)
+        for key, value in server.env().items():  # sf() passes the environment on
+            monkeypatch.setenv(key, value)
+        ok(sf(project, "init"))
+        cfg = project / "specflow.toml"
+        cfg.write_text(cfg.read_text() + FAST)
+        (project / "feature.md").write_text("# Unit converter\n\nConvert units.\n")
+        for step in (["specify", "feature.md"], ["plan", "1"], ["tasks", "1"]):
+            ok(sf(project, *step, "--model", "openai/stub"))
+        git(project, "add", "-A")
+        git(project, "commit", "-qm", "feature")
+        ok(sf(project, "implement", "1", "--agent", agent))
+        git(project, "merge", "-q", "--no-edit", "specflow/001-unit-conversions-command-line")
+        calls = len(server.requests)
+        ok(sf(project, "change", "new", "grams", "1", "--modify", "FR-003"))
+        feature = next((project / "specs").glob("001-*"))
+        deltas = feature / "changes" / "grams" / "deltas.md"
+        text = deltas.read_text()
+        old = next(ln for ln in text.splitlines() if ln.startswith("- **FR-003**"))
+        deltas.write_text(text.replace(old, old.rstrip(".") + ", grams and tonnes."))
+        ok(sf(project, "change", "apply", "grams", "1"))
+        assert len(server.requests) == calls  # change new / apply ask no model
+        tasks = copy.deepcopy(stub.answers["tasks"])
+        tasks["phases"].append({"title": "Phase 4: Grams", "tasks": [GRAMS]})
+        stub.answers["tasks"] = tasks
+        for step in (["plan", "1"], ["tasks", "1"]):  # the usual update, one call each
+            ok(sf(project, *step, "--model", "openai/stub"))
+        assert len(server.requests) == calls + 2
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "grams: spec, plan, tasks")
+    plan = json.loads(
+        ok(sf(project, "implement", "1", "--change", "grams", "--dry-run", "--json")).stdout
+    )
+    assert plan["waves"] == [["T007"]]  # T004 (covers FR-003 too) is merged and stays so
+    assert "T004" in plan["done"]
+    ok(sf(project, "implement", "1", "--change", "grams", "--agent", agent))
+    branch = "specflow/001-unit-conversions-command-line"
+    out = git(project, "log", "--format=%(trailers:key=Specflow-Task,valueonly)", branch)
+    assert sorted({ln.strip() for ln in out.splitlines() if ln.strip()}) == [
+        "T001",
+        "T002",
+        "T003",
+        "T004",
+        "T005",
+        "T006",
+        "T007",
+    ]

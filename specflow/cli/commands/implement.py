@@ -128,9 +128,8 @@ def _change_done(project: Any, options: Any) -> str:
     feature = ld.feature.short
     return (
         f"nothing to do: every task of change {options.change} is merged "
-        f"({', '.join(sorted(ld.wanted or []))}); a change applied after the last "
-        f"'specflow tasks' has no tasks of its own yet: run 'specflow plan {feature}' and "
-        f"'specflow tasks {feature}'"
+        f"({', '.join(sorted(ld.wanted or []))}); if tasks.md was not updated since the change "
+        f"was applied, run 'specflow plan {feature}' and 'specflow tasks {feature}' first"
     )
 
 
