@@ -14,6 +14,7 @@ Deterministic and model-free; git is asked a fixed number of times per feature.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from specflow.project import Feature, Project
@@ -27,6 +28,13 @@ OK, CODE, SPEC, BOTH, UNIMPLEMENTED, UNKNOWN = (
     "unimplemented",
     "spec-not-committed",
 )
+
+
+def opinions_dir(feature: Feature) -> Path:
+    """`specs/<feature>/drift/`: one JSON record per `drift --explain` (the model's opinion,
+    its model and usage), committed with the feature like run records: `specflow cost`
+    counts them under the stage `drift`."""
+    return feature.path / "drift"
 
 
 @dataclass

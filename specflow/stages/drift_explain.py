@@ -6,8 +6,10 @@ change really contradicts the requirement is a judgement. With `--explain` one s
 per feature (the review stage's model, `[models].review`) judges every finding as
 `contradicts`, `consistent` or `unclear`, with a reason; the output labels it a model's opinion
 and it never changes `drift`'s or `check --drift`'s result. Every call goes to the call log
-(`.specflow/logs/calls.jsonl`, purpose `drift/explain`), its tokens and cost are printed, and
-`--max-cost` limits it as in the other stages. This module is imported only with `--explain`.
+(`.specflow/logs/calls.jsonl`, purpose `drift/explain`); the opinion, its model and its
+usage are kept in `specs/<feature>/drift/<time>.json`, which `specflow cost` counts under the
+stage `drift` (as it counts artifacts' front matter and run records), and `--max-cost` limits
+it as in the other stages. This module is imported only with `--explain`.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Explained:
     model: str
     findings: list[Finding]
     usage: Usage = field(default_factory=Usage)
+    record: str = ""  # where the opinion and its cost are kept (relative to the project)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,7 +80,28 @@ class Explained:
             "note": NOTE,
             "usage": self.usage.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
+            "record": self.record,
         }
+
+
+def keep_opinion(project: Project, feature: Feature, ex: Explained) -> None:
+    """Write the opinion's record (model, usage, verdicts, time) and note where in `ex`."""
+    import json
+
+    from specflow.artifacts import now_iso
+    from specflow.fsutil import atomic_write_text
+    from specflow.stages.drift import opinions_dir
+    from specflow.stages.status import rel_path
+
+    created = now_iso()
+    stem = opinions_dir(feature) / created.replace(":", "").replace("-", "")
+    path, n = stem.with_suffix(".json"), 1
+    while path.exists():  # two opinions in one second
+        n += 1
+        path = stem.with_name(f"{stem.name}-{n}.json")
+    ex.record = rel_path(project, path)
+    record = {"kind": "drift-opinion", "feature": feature.name, "created": created, **ex.to_dict()}
+    atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def drift_findings(project: Project, feature: Feature, fd: FeatureDrift) -> list[Finding]:
@@ -154,7 +178,9 @@ def explain_drift(
     for j in result.value.judgements:
         if 1 <= j.finding <= len(findings):
             findings[j.finding - 1].verdict, findings[j.finding - 1].reason = j.verdict, j.reason
-    return Explained(feature.name, llm.name, findings, result.usage)
+    ex = Explained(feature.name, llm.name, findings, result.usage)
+    keep_opinion(project, feature, ex)
+    return ex
 
 
 def render_opinion(ex: Explained) -> str:
@@ -167,6 +193,6 @@ def render_opinion(ex: Explained) -> str:
     u = ex.usage
     lines.append(
         f"  ({u.prompt_tokens + u.completion_tokens} tokens, {money(u.cost_usd)}; "
-        "logged in .specflow/logs/calls.jsonl)"
+        f"kept in {ex.record})"
     )
     return "\n".join(lines)

@@ -237,6 +237,18 @@ def test_drift_explain_asks_a_model_and_labels_its_answer_an_opinion(ran: Path) 
     assert set(feat["explain"]["usage"]) == {"prompt_tokens", "completion_tokens", "cost_usd"}
     calls = (project / ".specflow" / "logs" / "calls.jsonl").read_text().splitlines()
     assert [json.loads(c)["purpose"] for c in calls] == ["drift/explain", "drift/explain"]
+    # each opinion is kept with its cost, and `specflow cost` counts it like any stage
+    records = sorted((project / "specs" / "001-notes" / "drift").glob("*.json"))
+    names = {r.relative_to(project).as_posix() for r in records}
+    assert len(names) == 2 and feat["explain"]["record"] in names
+    [first] = names - {feat["explain"]["record"]}
+    assert f"kept in {first})" in text.stdout
+    kept = json.loads(records[0].read_text())
+    assert kept["kind"] == "drift-opinion" and kept["findings"][0]["verdict"] == "contradicts"
+    cost = json.loads(ok(sf(project, "cost", "--json")).stdout)
+    tokens = kept["usage"]["prompt_tokens"]
+    assert tokens > 0 and cost["by_stage"]["drift"]["prompt_tokens"] == 2 * tokens
+    assert cost["by_model"]["openai/stub"]["prompt_tokens"] == 2 * tokens
 
 
 def test_a_hand_commit_between_two_runs_counts_for_the_earlier_tasks_only(ran: Path) -> None:
