@@ -22,9 +22,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from specflow.errors import ParseError
 
+# Where changes live: specs/<feature>/changes/NAME/{proposal.md,deltas.md}; applied ones move to
+# changes/archive/YYYY-MM-DD-NAME/.
+CHANGES, ARCHIVE, DELTAS, PROPOSAL = "changes", "archive", "deltas.md", "proposal.md"
 OPS = ("ADDED", "MODIFIED", "REMOVED", "RENAMED")
 _OP_HEADING = re.compile(r"^#{1,6}\s+(ADDED|MODIFIED|REMOVED|RENAMED)\b", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s")
@@ -32,6 +36,12 @@ _ITEM = re.compile(r"^(?P<indent>\s*)(?:[-*+]|\d+[.)])\s+")
 _REQ_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\*\*(?P<id>(?:FR|SC)-\d{3,}[a-z]?):?\*\*")
 _ID = r"(?:FR|SC)-\d{3,}[a-z]?"
 _RENAME = re.compile(rf"(?P<old>{_ID})\W+?(?:→|->|=>|to)\W+?(?P<new>{_ID})", re.IGNORECASE)
+
+
+def archived(changes: Path, name: str) -> list[Path]:
+    """The archived folders of change NAME under a feature's `changes/`, oldest first."""
+    archive = changes / ARCHIVE
+    return sorted(archive.glob(f"????-??-??-{name}")) if archive.is_dir() else []
 
 
 @dataclass

@@ -55,19 +55,24 @@ def find_root(source: Path) -> Path | None:
     return None
 
 
-def import_openspec(source: Path) -> tuple[list[ImportedFeature], list[str]]:
+def import_openspec(
+    source: Path, known: dict[str, Capability] | None = None
+) -> tuple[list[ImportedFeature], list[str]]:
     """Features, and notes about what was skipped. A change to capabilities of
-    `openspec/specs/` becomes change proposals inside their features (openspec_changes);
-    a change that only adds new capabilities becomes a feature of its own."""
+    `openspec/specs/` — or to `known` ones, imported into the project earlier — becomes change
+    proposals inside their features (openspec_changes; a known one is returned with
+    `existing` set when it got any); a change that only adds new capabilities becomes a
+    feature of its own."""
+    known = dict(known or {})
     if (source / "proposal.md").is_file():  # one change folder
-        return [_change(source, source.name)], []
+        return _place_change(source, source.name, known) + _touched(known), []
     root = find_root(source)
     if root is None:
         raise InputError(
             f"no OpenSpec folder in {source}",
             "point at a folder holding openspec/changes/ or openspec/specs/",
         )
-    caps = _capabilities(root / "specs", source)
+    caps = {**known, **_capabilities(root / "specs", source)}
     features: list[ImportedFeature] = []
     notes: list[str] = []
     changes = root / "changes"
@@ -78,10 +83,16 @@ def import_openspec(source: Path) -> tuple[list[ImportedFeature], list[str]]:
                 notes.append(f"skipped {count} archived change(s) in {_rel(folder, source)}")
         elif any((folder / f).is_file() for f in CHANGE_FILES):
             features += _place_change(folder, _rel(folder, source), caps)
-    features += [c.feature for c in caps.values()]
+    features += [c.feature for c in caps.values() if not c.feature.existing]
+    features += _touched(caps)
     if not features:
         raise InputError(f"no OpenSpec changes or capabilities in {_rel(root, source)}")
     return features, notes
+
+
+def _touched(caps: dict[str, Capability]) -> list[ImportedFeature]:
+    """The project's own features that got change proposals."""
+    return [c.feature for c in caps.values() if c.feature.existing and c.feature.changes]
 
 
 def _capabilities(specs: Path, source: Path) -> dict[str, Capability]:
@@ -92,8 +103,8 @@ def _capabilities(specs: Path, source: Path) -> dict[str, Capability]:
         sorted(p for p in specs.iterdir() if (p / "spec.md").is_file()) if specs.is_dir() else []
     )
     for folder in folders:
-        spec = read_spec(read_text_input(folder / "spec.md"))
-        out[folder.name] = capability(folder.name, _capability(folder, _rel(folder, source)), spec)
+        feature = _capability(folder, _rel(folder, source))
+        out[folder.name] = capability(folder.name, feature, feature.text("spec.md") or "")
     return out
 
 

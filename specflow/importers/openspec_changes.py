@@ -26,19 +26,22 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from specflow.formats.change_md import Deltas
+from specflow.formats.change_md import CHANGES, DELTAS, PROPOSAL, Deltas
 from specflow.fsutil import read_text_input
 from specflow.importers.markdown import front_matter, slugify
 from specflow.importers.model import ImportedFeature
 from specflow.importers.openspec import (
     CHANGE_FILES,
-    OSRequirement,
     OSSpec,
     convert_tasks,
     read_spec,
     requirement_item,
 )
+
+if TYPE_CHECKING:
+    from specflow.project import Project
 
 _RENAME_RE = re.compile(
     r"^\s*(?:[-*+]\s+)?\**(?P<side>FROM|TO)\**\s*:\s*`?(?:#+\s*)?(?:Requirement:\s*)?"
@@ -49,14 +52,19 @@ _RENAMED_HEADING = re.compile(r"^#{1,2}\s+RENAMED\s+Requirements?\b", re.I)
 _OTHER_HEADING = re.compile(r"^#{1,2}\s")
 
 
+_ITEM_NAME = re.compile(r"^\s*- \*\*(?P<id>FR-\d+)\*\*: (?:REMOVED: )?\*\*(?P<name>.+?)\*\*")
+
+
 @dataclass
 class Capability:
-    """A capability imported as a feature: what its changes are matched against."""
+    """A capability's feature — imported now, or earlier (`existing`) — as its changes are
+    matched against it: requirement names, ids, item lines and hashes from its spec.md."""
 
     name: str
     feature: ImportedFeature
-    requirements: dict[str, tuple[str, OSRequirement]]  # name key -> (FR id, requirement)
-    hashes: dict[str, str]  # FR id -> hash in the imported spec.md
+    requirements: dict[str, tuple[str, str]]  # name key -> (FR id, the name as spelled)
+    items: dict[str, str]  # FR id -> its item's lines in spec.md
+    hashes: dict[str, str]  # FR id -> its hash in spec.md
     next_id: int
 
 
@@ -64,17 +72,24 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def capability(name: str, feature: ImportedFeature, spec: OSSpec) -> Capability:
-    """The capability's requirements by name, with the ids and hashes its spec.md got."""
+def capability(name: str, feature: ImportedFeature, spec_text: str) -> Capability:
+    """Read the capability's requirements from its spec.md (`- **FR-001**: **Name**: …`)."""
     from specflow.artifacts import spec_requirement_hashes
+    from specflow.formats.change_md import requirement_ranges
     from specflow.formats.frontmatter import split_front_matter
 
-    _, body = split_front_matter(feature.text("spec.md") or "")
-    reqs: dict[str, tuple[str, OSRequirement]] = {}
-    for n, req in enumerate(spec.requirements, 1):
-        reqs.setdefault(name_key(req.name), (f"FR-{n:03d}", req))
+    _, body = split_front_matter(spec_text)
+    lines = body.split("\n")
+    reqs: dict[str, tuple[str, str]] = {}
+    items: dict[str, str] = {}
+    for rid, (start, end) in requirement_ranges(lines).items():
+        items[rid] = "\n".join(lines[start:end])
+        m = _ITEM_NAME.match(lines[start])
+        if m is not None:
+            reqs.setdefault(name_key(m["name"]), (rid, m["name"]))
+    numbers = [int(rid[3:]) for rid in items if rid.startswith("FR-") and rid[3:].isdigit()]
     return Capability(
-        name, feature, reqs, spec_requirement_hashes(body), len(spec.requirements) + 1
+        name, feature, reqs, items, spec_requirement_hashes(body), max(numbers, default=0) + 1
     )
 
 
@@ -114,9 +129,12 @@ def match_deltas(cap: Capability, spec: OSSpec, renames: list[tuple[str, str]]) 
         if hit is None:
             out.unmatched.append((f"RENAMED '{old}' -> '{new}'", []))
             continue
-        rid, was = hit
-        now = modified.pop(name_key(new), None) or dataclasses.replace(was, name=new)
-        d.modified[rid] = "\n".join(requirement_item(now, rid, cap.name, ""))
+        rid, spelled = hit
+        now = modified.pop(name_key(new), None)
+        if now is not None:
+            d.modified[rid] = "\n".join(requirement_item(now, rid, cap.name, ""))
+        else:  # the requirement as it stands, under its new name
+            d.modified[rid] = cap.items[rid].replace(f"**{spelled}**", f"**{new}**", 1)
     for req in spec.requirements:
         if req.op == "ADDED":
             rid = f"FR-{cap.next_id:03d}"
@@ -131,7 +149,7 @@ def match_deltas(cap: Capability, spec: OSSpec, renames: list[tuple[str, str]]) 
             first = "- " + item[0].split(": ", 1)[1]  # no id: it has none
             out.unmatched.append((f"{req.op} '{req.name}'", [first, *item[1:]]))
             continue
-        rid, name = hit[0], hit[1].name  # the capability's spelling: a name is the key
+        rid, name = hit  # the capability's spelling: a name is the key
         target = d.modified if req.op == "MODIFIED" else d.removed
         op = "" if req.op == "MODIFIED" else "REMOVED"
         target[rid] = "\n".join(
@@ -166,8 +184,8 @@ def add_change(
             f"requirement of {cap.name}; kept aside in changes/{name}/deltas.md, and "
             "'specflow check' fails until it gets an id or is dropped"
         )
-    prefix = f"changes/{name}/"
-    cap.feature.add_text(prefix + "deltas.md", join_front_matter(meta, body))
+    prefix = f"{CHANGES}/{name}/"
+    cap.feature.add_text(prefix + DELTAS, join_front_matter(meta, body))
     _copy_change_files(folder, source, cap.feature, prefix, with_tasks=with_tasks)
     cap.feature.changes.append(name)
 
@@ -184,9 +202,7 @@ def _copy_change_files(
 ) -> None:
     proposal = folder / "proposal.md"
     text = read_text_input(proposal) if proposal.is_file() else f"# Change: {folder.name}\n"
-    feature.add_text(
-        prefix + "proposal.md", front_matter("openspec", f"{source}/proposal.md") + text
-    )
+    feature.add_text(prefix + PROPOSAL, front_matter("openspec", f"{source}/proposal.md") + text)
     tasks = folder / "tasks.md"
     if with_tasks and tasks.is_file():
         body, _, _ = convert_tasks(read_text_input(tasks), folder.name, f"{source}/tasks.md")
@@ -210,4 +226,36 @@ def unbased(deltas: list[Path]) -> list[str]:
                 f"{', '.join(names)} change capability {delta.parent.name}, which has no "
                 "openspec/specs/ folder here: no base hash is recorded for them"
             )
+    return out
+
+
+_CAP_SOURCE = re.compile(r"(?:^|/)openspec/specs/(?P<cap>[^/]+)/spec\.md$")
+
+
+def project_capabilities(project: Project) -> dict[str, Capability]:
+    """The project's features imported from OpenSpec capabilities (their spec.md front matter
+    says `imported: {from: openspec, source: …/openspec/specs/<cap>/spec.md}`), by capability
+    name: a change imported later is matched against their spec.md as it is now."""
+    from specflow.errors import SpecflowError
+    from specflow.formats.frontmatter import split_front_matter
+
+    out: dict[str, Capability] = {}
+    for feature in project.features():
+        path = feature.artifact("spec")
+        try:
+            text = path.read_text(encoding="utf-8") if path.is_file() else ""
+            meta, _ = split_front_matter(text, str(path))
+        except (OSError, UnicodeDecodeError, SpecflowError):
+            continue
+        imported = (meta or {}).get("imported")
+        if not isinstance(imported, dict) or imported.get("from") != "openspec":
+            continue
+        m = _CAP_SOURCE.search(str(imported.get("source", "")))
+        if m is None:
+            continue
+        folder = project.rel(feature.path)
+        held = ImportedFeature(
+            slug=feature.name, title=feature.name, source=folder, folder=folder, existing=True
+        )
+        out.setdefault(m["cap"], capability(m["cap"], held, text))
     return out

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from specflow.errors import InputError
-from specflow.formats.change_md import Deltas
+from specflow.formats.change_md import ARCHIVE, CHANGES, DELTAS, PROPOSAL, Deltas, archived
 from specflow.project import Feature, Project
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from specflow.domain.tasks import Task
     from specflow.stages.common import Generated
 
-CHANGES, ARCHIVE, DELTAS, PROPOSAL = "changes", "archive", "deltas.md", "proposal.md"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -226,8 +225,7 @@ def applied_change(feature: Feature, name: str) -> Change:
     change is an input error saying what to do."""
     if not NAME_RE.match(name) or name == ARCHIVE:
         raise InputError(f"bad change name '{name}'", "see the folders in changes/")
-    archive = changes_dir(feature) / ARCHIVE
-    found = sorted(archive.glob(f"????-??-??-{name}")) if archive.is_dir() else []
+    found = archived(changes_dir(feature), name)
     if found:
         return read_change(found[-1])
     if (changes_dir(feature) / name / DELTAS).is_file():

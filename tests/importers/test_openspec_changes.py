@@ -8,6 +8,7 @@ capability while modifying an existing one.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from specflow.domain.identity import requirement_hash
@@ -136,3 +137,57 @@ def test_imported_changes_are_checked_and_applied_by_the_installed_cli(git_repo:
     res = sf(git_repo, "check")
     assert res.returncode == 1  # trim-notes was made against the old FR-001
     assert "change trim-notes: FR-001 changed since the change was made" in res.stdout
+
+
+LATER = {
+    "proposal.md": "# Change: Soft delete\n\n## Why\nDeleted notes should be recoverable.\n",
+    "specs/notes/spec.md": """\
+# notes Spec Delta
+
+## MODIFIED Requirements
+
+### Requirement: Delete note
+The service SHALL move a deleted note to the bin for 30 days.
+
+## RENAMED Requirements
+
+- FROM: `### Requirement: Add note`
+- TO: `### Requirement: Create note`
+""",
+}
+
+
+def test_a_later_change_lands_in_the_feature_imported_before(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    assert sf(git_repo, "init").returncode == 0
+    assert sf(git_repo, "import", str(APP)).returncode == 0
+    notes = git_repo / "specs" / "002-notes"
+    for name in ("note-titles", "trim-notes"):  # both applied or dropped meanwhile
+        shutil.rmtree(notes / "changes" / name)
+    spec = notes / "spec.md"
+    spec.write_text(spec.read_text().replace("across restarts", "across restarts and updates"))
+    later = tmp_path / "soft-delete"
+    for rel, text in LATER.items():
+        (later / rel).parent.mkdir(parents=True, exist_ok=True)
+        (later / rel).write_text(text)
+    res = sf(git_repo, "import", str(later))
+    assert res.returncode == 0, res.stderr
+    assert "specs/002-notes/changes/soft-delete/  (a change to this existing feature)" in res.stdout
+    assert sorted(p.name for p in (git_repo / "specs").iterdir() if p.is_dir()) == [
+        "001-add-export",
+        "002-notes",
+        "003-sharing",
+    ]  # no new feature
+    meta, body = split_front_matter((notes / "changes" / "soft-delete" / "deltas.md").read_text())
+    assert meta is not None
+    now = _hashes(spec.read_text())
+    assert meta["base"] == {"FR-001": now["FR-001"], "FR-002": now["FR-002"]}
+    assert "- **FR-001**: **Create note**: The service SHALL store a note the user sends." in body
+    assert "  - Scenario: Plain note" in body  # a rename keeps the requirement as it stands
+    res = sf(git_repo, "change", "apply", "soft-delete", "2")
+    assert res.returncode == 0, res.stderr
+    assert "move a deleted note to the bin" in spec.read_text()
+    res = sf(git_repo, "import", str(later))  # once only: nothing half-written
+    assert res.returncode == 2 and "nothing was written" in res.stderr
+    assert not (notes / "changes" / "soft-delete").exists()

@@ -105,19 +105,22 @@ def register(app: typer.Typer) -> None:
             if pr and failed is not None and failed.ran:
                 _open_pr(app_obj, project, failed, draft=True)
             raise
-        if json_out:
-            app_obj.print_json(summary.to_json())
-        elif summary.ran == 0 and change:
-            app_obj.echo(_change_done(project, options))
-        elif summary.ran == 0:
-            app_obj.echo(f"nothing to do: every task of {summary.feature} is merged")
-        else:
-            app_obj.echo(
-                f"run {summary.run_id}: all {summary.ran} tasks merged "
-                f"on specflow/{summary.feature}"
-            )
+        _echo_summary(app_obj, options, summary, json_out=json_out)
         if pr:
             _open_pr(app_obj, project, summary, draft=False)
+
+
+def _echo_summary(app_obj: Any, options: Any, summary: Any, *, json_out: bool) -> None:
+    if json_out:
+        app_obj.print_json(summary.to_json())
+    elif summary.ran == 0 and options.change:
+        app_obj.echo(_change_done(app_obj.project, options))
+    elif summary.ran == 0:
+        app_obj.echo(f"nothing to do: every task of {summary.feature} is merged")
+    else:
+        app_obj.echo(
+            f"run {summary.run_id}: all {summary.ran} tasks merged on specflow/{summary.feature}"
+        )
 
 
 def _change_done(project: Any, options: Any) -> str:

@@ -44,6 +44,11 @@ def register(app: typer.Typer) -> None:
                 app_.echo(f"    change {name}: {f.folder}/changes/{name}/ (specflow change apply)")
             for w in f.warnings:
                 app_.echo(f"    warning: {w}")
+        for f in result.additions:
+            for name in f.changes:
+                app_.echo(f"  {f.folder}/changes/{name}/  (a change to this existing feature)")
+            for w in f.warnings:
+                app_.echo(f"    warning: {w}")
         if result.constitution_source:
             state = "written" if result.constitution_written else "would be written"
             app_.echo(f"  specs/constitution.md <- {result.constitution_source} ({state})")
