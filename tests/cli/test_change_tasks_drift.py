@@ -310,7 +310,7 @@ def test_a_change_runs_on_its_own_after_the_real_plan_and_tasks_update(
             ok(sf(project, *step, "--model", "openai/stub"))
         git(project, "add", "-A")
         git(project, "commit", "-qm", "feature")
-        ok(sf(project, "implement", "1", "--agent", agent))
+        ok(sf(project, "implement", "1", "--agent", agent, "--parallel", "3"))
         git(project, "merge", "-q", "--no-edit", "specflow/001-unit-conversions-command-line")
         calls = len(server.requests)
         ok(sf(project, "change", "new", "grams", "1", "--modify", "FR-003"))
