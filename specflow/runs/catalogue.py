@@ -79,6 +79,7 @@ class Usage(TypedDict, total=False):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    cached_tokens: int  # of prompt_tokens, from the provider's prompt cache (absent: none)
 
 
 class Limits(TypedDict, total=False):
@@ -254,6 +255,7 @@ class AgentReport(TypedDict, total=False):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    cached_tokens: int
 
 
 class ModelCall(TypedDict, total=False):
@@ -262,6 +264,7 @@ class ModelCall(TypedDict, total=False):
     purpose: str
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int
     cost_usd: float
     total_cost_usd: float
     latency_s: float

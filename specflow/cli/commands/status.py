@@ -23,13 +23,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pipeline state: each artifact's version and freshness, task progress."""
         feature = one_feature(feature, feature_opt)
-        from specflow.stages.status import branch_progress, feature_status
+        from specflow.stages.status import branch_progress, project_status
         from specflow.workspace.branches import current_branch
 
         app_ = app_of(ctx)
         project = app_.project
         feats = [project.resolve_feature(feature)] if feature else project.features()
-        statuses = [feature_status(project, f) for f in feats]
+        statuses = project_status(project, feats)
         from specflow.engine.approvals import awaiting_approval
 
         waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}
