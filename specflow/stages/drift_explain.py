@@ -84,6 +84,21 @@ class Explained:
         }
 
 
+def last_opinion_cost(feature: Feature) -> float | None:
+    """What the feature's newest kept opinion cost (None: none kept, or unreadable), so
+    `--max-cost` refuses before asking when the last one already cost more."""
+    import json
+
+    from specflow.stages.drift import opinions_dir
+
+    records = sorted(opinions_dir(feature).glob("*.json"), key=lambda p: p.stat().st_mtime)
+    try:
+        usage = json.loads(records[-1].read_text(encoding="utf-8"))["usage"] if records else None
+        return float(usage["cost_usd"]) if usage else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def keep_opinion(project: Project, feature: Feature, ex: Explained) -> None:
     """Write the opinion's record (model, usage, verdicts, time) and note where in `ex`."""
     import json
@@ -168,7 +183,8 @@ def explain_drift(
     if max_cost is not None:
         from specflow.llm.budget import BudgetedModel
 
-        llm = BudgetedModel(llm, max_cost, stage="drift --explain", previous=None)
+        previous = last_opinion_cost(feature)
+        llm = BudgetedModel(llm, max_cost, stage="drift --explain", previous=previous)
     user = render(
         "prompts/drift_explain.md.j2", project.root, feature=feature.name, findings=findings
     )

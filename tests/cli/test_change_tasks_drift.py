@@ -216,6 +216,16 @@ def test_drift_explain_asks_a_model_and_labels_its_answer_an_opinion(ran: Path) 
         text = subprocess.run(run, cwd=project, capture_output=True, text=True, env=env)
         js = subprocess.run([*run, "--json"], cwd=project, capture_output=True, text=True, env=env)
         prompts = [r["messages"][1]["content"] for r in server.requests]
+        # --max-cost refuses before asking when the last opinion already cost more
+        dear = project / "specs" / "001-notes" / "drift" / "29991231T000000Z.json"
+        dear.write_text(json.dumps({"usage": {"prompt_tokens": 9, "cost_usd": 1.0}}))
+        os.utime(dear, (4102444800, 4102444800))
+        capped = subprocess.run(
+            [*run, "--max-cost", "0.5"], cwd=project, capture_output=True, text=True, env=env
+        )
+        assert capped.returncode == 1 and "its last generation cost $1.00" in capped.stderr
+        assert len(server.requests) == 2
+        dear.unlink()
     assert text.returncode == 0, text.stderr
     assert "model's opinion (openai/stub) — a model's opinion, not a check" in text.stdout
     sha = git(project, "rev-parse", "--short=10", "HEAD").strip()
