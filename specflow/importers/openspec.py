@@ -1,8 +1,12 @@
 """OpenSpec: `openspec/changes/<change>/` and `openspec/specs/<capability>/spec.md` -> features.
 
-- A change becomes a feature: proposal.md is the spec's overview, every `### Requirement:` of
-  its delta specs (`specs/<cap>/spec.md`, under `## ADDED|MODIFIED|REMOVED Requirements`) a
-  requirement FR-### naming its capability and operation, with its scenarios kept under it;
+- A change to a capability of `openspec/specs/` (or to one imported into the project before)
+  becomes a change proposal `changes/<change>/` inside that capability's feature, with its
+  deltas and base hashes (openspec_changes.py).
+- A change to new capabilities (its part for them) becomes a feature: proposal.md is the
+  spec's overview, every `### Requirement:` of its delta specs (`specs/<cap>/spec.md`, under
+  `## ADDED|MODIFIED|REMOVED Requirements`) a requirement FR-### naming its capability and
+  operation, with its scenarios kept under it;
   design.md is the plan; tasks.md keeps its groups (`## 1. Group` -> phases), its tasks in order
   with their numbers in the title ("(1.1)") and their done state. OpenSpec tasks run in order,
   which is specflow's reading of a phase without `[P]` markers: no `depends:` is written.
