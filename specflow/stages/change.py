@@ -141,7 +141,10 @@ def base_problems(d: Deltas, current: dict[str, str]) -> list[str]:
         if rid not in current:
             out.append(f"{rid} is not in spec.md any more")
         elif rid not in d.base:
-            out.append(f"{rid} records no base hash (make the change with --modify/--remove)")
+            out.append(
+                f"{rid} records no base hash (if the change was written against the spec as it "
+                f"is now, add '{rid}: {current[rid]}' under 'base:' in deltas.md)"
+            )
         elif d.base[rid] != current[rid]:
             out.append(
                 f"{rid} changed since the change was made (base {d.base[rid]}, "

@@ -137,6 +137,20 @@ def test_imported_changes_are_checked_and_applied_by_the_installed_cli(git_repo:
     res = sf(git_repo, "check")
     assert res.returncode == 1  # trim-notes was made against the old FR-001
     assert "change trim-notes: FR-001 changed since the change was made" in res.stdout
+    # someone gives 'Archive note' an id: the check then asks for its base, naming the hash
+    deltas = git_repo / "specs" / "002-notes" / "changes" / "trim-notes" / "deltas.md"
+    text = deltas.read_text().replace("unmatched:\n- MODIFIED 'Archive note'\n", "")
+    text = text.replace(
+        "## MODIFIED Requirements\n", "## MODIFIED Requirements\n\n- **FR-003**: x\n"
+    )
+    deltas.write_text(text)
+    res = sf(git_repo, "check")
+    fr3 = _hashes(spec.read_text())["FR-003"]
+    assert (
+        f"FR-003 records no base hash (if the change was written against the spec as it is now, add 'FR-003: {fr3}' under 'base:' in deltas.md)"
+        in res.stdout
+    )
+    assert "Archive note" not in res.stdout
 
 
 LATER = {
