@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -82,11 +83,33 @@ def load_terms(
     return out
 
 
+_RUN = re.compile(r"[^\W_]+")  # a run of letters and digits
+
+
+@lru_cache(maxsize=16)
+def _index(terms: tuple[Term, ...]) -> dict[str, list[Term]]:
+    """Terms by the first run of letters and digits in them, lower-cased. A term can match a
+    line only where that run stands in the line as a whole run (the term's edges and its own
+    punctuation bound it), so a set lookup per word of the line picks the few terms to try."""
+    out: dict[str, list[Term]] = {}
+    for t in terms:
+        m = _RUN.search(t.text)
+        out.setdefault(m.group().lower() if m else "", []).append(t)
+    return out
+
+
 def find_terms(terms: list[Term], line: str) -> list[tuple[int, int, str]]:
     """(start, end, term) of each term in `line`, longest first, never overlapping."""
+    index = _index(tuple(terms))
+    words = {w.lower() for w in _RUN.findall(line)}
+    words.add("")  # terms without letters or digits are always tried
+    candidates = [t for w in words.intersection(index) for t in index[w]]
+    if not candidates:
+        return []
+    candidates.sort(key=lambda t: (-len(t.text), terms.index(t)))
     found: list[tuple[int, int, str]] = []
     taken: list[tuple[int, int]] = []
-    for t in terms:
+    for t in candidates:
         for m in t.pattern.finditer(line):
             s, e = m.span()
             if any(s < te and ts < e for ts, te in taken):
