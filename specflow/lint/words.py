@@ -87,14 +87,14 @@ _RUN = re.compile(r"[^\W_]+")  # a run of letters and digits
 
 
 @lru_cache(maxsize=16)
-def _index(terms: tuple[Term, ...]) -> dict[str, list[Term]]:
+def _index(terms: tuple[Term, ...]) -> dict[str, list[tuple[int, Term]]]:
     """Terms by the first run of letters and digits in them, lower-cased. A term can match a
     line only where that run stands in the line as a whole run (the term's edges and its own
     punctuation bound it), so a set lookup per word of the line picks the few terms to try."""
-    out: dict[str, list[Term]] = {}
-    for t in terms:
+    out: dict[str, list[tuple[int, Term]]] = {}
+    for i, t in enumerate(terms):
         m = _RUN.search(t.text)
-        out.setdefault(m.group().lower() if m else "", []).append(t)
+        out.setdefault(m.group().lower() if m else "", []).append((i, t))
     return out
 
 
@@ -103,13 +103,12 @@ def find_terms(terms: list[Term], line: str) -> list[tuple[int, int, str]]:
     index = _index(tuple(terms))
     words = {w.lower() for w in _RUN.findall(line)}
     words.add("")  # terms without letters or digits are always tried
-    candidates = [t for w in words.intersection(index) for t in index[w]]
+    candidates = sorted(it for w in words.intersection(index) for it in index[w])
     if not candidates:
         return []
-    candidates.sort(key=lambda t: (-len(t.text), terms.index(t)))
     found: list[tuple[int, int, str]] = []
     taken: list[tuple[int, int]] = []
-    for t in candidates:
+    for _, t in candidates:  # in the list's order: longest first
         for m in t.pattern.finditer(line):
             s, e = m.span()
             if any(s < te and ts < e for ts, te in taken):
