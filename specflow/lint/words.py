@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -86,8 +85,23 @@ def load_terms(
 _RUN = re.compile(r"[^\W_]+")  # a run of letters and digits
 
 
-@lru_cache(maxsize=16)
-def _index(terms: tuple[Term, ...]) -> dict[str, list[tuple[int, Term]]]:
+_INDEXES: dict[int, tuple[list[Term], int, dict[str, list[tuple[int, Term]]]]] = {}
+
+
+def _index(terms: list[Term]) -> dict[str, list[tuple[int, Term]]]:
+    """The index of this very list (by identity: hashing ~200 terms per line cost more than
+    the scan), made once."""
+    hit = _INDEXES.get(id(terms))
+    if hit is not None and hit[0] is terms and hit[1] == len(terms):
+        return hit[2]
+    if len(_INDEXES) > 16:
+        _INDEXES.clear()
+    index = _make_index(terms)
+    _INDEXES[id(terms)] = (terms, len(terms), index)  # the list is kept: its id is not reused meanwhile
+    return index
+
+
+def _make_index(terms: list[Term]) -> dict[str, list[tuple[int, Term]]]:
     """Terms by the first run of letters and digits in them, lower-cased. A term can match a
     line only where that run stands in the line as a whole run (the term's edges and its own
     punctuation bound it), so a set lookup per word of the line picks the few terms to try."""
@@ -100,7 +114,7 @@ def _index(terms: tuple[Term, ...]) -> dict[str, list[tuple[int, Term]]]:
 
 def find_terms(terms: list[Term], line: str) -> list[tuple[int, int, str]]:
     """(start, end, term) of each term in `line`, longest first, never overlapping."""
-    index = _index(tuple(terms))
+    index = _index(terms)
     words = {w.lower() for w in _RUN.findall(line)}
     words.add("")  # terms without letters or digits are always tried
     candidates = sorted(it for w in words.intersection(index) for it in index[w])
