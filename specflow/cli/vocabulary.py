@@ -67,6 +67,7 @@ VALUE_NAMES: dict[str, str] = {
     "remove": "ID",
     "rename": "RENAMING",
     "why": "TEXT",
+    "change": "CHANGE",
     "targets": "FEATURE/FILE",
 }
 

@@ -22,9 +22,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from specflow.errors import ParseError
 
+# Where changes live: specs/<feature>/changes/NAME/{proposal.md,deltas.md}; applied ones move to
+# changes/archive/YYYY-MM-DD-NAME/.
+CHANGES, ARCHIVE, DELTAS, PROPOSAL = "changes", "archive", "deltas.md", "proposal.md"
 OPS = ("ADDED", "MODIFIED", "REMOVED", "RENAMED")
 _OP_HEADING = re.compile(r"^#{1,6}\s+(ADDED|MODIFIED|REMOVED|RENAMED)\b", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s")
@@ -34,6 +38,12 @@ _ID = r"(?:FR|SC)-\d{3,}[a-z]?"
 _RENAME = re.compile(rf"(?P<old>{_ID})\W+?(?:→|->|=>|to)\W+?(?P<new>{_ID})", re.IGNORECASE)
 
 
+def archived(changes: Path, name: str) -> list[Path]:
+    """The archived folders of change NAME under a feature's `changes/`, oldest first."""
+    archive = changes / ARCHIVE
+    return sorted(archive.glob(f"????-??-??-{name}")) if archive.is_dir() else []
+
+
 @dataclass
 class Deltas:
     added: dict[str, str] = field(default_factory=dict)  # id -> the item's lines
@@ -41,6 +51,8 @@ class Deltas:
     removed: dict[str, str] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)  # old id -> new id
     base: dict[str, str] = field(default_factory=dict)  # id -> hash it was proposed against
+    # requirements an import could not match to an id ("MODIFIED 'Name'"): they block the change
+    unmatched: list[str] = field(default_factory=list)
 
     def touched(self) -> list[str]:
         """Every existing or new requirement id this change touches."""
@@ -54,7 +66,8 @@ class Deltas:
 
 def requirement_ranges(lines: list[str]) -> dict[str, tuple[int, int]]:
     """id -> [start, end) line range of each `- **FR-001**: …` item (continuation lines and
-    nested items included, the blank line after it not)."""
+    nested items included — across blank lines too when what follows is indented deeper, as
+    in a loose Markdown list — the blank line after it not)."""
     out: dict[str, tuple[int, int]] = {}
     i = 0
     while i < len(lines):
@@ -62,13 +75,27 @@ def requirement_ranges(lines: list[str]) -> dict[str, tuple[int, int]]:
         if m is None:
             i += 1
             continue
-        indent = len(lines[i]) - len(lines[i].lstrip())
-        j = i + 1
-        while j < len(lines) and _continues(lines[j], indent):
-            j += 1
-        out.setdefault(m["id"], (i, j))
-        i = j
+        end = _item_end(lines, i)
+        out.setdefault(m["id"], (i, end))
+        i = end
     return out
+
+
+def _item_end(lines: list[str], start: int) -> int:
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = j = start + 1
+    while j < len(lines):
+        line = lines[j]
+        if not line.strip():
+            j += 1
+            continue
+        if j > end:  # after a blank line only deeper-indented lines belong to the item
+            if len(line) - len(line.lstrip()) <= indent:
+                break
+        elif not _continues(line, indent):
+            break
+        j = end = j + 1
+    return end
 
 
 def _continues(line: str, indent: int) -> bool:

@@ -99,7 +99,11 @@ def plan_import(project: Project, source: Path, fmt: str | None = None) -> Impor
         elif fmt == "kiro":
             plan.features = kiro.import_kiro(source)
         elif fmt == "openspec":
-            plan.features, plan.notes = openspec.import_openspec(source)
+            from specflow.importers.openspec_changes import project_capabilities
+
+            found, plan.notes = openspec.import_openspec(source, project_capabilities(project))
+            plan.features = [f for f in found if not f.existing]
+            plan.additions = [f for f in found if f.existing]
         else:
             plan.features, plan.notes = taskmaster.import_taskmaster(source)
     except (OSError, UnicodeDecodeError) as exc:
@@ -110,7 +114,24 @@ def plan_import(project: Project, source: Path, fmt: str | None = None) -> Impor
         if feature.converted:
             _validate(feature)
     _number(project, plan)
+    from specflow.formats.change_md import archived
+
+    for target in _addition_targets(project, plan):
+        applied = archived(target.parent, target.name)
+        if target.exists() or applied:
+            shown = project.rel(applied[-1] if applied else target)
+            raise InputError(
+                f"{shown} exists already",
+                "nothing was written; remove or rename it to import the change again",
+            )
     return plan
+
+
+def _addition_targets(project: Project, plan: ImportPlan) -> list[Path]:
+    """The change folders an import adds to existing features (`changes/<name>/`)."""
+    from specflow.formats.change_md import CHANGES
+
+    return [project.root / f.folder / CHANGES / name for f in plan.additions for name in f.changes]
 
 
 def run_import(
@@ -186,11 +207,22 @@ def _write(project: Project, plan: ImportPlan) -> None:
                 target.write_bytes(data)
         if plan.constitution is not None:
             (tmp / "constitution.md").write_bytes(plan.constitution)
+        for f in plan.additions:  # changes/<name>/ for features that exist
+            for rel, data in f.files.items():
+                target = tmp / ".additions" / f.folder / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
         for f in plan.features:
             final = project.root / f.folder
             if final.exists():
                 raise InputError(f"{f.folder} appeared while importing", "run the import again")
             os.rename(tmp / final.name, final)
+            placed.append(final)
+        for final in _addition_targets(project, plan):
+            if final.exists():
+                raise InputError(f"{project.rel(final)} appeared while importing", "run it again")
+            final.parent.mkdir(exist_ok=True)
+            os.rename(tmp / ".additions" / project.rel(final), final)
             placed.append(final)
         if plan.constitution is not None:
             os.replace(tmp / "constitution.md", project.constitution_path)

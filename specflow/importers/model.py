@@ -24,6 +24,8 @@ class ImportedFeature:
     converted: bool = True  # False: files copied as they are (Spec Kit)
     warnings: list[str] = field(default_factory=list)
     folder: str = ""  # specs/NNN-slug, set when numbers are allocated
+    changes: list[str] = field(default_factory=list)  # change proposals under changes/
+    existing: bool = False  # a feature of the project: only its new `changes/` are written
 
     def add_text(self, name: str, text: str) -> None:
         self.files[name] = text.encode("utf-8")
@@ -45,6 +47,7 @@ class ImportedFeature:
             "requirements": self.requirements,
             "id_map": dict(self.id_map),
             "warnings": list(self.warnings),
+            "changes": list(self.changes),
         }
 
 
@@ -60,6 +63,8 @@ class ImportPlan:
     constitution_written: bool = False
     notes: list[str] = field(default_factory=list)
     dry_run: bool = False
+    # features of the project that get new change proposals (OpenSpec changes)
+    additions: list[ImportedFeature] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,4 +78,5 @@ class ImportPlan:
                 else None
             ),
             "notes": list(self.notes),
+            "additions": [f.to_dict() for f in self.additions],
         }

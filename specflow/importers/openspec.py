@@ -1,8 +1,12 @@
 """OpenSpec: `openspec/changes/<change>/` and `openspec/specs/<capability>/spec.md` -> features.
 
-- A change becomes a feature: proposal.md is the spec's overview, every `### Requirement:` of
-  its delta specs (`specs/<cap>/spec.md`, under `## ADDED|MODIFIED|REMOVED Requirements`) a
-  requirement FR-### naming its capability and operation, with its scenarios kept under it;
+- A change to a capability of `openspec/specs/` (or to one imported into the project before)
+  becomes a change proposal `changes/<change>/` inside that capability's feature, with its
+  deltas and base hashes (openspec_changes.py).
+- A change to new capabilities (its part for them) becomes a feature: proposal.md is the
+  spec's overview, every `### Requirement:` of its delta specs (`specs/<cap>/spec.md`, under
+  `## ADDED|MODIFIED|REMOVED Requirements`) a requirement FR-### naming its capability and
+  operation, with its scenarios kept under it;
   design.md is the plan; tasks.md keeps its groups (`## 1. Group` -> phases), its tasks in order
   with their numbers in the title ("(1.1)") and their done state. OpenSpec tasks run in order,
   which is specflow's reading of a phase without `[P]` markers: no `depends:` is written.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from specflow.domain.tasks import Task
 from specflow.errors import InputError
@@ -34,6 +39,9 @@ from specflow.importers.markdown import (
 )
 from specflow.importers.model import ImportedFeature
 
+if TYPE_CHECKING:
+    from specflow.importers.openspec_changes import Capability
+
 HEADING_RE = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
 DELTA_RE = re.compile(r"^(?P<op>ADDED|MODIFIED|REMOVED|RENAMED)\s+Requirements?\b", re.I)
 REQUIREMENT_RE = re.compile(r"^Requirement:\s*(?P<name>.*)$", re.I)
@@ -51,35 +59,73 @@ def find_root(source: Path) -> Path | None:
     return None
 
 
-def import_openspec(source: Path) -> tuple[list[ImportedFeature], list[str]]:
-    """Features, and notes about what was skipped."""
+def import_openspec(
+    source: Path, known: dict[str, Capability] | None = None
+) -> tuple[list[ImportedFeature], list[str]]:
+    """Features, and notes about what was skipped. A change to capabilities of
+    `openspec/specs/` — or to `known` ones, imported into the project earlier — becomes change
+    proposals inside their features (openspec_changes; a known one is returned with
+    `existing` set when it got any); a change that only adds new capabilities becomes a
+    feature of its own."""
+    known = dict(known or {})
     if (source / "proposal.md").is_file():  # one change folder
-        return [_change(source, source.name)], []
+        return _place_change(source, source.name, known) + _touched(known), []
     root = find_root(source)
     if root is None:
         raise InputError(
             f"no OpenSpec folder in {source}",
             "point at a folder holding openspec/changes/ or openspec/specs/",
         )
+    caps = {**known, **_capabilities(root / "specs", source)}
     features: list[ImportedFeature] = []
     notes: list[str] = []
     changes = root / "changes"
-    if changes.is_dir():
-        for folder in sorted(p for p in changes.iterdir() if p.is_dir()):
-            if folder.name == "archive":
-                count = sum(1 for p in folder.iterdir() if p.is_dir())
-                if count:
-                    notes.append(f"skipped {count} archived change(s) in {_rel(folder, source)}")
-                continue
-            if any((folder / f).is_file() for f in CHANGE_FILES):
-                features.append(_change(folder, _rel(folder, source)))
-    specs = root / "specs"
-    if specs.is_dir():
-        for folder in sorted(p for p in specs.iterdir() if (p / "spec.md").is_file()):
-            features.append(_capability(folder, _rel(folder, source)))
+    for folder in sorted(p for p in changes.iterdir() if p.is_dir()) if changes.is_dir() else []:
+        if folder.name == "archive":
+            count = sum(1 for p in folder.iterdir() if p.is_dir())
+            if count:
+                notes.append(f"skipped {count} archived change(s) in {_rel(folder, source)}")
+        elif any((folder / f).is_file() for f in CHANGE_FILES):
+            features += _place_change(folder, _rel(folder, source), caps)
+    features += [c.feature for c in caps.values() if not c.feature.existing]
+    features += _touched(caps)
     if not features:
         raise InputError(f"no OpenSpec changes or capabilities in {_rel(root, source)}")
     return features, notes
+
+
+def _touched(caps: dict[str, Capability]) -> list[ImportedFeature]:
+    """The project's own features that got change proposals."""
+    return [c.feature for c in caps.values() if c.feature.existing and c.feature.changes]
+
+
+def _capabilities(specs: Path, source: Path) -> dict[str, Capability]:
+    from specflow.importers.openspec_changes import capability
+
+    out: dict[str, Capability] = {}
+    folders = (
+        sorted(p for p in specs.iterdir() if (p / "spec.md").is_file()) if specs.is_dir() else []
+    )
+    for folder in folders:
+        feature = _capability(folder, _rel(folder, source))
+        out[folder.name] = capability(folder.name, feature, feature.text("spec.md") or "")
+    return out
+
+
+def _place_change(folder: Path, source: str, caps: dict[str, Capability]) -> list[ImportedFeature]:
+    """Change proposals in the capabilities the change names; a feature for the rest."""
+    from specflow.importers.openspec_changes import add_change, unbased
+
+    deltas = sorted((folder / "specs").glob("*/spec.md"))
+    known = [d for d in deltas if d.parent.name in caps]
+    new = [d for d in deltas if d.parent.name not in caps]
+    for delta in known:
+        add_change(folder, source, caps[delta.parent.name], delta, with_tasks=not new)
+    if known and not new:
+        return []
+    feature = _change(folder, source, new)
+    feature.warnings += unbased(new)
+    return [feature]
 
 
 # -- requirements ------------------------------------------------------------------------------
@@ -146,28 +192,32 @@ def requirement_lines(spec: OSSpec, capability: str, start: int) -> list[str]:
     """`- **FR-001**: **Name**: statement (OpenSpec cap, ADDED)` items, scenarios nested."""
     lines: list[str] = []
     for n, req in enumerate(spec.requirements, start):
-        statement = " ".join(" ".join(req.statement).split())
-        origin = f"OpenSpec {capability}" + (f", {req.op}" if req.op else "")
-        prefix = "REMOVED: " if req.op == "REMOVED" else ""
-        text = f"{prefix}**{req.name}**" + (f": {statement}" if statement else "")
-        lines.append(f"- **FR-{n:03d}**: {text} ({origin})")
-        rest = [r for r in req.rest if r.strip() != "---"]
-        body: list[str] = []
-        for line in rest:
-            m = HEADING_RE.match(line)
-            sc = SCENARIO_RE.match(m["text"]) if m else None
-            if sc is not None:
-                body += ["", f"- Scenario: {sc['name'].strip()}", ""]
-            else:
-                body.append("  " + line if line.strip() else "")
-        lines += quote_lines(reindent(body, 2), tasks=False)
+        lines += requirement_item(req, f"FR-{n:03d}", capability, req.op)
     return lines
+
+
+def requirement_item(req: OSRequirement, rid: str, capability: str, op: str) -> list[str]:
+    """One requirement as a spec.md item: `- **FR-001**: **Name**: statement (OpenSpec cap,
+    OP)`, its scenarios nested under it; `op` "" for the capability's own text."""
+    statement = " ".join(" ".join(req.statement).split())
+    origin = f"OpenSpec {capability}" + (f", {op}" if op else "")
+    prefix = "REMOVED: " if op == "REMOVED" else ""
+    text = f"{prefix}**{req.name}**" + (f": {statement}" if statement else "")
+    body: list[str] = []
+    for line in (r for r in req.rest if r.strip() != "---"):
+        m = HEADING_RE.match(line)
+        sc = SCENARIO_RE.match(m["text"]) if m else None
+        if sc is not None:
+            body += ["", f"- Scenario: {sc['name'].strip()}", ""]
+        else:
+            body.append("  " + line if line.strip() else "")
+    return [f"- **{rid}**: {text} ({origin})", *quote_lines(reindent(body, 2), tasks=False)]
 
 
 # -- features ----------------------------------------------------------------------------------
 
 
-def _change(folder: Path, source: str) -> ImportedFeature:
+def _change(folder: Path, source: str, deltas: list[Path] | None = None) -> ImportedFeature:
     texts = {f: read_text_input(folder / f) for f in CHANGE_FILES if (folder / f).is_file()}
     slug = slugify(folder.name)
     proposal_title, proposal = _split_title(texts.get("proposal.md", ""))
@@ -176,7 +226,9 @@ def _change(folder: Path, source: str) -> ImportedFeature:
     frs: list[str] = []
     other: list[str] = []
     count = 0
-    for delta in sorted((folder / "specs").glob("*/spec.md")):
+    if deltas is None:
+        deltas = sorted((folder / "specs").glob("*/spec.md"))
+    for delta in deltas:
         spec = read_spec(read_text_input(delta))
         cap = delta.parent.name
         frs += requirement_lines(spec, cap, count + 1)

@@ -14,12 +14,18 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from specflow.errors import InputError
-from specflow.formats.change_md import Deltas
+from specflow.formats.change_md import ARCHIVE, CHANGES, DELTAS, PROPOSAL, Deltas, archived
 from specflow.project import Feature, Project
 
-CHANGES, ARCHIVE, DELTAS, PROPOSAL = "changes", "archive", "deltas.md", "proposal.md"
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from specflow.domain.tasks import Task
+    from specflow.stages.common import Generated
+
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -57,9 +63,10 @@ def read_change(path: Path) -> Change:
     base = (meta or {}).get("base") or {}
     if not isinstance(base, dict):
         base = {}
-    return Change(
-        path.name, path, parse_deltas(body, {str(k): str(v) for k, v in base.items()}, str(file))
-    )
+    deltas = parse_deltas(body, {str(k): str(v) for k, v in base.items()}, str(file))
+    unmatched = (meta or {}).get("unmatched") or []
+    deltas.unmatched = [str(u) for u in unmatched] if isinstance(unmatched, list) else []
+    return Change(path.name, path, deltas)
 
 
 def new_change(
@@ -125,12 +132,19 @@ def change_problems(feature: Feature, current: dict[str, str]) -> list[str]:
 
 
 def base_problems(d: Deltas, current: dict[str, str]) -> list[str]:
-    out: list[str] = []
+    out = [
+        f"{what} matches no requirement of spec.md (give it the id under its section in "
+        "deltas.md and remove it from 'unmatched:', or drop it)"
+        for what in d.unmatched
+    ]
     for rid in d.based():
         if rid not in current:
             out.append(f"{rid} is not in spec.md any more")
         elif rid not in d.base:
-            out.append(f"{rid} records no base hash (make the change with --modify/--remove)")
+            out.append(
+                f"{rid} records no base hash (if the change was written against the spec as it "
+                f"is now, add '{rid}: {current[rid]}' under 'base:' in deltas.md)"
+            )
         elif d.base[rid] != current[rid]:
             out.append(
                 f"{rid} changed since the change was made (base {d.base[rid]}, "
@@ -143,9 +157,12 @@ def base_problems(d: Deltas, current: dict[str, str]) -> list[str]:
     return out
 
 
-def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, Path]:
+def apply_change(
+    project: Project, feature: Feature, name: str, made_by: Generated | None = None
+) -> tuple[Path, Path]:
     """Merge the change's deltas into spec.md (refusing on any base problem), then archive
-    it. Returns (spec.md, the archived folder)."""
+    it. Returns (spec.md, the archived folder). `made_by`: the model call that wrote the
+    deltas (`specify --update`), recorded in spec.md's front matter like any generation."""
     from specflow.artifacts import ArtifactStore
     from specflow.errors import StaleChange
     from specflow.formats.change_md import apply_deltas
@@ -162,7 +179,7 @@ def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, P
     if problems:
         raise StaleChange(
             f"change {name} not applied: {problems[0]}",
-            "re-make the change against the current spec.md",
+            "fix deltas.md, or re-make the change against the current spec.md",
         )
     new_body = apply_deltas(body, ch.deltas)
     store = ArtifactStore(project, feature)
@@ -170,9 +187,23 @@ def apply_change(project: Project, feature: Feature, name: str) -> tuple[Path, P
     if art.provenance is not None:
         prov = art.provenance
         extra = {**prov.extra, "change": name}
-        store.write("spec", new_body, inputs=prov.inputs, template=prov.template, extra=extra)
-    else:  # a hand-written spec stays hand-written
-        atomic_write_text(feature.artifact("spec"), new_body)
+        if made_by is None:
+            store.write("spec", new_body, inputs=prov.inputs, template=prov.template, extra=extra)
+        else:
+            store.write(
+                "spec",
+                new_body,
+                inputs=prov.inputs,
+                template=made_by.template,
+                templates=made_by.templates,
+                model=made_by.model,
+                usage=made_by.usage.to_dict(),
+                extra=extra,
+            )
+    else:  # a hand-written spec stays hand-written, its front matter (if any) as it was
+        whole = art.text or ""
+        head = whole[: len(whole) - len(art.body)] if whole.endswith(art.body) else ""
+        atomic_write_text(feature.artifact("spec"), head + new_body)
     day = _dt.date.today().isoformat()
     target = changes_dir(feature) / ARCHIVE / f"{day}-{name}"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -187,3 +218,33 @@ def spec_now(project: Project, feature: Feature) -> tuple[str, dict[str, str]]:
     if not art.exists:
         raise InputError(f"{feature.name} has no spec.md", "run 'specflow specify' first")
     return art.body, spec_requirement_hashes(art.body)
+
+
+# -- a change's tasks (`implement --change NAME`) ------------------------------------------
+
+
+def applied_change(feature: Feature, name: str) -> Change:
+    """The change as it was applied: the newest `changes/archive/*-NAME/`. An open or unknown
+    change is an input error saying what to do."""
+    if not NAME_RE.match(name) or name == ARCHIVE:
+        raise InputError(f"bad change name '{name}'", "see the folders in changes/")
+    found = archived(changes_dir(feature), name)
+    if found:
+        return read_change(found[-1])
+    if (changes_dir(feature) / name / DELTAS).is_file():
+        raise InputError(
+            f"change {name} is not applied yet",
+            f"run 'specflow change apply {name} {feature.short}', then 'specflow plan' "
+            "and 'specflow tasks'",
+        )
+    raise InputError(f"{feature.name} has no change '{name}'", "see the folders in changes/")
+
+
+def change_task_ids(change: Change, tasks: Iterable[Task]) -> list[str]:
+    """The tasks that came from a change: those covering a requirement it added, modified,
+    removed or renamed — by `covers:` or by naming the id in their text, the coverage rule
+    of `check` (a task removing FR-002 names it: no task can cover it any more)."""
+    from specflow.domain.coverage import task_links
+
+    ids = set(change.deltas.touched())
+    return [t.id for t in tasks if ids.intersection(rid for rid, _ in task_links(t))]

@@ -113,6 +113,7 @@ def cost_report(project: Project, features: list[Feature]) -> CostReport:
                 rep._add(rep.by_stage, STAGE_OF[kind], usage)
                 rep._add(rep.by_model, prov.model or "?", usage)
                 rep.total.add(usage)
+        _add_opinions(rep, feature)
         for record_path in sorted(feature.runs_dir.glob("*.json")):
             try:
                 record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -125,6 +126,23 @@ def cost_report(project: Project, features: list[Feature]) -> CostReport:
                 _add_run(rep, feature, record, name.removesuffix(".json"))
             rep.unmerged[st.branch] = [n.removesuffix(".json") for n in st.records]
     return rep
+
+
+def _add_opinions(rep: CostReport, feature: Feature) -> None:
+    """`drift --explain` records (`specs/<feature>/drift/*.json`): stage `drift`."""
+    from specflow.stages.drift import opinions_dir
+
+    for path in sorted(opinions_dir(feature).glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        usage = record.get("usage") if isinstance(record, dict) else None
+        if not isinstance(usage, dict) or not any(usage.values()):
+            continue
+        rep._add(rep.by_stage, "drift", usage)
+        rep._add(rep.by_model, str(record.get("opinion_of") or "?"), usage)
+        rep.total.add(usage)
 
 
 def _add_run(rep: CostReport, feature: Feature, record: dict[str, Any], stem: str) -> None:

@@ -14,6 +14,7 @@ Deterministic and model-free; git is asked a fixed number of times per feature.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from specflow.project import Feature, Project
@@ -29,11 +30,19 @@ OK, CODE, SPEC, BOTH, UNIMPLEMENTED, UNKNOWN = (
 )
 
 
+def opinions_dir(feature: Feature) -> Path:
+    """`specs/<feature>/drift/`: one JSON record per `drift --explain` (the model's opinion,
+    its model and usage), committed with the feature like run records: `specflow cost`
+    counts them under the stage `drift`."""
+    return feature.path / "drift"
+
+
 @dataclass
 class LaterCommit:
     sha: str
     subject: str
     files: list[str]
+    branch: str = ""  # set for a commit on the user's branch not merged with the one read
 
 
 @dataclass
@@ -71,6 +80,9 @@ class FeatureDrift:
     feature: str
     spec_path: str
     requirements: list[RequirementDrift]
+    branch: str = "HEAD"  # the branch whose history was read
+    unmerged: bool = False  # `branch` is the integration branch, not merged into HEAD yet
+    head: str = "HEAD"  # the user's branch
 
     @property
     def drifted(self) -> list[RequirementDrift]:
@@ -80,6 +92,8 @@ class FeatureDrift:
         return {
             "feature": self.feature,
             "spec": self.spec_path,
+            "branch": self.branch,
+            "unmerged": self.unmerged,
             "requirements": [r.to_dict() for r in self.requirements],
             "drifted": [r.id for r in self.drifted],
         }
@@ -103,10 +117,12 @@ def feature_drift(project: Project, feature: Feature) -> FeatureDrift:
                 seen.setdefault(c.sha, c)
         by_req[r.id] = list(seen.values())
     all_commits = list(dict.fromkeys(c.sha for cs in by_req.values() for c in cs))
+    fd = FeatureDrift(feature.name, spec_rel, [])
+    read = _branch_to_read(git, feature.name, fd)
     touched = _files_of(git, all_commits, specs_rel)
     old_hashes = _spec_hashes_at(git, all_commits, spec_rel)
-    later = _later_commits(git, all_commits, feature.name, specs_rel)
-    out: list[RequirementDrift] = []
+    later = _later_commits(git, all_commits, feature.name, specs_rel, read)
+    aside = _head_only(git, read, feature.name, specs_rel) if fd.unmerged and all_commits else []
     for r in fc.requirements:
         shas = [c.sha for c in by_req[r.id]]
         files = sorted({f for s in shas for f in touched.get(s, [])})
@@ -118,8 +134,26 @@ def feature_drift(project: Project, feature: Feature) -> FeatureDrift:
             rd.implemented_hash = known[0].get(r.id, "")
             rd.spec_ahead = rd.implemented_hash != rd.hash
         rd.later = _touching(later, set(shas), set(files))
-        out.append(rd)
-    return FeatureDrift(feature.name, spec_rel, out)
+        if shas:
+            rd.later += _on_head(aside, set(files), fd.head)
+        fd.requirements.append(rd)
+    return fd
+
+
+def _branch_to_read(git: Any, feature: str, fd: FeatureDrift) -> str:
+    """HEAD, or the feature's integration branch while it is not merged into HEAD (its task
+    commits are not on HEAD yet). Sets `fd.branch`, `fd.head` and `fd.unmerged`."""
+    from specflow.workspace.pool import integration_branch
+
+    fd.head = git.current_branch() or "HEAD"
+    fd.branch = fd.head
+    ref = f"refs/heads/{integration_branch(feature)}"
+    tip = git.rev_parse(ref)
+    head = git.rev_parse("HEAD")
+    if tip is None or head is None or git.is_ancestor(tip, head):
+        return "HEAD"
+    fd.branch, fd.unmerged = integration_branch(feature), True
+    return ref
 
 
 # -- git, batched --------------------------------------------------------------------------
@@ -171,12 +205,42 @@ class _Commit:
     files: list[str]
 
 
-def _later_commits(git: Any, task_shas: list[str], feature: str, skip: str) -> list[_Commit]:
-    """The task commits and every commit after them on HEAD, oldest first. One git call."""
-    from specflow.workspace.git import TRAILER_FEATURE
+def _later_commits(
+    git: Any, task_shas: list[str], feature: str, skip: str, tip: str = "HEAD"
+) -> list[_Commit]:
+    """The task commits and every commit on `tip` from their common ancestor on, oldest
+    first: a commit between two task commits is after one of them. Two git calls."""
+    from specflow.workspace.git import GitError
 
     if not task_shas:
         return []
+    try:
+        base = git.out("merge-base", "--octopus", *task_shas).split()
+    except GitError:
+        base = []
+    stop = [f"{b}^@" for b in base] or [f"{s}^@" for s in task_shas]
+    return _log(git, feature, skip, tip, "--not", *stop)
+
+
+def _head_only(git: Any, read: str, feature: str, skip: str) -> list[_Commit]:
+    """Commits on HEAD that the integration branch `read` has not got (the user's branch
+    moved on while the tasks wait to be merged). One git call."""
+    return _log(git, feature, skip, "HEAD", "--not", read)
+
+
+def _on_head(aside: list[_Commit], files: set[str], head: str) -> list[LaterCommit]:
+    out: list[LaterCommit] = []
+    for c in aside:
+        hit = sorted(files.intersection(c.files))
+        if hit and not c.ours:
+            out.append(LaterCommit(c.sha, c.subject, hit, head))
+    return out
+
+
+def _log(git: Any, feature: str, skip: str, *revs: str) -> list[_Commit]:
+    """`git log` of `revs`, oldest first, with parents, feature trailers and files."""
+    from specflow.workspace.git import TRAILER_FEATURE
+
     fmt = f"%x1e%H%x1f%P%x1f%(trailers:key={TRAILER_FEATURE},valueonly,separator=%x2C)%x1f%s"
     text = git.out(
         "log",
@@ -185,9 +249,7 @@ def _later_commits(git: Any, task_shas: list[str], feature: str, skip: str) -> l
         "--no-renames",
         "--name-only",
         f"--format={fmt}",
-        "HEAD",
-        "--not",
-        *(f"{s}^@" for s in task_shas),
+        *revs,
     )
     out: list[_Commit] = []
     for record in text.split("\x1e"):
@@ -203,17 +265,23 @@ def _later_commits(git: Any, task_shas: list[str], feature: str, skip: str) -> l
 
 
 def _touching(later: list[_Commit], tasks: set[str], files: set[str]) -> list[LaterCommit]:
-    """Of `later` (oldest first), the descendants of `tasks` that change `files`, not ours."""
+    """Of `later` (oldest first), the commits none of `tasks` contains — made after them, or
+    beside them and merged since (a branch's commits a catch-up merge brought in) — that
+    change `files` and are not ours."""
     if not tasks or not files:
         return []
-    after = set(tasks)
+    index = {c.sha: c for c in later}
+    seen: set[str] = set()
+    stack = [t for t in tasks if t in index]
+    while stack:  # the task commits and their ancestors within `later`
+        sha = stack.pop()
+        if sha not in seen:
+            seen.add(sha)
+            stack.extend(p for p in index[sha].parents if p in index)
     out: list[LaterCommit] = []
     for c in later:
-        if not any(p in after for p in c.parents):
-            continue
-        after.add(c.sha)
         hit = sorted(files.intersection(c.files))
-        if hit and not c.ours:
+        if hit and not c.ours and c.sha not in seen:
             out.append(LaterCommit(c.sha, c.subject, hit))
     return out
 
@@ -222,7 +290,7 @@ def _touching(later: list[_Commit], tasks: set[str], files: set[str]) -> list[La
 
 
 def render_text(fd: FeatureDrift) -> str:
-    lines = [f"{fd.feature}: drift per requirement"]
+    lines = [f"{fd.feature}: drift per requirement", f"read: {_read_note(fd)}"]
     for r in fd.requirements:
         lines.append(f"{r.id}  {r.status}")
         if r.commits:
@@ -236,13 +304,23 @@ def render_text(fd: FeatureDrift) -> str:
                 f"{r.implemented_hash or 'absent'} when its tasks were made"
             )
         for c in r.later:
+            where = f" on {c.branch}" if c.branch else ""
             lines.append(
-                f"  code moved: {c.sha[:10]} {c.subject} ({', '.join(c.files)}) "
+                f"  code moved{where}: {c.sha[:10]} {c.subject} ({', '.join(c.files)}) "
                 "without a task of this feature"
             )
     n = len(fd.drifted)
     lines.append(f"{n} requirement(s) drifted" if n else "no drift")
     return "\n".join(lines)
+
+
+def _read_note(fd: FeatureDrift) -> str:
+    if fd.unmerged:
+        return (
+            f"{fd.branch} (the integration branch, not merged into {fd.head} yet; "
+            f"{fd.head}'s own commits since are read too)"
+        )
+    return fd.branch
 
 
 def drift_problems(project: Project, feature: Feature, fd: FeatureDrift) -> list[Any]:
@@ -271,8 +349,9 @@ def drift_messages(fd: FeatureDrift) -> list[tuple[str, str]]:
             out.append(
                 (
                     r.id,
-                    f"{r.id}: code moved under the spec: {c.sha[:10]} changed "
-                    f"{', '.join(c.files)} without a task of this feature",
+                    f"{r.id}: code moved under the spec: {c.sha[:10]}"
+                    + (f" on {c.branch}" if c.branch else "")
+                    + f" changed {', '.join(c.files)} without a task of this feature",
                 )
             )
     return out

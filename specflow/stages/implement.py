@@ -61,6 +61,7 @@ class ImplementOptions:
     parallel: int | None = None
     agent: str | None = None
     only: list[str] | None = None
+    change: str | None = None  # only the tasks of this applied change (stages/change.py)
     from_phase: str | None = None
     resume: bool = False
     run_id: str | None = None
@@ -93,6 +94,7 @@ class Loaded:
     merged: set[str]  # trailers on the integration branch only
     landed: set[str]  # merged or ticked in the user's tasks.md: their boxes get [x]
     selected: list[str]
+    wanted: list[str] | None = None  # what --only / --change picked (None: every task)
 
 
 @dataclass
@@ -138,7 +140,8 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
     merged = set(git.task_trailers(ref, feature.name)) & set(graph.tasks) if tip else set()
     ticked = {t.id for t in graph.tasks.values() if t.done}
     done = merged | ticked
-    selected = _select(graph, options, done)  # adds the phases before --from to `done`
+    wanted = _wanted(feature, graph, options)
+    selected = _select(graph, options, done, wanted)  # adds the phases before --from to `done`
     return Loaded(
         project,
         feature,
@@ -152,10 +155,56 @@ def load(project: Project, options: ImplementOptions) -> Loaded:
         merged,
         merged | ticked,
         selected,
+        wanted,
     )
 
 
-def _select(graph: TaskGraph, options: ImplementOptions, done: set[str]) -> list[str]:
+def _wanted(feature: Feature, graph: TaskGraph, options: ImplementOptions) -> list[str] | None:
+    """The tasks `--only` names, or the tasks of `--change NAME`; None: every task."""
+    if options.only and options.change:
+        raise InputError("--only and --change both pick tasks", "use one of them")
+    if options.change:
+        from specflow.stages.change import applied_change, change_task_ids
+
+        change = applied_change(feature, options.change)
+        ids = change_task_ids(change, graph.tasks.values())
+        if not ids:
+            touched = ", ".join(change.deltas.touched()) or "none"
+            raise InputError(
+                f"no task covers a requirement of change {options.change} ({touched})",
+                f"update the tasks first: specflow plan {feature.short} && "
+                f"specflow tasks {feature.short}",
+            )
+        return ids
+    if not options.only:
+        return None
+    wanted = [t.strip().upper() for t in options.only if t.strip()]
+    unknown = [t for t in wanted if t not in graph.tasks]
+    if unknown:
+        raise InputError(f"unknown task {', '.join(unknown)}", "see tasks.md for the ids")
+    return wanted
+
+
+def _missing(
+    options: ImplementOptions, task: str, missing: list[str], wanted: list[str]
+) -> InputError:
+    """A selected task needs tasks that are neither selected nor done."""
+    if options.change:
+        feature = f" {options.feature}" if options.feature else ""
+        return InputError(
+            f"{task} of change {options.change} needs {', '.join(missing)}, which the change "
+            "does not include and which is not done",
+            f"run it first: specflow implement{feature} --only {','.join(missing)}",
+        )
+    return InputError(
+        f"{task} needs {', '.join(missing)}, not merged yet",
+        f"add them: --only {','.join([*missing, *wanted])}",
+    )
+
+
+def _select(
+    graph: TaskGraph, options: ImplementOptions, done: set[str], wanted: list[str] | None
+) -> list[str]:
     order = graph.order()
     if options.from_phase:
         phases = graph.tasklist.phases
@@ -172,18 +221,11 @@ def _select(graph: TaskGraph, options: ImplementOptions, done: set[str]) -> list
         earlier = {t.id for p in phases[:idx] for t in p.tasks}
         done |= earlier  # starting from a phase means the earlier ones count as done
         order = [t for t in order if t not in earlier]
-    if options.only:
-        wanted = [t.strip().upper() for t in options.only if t.strip()]
-        unknown = [t for t in wanted if t not in graph.tasks]
-        if unknown:
-            raise InputError(f"unknown task {', '.join(unknown)}", "see tasks.md for the ids")
+    if wanted is not None:
         for t in wanted:
             missing = sorted(d for d in graph.ancestors(t) if d not in done and d not in wanted)
             if missing:
-                raise InputError(
-                    f"{t} needs {', '.join(missing)}, not merged yet",
-                    f"add them: --only {','.join([*missing, *wanted])}",
-                )
+                raise _missing(options, t, missing, wanted)
         order = [t for t in order if t in wanted]
     return [t for t in order if t not in done]
 

@@ -91,7 +91,7 @@ def update_spec(
         folder / DELTAS,
         join_front_matter({"base": base}, render_deltas(name, d.modified, d.removed, {}, d.added)),
     )
-    _, archived = apply_change(project, feature, name)
+    _, archived = apply_change(project, feature, name, made_by=gen)
     return archived, update, gen
 
 

@@ -257,6 +257,8 @@ def test_specify_update_changes_one_requirement_and_keeps_every_other_line(
     assert changed == [(changed[0][0], f"- **{target}**: {new_text}")]
     assert f"**{target}**" in changed[0][0]
     assert meta["specflow"]["requirements"][target] == requirement_hash(new_text)
+    # the update's model call is recorded like any generation's (for `specflow cost`)
+    assert meta["specflow"]["model"] == "openai/stub" and meta["specflow"]["usage"]
     prompt = stub.prompts("specify")[-1]
     assert "## Change request\n\nconvert both ways" in prompt and new_text not in prompt
     res = run_cli(["specify", "--update", "1", "--model", "openai/stub"], project)

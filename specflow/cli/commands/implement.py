@@ -24,6 +24,11 @@ def register(app: typer.Typer) -> None:
             None, "--agent", help="builtin, claude, codex, gemini, aider, cmd:<command> (config)."
         ),
         only: Optional[str] = typer.Option(None, "--only", help="Only these tasks: T003,T007."),
+        change: Optional[str] = typer.Option(
+            None,
+            "--change",
+            help="Only the tasks of this applied change (those covering its requirements).",
+        ),
         from_phase: Optional[str] = typer.Option(
             None, "--from", help="Start at this phase (number or title)."
         ),
@@ -68,6 +73,7 @@ def register(app: typer.Typer) -> None:
             parallel=parallel,
             agent=agent,
             only=only.split(",") if only else None,
+            change=change,
             from_phase=from_phase,
             resume=resume or run_id is not None,
             run_id=run_id,
@@ -99,17 +105,35 @@ def register(app: typer.Typer) -> None:
             if pr and failed is not None and failed.ran:
                 _open_pr(app_obj, project, failed, draft=True)
             raise
-        if json_out:
-            app_obj.print_json(summary.to_json())
-        elif summary.ran == 0:
-            app_obj.echo(f"nothing to do: every task of {summary.feature} is merged")
-        else:
-            app_obj.echo(
-                f"run {summary.run_id}: all {summary.ran} tasks merged "
-                f"on specflow/{summary.feature}"
-            )
+        _echo_summary(app_obj, options, summary, json_out=json_out)
         if pr:
             _open_pr(app_obj, project, summary, draft=False)
+
+
+def _echo_summary(app_obj: Any, options: Any, summary: Any, *, json_out: bool) -> None:
+    if json_out:
+        app_obj.print_json(summary.to_json())
+    elif summary.ran == 0 and options.change:
+        app_obj.echo(_change_done(app_obj.project, options))
+    elif summary.ran == 0:
+        app_obj.echo(f"nothing to do: every task of {summary.feature} is merged")
+    else:
+        app_obj.echo(
+            f"run {summary.run_id}: all {summary.ran} tasks merged on specflow/{summary.feature}"
+        )
+
+
+def _change_done(project: Any, options: Any) -> str:
+    """`--change NAME` with nothing left: its tasks, and where new ones come from."""
+    from specflow.stages.implement import load
+
+    ld = load(project, options)
+    feature = ld.feature.short
+    return (
+        f"nothing to do: every task of change {options.change} is merged "
+        f"({', '.join(sorted(ld.wanted or []))}); if tasks.md was not updated since the change "
+        f"was applied, run 'specflow plan {feature}' and 'specflow tasks {feature}' first"
+    )
 
 
 def _dry_run(app_obj: Any, plan: Any, *, json_out: bool, pr: bool) -> None:

@@ -40,6 +40,13 @@ def register(app: typer.Typer) -> None:
             if f.requirements:
                 counts.append(f"{f.requirements} requirements")
             app_.echo(f"  {f.folder}  <- {f.source}  ({', '.join(counts)})")
+            for name in f.changes:
+                app_.echo(f"    change {name}: {f.folder}/changes/{name}/ (specflow change apply)")
+            for w in f.warnings:
+                app_.echo(f"    warning: {w}")
+        for f in result.additions:
+            for name in f.changes:
+                app_.echo(f"  {f.folder}/changes/{name}/  (a change to this existing feature)")
             for w in f.warnings:
                 app_.echo(f"    warning: {w}")
         if result.constitution_source:
