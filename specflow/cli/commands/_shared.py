@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from specflow.cli.app import app_of
+from specflow.cli.app import App, app_of
+
+if TYPE_CHECKING:
+    from specflow.project import Feature
 
 
 def report_outcome(app: Any, outcome: Any, verb: str) -> None:
@@ -93,3 +97,34 @@ def features_with_spec(project: Any, feature: str | None) -> list[Any]:
     if feature:
         return [project.resolve_feature(feature)]
     return [f for f in project.features() if f.artifact("spec").is_file()]
+
+
+FeatureReport = Callable[[App, "list[Feature]", bool], None]
+
+
+def register_feature_report(
+    app: typer.Typer, name: str, report: FeatureReport, *, spec_only: bool = False
+) -> None:
+    """`specflow NAME [FEATURE] [--json]` (cost, status, coverage): the named feature, or every
+    feature (with `spec_only`, every one that has a spec.md), handed to `report` with the app
+    and whether JSON was asked for. The command's help is `report`'s docstring."""
+
+    def command(
+        ctx: typer.Context,
+        feature: Optional[str] = typer.Argument(
+            None, help="Feature folder, number or slug (default: all)."
+        ),
+        feature_opt: Optional[str] = feature_option(),
+        json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        named = one_feature(feature, feature_opt)
+        app_ = app_of(ctx)
+        project = app_.project
+        if spec_only:
+            feats = features_with_spec(project, named)
+        else:
+            feats = [project.resolve_feature(named)] if named else project.features()
+        report(app_, feats, json_out)
+
+    command.__doc__ = report.__doc__
+    app.command(name=name)(command)
