@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from specflow.errors import SpecflowError
+from specflow.errors import SpecflowError, WorkFailed
 
 Runner = Callable[[list[str]], str]
 
@@ -30,10 +30,8 @@ class GhNotFound(SpecflowError):
     exit_code = 2
 
 
-class GhFailed(SpecflowError):
+class GhFailed(WorkFailed):
     """A gh (or git) call exited non-zero; carries its stderr."""
-
-    exit_code = 1
 
     def __init__(self, argv: list[str], returncode: int, stderr: str) -> None:
         first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "")

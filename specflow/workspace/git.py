@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specflow.errors import SpecflowError
+from specflow.errors import WorkFailed
 
 # Settings for every call: no background gc racing our worktrees, no pager, no signing prompts.
 _BASE_CONFIG = (
@@ -64,8 +64,8 @@ TRAILER_RUN = "Specflow-Run"
 TRAILER_FEATURE = "Specflow-Feature"
 
 
-class GitError(SpecflowError):
-    exit_code = 1
+class GitError(WorkFailed):
+    """A git command failed; carries its stderr."""
 
     def __init__(self, args: Sequence[str], returncode: int, stderr: str, stdout: str = "") -> None:
         first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "")
