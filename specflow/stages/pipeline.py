@@ -4,7 +4,6 @@ artifact atomically — or raises and leaves every file as it was."""
 from __future__ import annotations
 
 import re
-import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,10 +14,10 @@ from pydantic import BaseModel
 
 from specflow.artifacts import EDITED, FRESH, HANDWRITTEN, MISSING, Artifact, ArtifactStore
 from specflow.errors import InputError
-from specflow.fsutil import atomic_write_text
 from specflow.llm.base import Usage
 from specflow.project import Feature, Project
 from specflow.stages.common import Generated, generate, open_model, usage_meta
+from specflow.stages.newfeature import ask_new, create_feature
 from specflow.stages.repomap import repo_map
 from specflow.templating import template_hashes
 
@@ -123,46 +122,26 @@ def specify(
 
     validate_feature_text(feature_text, source)
     extra = {"library": from_library.provenance()} if from_library else {}
-    given: str | None = None
     gen: Generated | _Given
     if from_library is not None and from_library.spec_body is not None:
-        gen, given = _library_spec(from_library), from_library.spec_body
+        # a library's ready spec.md is taken as written: no template shaped it
+        gen, body, shaped = _library_spec(from_library), from_library.spec_body, None
     else:
-        llm = _open(project, "specify", model_override, model)
-        ctx = _context(project, None, "spec")
-        ctx["feature"] = feature_text.strip()
-        gen = generate(
+        gen = ask_new(
             project,
-            stage="specify",
+            feature_text,
+            source,
             template="specify.md.j2",
             output=Spec,
-            model=llm,
-            context=ctx,
             check=lambda s: _spec_problems(s, project.root),
-            inputs={"feature.md": feature_text},
+            model_override=model_override,
+            model=model,
         )
-    spec: Spec = gen.value
-    number = project.next_number()
-    folder = project.specs_dir / f"{number:03d}-{slugify(spec.title)}"
-    if folder.exists():
-        raise InputError(f"{folder} already exists", "remove it or rename the feature")
-    feature = Feature(folder)
-    try:
-        atomic_write_text(folder / "feature.md", feature_text)
-        store = ArtifactStore(project, feature)
-        art = store.write(
-            "spec",
-            given if given is not None else render_spec(spec, project.root),
-            template=gen.template,
-            # a library's ready spec.md is taken as written: no template shaped it
-            templates=_templates(project, "spec", gen.templates) if given is None else {},
-            model=gen.model or None,
-            usage=usage_meta(gen.usage),
-            extra=extra,
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+        body, shaped = render_spec(gen.value, project.root), {"spec": "artifacts/spec.md.j2"}
+    feature = create_feature(
+        project, gen.value.title, feature_text, {"spec": body}, gen, extra, shaped
+    )
+    art = ArtifactStore(project, feature).read("spec")
     return StageOutcome(feature, art, gen.usage, gen.model)
 
 
