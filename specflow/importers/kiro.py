@@ -31,7 +31,7 @@ from specflow.importers.kiro_requirements import (
 from specflow.importers.markdown import (
     check_tasks,
     collapse_blanks,
-    front_matter,
+    doc_head,
     join_doc,
     quote_lines,
     reindent,
@@ -125,7 +125,7 @@ def convert_tasks(
         tasks.append(task)
         notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
         blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
-    parts = [front_matter("kiro", source), f"# Tasks: {title}", ""]
+    parts = doc_head("kiro", source, f"Tasks: {title}")
     parts += render_groups(checklist, blocks)
     id_map = {t.number: ids[id(t)] for t in checklist.tasks if t.number}
     return join_doc(collapse_blanks(parts)), tasks, id_map, warnings
@@ -235,7 +235,7 @@ def _plan(design: str, title: str, source: str) -> str:
                 lines = lines[i + 1 :]
             break
     body = "\n".join(lines).strip("\n")
-    return join_doc([front_matter("kiro", source), f"# Implementation Plan: {title}", "", body])
+    return join_doc([*doc_head("kiro", source, f"Implementation Plan: {title}"), body])
 
 
 def _h1_title(text: str) -> str:

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 from specflow.importers.markdown import (
     collapse_blanks,
-    front_matter,
+    doc_head,
     join_doc,
     quote_lines,
     reindent,
+    requirements_section,
 )
 
 HEADING_RE = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
@@ -180,20 +181,13 @@ def render_spec(req: KiroRequirements, title: str, source: str) -> tuple[str, di
         body = quote_lines(reindent(r.story, 0), headings=True, tasks=False)
         stories += [head, "", *body, "", f"Requirements: {', '.join(ids)}", ""]
     parts = [
-        front_matter("kiro", source),
-        f"# Feature Specification: {title}",
-        "",
+        *doc_head("kiro", source, f"Feature Specification: {title}"),
         *quote_lines(reindent(req.intro, 0), headings=True, tasks=False),
         "",
         "## User Scenarios & Testing",
         "",
         *stories,
-        "## Requirements",
-        "",
-        "### Functional Requirements",
-        "",
-        *frs,
-        "",
+        *requirements_section(frs),
     ]
     if req.glossary:
         parts += ["### Key Entities", ""]

@@ -129,6 +129,16 @@ def front_matter(tool: str, source: str, **extra: Any) -> str:
     return join_front_matter({"imported": {"from": tool, "source": source, **extra}}, "")
 
 
+def doc_head(tool: str, source: str, heading: str) -> list[str]:
+    """The first lines of an imported document: front matter naming its origin, its H1."""
+    return [front_matter(tool, source), f"# {heading}", ""]
+
+
+def requirements_section(frs: list[str]) -> list[str]:
+    """spec.md's `## Requirements` section with its functional requirement items."""
+    return ["## Requirements", "", "### Functional Requirements", "", *frs, ""]
+
+
 def join_doc(parts: list[str]) -> str:
     text = "\n".join(parts)
     text = re.sub(r"\n{3,}", "\n\n", text)

@@ -24,10 +24,11 @@ from specflow.importers.checklist import read_checklist, render_groups
 from specflow.importers.markdown import (
     check_tasks,
     collapse_blanks,
-    front_matter,
+    doc_head,
     join_doc,
     quote_lines,
     reindent,
+    requirements_section,
     slugify,
     task_block,
     title_from_slug,
@@ -184,21 +185,7 @@ def _change(folder: Path, source: str) -> ImportedFeature:
         if [line for line in spec.other if line.strip()]:
             other += [f"### {cap}", "", *spec.other, ""]
     overview = quote_lines(_demote(proposal), tasks=False)
-    parts = [
-        front_matter("openspec", f"{source}/proposal.md"),
-        f"# Feature Specification: {title}",
-        "",
-        "## Overview",
-        "",
-        *overview,
-        "",
-        "## Requirements",
-        "",
-        "### Functional Requirements",
-        "",
-        *frs,
-        "",
-    ]
+    parts = _spec_parts(f"{source}/proposal.md", title, overview, frs)
     if other:
         parts += ["## Spec Delta Notes", "", *quote_lines(_demote(other, floor=3), tasks=False), ""]
     feature.add_text("spec.md", join_doc(collapse_blanks(parts)))
@@ -209,9 +196,7 @@ def _change(folder: Path, source: str) -> ImportedFeature:
             "plan.md",
             join_doc(
                 [
-                    front_matter("openspec", f"{source}/design.md"),
-                    f"# Implementation Plan: {title}",
-                    "",
+                    *doc_head("openspec", f"{source}/design.md", f"Implementation Plan: {title}"),
                     "\n".join(design),
                 ]
             ),
@@ -238,26 +223,20 @@ def _capability(folder: Path, source: str) -> ImportedFeature:
     slug = slugify(folder.name)
     title = spec.title.strip() or title_from_slug(slug)
     feature = ImportedFeature(slug=slug, title=title, source=source)
-    parts = [
-        front_matter("openspec", f"{source}/spec.md"),
-        f"# Feature Specification: {title}",
-        "",
-        "## Overview",
-        "",
-        *quote_lines(reindent(spec.purpose, 0), headings=True, tasks=False),
-        "",
-        "## Requirements",
-        "",
-        "### Functional Requirements",
-        "",
-        *requirement_lines(spec, folder.name, 1),
-        "",
-    ]
+    overview = quote_lines(reindent(spec.purpose, 0), headings=True, tasks=False)
+    parts = _spec_parts(
+        f"{source}/spec.md", title, overview, requirement_lines(spec, folder.name, 1)
+    )
     if [line for line in spec.other if line.strip()]:
         parts += quote_lines(_demote(spec.other, floor=2), tasks=False)
     feature.add_text("spec.md", join_doc(collapse_blanks(parts)))
     feature.requirements = len(spec.requirements)
     return feature
+
+
+def _spec_parts(source: str, title: str, overview: list[str], frs: list[str]) -> list[str]:
+    head = doc_head("openspec", source, f"Feature Specification: {title}")
+    return [*head, "## Overview", "", *overview, "", *requirements_section(frs)]
 
 
 def convert_tasks(text: str, title: str, source: str) -> tuple[str, list[Task], dict[str, str]]:
@@ -273,7 +252,7 @@ def convert_tasks(text: str, title: str, source: str) -> tuple[str, list[Task], 
         id_map[raw.label] = tid
         notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
         blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
-    parts = [front_matter("openspec", source), f"# Tasks: {title}", ""]
+    parts = doc_head("openspec", source, f"Tasks: {title}")
     parts += render_groups(checklist, blocks)
     return join_doc(collapse_blanks(parts)), tasks, id_map
 
