@@ -20,7 +20,7 @@ from specflow.domain.tasks import Task
 from specflow.errors import InputError
 from specflow.formats.tasks_md import infer_files
 from specflow.fsutil import read_text_input
-from specflow.importers.checklist import read_checklist, render_groups
+from specflow.importers.checklist import checklist_doc, read_checklist
 from specflow.importers.markdown import (
     check_tasks,
     collapse_blanks,
@@ -30,7 +30,6 @@ from specflow.importers.markdown import (
     reindent,
     requirements_section,
     slugify,
-    task_block,
     title_from_slug,
 )
 from specflow.importers.model import ImportedFeature
@@ -241,20 +240,17 @@ def _spec_parts(source: str, title: str, overview: list[str], frs: list[str]) ->
 
 def convert_tasks(text: str, title: str, source: str) -> tuple[str, list[Task], dict[str, str]]:
     checklist = read_checklist(text)
-    tasks: list[Task] = []
-    blocks: dict[int, list[str]] = {}
+    tasks: dict[int, Task] = {}  # id(raw task) -> its task
     id_map: dict[str, str] = {}
     for i, raw in enumerate(checklist.tasks, 1):
         tid = f"T{i:03d}"
         task_title = f"{raw.title} ({raw.number})" if raw.number else raw.title
-        task = Task(id=tid, title=task_title, done=raw.done, files=infer_files(task_title))
-        tasks.append(task)
+        tasks[id(raw)] = Task(
+            id=tid, title=task_title, done=raw.done, files=infer_files(task_title)
+        )
         id_map[raw.label] = tid
-        notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
-        blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
-    parts = doc_head("openspec", source, f"Tasks: {title}")
-    parts += render_groups(checklist, blocks)
-    return join_doc(collapse_blanks(parts)), tasks, id_map
+    body = checklist_doc("openspec", source, title, checklist, tasks)
+    return body, list(tasks.values()), id_map
 
 
 def _split_title(text: str) -> tuple[str, list[str]]:
