@@ -134,9 +134,14 @@ def doc_head(tool: str, source: str, heading: str) -> list[str]:
     return [front_matter(tool, source), f"# {heading}", ""]
 
 
-def requirements_section(frs: list[str]) -> list[str]:
-    """spec.md's `## Requirements` section with its functional requirement items."""
-    return ["## Requirements", "", "### Functional Requirements", "", *frs, ""]
+def spec_doc(
+    tool: str, source: str, title: str, before: list[str], frs: list[str], after: list[str]
+) -> str:
+    """An imported spec.md: its head, the sections `before`, `## Requirements` with the
+    functional requirement items `frs`, then the lines `after`; runs of blank lines folded."""
+    requirements = ["## Requirements", "", "### Functional Requirements", "", *frs, ""]
+    head = doc_head(tool, source, f"Feature Specification: {title}")
+    return join_doc(collapse_blanks([*head, *before, *requirements, *after]))
 
 
 def join_doc(parts: list[str]) -> str:

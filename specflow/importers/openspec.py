@@ -23,13 +23,12 @@ from specflow.fsutil import read_text_input
 from specflow.importers.checklist import checklist_doc, read_checklist
 from specflow.importers.markdown import (
     check_tasks,
-    collapse_blanks,
     doc_head,
     join_doc,
     quote_lines,
     reindent,
-    requirements_section,
     slugify,
+    spec_doc,
     title_from_slug,
 )
 from specflow.importers.model import ImportedFeature
@@ -184,10 +183,9 @@ def _change(folder: Path, source: str) -> ImportedFeature:
         if [line for line in spec.other if line.strip()]:
             other += [f"### {cap}", "", *spec.other, ""]
     overview = quote_lines(_demote(proposal), tasks=False)
-    parts = _spec_parts(f"{source}/proposal.md", title, overview, frs)
-    if other:
-        parts += ["## Spec Delta Notes", "", *quote_lines(_demote(other, floor=3), tasks=False), ""]
-    feature.add_text("spec.md", join_doc(collapse_blanks(parts)))
+    notes = quote_lines(_demote(other, floor=3), tasks=False)
+    after = ["## Spec Delta Notes", "", *notes, ""] if other else []
+    feature.add_text("spec.md", _spec(f"{source}/proposal.md", title, overview, frs, after))
     feature.requirements = count
     if "design.md" in texts:
         _, design = _split_title(texts["design.md"])
@@ -223,19 +221,16 @@ def _capability(folder: Path, source: str) -> ImportedFeature:
     title = spec.title.strip() or title_from_slug(slug)
     feature = ImportedFeature(slug=slug, title=title, source=source)
     overview = quote_lines(reindent(spec.purpose, 0), headings=True, tasks=False)
-    parts = _spec_parts(
-        f"{source}/spec.md", title, overview, requirement_lines(spec, folder.name, 1)
-    )
-    if [line for line in spec.other if line.strip()]:
-        parts += quote_lines(_demote(spec.other, floor=2), tasks=False)
-    feature.add_text("spec.md", join_doc(collapse_blanks(parts)))
+    frs = requirement_lines(spec, folder.name, 1)
+    kept = [line for line in spec.other if line.strip()]
+    after = quote_lines(_demote(spec.other, floor=2), tasks=False) if kept else []
+    feature.add_text("spec.md", _spec(f"{source}/spec.md", title, overview, frs, after))
     feature.requirements = len(spec.requirements)
     return feature
 
 
-def _spec_parts(source: str, title: str, overview: list[str], frs: list[str]) -> list[str]:
-    head = doc_head("openspec", source, f"Feature Specification: {title}")
-    return [*head, "## Overview", "", *overview, "", *requirements_section(frs)]
+def _spec(source: str, title: str, overview: list[str], frs: list[str], after: list[str]) -> str:
+    return spec_doc("openspec", source, title, ["## Overview", "", *overview, ""], frs, after)
 
 
 def convert_tasks(text: str, title: str, source: str) -> tuple[str, list[Task], dict[str, str]]:
