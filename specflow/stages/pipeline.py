@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import BaseModel
 
@@ -22,6 +22,8 @@ from specflow.stages.repomap import repo_map
 from specflow.templating import template_hashes
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from specflow.library.core import LibraryFeature
     from specflow.llm.base import Model
 
@@ -174,14 +176,7 @@ def _carried(store: ArtifactStore, kind: str = "spec") -> dict[str, Any]:
     return {"library": lib} if lib else {}
 
 
-def respecify(
-    project: Project,
-    feature: Feature,
-    *,
-    force: bool = False,
-    model_override: str | None = None,
-    model: Model | None = None,
-) -> StageOutcome:
+def respecify(project: Project, feature: Feature, **opts: Unpack[Regeneration]) -> StageOutcome:
     """Regenerate spec.md from the feature's feature.md (after it changed)."""
     from specflow.domain.spec import Spec
     from specflow.formats.spec_md import render_spec
@@ -202,10 +197,16 @@ def respecify(
         Stage("spec", "specify", "specify.md.j2", Spec, render_spec),
         inputs=inputs,
         check=lambda s: _spec_problems(s, project.root),
-        force=force,
-        model_override=model_override,
-        model=model,
+        **opts,
     )
+
+
+class Regeneration(TypedDict, total=False):
+    """What every regeneration (respecify, plan, tasks) takes besides the feature."""
+
+    force: bool  # regenerate even if up to date or edited by hand
+    model_override: str | None  # a model name for this stage instead of the configured one
+    model: Model | None  # an open model (a budgeted one, a test's); else opened here
 
 
 @dataclass(frozen=True)
@@ -224,18 +225,17 @@ def _regenerate(
     *,
     inputs: Callable[[ArtifactStore], dict[str, Any]],
     check: Callable[[Any], list[str]],
-    force: bool,
-    model_override: str | None,
-    model: Model | None,
+    **opts: Unpack[Regeneration],
 ) -> StageOutcome:
     """The shared shape of a regeneration: refuse to overwrite a person's work, skip what is
     fresh, ask the model with the previous version and the input diff, write atomically."""
+    force = opts.get("force", False)
     store = ArtifactStore(project, feature)
     context = inputs(store)  # missing inputs are reported before anything else
     prev = store.check_writable(stage.kind, force=force)
     if prev.state == FRESH and not force:
         return StageOutcome(feature, prev, Usage(), "", skipped=True)
-    llm = _open(project, stage.name, model_override, model)
+    llm = _open(project, stage.name, opts.get("model_override"), opts.get("model"))
     ctx = {**_context(project, store, stage.kind), **context}
     gen = generate(
         project,
@@ -335,14 +335,7 @@ def _require(store: ArtifactStore, kind: str, stage: str) -> Artifact:
     return art
 
 
-def plan(
-    project: Project,
-    feature: Feature,
-    *,
-    force: bool = False,
-    model_override: str | None = None,
-    model: Model | None = None,
-) -> StageOutcome:
+def plan(project: Project, feature: Feature, **opts: Unpack[Regeneration]) -> StageOutcome:
     """Write plan.md. A plan whose constitution gate fails without a justification row in its
     Complexity Tracking table is written all the same — the model's work is kept for a person
     to fix or justify — but `violations` lists the gates, the CLI exits 1, `check` fails and
@@ -357,9 +350,7 @@ def plan(
         Stage("plan", "plan", "plan.md.j2", Plan, render_plan),
         inputs=lambda store: {"spec": _require(store, "spec", "plan").body.strip()},
         check=lambda p: _roundtrip_problem(p, lambda v: render_plan(v, project.root), parse_plan),
-        force=force,
-        model_override=model_override,
-        model=model,
+        **opts,
     )
     out.violations = [
         f"{p.path}:{p.line}: {p.message}" for p in constitution_problems(project, feature)
@@ -370,14 +361,7 @@ def plan(
 # -- tasks -----------------------------------------------------------------------------
 
 
-def tasks(
-    project: Project,
-    feature: Feature,
-    *,
-    force: bool = False,
-    model_override: str | None = None,
-    model: Model | None = None,
-) -> StageOutcome:
+def tasks(project: Project, feature: Feature, **opts: Unpack[Regeneration]) -> StageOutcome:
     from specflow.bugfix.tasks import bugfix_task_problems
     from specflow.domain.tasks import TaskList
     from specflow.engine.risk import with_inferred_risks
@@ -392,7 +376,7 @@ def tasks(
         spec_art = _require(store, "spec", "tasks")
         plan_art = _require(store, "plan", "tasks")
         violated = constitution_problems(project, feature)
-        if violated and not force:
+        if violated and not opts.get("force", False):
             p = violated[0]
             raise InputError(
                 f"{p.path}:{p.line}: {p.message}",
@@ -418,9 +402,7 @@ def tasks(
         check=lambda tl: (
             _tasks_problems(tl, specs[0], project.root) + bugfix_task_problems(bodies[0], tl)
         ),
-        force=force,
-        model_override=model_override,
-        model=model,
+        **opts,
     )
 
 
