@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -16,7 +16,7 @@ from specflow.artifacts import EDITED, FRESH, HANDWRITTEN, MISSING, Artifact, Ar
 from specflow.errors import InputError
 from specflow.llm.base import Usage
 from specflow.project import Feature, Project
-from specflow.stages.common import Generated, generate, open_model, usage_meta
+from specflow.stages.common import Generated, ModelChoice, chosen_model, generate, usage_meta
 from specflow.stages.newfeature import ask_new, create_feature
 from specflow.stages.repomap import repo_map
 from specflow.templating import template_hashes
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from specflow.library.core import LibraryFeature
-    from specflow.llm.base import Model
 
 MAX_FEATURE_CHARS = 100_000
 
@@ -97,10 +96,6 @@ def validate_feature_text(text: str, source: str) -> str:
     return text
 
 
-def _open(project: Project, stage: str, override: str | None, model: Model | None) -> Model:
-    return model if model is not None else open_model(project, stage, override)
-
-
 # -- specify ---------------------------------------------------------------------------
 
 
@@ -109,9 +104,8 @@ def specify(
     feature_text: str,
     *,
     source: str = "feature.md",
-    model_override: str | None = None,
-    model: Model | None = None,
     from_library: LibraryFeature | None = None,
+    **choice: Unpack[ModelChoice],
 ) -> StageOutcome:
     """Create `specs/NNN-slug/` with `feature.md` (the input as given) and `spec.md`.
 
@@ -136,8 +130,7 @@ def specify(
             template="specify.md.j2",
             output=Spec,
             check=lambda s: _spec_problems(s, project.root),
-            model_override=model_override,
-            model=model,
+            **choice,
         )
         body, shaped = render_spec(gen.value, project.root), {"spec": "artifacts/spec.md.j2"}
     feature = create_feature(
@@ -201,12 +194,10 @@ def respecify(project: Project, feature: Feature, **opts: Unpack[Regeneration]) 
     )
 
 
-class Regeneration(TypedDict, total=False):
+class Regeneration(ModelChoice, total=False):
     """What every regeneration (respecify, plan, tasks) takes besides the feature."""
 
     force: bool  # regenerate even if up to date or edited by hand
-    model_override: str | None  # a model name for this stage instead of the configured one
-    model: Model | None  # an open model (a budgeted one, a test's); else opened here
 
 
 @dataclass(frozen=True)
@@ -235,7 +226,7 @@ def _regenerate(
     prev = store.check_writable(stage.kind, force=force)
     if prev.state == FRESH and not force:
         return StageOutcome(feature, prev, Usage(), "", skipped=True)
-    llm = _open(project, stage.name, opts.get("model_override"), opts.get("model"))
+    llm = chosen_model(project, stage.name, opts)
     ctx = {**_context(project, store, stage.kind), **context}
     gen = generate(
         project,
