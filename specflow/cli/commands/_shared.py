@@ -45,12 +45,19 @@ def raise_for_violations(outcome: Any) -> None:
     )
 
 
+def command_group(app: typer.Typer, name: str, help: str) -> typer.Typer:
+    """`specflow NAME SUBCOMMAND …` (export, library, change); bare `specflow NAME` shows help."""
+    group = typer.Typer(name=name, help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
 def register_stage(app: Any, stage: str, doc: str) -> None:
     """`specflow plan` and `specflow tasks`: the same options, a different stage function."""
 
     def command(
         ctx: typer.Context,
-        feature: str = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: str = feature_argument(),
         feature_opt: str = feature_option(),
         model: str = typer.Option(None, "--model", "-m", help="litellm model name for this stage."),
         force: bool = typer.Option(
@@ -63,17 +70,29 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
         from specflow.stages import pipeline
         from specflow.stages.common import budgeted_model
 
-        app_ = app_of(ctx)
-        project = app_.project
-        feat = project.resolve_feature(one_feature(feature, feature_opt))
-        llm = budgeted_model(project, feat, stage, model, max_cost)
+        app_, feat = given_feature(ctx, feature, feature_opt)
+        llm = budgeted_model(app_.project, feat, stage, model, max_cost)
         run = getattr(pipeline, stage)
-        outcome = run(project, feat, force=force, model_override=model, model=llm)
+        outcome = run(app_.project, feat, force=force, model_override=model, model=llm)
         report_outcome(app_, outcome, "wrote")
         raise_for_violations(outcome)
 
     command.__doc__ = doc
     app.command(name=stage)(command)
+
+
+def feature_argument() -> Any:
+    """FEATURE, the optional first argument of a command about one feature (or --feature)."""
+    return typer.Argument(None, help="Feature folder, number or slug.")
+
+
+def given_feature(
+    ctx: typer.Context, positional: str | None, option: str | None
+) -> tuple[App, Feature]:
+    """The command's app and the feature given as the first argument or as --feature."""
+    named = one_feature(positional, option)
+    app_ = app_of(ctx)
+    return app_, app_.project.resolve_feature(named)
 
 
 def feature_option() -> Any:
