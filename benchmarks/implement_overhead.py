@@ -289,17 +289,20 @@ def bench_memory(n_tasks: int, n: int, sleep: float) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs")
+    ap.add_argument("--overhead-only", action="store_true", help="only part 1")
     args = ap.parse_args()
     print("## Per-task overhead (agent time excluded), chain of tasks, --parallel 1")
     print(
         f"{'files':>7} {'tasks':>5} {'worktree add':>13} {'1st task':>9} {'median':>8} {'p90':>8}"
     )
-    for files in (100, 20_000):
+    for files in (100, 2_000, 20_000):
         r = bench_overhead(files, 10 if args.quick else 20)
         print(
             f"{r['files']:>7} {r['tasks']:>5} {r['worktree_add_s']:>12.3f}s {r['first_task_s']:>8.3f}s {r['median_s']:>7.3f}s {r['p90_s']:>7.3f}s"
         )
     print()
+    if args.overhead_only:
+        return
     print("## Makespan / lower bound, simulated (Scheduler in virtual time, durations 1-10)")
     print(f"{'tasks':>5} {'N':>3} {'shared files':>12} {'mean':>6} {'max':>6}")
     for r in bench_schedule(args.quick):

@@ -150,6 +150,28 @@ class ArtifactStore:
     def __init__(self, project: Project, feature: Feature) -> None:
         self.project = project
         self.feature = feature
+        # path -> (text, its split or the ParseError): a file's front matter is parsed once per
+        # store while its text is the same (plan and tasks hash spec.md's body too).
+        self._splits: dict[Path, tuple[str, Any]] = {}
+
+    def _split(self, path: Path) -> tuple[str, dict[str, Any] | None, str]:
+        """(text, front matter or None, body) of an artifact; raises ParseError."""
+        from specflow.formats.frontmatter import split_front_matter
+
+        text = self.project.read_text(path)
+        hit = self._splits.get(path)
+        if hit is None or hit[0] != text:
+            split: Any
+            try:
+                split = split_front_matter(text, self.project.rel(path))
+            except ParseError as exc:
+                split = exc
+            hit = (text, split)
+            self._splits[path] = hit
+        split = hit[1]
+        if isinstance(split, ParseError):
+            raise split
+        return text, split[0], split[1]
 
     # -- inputs ---------------------------------------------------------------------
 
@@ -166,15 +188,12 @@ class ArtifactStore:
         path = self.input_path(name)
         if not path.is_file():
             return None
-        text = self.project.read_text(path)
-        if path.stem in KINDS:
-            from specflow.formats.frontmatter import split_front_matter
-
-            try:
-                _, text = split_front_matter(text)
-            except ParseError:
-                pass
-        return text
+        if path.stem not in KINDS:
+            return self.project.read_text(path)
+        try:
+            return self._split(path)[2]
+        except ParseError:
+            return self._splits[path][0]
 
     def input_texts(self, kind: str) -> dict[str, str]:
         """What `kind` is generated from, by input name (`spec.md`), as hashed."""
@@ -196,13 +215,10 @@ class ArtifactStore:
     # -- reading --------------------------------------------------------------------
 
     def read(self, kind: str) -> Artifact:
-        from specflow.formats.frontmatter import split_front_matter
-
         path = self.feature.artifact(kind)
         if not path.is_file():
             return Artifact(kind, path, None, "", {}, None, MISSING)
-        text = self.project.read_text(path)
-        meta_or_none, body = split_front_matter(text, self.project.rel(path))
+        text, meta_or_none, body = self._split(path)
         meta = meta_or_none or {}
         prov = Provenance.from_meta(meta, path) if meta else None
         if prov is None:

@@ -67,6 +67,13 @@ class ImplementSection(_Strict):
     review_retries: int = Field(
         default=1, ge=0, description="changes a reviewer may request before the task fails"
     )
+    gate_depth: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="changes the merge gate verifies at once (default: as many as the cores "
+        "can run by the CPU the checks use, at most --parallel)",
+    )
 
 
 GATES = ("verify", "review", "approve")

@@ -173,7 +173,19 @@ def stage(git: Git, base: str) -> str | None:
     the same as `base`'s."""
     git.run("add", "-A")
     tree = git.write_tree()
-    return None if tree == git.tree_of(base) else tree
+    return None if tree == _tree_of(git, base) else tree
+
+
+_TREES: dict[str, str] = {}  # commit -> its tree: tasks of a wave share their base
+
+
+def _tree_of(git: Git, commit: str) -> str:
+    tree = _TREES.get(commit)
+    if tree is None:
+        tree = _TREES[commit] = git.tree_of(commit)
+        if len(_TREES) > 4096:
+            _TREES.clear()
+    return tree
 
 
 def commit_staged(git: Git, tree: str, base: str, message: str, emit: Emit) -> str:
@@ -219,9 +231,11 @@ def verify_work(
     cancel: threading.Event,
     emit: Emit,
     confinement: Confinement | None = None,
+    usage: Callable[[float, float], None] | None = None,
 ) -> VerifyFailure | None:
     """Run the task's checks on the committed work, in `confinement` (None: the default
-    sandbox); None when they pass (or there are none)."""
+    sandbox); None when they pass (or there are none). `usage(cpu_seconds, wall_seconds)` hears
+    what the checks cost."""
     if not commands:
         return None
     emit(Kind.VERIFY_STARTED, commands=commands)
@@ -240,6 +254,8 @@ def verify_work(
     )
     if cancel.is_set():
         raise Cancelled()
+    if usage is not None:
+        usage(res.cpu_seconds, res.seconds)
     if res.ok:
         emit(Kind.VERIFY_PASSED, commands=commands, seconds=round(res.seconds, 3), log=str(log))
         return None
@@ -310,10 +326,19 @@ class Ticker:
     def text(self, worktree: Path, tid: str) -> str | None:
         """tasks.md with `tid` ticked, or None when the branch's file already is."""
         path = worktree / self.tasks_relpath
-        ids = self.landed | {tid}
-        if not _plain_file(worktree, self.tasks_relpath):  # never a symlink the agent planted
+        current = None
+        if _plain_file(worktree, self.tasks_relpath):  # never a symlink the agent planted
+            current = path.read_text(encoding="utf-8")
+        return self.ticked(current, tid)
+
+    def ticked(self, current: str | None, tid: str, ahead: set[str] | None = None) -> str | None:
+        """`current` (the branch's tasks.md, None when it has none) with `tid` ticked, or None
+        when it already is. `ahead`: tasks landing before this one (ticked when the user's
+        file has to be used)."""
+        ids = self.landed | (ahead or set()) | {tid}
+        if current is None:
             return self.mark_done(self.user_text, ids)
-        text = path.read_text(encoding="utf-8")
+        text = current
         new = tick_line(text, tid)
         if new is None:
             try:

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from specflow.domain.usage import USAGE_KEYS
 from specflow.errors import RunFailed
 from specflow.runs.events import EventLog
 from specflow.runs.state import TaskRecord
@@ -59,8 +60,7 @@ def write_record(
         "tasks": tasks,
         "not_run": summary.not_run,
         "usage": {
-            k: round(sum(r.usage[k] for r in summary.records.values()), 6)
-            for k in ("prompt_tokens", "completion_tokens", "cost_usd")
+            k: round(sum(r.usage[k] for r in summary.records.values()), 6) for k in USAGE_KEYS
         },
     }
     rel = (

@@ -9,6 +9,7 @@ and git (the `Specflow-Task:` trailers on the integration branch) is the truth f
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -25,11 +26,11 @@ from specflow.engine.attempt import (
     Ticker,
     VerifyFailure,
     commands_for,
-    rebase_onto,
     task_message,
     verify_work,
 )
 from specflow.engine.executor import Executor, LocalExecutor
+from specflow.engine.gate import Change, Conflicted, Gate, Landed, Rejected
 from specflow.engine.gates import AwaitingApproval, GateFailed
 from specflow.engine.reproduce import Reproduce, reproduce_work
 from specflow.engine.scheduler import Scheduler
@@ -45,8 +46,6 @@ if TYPE_CHECKING:
     from specflow.engine.routing import ModelRouter
     from specflow.sandbox import Confinement
 
-OPTIMISTIC_MERGES = 2  # verify outside the queue lock this often before holding it
-
 
 @dataclass
 class EngineSettings:
@@ -59,6 +58,7 @@ class EngineSettings:
     model: str | None = None
     wait_approval: bool = False  # keep running while only tasks awaiting approval remain
     confinement: Confinement | None = None  # where checks run (None: the default sandbox)
+    gate_depth: int | None = None  # changes verified at once in the gate (None: by the cores)
 
 
 @dataclass
@@ -76,7 +76,7 @@ class FeatureContext:
 @dataclass
 class _Outcome:
     task: str
-    slot: Slot
+    slot: Slot | None
     merged: bool
     reason: str | None = None
     awaiting: bool = False  # waits for `specflow approve` (policy gate), slot given back
@@ -128,6 +128,17 @@ class Engine:
         self.budget = budget  # --max-cost (engine/budget.py)
         self.router = router  # per-task model and escalation (engine/routing.py)
         self.executor: Executor = executor or LocalExecutor(agent)  # where agents run
+        self.gate = Gate(
+            merge,
+            depth=settings.gate_depth or settings.parallel,
+            cores=None if settings.gate_depth else os.cpu_count(),
+            message=self._message,
+            needs_verify=lambda task: bool(commands_for(task, settings.test_command)),
+            verify=self._verify_in_gate,
+            emit=events.emit,
+            ticker=self.ticker,
+            tasks_relpath=feature.tasks_relpath if self.ticker is not None else None,
+        )
         events.subscribe(self._fold)
 
     def _fold(self, ev: Event) -> None:
@@ -139,6 +150,11 @@ class Engine:
     def run(self) -> None:
         """Run until nothing more can start. Ctrl-C: cancel agents, wait for them, re-raise."""
         sched = self.scheduler
+        # Worktrees for the agents that can run at once, made ahead of the tasks that need them.
+        wanted = min(self.settings.parallel, len(sched.queue()) + len(sched.awaiting))
+        if wanted:
+            self.pool.warm(wanted, self.merge.tip())
+        self.gate.start()
         try:
             while True:
                 if self.gates is not None and sched.awaiting:  # approved since: merge them
@@ -162,13 +178,15 @@ class Engine:
                 self._finish(outcome)
         except BaseException:
             self.cancel.set()
+            self.gate.stop()
             for t in list(self._threads.values()):
                 t.join(timeout=10)
             raise
+        finally:
+            self.gate.stop()
 
     def _start(self, tid: str) -> None:
-        slot = self.pool.acquire()
-        th = threading.Thread(target=self._work_safe, args=(tid, slot), name=f"task-{tid}")
+        th = threading.Thread(target=self._work_safe, args=(tid,), name=f"task-{tid}")
         th.daemon = True
         self._threads[tid] = th
         th.start()
@@ -184,12 +202,16 @@ class Engine:
                 self.events.emit(
                     Kind.TASK_BLOCKED, task=b, by=o.task, reason=f"blocked by {o.task}"
                 )
-        self.pool.release(o.slot)
+        if o.slot is not None:
+            self.pool.release(o.slot)
 
-    def _work_safe(self, tid: str, slot: Slot) -> None:
-        """Run one task; whatever happens, the scheduling loop hears back exactly once."""
-        outcome = _Outcome(tid, slot, False, "crashed")
+    def _work_safe(self, tid: str) -> None:
+        """Run one task; whatever happens, the scheduling loop hears back exactly once. The
+        slot is taken here, not by the scheduling loop: waiting for a worktree still being
+        made holds up this task only."""
+        outcome = _Outcome(tid, None, False, "crashed")
         try:
+            slot = outcome.slot = self.pool.acquire()
             sha = self._work(tid, slot)
             outcome = _Outcome(tid, slot, True)  # merged in git, whatever the log says next
             self.events.emit(Kind.TASK_MERGED, task=tid, commit=sha)
@@ -274,70 +296,76 @@ class Engine:
         return emit
 
     def _land(self, st: _TaskRun, verified: str | None) -> str | None:
-        """Rebase, verify, review, land; loops while the tip moves under us. The merged commit,
-        or None when the attempt has to be redone (conflict, failed check, review)."""
+        """Review (when the policy asks), then the gate: the merged commit, or None when the
+        attempt has to be redone (conflict, failed check, review)."""
         s, task, slot, tid = self.settings, st.task, st.slot, st.task.id
-        prio = self.scheduler.priority(tid)
-        has_checks = bool(commands_for(task, s.test_command))
-        emit = self._emitter(tid)
-        while True:
-            self._check_cancel()
-            # Without checks there is nothing to overlap: queue for the lock right away.
-            hold = (not has_checks or st.optimistic >= OPTIMISTIC_MERGES) and st.gated
-            if hold:
-                self.merge.lock.acquire(prio)
-            try:
-                tip = self.merge.tip()
-                if tip != slot.base:
-                    conflict = rebase_onto(
-                        self.merge, slot.git, slot.base or tip, tip, self._message(task), emit
-                    )
-                    if conflict is not None:
-                        st.conflicts += 1
-                        if st.conflicts > s.conflict_retries:
-                            raise AttemptFailed(f"merge conflict in {', '.join(conflict.files)}")
-                        st.feedback = conflict.feedback
-                        self.pool.prepare(slot, tid, tip)
-                        return None
-                    slot.base = tip
-                head = slot.git.head()
-                if verified != head:
-                    self.merge.verifying(tid, prio, slot.base or tip)
-                    failure = self._verify(st)
-                    if failure is not None:
-                        self.merge.done_verifying(tid)
-                        st.verify_failures += 1
-                        if st.verify_failures > s.verify_retries:
-                            raise AttemptFailed(f"verify failed: {failure.reason}")
-                        st.feedback = failure.feedback
-                        self._escalate(task, "verify failed")
-                        return None
-                    verified = head
-                    if not hold and st.gated:
-                        self.merge.yield_to_urgent(tid, prio, slot.base or tip, s.verify_timeout_s)
-                if not st.gated and self.gates is not None:
-                    self.merge.done_verifying(tid)
-                    rejected = self.gates.check(task, slot, st.attempt)
-                    if rejected is not None:
-                        st.feedback = rejected
-                        self._escalate(task, "review requested changes")
-                        return None
-                    st.gated = True
-                    continue  # the tip may have moved while the reviewer read
-                emit(Kind.MERGE_STARTED, onto=slot.base)
-                sha = self.merge.land(
-                    slot.git, slot.base or tip, lambda: self._tick(tid, slot), prio
-                )
-            finally:
-                self.merge.done_verifying(tid)
-                if hold:
-                    self.merge.lock.release()
-            if sha is not None:
-                if slot.branch:
-                    self.merged_branches.append(slot.branch)
-                return sha
-            st.optimistic += 1
-            emit(Kind.MERGE_RETRY, reason="integration tip moved")
+        self._check_cancel()
+        head = slot.git.head()
+        if not st.gated and self.gates is not None:
+            # A reviewer reads work that passed its checks: verify on the task's base first
+            # (the gate does not verify it again while the tip stays there).
+            if verified != head and commands_for(task, s.test_command):
+                failure = self._verify(st)
+                if failure is not None:
+                    self._rejected(st, failure)
+                    return None
+            verified = head
+            rejected = self.gates.check(task, slot, st.attempt)
+            if rejected is not None:
+                st.feedback = rejected
+                self._escalate(task, "review requested changes")
+                return None
+            st.gated = True
+            head = slot.git.head()
+        elif task.id in self.feature.reproduce and verified != head:
+            failure = self._reproduce(st, self._attempt_emitter(st))  # once: it needs no tip
+            if failure is not None:
+                self._rejected(st, failure)
+                return None
+        change = Change(
+            task,
+            slot,
+            head,
+            slot.base or "",
+            st.attempt,
+            priority=self.scheduler.priority(tid),
+            verified=verified == head,
+        )
+        outcome = self.gate.submit(change)
+        if isinstance(outcome, Landed):
+            if slot.branch:
+                self.merged_branches.append(slot.branch)
+            return outcome.commit
+        if isinstance(outcome, Conflicted):
+            st.conflicts += 1
+            files = outcome.conflict.files
+            if st.conflicts > s.conflict_retries:
+                raise AttemptFailed(f"merge conflict in {', '.join(files)}")
+            st.feedback = outcome.conflict.feedback
+            self.pool.prepare(slot, tid, self.merge.tip())
+            return None
+        if isinstance(outcome, Rejected):
+            # The agent goes on from its change on the state it failed on (tick not included).
+            slot.git.run("reset", "-q", "--hard", outcome.replayed)
+            slot.base = outcome.base
+            self._rejected(st, outcome.failure)
+            return None
+        raise Cancelled()
+
+    def _rejected(self, st: _TaskRun, failure: VerifyFailure) -> None:
+        st.verify_failures += 1
+        if st.verify_failures > self.settings.verify_retries:
+            raise AttemptFailed(f"verify failed: {failure.reason}")
+        st.feedback = failure.feedback
+        self._escalate(st.task, "verify failed")
+
+    def _verify_in_gate(self, change: Change, commit: str, cancel: threading.Event) -> Any:
+        """The gate's check of `commit` (the change as it would land) in the task's worktree."""
+        if self.cancel.is_set():
+            raise Cancelled()
+        slot = change.slot
+        slot.git.run("reset", "-q", "--hard", commit)
+        return self._checks(change.task, slot, change.attempt, cancel, usage=self.gate.observe)
 
     def _escalate(self, task: Task, why: str) -> bool:
         """After a failed attempt: the next one uses `[models].escalate`, once (an event)."""
@@ -355,44 +383,59 @@ class Engine:
     def _message(self, task: Task) -> str:
         return task_message(task, self.feature.name, self.paths.run_id)
 
-    def _verify(self, st: _TaskRun) -> VerifyFailure | None:
-        n = st.attempt
+    def _attempt_emitter(self, st: _TaskRun) -> Emit:
+        n, tid = st.attempt, st.task.id
 
         def emit(kind: str, **data: Any) -> None:
-            self.events.emit(kind, task=st.task.id, attempt=n, **data)
+            self.events.emit(kind, task=tid, attempt=n, **data)
 
-        failure = verify_work(
-            commands_for(st.task, self.settings.test_command),
-            st.slot.git,
-            st.slot.path,
-            task_id=st.task.id,
+        return emit
+
+    def _checks(
+        self,
+        task: Task,
+        slot: Slot,
+        attempt: int,
+        cancel: threading.Event,
+        usage: Any = None,
+    ) -> VerifyFailure | None:
+        """The task's checks on what `slot` has checked out, in the run's confinement."""
+        tid = task.id
+
+        def emit(kind: str, **data: Any) -> None:
+            self.events.emit(kind, task=tid, attempt=attempt, **data)
+
+        return verify_work(
+            commands_for(task, self.settings.test_command),
+            slot.git,
+            slot.path,
+            task_id=tid,
             timeout=self.settings.verify_timeout_s,
-            log=self.paths.verify_log(st.task.id, n),
-            cancel=self.cancel,
+            log=self.paths.verify_log(tid, attempt),
+            cancel=cancel,
             emit=emit,
             confinement=self.settings.confinement,
+            usage=usage,
         )
-        repro = self.feature.reproduce.get(st.task.id)
-        if failure is None and repro is not None:
-            head, base = st.slot.git.head(), st.slot.base or ""
-            timeout = self.settings.verify_timeout_s
-            failure = reproduce_work(
-                repro,
-                st.slot.path,
-                base,
-                head,
-                timeout=timeout,
-                log=self.paths.verify_log(st.task.id, n),
-                emit=emit,
-            )
+
+    def _verify(self, st: _TaskRun) -> VerifyFailure | None:
+        """The checks on the task's own base, then (a fix task) its reproduction."""
+        failure = self._checks(st.task, st.slot, st.attempt, self.cancel)
+        if failure is None and st.task.id in self.feature.reproduce:
+            failure = self._reproduce(st, self._attempt_emitter(st))
         return failure
 
-    def _tick(self, tid: str, slot: Slot) -> str | None:
-        """Under the merge lock: the task's commit again, with its `[x]` in tasks.md."""
-        if self.ticker is None:
-            return None
-        message = self._message(self.graph.tasks[tid])
-        return self.ticker.commit(slot.git, slot.path, tid, slot.base or "", message)
+    def _reproduce(self, st: _TaskRun, emit: Emit) -> VerifyFailure | None:
+        """A fix task's test fails on its base and passes with the fix (engine/reproduce.py)."""
+        return reproduce_work(
+            self.feature.reproduce[st.task.id],
+            st.slot.path,
+            st.slot.base or "",
+            st.slot.git.head(),
+            timeout=self.settings.verify_timeout_s,
+            log=self.paths.verify_log(st.task.id, st.attempt),
+            emit=emit,
+        )
 
 
 @dataclass
@@ -405,7 +448,6 @@ class _TaskRun:
     feedback: str | None = None
     verify_failures: int = 0
     conflicts: int = 0
-    optimistic: int = 0  # landings lost to a moving tip without holding the lock
     gated: bool = False  # review and approval done (or not needed)
 
 

@@ -33,6 +33,7 @@ class CheckResult:
     output: str = ""  # tail, bounded
     reason: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU the commands used (their waited-for children included)
 
 
 def run_checks(
@@ -52,6 +53,7 @@ def run_checks(
     conf = confinement if confinement is not None else resolve()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    cpu = 0.0
     for command in commands:
         try:
             argv = shlex.split(command)
@@ -72,7 +74,8 @@ def run_checks(
                 log.write((msg + "\n").encode())
                 return CheckResult(False, command, msg, msg, time.monotonic() - start)
             out.started()
-            reason = _wait(proc, timeout, cancel)
+            reason, used = _wait(proc, timeout, cancel)
+            cpu += used
             kill_tree(proc, grace=0.5)  # nothing a check started outlives it
             out.close(timeout=2.0)
             limit = jail.cause(proc.returncode)
@@ -82,8 +85,8 @@ def run_checks(
             reason = f"`{command}` exited with code {proc.returncode}"
         if reason is not None:
             output = redact(_read_from(log_path, offset, MAX_FEEDBACK_CHARS))
-            return CheckResult(False, command, output, reason, time.monotonic() - start)
-    return CheckResult(True, seconds=time.monotonic() - start)
+            return CheckResult(False, command, output, reason, time.monotonic() - start, cpu)
+    return CheckResult(True, seconds=time.monotonic() - start, cpu_seconds=cpu)
 
 
 def _start(
@@ -103,20 +106,23 @@ def _start(
     )
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event) -> str | None:
+def _wait(
+    proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event
+) -> tuple[str | None, float]:
+    """(why it did not finish, or None; the CPU seconds it used, from the kernel's rusage)."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            proc.wait(timeout=0.05)
-            return None
-        except subprocess.TimeoutExpired:
-            pass
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return None, usage.ru_utime + usage.ru_stime
         if cancel.is_set():
             kill_tree(proc, grace=1.0)
-            return "cancelled"
+            return "cancelled", 0.0
         if time.monotonic() > deadline:
             kill_tree(proc, grace=1.0)
-            return f"timed out after {timeout:g} s"
+            return f"timed out after {timeout:g} s", 0.0
+        time.sleep(0.02)
 
 
 def _read_from(path: Path, offset: int, limit: int) -> str:

@@ -1,4 +1,5 @@
-"""YAML front matter: found by markdown-it-py's front-matter plugin, parsed by PyYAML.
+"""YAML front matter: found by a line scan (markdown-it-py's front-matter rules), parsed by
+PyYAML's C loader.
 
 `join_front_matter` writes a blank line between the closing fence and the body, and
 `split_front_matter` drops exactly that one line again, so split(join(m, b)) == (m, b).
@@ -9,21 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from specflow.errors import ParseError
-from specflow.formats._md import NEWLINE_RE, markdown
+from specflow.formats._md import NEWLINE_RE
 
 FENCE = "---"
 
 
 def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, Any] | None, str]:
-    """(metadata, body). Without a front-matter block: (None, text), text unchanged."""
-    import yaml
+    """(metadata, body). Without a front-matter block: (None, text), text unchanged.
 
-    if not text.startswith("-"):
+    The block is found by a scan of its lines (the rules of markdown-it-py's front-matter
+    plugin: an opening line of three or more dashes, closed by a line of at least as many
+    dashes or by YAML's `...`), not by parsing the whole document, and read with PyYAML's C
+    loader where it is built: `status` and `check` read hundreds of these at a time.
+    """
+    if not text.startswith("---"):
         return None, text
-    tokens = markdown().parse(text)
-    token = tokens[0] if tokens else None
-    if token is None or token.type != "front_matter" or token.map is None:
-        if text.split("\n", 1)[0].rstrip() == "---":
+    lines = NEWLINE_RE.split(text)
+    marker = len(lines[0]) - len(lines[0].lstrip("-"))
+    close = _closing_line(lines, marker)
+    if close is None:
+        if lines[0].rstrip() == FENCE:
             raise ParseError(
                 "front matter is not closed",
                 path=path,
@@ -31,9 +37,30 @@ def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, An
                 hint="end the YAML with a '---' line, or delete the first line",
             )
         return None, text
-    block_end = token.map[1]
+    meta = _load_yaml("\n".join(lines[1:close]), path)
+    return meta, _body_after(text, close + 1)
+
+
+def _closing_line(lines: list[str], marker: int) -> int | None:
+    for i in range(1, len(lines)):
+        line = lines[i]
+        if line.startswith("...") and not line[3:].strip(" "):
+            return i
+        stripped = line.lstrip(" ")
+        if len(line) - len(stripped) >= 4 or not stripped.startswith("-"):
+            continue  # an indented code block, or not a fence
+        dashes = len(stripped) - len(stripped.lstrip("-"))
+        if dashes >= marker and not stripped[dashes:].strip(" \t"):
+            return i
+    return None
+
+
+def _load_yaml(block: str, path: str | None) -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        meta = yaml.safe_load(token.content)
+        meta = yaml.load(block, Loader=loader)  # a safe loader (C or Python)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1  # +1 for the fence, +1 for 1-based
@@ -53,7 +80,7 @@ def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, An
             line=1,
             hint="write 'key: value' lines between the '---' lines",
         )
-    return meta, _body_after(text, block_end)
+    return meta
 
 
 def join_front_matter(meta: dict[str, Any], body: str) -> str:

@@ -38,6 +38,7 @@ class Usage:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     calls: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, read from the provider's prompt cache
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -45,14 +46,18 @@ class Usage:
             self.completion_tokens + other.completion_tokens,
             round(self.cost_usd + other.cost_usd, 10),
             self.calls + other.calls,
+            self.cached_tokens + other.cached_tokens,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cost_usd": round(self.cost_usd, 6),
         }
+        if self.cached_tokens:  # absent when nothing was cached: old records read the same
+            d["cached_tokens"] = self.cached_tokens
+        return d
 
 
 @dataclass

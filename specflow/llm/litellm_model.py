@@ -20,6 +20,7 @@ from typing import Any
 from specflow.config import LLMSection
 from specflow.errors import ModelConfigError, ModelError
 from specflow.llm.base import Call, CallObserver, Completion, Message, ToolCall, Usage
+from specflow.llm.prompt_cache import cached_tokens_of, wants_cache_marks, without_cache_marks
 from specflow.redact import redact
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ class LiteLLMModel:
         self._api_base = api_base
         self._api_key = api_key
         self._sleep = sleep
+        self._cache_marks: bool | None = None  # does the provider take cache_control marks
 
     def __repr__(self) -> str:  # never show the key
         return f"LiteLLMModel({self.name!r})"
@@ -243,6 +245,10 @@ class LiteLLMModel:
         tools: list[dict[str, Any]] | None,
         response_format: dict[str, Any] | None,
     ) -> dict[str, Any]:
+        if self._cache_marks is None:
+            self._cache_marks = wants_cache_marks(self.name, provider_of(self.name))
+        if not self._cache_marks:
+            messages = without_cache_marks(messages)  # this provider caches by prefix
         kwargs: dict[str, Any] = {
             "model": self.name,
             "messages": messages,
@@ -377,6 +383,7 @@ class LiteLLMModel:
                 completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
                 cost_usd=self._cost(litellm, response),
                 calls=1,
+                cached_tokens=cached_tokens_of(usage),
             ),
             model=self.name,
             finish_reason=getattr(choice, "finish_reason", None),

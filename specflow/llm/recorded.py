@@ -72,6 +72,7 @@ def completion_to_record(completion: Completion) -> dict[str, Any]:
             "prompt_tokens": usage.prompt_tokens,
             "completion_tokens": usage.completion_tokens,
             "cost_usd": usage.cost_usd,
+            **({"cached_tokens": usage.cached_tokens} if usage.cached_tokens else {}),
         },
         **({"finish_reason": completion.finish_reason} if completion.finish_reason else {}),
     }
@@ -100,6 +101,7 @@ def record_to_completion(response: dict[str, Any], model: str) -> Completion:
             completion_tokens=int(usage.get("completion_tokens", 0) or 0),
             cost_usd=float(usage.get("cost_usd", 0.0) or 0.0),
             calls=1,
+            cached_tokens=int(usage.get("cached_tokens", 0) or 0),
         ),
         model=model,
         finish_reason=response.get("finish_reason"),

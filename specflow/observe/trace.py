@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specflow.domain.usage import empty_usage
 from specflow.runs.events import Event, read_events
 from specflow.runs.state import RunPaths, TaskRecord, apply_event, find_run
 
@@ -116,7 +117,7 @@ class RunTrace:
         return "failed" if bad or self.finished.get("not_run") else "ok"
 
     def usage(self) -> dict[str, float]:
-        total = {"prompt_tokens": 0.0, "completion_tokens": 0.0, "cost_usd": 0.0}
+        total = empty_usage()
         for t in self.tasks.values():
             for k in total:
                 total[k] += float(t.usage.get(k, 0.0))

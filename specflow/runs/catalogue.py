@@ -79,6 +79,7 @@ class Usage(TypedDict, total=False):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    cached_tokens: int  # of prompt_tokens, from the provider's prompt cache (absent: none)
 
 
 class Limits(TypedDict, total=False):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specflow.domain.usage import empty_usage
 from specflow.errors import InputError, LockHeld
 from specflow.flock import try_lock_path, write_note
 from specflow.runs.events import Event, iter_events
@@ -146,9 +147,7 @@ class TaskRecord:
     seconds: float = 0.0
     agent_seconds: float = 0.0
     steps: int = 0
-    usage: dict[str, float] = field(
-        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
-    )
+    usage: dict[str, float] = field(default_factory=empty_usage)
     reason: str | None = None
     blocked_by: str | None = None
     commit: str | None = None
@@ -157,9 +156,7 @@ class TaskRecord:
     awaiting: str | None = None  # the commit waiting for (or given) `specflow approve`
     reviews: int = 0
     review_model: str | None = None
-    review_usage: dict[str, float] = field(
-        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
-    )
+    review_usage: dict[str, float] = field(default_factory=empty_usage)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {

@@ -22,17 +22,20 @@ class Line:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     calls: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
 
     def add(self, usage: dict[str, Any]) -> None:
         self.prompt_tokens += int(usage.get("prompt_tokens", 0) or 0)
         self.completion_tokens += int(usage.get("completion_tokens", 0) or 0)
         self.cost_usd += float(usage.get("cost_usd", 0.0) or 0.0)
+        self.cached_tokens += int(usage.get("cached_tokens", 0) or 0)
         self.calls += 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.cached_tokens,
             "cost_usd": round(self.cost_usd, 6),
         }
 

@@ -531,6 +531,7 @@ def _settings(cfg: Config, run: _Run, options: ImplementOptions) -> EngineSettin
         model=run.model,
         wait_approval=options.wait_approval,
         confinement=run.confinement,
+        gate_depth=cfg.implement.gate_depth,
     )
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.artifacts import KINDS, ArtifactStore
 from specflow.errors import SpecflowError
 from specflow.project import Feature, Project
+
+if TYPE_CHECKING:
+    from specflow.stages.summaries import Summaries
 
 
 @dataclass
@@ -38,7 +41,19 @@ class FeatureStatus:
         return asdict(self)
 
 
-def feature_status(project: Project, feature: Feature) -> FeatureStatus:
+def project_status(project: Project, features: list[Feature]) -> list[FeatureStatus]:
+    """`feature_status` of each feature, with body summaries remembered between runs."""
+    from specflow.stages.summaries import Summaries
+
+    summaries = Summaries(project.state_dir / "cache" / "summaries.json")
+    out = [feature_status(project, f, summaries) for f in features]
+    summaries.save()
+    return out
+
+
+def feature_status(
+    project: Project, feature: Feature, summaries: Summaries | None = None
+) -> FeatureStatus:
     store = ArtifactStore(project, feature)
     arts: list[ArtifactStatus] = []
     error = None
@@ -67,33 +82,52 @@ def feature_status(project: Project, feature: Feature) -> FeatureStatus:
         )
         try:
             if kind == "tasks" and a.exists:
-                from specflow.formats.tasks_md import parse_tasks
-
-                tl = parse_tasks(a.body, rel_path(project, a.path))
-                all_tasks = tl.all_tasks()
-                out.tasks_total = len(all_tasks)
-                out.tasks_done = sum(1 for t in all_tasks if t.done)
-            if kind == "plan" and a.exists:
-                arts[-1].violations = _violations(a)
+                counts = _summary(summaries, kind, a.body, a, _task_counts, project)
+                out.tasks_total, out.tasks_done = counts
+            if kind == "plan" and a.exists:  # line numbers count the front matter: whole text
+                arts[-1].violations = _summary(
+                    summaries, kind, a.text or "", a, _violations, project
+                )
             if kind == "spec" and a.exists:
-                from specflow.formats.spec_md import parse_spec
-
-                where = rel_path(project, a.path)
-                out.open_questions = len(parse_spec(a.body, where).open_questions())
+                out.open_questions = _summary(summaries, kind, a.body, a, _open_questions, project)
         except SpecflowError as exc:
             error = error or exc.message
     out.error = error
     return out
 
 
-def _violations(art: Any) -> list[str]:
+def _summary(
+    summaries: Summaries | None, kind: str, key: str, art: Any, compute: Any, project: Project
+) -> Any:
+    """`compute(art, where)`, remembered by `key` (the text it depends on) when `summaries` is
+    on; `where` names the file relative to the project in any error."""
+    where = rel_path(project, art.path)
+    if summaries is None:
+        return compute(art, where)
+    return summaries.get(kind, key, lambda: compute(art, where))
+
+
+def _task_counts(art: Any, where: str) -> list[int]:
+    from specflow.formats.tasks_md import parse_tasks
+
+    all_tasks = parse_tasks(art.body, where).all_tasks()
+    return [len(all_tasks), sum(1 for t in all_tasks if t.done)]
+
+
+def _open_questions(art: Any, where: str) -> int:
+    from specflow.formats.spec_md import parse_spec
+
+    return len(parse_spec(art.body, where).open_questions())
+
+
+def _violations(art: Any, where: str) -> list[str]:
     from specflow.domain.constitution import describe, violations
     from specflow.formats.plan_md import parse_plan
 
     offset = art.text.count("\n") - art.body.count("\n")
     return [
         f"line {g.line + offset}: {describe(g)}" if g.line else describe(g)
-        for g in violations(parse_plan(art.body, str(art.path)))
+        for g in violations(parse_plan(art.body, where))
     ]
 
 

@@ -1,10 +1,11 @@
-"""The merge queue: one task at a time lands on the integration branch by fast-forward.
+"""The merge queue: the integration branch moves only by fast-forward, under one lock.
 
-A task's branch holds exactly one commit on top of its base. Landing is:
-rebase onto the current integration tip (in the task's worktree) -> verify (the caller) ->
-under the queue lock, check the tip has not moved, add the task's tick in tasks.md to the same
-commit (so rebases never fight over adjacent checkboxes), then `update-ref` with the old value
-as a compare-and-swap. The user's checkout is never involved.
+`advance(old, new)` is what the implement engine's gate (engine/gate.py) does under the lock:
+one compare-and-swap `update-ref` that lands one or several verified task commits. `rebase` and
+`land` serve a single task landing from its own worktree (an MCP client's claim): rebase onto
+the tip, verify (the caller), then under the lock check the tip has not moved, add the task's
+tick to the same commit and `update-ref` with the old value. The user's checkout is never
+involved.
 """
 
 from __future__ import annotations
@@ -71,30 +72,6 @@ class MergeQueue:
     git: Git  # the main repository
     ref: str  # refs/heads/specflow/<feature>
     lock: PriorityLock = field(default_factory=PriorityLock)
-    # Tasks verifying on top of a tip: (priority, tip). Lets the more urgent one land first.
-    _verifying: dict[str, tuple[float, str]] = field(default_factory=dict)
-    _cond: threading.Condition = field(default_factory=threading.Condition)
-
-    def verifying(self, task: str, priority: float, base: str) -> None:
-        with self._cond:
-            self._verifying[task] = (priority, base)
-
-    def done_verifying(self, task: str) -> None:
-        with self._cond:
-            if self._verifying.pop(task, None) is not None:
-                self._cond.notify_all()
-
-    def yield_to_urgent(self, task: str, priority: float, base: str, timeout: float) -> None:
-        """Wait while a task with a higher priority is verifying on the same tip: landing
-        first would move the tip under it and cost it a re-verify on the critical path."""
-
-        def clear() -> bool:
-            return not any(
-                p > priority and b == base for t, (p, b) in self._verifying.items() if t != task
-            )
-
-        with self._cond:
-            self._cond.wait_for(clear, timeout=timeout)
 
     def tip(self) -> str:
         sha = self.git.read_ref(self.ref) or self.git.rev_parse(self.ref)
@@ -131,6 +108,18 @@ class MergeQueue:
         wt.run("rebase", "--abort", check=False)
         first = next((ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()), "")
         return RebaseResult(ok=False, conflicts=conflicts, message=first)
+
+    def advance(self, old: str, new: str) -> bool:
+        """Move the integration branch from `old` to `new` (which descends from it) if it is
+        still at `old`: the one step of a landing under the lock. False when it moved."""
+        with self.lock:
+            if self.tip() != old:
+                return False
+            try:
+                self.git.update_ref(self.ref, new, old, message="specflow: merge tasks")
+            except GitError:
+                return False
+            return True
 
     def land(
         self,

@@ -10,6 +10,11 @@ there names the slot's gitdir under the main repository's `.git/worktrees/` (`Gi
 and first checks that the `.git` file is still the one git wrote and that the gitdir points
 back at the slot: a slot that fails the check raises `SlotTampered` (the task fails with the
 cause `tampered`) and is rebuilt before its next task, without any command run in it.
+
+Slots are made ahead of need: `warm(n, tip)` creates the missing worktrees of the first n slots
+in the background, a few at a time (`git worktree add` is bounded by the disk and the cores, not
+by a lock), and `acquire` hands out a slot whose worktree exists before one still being made.
+Slots stay between runs of a feature, so a later run starts warm.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import os
 import shutil
 import stat
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from specflow.errors import SpecflowError
-from specflow.workspace.git import Git
+from specflow.workspace.git import Git, GitError
 
 
 class SlotTampered(SpecflowError):
@@ -40,6 +47,15 @@ def integration_branch(feature: str) -> str:
     return f"specflow/{feature}"
 
 
+ADD_ATTEMPTS = 5  # `worktree add` racing another one's half-written record
+
+
+def warm_workers() -> int:
+    """Worktrees made at once: `worktree add` waits on the disk and on process start-up as much
+    as on a core, so a few per core."""
+    return 4 * (os.cpu_count() or 1)
+
+
 @dataclass
 class Slot:
     index: int
@@ -49,6 +65,7 @@ class Slot:
     base: str | None = None  # the commit the task's work sits on
     trusted_gitdir: Path | None = None  # set by the pool once the slot checked out intact
     broken: bool = False  # found tampered: rebuilt before its next task
+    fresh: bool = False  # just made by `worktree add`: clean, nothing to reset
 
     def gitdir(self) -> Path | None:
         """The slot's gitdir, when the slot is intact (see `tamper_problem`)."""
@@ -111,6 +128,7 @@ class WorktreePool:
     size: int
     _free: list[Slot] = field(default_factory=list)
     _made: int = 0
+    _handed: set[int] = field(default_factory=set)  # slot numbers handed out or being warmed
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _create_lock: threading.Lock = field(default_factory=threading.Lock)
     _common_dir: Path | None = None
@@ -122,34 +140,102 @@ class WorktreePool:
             self._common_dir = Path(os.path.normpath(p if p.is_absolute() else self.git.cwd / p))
         return self._common_dir
 
+    # Slots made by `warm`, not yet handed out, and the ones still being made.
+    _warm: dict[int, Slot] = field(default_factory=dict)
+    _making: dict[int, threading.Event] = field(default_factory=dict)
+    _claimed: set[int] = field(default_factory=set)  # being made, promised to an acquire
+    _pruned: bool = False
+
     def acquire(self) -> Slot:
+        """A slot for a task: a free one, else one `warm` has ready (waiting for one being
+        made rather than making another), else a new one (made by `prepare`)."""
         with self._lock:
             if self._free:
                 return self._free.pop(0)
             if self._made >= self.size:
                 raise RuntimeError("worktree pool exhausted")
             self._made += 1
-            # Reuse low slot numbers first: the same folders across runs.
-            index = self._made
-        return Slot(index, self.root / f"slot-{index}", self.git.at(self.root / f"slot-{index}"))
+            ready = sorted(set(self._warm) - self._claimed)
+            if ready:
+                return self._warm.pop(ready[0])
+            unclaimed = sorted(set(self._making) - self._claimed)
+            if not unclaimed:  # low numbers first: the same folders across runs
+                index = next(i for i in range(1, self.size + 1) if i not in self._handed)
+                self._handed.add(index)
+                return self._slot(index)
+            index = unclaimed[0]
+            self._claimed.add(index)
+            waiting = self._making[index]
+        waiting.wait()
+        with self._lock:
+            self._claimed.discard(index)
+            return self._warm.pop(index)
+
+    def _slot(self, index: int) -> Slot:
+        path = self.root / f"slot-{index}"
+        return Slot(index, path, self.git.at(path))
 
     def release(self, slot: Slot) -> None:
         with self._lock:
             self._free.append(slot)
             self._free.sort(key=lambda s: s.index)
 
+    def warm(self, count: int, tip: str, workers: int | None = None) -> threading.Thread:
+        """Make the worktrees of the first `count` slots that do not have one, `workers` at a
+        time (default: the cores), in a background thread. Slots from an earlier run of the
+        feature are kept as they are (`prepare` checks and resets them)."""
+        count = min(count, self.size)
+        todo: list[Slot] = []
+        self.common_dir()  # once, outside the lock
+        with self._lock:
+            for index in range(1, count + 1):
+                slot = self._slot(index)
+                if index in self._handed or self._usable(slot):
+                    continue
+                self._handed.add(index)
+                self._making[index] = threading.Event()
+                todo.append(slot)
+
+        def make(slot: Slot) -> None:
+            try:
+                self._create(slot, tip)
+            except Exception:  # `prepare` makes it (and reports the error) when it is used
+                slot.fresh = False
+            with self._lock:
+                self._warm[slot.index] = slot
+                self._making.pop(slot.index).set()
+
+        def run() -> None:
+            with ThreadPoolExecutor(workers or warm_workers()) as ex:
+                list(ex.map(make, todo))
+
+        th = threading.Thread(target=run, name="pool-warm", daemon=True)
+        th.start()
+        return th
+
     def prepare(self, slot: Slot, task_id: str, tip: str) -> None:
         """Put `slot` on a fresh branch for `task_id` at `tip`, with a clean tree."""
         branch = task_branch(self.feature, task_id)
-        if slot.broken or slot.tamper_problem(self.common_dir()) is not None:
+        if slot.broken or not self._usable(slot):
             self._create(slot, tip)
         self._trust(slot)
-        self._recover(slot)
+        if not slot.fresh:
+            self._recover(slot)
         slot.git.run("checkout", "-q", "-f", "--ignore-other-worktrees", "-B", branch, tip)
-        # -ff: nested repositories the agent made go too.
-        slot.git.run("clean", "-q", "-ff", "-d", "-x")
+        if not slot.fresh:  # a new worktree has nothing untracked: skip the tree walk
+            # -ff: nested repositories the agent made go too.
+            slot.git.run("clean", "-q", "-ff", "-d", "-x")
+        slot.fresh = False
         slot.branch = branch
         slot.base = tip
+
+    def _usable(self, slot: Slot) -> bool:
+        """The slot has a worktree git knows and passes the tamper check: warm slots, slots
+        kept from an earlier run and slots a task used all go through it before a task."""
+        if slot.tamper_problem(self.common_dir()) is not None:
+            return False
+        gitdir = slot._claimed_gitdir()
+        return gitdir is not None and gitdir.is_dir()
 
     def _trust(self, slot: Slot) -> None:
         """Bind the (intact) slot to its gitdir: from here on nothing reads its `.git` file."""
@@ -198,13 +284,29 @@ class WorktreePool:
             self.git.run("worktree", "prune", check=False)
 
     def _create(self, slot: Slot, tip: str) -> None:
+        """A new worktree for `slot` at `tip`; several are made at once. `worktree add` reads
+        the other worktrees' records, and one being written at that moment makes it fail
+        ("failed to read .../commondir"): that add is tried again. Stale worktree records are
+        pruned once per pool."""
         with self._create_lock:
-            if os.path.lexists(slot.path):
-                shutil.rmtree(slot.path, ignore_errors=True)
-            slot.trusted_gitdir = None
-            self.git.run("worktree", "prune")
-            slot.path.parent.mkdir(parents=True, exist_ok=True)
-            self.git.run("worktree", "add", "-q", "--detach", "-f", str(slot.path), tip)
+            if not self._pruned:
+                self.git.run("worktree", "prune")
+                self._pruned = True
+        slot.trusted_gitdir = None
+        slot.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(ADD_ATTEMPTS):
+            if os.path.islink(slot.path):
+                slot.path.unlink()
+            elif os.path.lexists(slot.path):
+                shutil.rmtree(slot.path, ignore_errors=True)  # never follows symlinks
+            try:
+                self.git.run("worktree", "add", "-q", "--detach", "-f", str(slot.path), tip)
+                break
+            except GitError as exc:
+                if "failed to read" not in exc.stderr or attempt == ADD_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        slot.fresh = True
 
     def _recover(self, slot: Slot) -> None:
         """Undo what a killed run may have left: a rebase in progress, a stale index lock."""

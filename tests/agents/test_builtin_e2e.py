@@ -142,3 +142,39 @@ def test_malformed_arguments_from_the_provider_go_back_to_the_model(
     assert answer["role"] == "tool" and answer["tool_call_id"] == "bad"
     assert "not valid JSON" in answer["content"] and "resend" in answer["content"]
     assert not (git_repo / "x.py").exists()
+
+
+def test_cached_prompt_tokens_reach_cost_and_the_report(tmp_path: Path) -> None:
+    """A real `implement` with the builtin agent on the stub, which reports part of each prompt
+    as served from its cache: the tokens reach the run record, `specflow cost` and the report."""
+    import json
+
+    from tests.engine.engine_helpers import cli, git, make_repo
+    from tests.support.stub_llm import tool_calls_reply
+
+    repo = make_repo(tmp_path, "# Tasks\n\n- [ ] T001 Write a note in notes.md\n")
+    usage = {"prompt_tokens": 1500, "completion_tokens": 20}
+    cached = {**usage, "prompt_tokens_details": {"cached_tokens": 1280}}
+
+    def answer(body: dict[str, Any]) -> Any:
+        if body["messages"][-1]["role"] == "user":  # the first turn: nothing cached yet
+            write = {"path": "notes.md", "content": "note\n"}
+            return tool_calls_reply([{"name": "write_file", "arguments": write}], usage=usage)
+        done = {"summary": "wrote the note"}
+        return tool_calls_reply([{"name": "finish", "arguments": done}], usage=cached)
+
+    with StubLLM(default_reply=answer) as stub:
+        p = cli(repo, "implement", "--agent", "builtin", "--model", stub.model, env=stub.env())
+        assert p.returncode == 0, p.stderr
+        assert len(stub.requests) == 2
+    git(repo, "merge", "-q", "--ff-only", "specflow/001-calc")
+    cost = json.loads(cli(repo, "cost", "--json").stdout)
+    assert cost["by_stage"]["implement"]["cached_tokens"] == 1280
+    assert cost["by_stage"]["implement"]["prompt_tokens"] == 3000
+    text = cli(repo, "cost").stdout
+    assert "cached" in text.splitlines()[0] and "1280" in text
+    out = tmp_path / "report.html"
+    r = cli(repo, "report", "--output", str(out))
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    assert 'id="card-cached">1,280<' in html

@@ -20,6 +20,7 @@ from specflow.agents.builtin.loop import NUDGE
 from specflow.domain.tasks import Task
 from specflow.errors import ModelError
 from specflow.llm.base import Completion, Message, ToolCall, Usage
+from specflow.llm.prompt_cache import without_cache_marks
 
 _ids = itertools.count()
 
@@ -59,7 +60,12 @@ class FakeModel:
     ) -> Completion:
         n = len(self.requests)
         self.requests.append(
-            {"messages": copy.deepcopy(messages), "purpose": purpose, "tools": tools}
+            {
+                "messages": copy.deepcopy(without_cache_marks(messages)),
+                "marked": [i for i, m in enumerate(messages) if "cache_control" in m],
+                "purpose": purpose,
+                "tools": tools,
+            }
         )
         if callable(self.script):
             return self.script(messages, n)
@@ -126,8 +132,9 @@ def test_write_edit_finish(root: Path) -> None:
     assert {t["function"]["name"] for t in first["tools"]} >= {"run", "finish", "edit_file"}
     system, user = first["messages"]
     assert system["role"] == "system" and "finish" in system["content"]
-    assert "python -m pytest -q" in system["content"]  # the task's verify command
     assert user["role"] == "user" and "Implement: Add a greeting" in user["content"]
+    assert "python -m pytest -q" in user["content"]  # the task's verify command
+    assert "python -m pytest" not in system["content"]  # the system prompt is task-independent
     assert model.requests[1]["messages"][-2]["tool_calls"][0]["function"]["name"] == "write_file"
     assert model.requests[1]["messages"][-1]["content"].startswith("created greet.py")
     steps = events.of("agent_step")
@@ -139,6 +146,24 @@ def test_write_edit_finish(root: Path) -> None:
     )
     assert events.items[0][0] == "agent_model" and events.items[0][1]["model"] == "fake"
     assert [s["usage"]["prompt_tokens"] for s in steps] == [10, 10, 10]
+
+
+def test_the_fixed_prefix_is_byte_stable_and_marked_for_caching(root: Path) -> None:
+    """Tool schemas and system prompt are the same bytes whatever the task, its check and its
+    limits (providers cache by prefix); every request marks the system message and the newest
+    message as cache breakpoints."""
+    one = FakeModel([call("list_files"), call("finish", summary="ok")])
+    run_agent(root, one, title="Add a greeting")
+    two = FakeModel([call("finish", summary="ok")])
+    limits = Limits(max_steps=7, max_seconds=60, max_cost_usd=0.5)
+    run_agent(root, two, title="Something else entirely", limits=limits, attempt=2)
+    a, b = one.requests[0], two.requests[0]
+    assert a["messages"][0] == b["messages"][0] and a["tools"] == b["tools"]
+    assert a["messages"][1] != b["messages"][1]
+    assert "7 tool calls" in b["messages"][1]["content"] and "$0.50" in b["messages"][1]["content"]
+    assert a["marked"] == [0, 1]
+    second = one.requests[1]
+    assert second["marked"] == [0, len(second["messages"]) - 1]
 
 
 def test_tool_results_answer_their_call_ids(root: Path) -> None:

@@ -47,13 +47,23 @@ EXPECTED: dict[str, dict[str, object]] = {
             "--model",
             "m-test",
         ],
-        "usage": {"prompt_tokens": 1312, "completion_tokens": 150, "cost_usd": 0.0123},
+        "usage": {
+            "prompt_tokens": 1312,
+            "completion_tokens": 150,
+            "cost_usd": 0.0123,
+            "cached_tokens": 1000,  # cache_read_input_tokens
+        },
         "fail": "claude exited with code 1",
         "auth": "claude /login",
     },
     "codex": {
         "flags": ["exec", "--json", "--sandbox", "workspace-write", "--model", "m-test"],
-        "usage": {"prompt_tokens": 24763, "completion_tokens": 122, "cost_usd": 0.0},
+        "usage": {
+            "prompt_tokens": 24763,
+            "completion_tokens": 122,
+            "cost_usd": 0.0,
+            "cached_tokens": 24448,  # cached_input_tokens
+        },
         "fail": "codex reported an error: stream disconnected",
         "auth": "codex login",
     },
@@ -153,7 +163,11 @@ def test_adapter_merges_one_task_and_fails_the_others_with_reasons(
     assert "worktrees" in str(first["cwd"])
     evs = run_events(repo)
     report = next(e for e in evs if e["kind"] == "agent_report" and e["task"] == "T001")
-    usage = {k: report[k] for k in ("prompt_tokens", "completion_tokens", "cost_usd")}
+    usage = {
+        k: report[k]
+        for k in ("prompt_tokens", "completion_tokens", "cost_usd")
+        + (("cached_tokens",) if "cached_tokens" in report else ())
+    }
     assert usage == exp["usage"]
     assert report["ok"] is True and report["text"]
     finished = next(e for e in evs if e["kind"] == "agent_finished" and e["task"] == "T001")

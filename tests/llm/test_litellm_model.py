@@ -216,3 +216,62 @@ def test_completion_type_is_plain(stub: StubLLM, fast: LLMSection) -> None:
     stub.reply_text(None)
     out = LiteLLMModel("openai/stub", fast).complete(MSGS, purpose="p")
     assert isinstance(out, Completion) and out.content is None
+
+
+# -- prompt caching --------------------------------------------------------------------------
+
+CACHED_USAGE = {
+    "prompt_tokens": 1200,
+    "completion_tokens": 40,
+    "prompt_tokens_details": {"cached_tokens": 1024},
+}
+MARKED = [
+    {"role": "system", "content": "fixed prefix", "cache_control": {"type": "ephemeral"}},
+    {"role": "user", "content": "task", "cache_control": {"type": "ephemeral"}},
+]
+
+
+def test_prefix_caching_provider_gets_plain_messages_and_cached_tokens_are_counted(
+    stub: StubLLM, fast: LLMSection, tmp_path: Any
+) -> None:
+    """OpenAI-style providers cache by prefix: they get the messages without marks, byte for
+    byte, and the cached part of the prompt reaches the usage and the call log."""
+    import json
+
+    from specflow.llm.calls import CallLog
+
+    stub.reply_text("ok", usage=CACHED_USAGE)
+    log = tmp_path / "calls.jsonl"
+    out = LiteLLMModel("openai/gpt-4o-mini", fast, CallLog(log)).complete(MARKED, purpose="x")
+    assert stub.requests[0]["messages"] == [
+        {"role": "system", "content": "fixed prefix"},
+        {"role": "user", "content": "task"},
+    ]
+    assert (out.usage.prompt_tokens, out.usage.cached_tokens) == (1200, 1024)
+    assert out.usage.to_dict()["cached_tokens"] == 1024
+    record = json.loads(log.read_text().splitlines()[0])
+    assert record["usage"]["cached_tokens"] == 1024
+
+
+def test_no_cached_tokens_reported_means_zero(stub: StubLLM, fast: LLMSection) -> None:
+    stub.reply_text("ok")
+    out = LiteLLMModel("openai/gpt-4o-mini", fast).complete(MSGS, purpose="x")
+    assert out.usage.cached_tokens == 0 and "cached_tokens" not in out.usage.to_dict()
+
+
+def test_anthropic_gets_cache_control_on_the_system_block(stub: StubLLM, fast: LLMSection) -> None:
+    """Claude on Anthropic: litellm turns the marks into `cache_control` on the system block
+    and the last message, and Anthropic's cache_read_input_tokens are the cached tokens."""
+    stub.reply_text("ok", usage=CACHED_USAGE)
+    model = LiteLLMModel(
+        "anthropic/claude-sonnet-4-5", fast, api_base=stub.base_url[: -len("/v1")], api_key="k"
+    )
+    out = model.complete(MARKED, purpose="x")
+    assert stub.paths == ["/v1/messages"]
+    sent = stub.requests[0]
+    assert sent["system"] == [
+        {"type": "text", "text": "fixed prefix", "cache_control": {"type": "ephemeral"}}
+    ]
+    assert sent["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert out.content == "ok"
+    assert (out.usage.prompt_tokens, out.usage.cached_tokens) == (1200, 1024)

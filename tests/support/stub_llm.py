@@ -22,7 +22,7 @@ Usage::
         #   api_base=stub.base_url, api_key="sk-test"     (explicit), or
         #   monkeypatch.setenv(k, v) for k, v in stub.env().items()  (OPENAI_API_BASE/KEY)
         ...
-        stub.requests        # list of JSON request bodies, in arrival order
+        stub.requests        # list of JSON request bodies, in arrival order (stub.paths: routes)
         stub.requests[0]["messages"], stub.requests[0].get("response_format"), ...["tools"]
         stub.request_headers # the matching request headers (lower-cased names)
 
@@ -34,6 +34,11 @@ text), so an agent test can compute answers from the conversation::
 
 With neither a queued reply nor a default, the stub answers HTTP 400 "StubLLM: no reply
 queued" (a non-retryable error, so a missing script fails fast and clearly).
+
+Anthropic's Messages API (`POST /v1/messages`, model `anthropic/claude-…` with
+`api_base=stub.base_url[:-3]`) is answered from the same queue: each scripted reply is
+translated to Anthropic's format (text and tool_use blocks; `prompt_tokens_details.cached_tokens`
+becomes `cache_read_input_tokens`), so tests can check what litellm sends Anthropic.
 
 Module-level constructors build `Reply` objects for `stub.queue(...)` and `default_reply`:
 `text_reply`, `json_reply`, `tool_calls_reply`, `error_reply`, `hang_reply`. For CLI
@@ -62,7 +67,8 @@ __all__ = [
     "tool_calls_reply",
 ]
 
-DEFAULT_USAGE = {"prompt_tokens": 10, "completion_tokens": 5}
+DEFAULT_USAGE: dict[str, Any] = {"prompt_tokens": 10, "completion_tokens": 5}
+ANTHROPIC_ROUTES = ("/v1/messages", "/messages")
 
 
 @dataclass
@@ -81,7 +87,7 @@ class Reply:
 
 
 def _completion_body(
-    message: dict[str, Any], finish_reason: str, usage: Mapping[str, int] | None
+    message: dict[str, Any], finish_reason: str, usage: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     u = dict(usage or DEFAULT_USAGE)
     u.setdefault("total_tokens", u.get("prompt_tokens", 0) + u.get("completion_tokens", 0))
@@ -95,12 +101,12 @@ def _completion_body(
     }
 
 
-def text_reply(text: str | None, *, usage: Mapping[str, int] | None = None) -> Reply:
+def text_reply(text: str | None, *, usage: Mapping[str, Any] | None = None) -> Reply:
     """A normal assistant answer with `text` as content."""
     return Reply(body=_completion_body({"role": "assistant", "content": text}, "stop", usage))
 
 
-def json_reply(obj: Any, *, usage: Mapping[str, int] | None = None) -> Reply:
+def json_reply(obj: Any, *, usage: Mapping[str, Any] | None = None) -> Reply:
     """An assistant answer whose content is `json.dumps(obj)`."""
     return text_reply(json.dumps(obj), usage=usage)
 
@@ -109,7 +115,7 @@ def tool_calls_reply(
     calls: Iterable[Mapping[str, Any]],
     *,
     content: str | None = None,
-    usage: Mapping[str, int] | None = None,
+    usage: Mapping[str, Any] | None = None,
 ) -> Reply:
     """Tool calls: each item is `{"name": str, "arguments": dict | str, "id": str (optional)}`.
 
@@ -283,14 +289,17 @@ class StubLLM:
             body: dict[str, Any] = json.loads(data or b"{}")
         except ValueError:
             body = {"_unparsed": data.decode("utf-8", "replace")}
-        if path not in ("/v1/chat/completions", "/chat/completions"):
+        if path not in ("/v1/chat/completions", "/chat/completions", *ANTHROPIC_ROUTES):
             self._send(handler, error_reply(404, message=f"StubLLM: no route {path}"), body)
             return
         with self._lock:
             self.requests.append(body)
             self.request_headers.append({k.lower(): v for k, v in handler.headers.items()})
             self.paths.append(path)
-        self._send(handler, self._next_reply(body), body)
+        reply = self._next_reply(body)
+        if path in ANTHROPIC_ROUTES and reply.body is not None and "choices" in reply.body:
+            reply = Reply(reply.status, _as_anthropic(reply.body), reply.headers, reply.delay_s)
+        self._send(handler, reply, body)
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, reply: Reply, request: dict[str, Any]) -> None:
@@ -317,3 +326,32 @@ class StubLLM:
             handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout); nothing to do
+
+
+def _as_anthropic(body: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI chat completion body as Anthropic's Messages API would answer it."""
+    message = body["choices"][0]["message"]
+    blocks: list[dict[str, Any]] = []
+    if message.get("content"):
+        blocks.append({"type": "text", "text": message["content"]})
+    for tc in message.get("tool_calls") or []:
+        fn = tc["function"]
+        args = json.loads(fn["arguments"]) if fn["arguments"] else {}
+        blocks.append({"type": "tool_use", "id": tc["id"], "name": fn["name"], "input": args})
+    usage = body.get("usage") or {}
+    cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+    return {
+        "id": "msg_stub",
+        "type": "message",
+        "role": "assistant",
+        "model": "stub",
+        "content": blocks,
+        "stop_reason": "tool_use" if message.get("tool_calls") else "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": int(usage.get("prompt_tokens") or 0) - cached,
+            "output_tokens": int(usage.get("completion_tokens") or 0),
+            "cache_read_input_tokens": cached,
+            "cache_creation_input_tokens": 0,
+        },
+    }

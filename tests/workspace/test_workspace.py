@@ -99,3 +99,117 @@ def test_merge_queue_rebases_and_reports_conflicts(repo: Path) -> None:
     assert q.rebase(s2.git, tip, new).ok
     assert q.land(s2.git, new, lambda: None) == s2.git.head()
     assert sh(repo, "show", f"{ref}:a.txt") == "one" and sh(repo, "show", f"{ref}:b.txt") == "bee"
+
+
+def test_pool_warms_slots_ahead_and_keeps_them_across_runs(repo: Path) -> None:
+    import threading
+
+    g = Git(repo, IDENTITY)
+    tip, _ = ensure_branch(g, "refs/heads/specflow/001-x", None)
+    root = repo / ".specflow" / "worktrees" / "001-x"
+    pool = WorktreePool(g, root, "001-x", 4)
+    pool.warm(3, tip, workers=2).join()
+    assert sorted(p.name for p in root.iterdir()) == ["slot-1", "slot-2", "slot-3"]
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        slot = pool.acquire()
+        with lock:
+            got.append(slot.index)
+        assert slot.fresh and (slot.path / "a.txt").is_file()
+
+    threads = [threading.Thread(target=take) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == [1, 2, 3]  # every task its own slot, each one already made
+    fourth = pool.acquire()
+    assert fourth.index == 4 and not fourth.path.exists()  # made by prepare, when used
+    pool.prepare(fourth, "T004", tip)
+    assert fourth.git.current_branch() == "specflow-task/001-x/T004"
+    # the next run of the feature starts warm: existing slots are kept, a broken one remade
+    marker = root / "slot-1" / ".git"
+    before = marker.stat().st_mtime_ns
+    (root / "slot-2" / ".git").write_text("gitdir: /nowhere\n")
+    # a kept slot whose .git names another slot's real gitdir fails the tamper check too
+    slot1_gitdir = marker.read_text().split(":", 1)[1].strip()
+    (root / "slot-3" / ".git").write_text(f"gitdir: {slot1_gitdir}\n")
+    again = WorktreePool(g, root, "001-x", 4)
+    again.warm(3, tip).join()
+    assert marker.stat().st_mtime_ns == before
+    assert "/nowhere" not in (root / "slot-2" / ".git").read_text()
+    assert slot1_gitdir not in (root / "slot-3" / ".git").read_text()
+    assert again._usable(again._slot(3))
+    slot = again.acquire()
+    again.prepare(slot, "T001", tip)
+    assert slot.git.current_branch() == "specflow-task/001-x/T001"
+
+
+def test_tree_editor_replaces_one_file_without_an_index(repo: Path) -> None:
+    from specflow.workspace.trees import TreeEditor
+
+    (repo / "d" / "e").mkdir(parents=True)
+    (repo / "d" / "e" / "f.md").write_text("- [ ] T001\n")
+    (repo / "d" / "run.sh").write_text("#!/bin/sh\n")
+    (repo / "d" / "run.sh").chmod(0o755)
+    sh(repo, "add", "-A")
+    sh(repo, "commit", "-qm", "more")
+    g = Git(repo, IDENTITY)
+    ed = TreeEditor(g)
+    try:
+        tree = ed.tree_of("HEAD")
+        assert tree == sh(repo, "rev-parse", "HEAD^{tree}")
+        assert ed.read_text(tree, "d/e/f.md") == "- [ ] T001\n"
+        assert ed.read_text(tree, "d/none.md") is None
+        new = ed.tree_with_file(tree, "d/e/f.md", "- [x] T001\n")
+        newer = ed.tree_with_file(new, "x/y/z.txt", "z\n")  # folders made on the way
+    finally:
+        ed.close()
+    listing = sh(repo, "ls-tree", "-r", newer)
+    assert sh(repo, "cat-file", "blob", f"{newer}:d/e/f.md") == "- [x] T001"
+    assert sh(repo, "cat-file", "blob", f"{newer}:x/y/z.txt") == "z"
+    assert "100755 blob" in next(ln for ln in listing.splitlines() if ln.endswith("d/run.sh"))
+    old = {ln.split("\t")[1] for ln in sh(repo, "ls-tree", "-r", "HEAD").splitlines()}
+    assert old | {"x/y/z.txt"} == {ln.split("\t")[1] for ln in listing.splitlines()}
+    assert sh(repo, "status", "--porcelain") == ""  # the checkout and its index untouched
+
+
+def test_tree_editor_merges_trees_and_writes_commits_like_git(repo: Path) -> None:
+    from specflow.workspace.trees import TreeEditor
+
+    g = Git(repo, IDENTITY)
+    base = sh(repo, "rev-parse", "HEAD")
+
+    def commit_with(files: dict[str, str], parent: str) -> str:
+        sh(repo, "checkout", "-q", "--detach", parent)
+        for rel, text in files.items():
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            (repo / rel).write_text(text)
+        sh(repo, "add", "-A")
+        sh(repo, "commit", "-qm", "c")
+        return sh(repo, "rev-parse", "HEAD")
+
+    ours = commit_with({"a.txt": "A\n", "d/x.txt": "x\n"}, base)
+    theirs = commit_with({"d/y.txt": "y\n", "b.txt": "B\n"}, base)
+    both = commit_with({"a.txt": "other\n"}, base)
+    ed = TreeEditor(g)
+    try:
+        tb, to, tt = (ed.tree_of(c) for c in (base, ours, theirs))
+        merged = ed.merge(tb, to, tt)
+        assert merged is not None
+        assert ed.merge(tb, to, ed.tree_of(both)) is None  # a.txt on both sides: git's turn
+        via_git = g.merge_tree(ours, theirs)
+        assert via_git is not None and via_git[0] == merged
+        c = ed.commit(merged, ours, "Task\n\nSpecflow-Task: T001\n")
+    finally:
+        ed.close()
+    assert (
+        sh(repo, "rev-parse", f"{c}^") == ours and sh(repo, "rev-parse", f"{c}^{{tree}}") == merged
+    )
+    by_git = g.commit_tree(merged, ours, "Task\n\nSpecflow-Task: T001\n")
+    fmt = "--format=%an <%ae>|%cn <%ce>|%B"
+    assert sh(repo, "log", "-1", fmt, c) == sh(repo, "log", "-1", fmt, by_git)
+    assert sh(repo, "log", "-1", "--format=%B", c) == "Task\n\nSpecflow-Task: T001"
+    sh(repo, "fsck", "--no-dangling")

@@ -23,6 +23,7 @@ from specflow.agents.builtin.tools import TOOLS, Toolbox, ToolResult
 from specflow.agents.builtin.transcript import Transcript
 from specflow.errors import ModelConfigError, SpecflowError
 from specflow.llm.base import Completion, Message, Model, ToolCall, Usage
+from specflow.llm.prompt_cache import mark_cache_breakpoints
 from specflow.redact import env_secrets, redact
 from specflow.sandbox import resolve
 
@@ -276,7 +277,9 @@ class _Session:
 
         def call() -> None:
             try:
-                box.append(model.complete(list(messages), purpose=purpose, tools=TOOLS))
+                # The fixed prefix and the conversation so far: cache breakpoints.
+                sent = mark_cache_breakpoints(messages)
+                box.append(model.complete(sent, purpose=purpose, tools=TOOLS))
             except BaseException as exc:
                 box.append(exc)
             finally:
@@ -314,6 +317,7 @@ class _Session:
             model=completion.model or getattr(model, "name", ""),
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
+            cached_tokens=usage.cached_tokens,
             cost_usd=round(usage.cost_usd, 6),
             total_cost_usd=round(self.usage.cost_usd, 6),
             latency_s=round(completion.latency_s, 3),

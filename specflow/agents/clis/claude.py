@@ -81,6 +81,7 @@ class ClaudeParser(JsonLinesParser):
             completion_tokens=as_int(usage.get("output_tokens")),
             cost_usd=float(msg.get("total_cost_usd") or 0.0),
             calls=r.turns,
+            cached_tokens=as_int(usage.get("cache_read_input_tokens")),
         )
         text = msg.get("result")
         if isinstance(text, str) and text:

@@ -60,6 +60,7 @@ class CodexParser(JsonLinesParser):
                 prompt_tokens=as_int(u.get("input_tokens")),
                 completion_tokens=as_int(u.get("output_tokens")),
                 calls=1,
+                cached_tokens=as_int(u.get("cached_input_tokens")),
             )
         elif kind == "turn.failed":
             self.failed = _message(ev.get("error")) or "turn failed"

@@ -80,6 +80,7 @@ class GeminiParser(Parser):
                 prompt_tokens=as_int(tokens.get("prompt")),
                 completion_tokens=as_int(tokens.get("candidates")) + as_int(tokens.get("thoughts")),
                 calls=as_int(api.get("totalRequests")),
+                cached_tokens=as_int(tokens.get("cached")),
             )
         r.usage = usage
         r.turns = usage.calls

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -36,19 +36,22 @@ def cost(app_: App, feats: list[Feature], json_out: bool) -> None:
         rows = data[key]
         if not rows:
             continue
-        app_.echo(f"{'by ' + title:40} {'prompt':>10} {'completion':>10} {'cost':>10}")
+        app_.echo(
+            f"{'by ' + title:40} {'prompt':>10} {'cached':>10} {'completion':>10} {'cost':>10}"
+        )
         for name, u in rows.items():
-            app_.echo(
-                f"  {name:38} {u['prompt_tokens']:>10} {u['completion_tokens']:>10} "
-                f"${u['cost_usd']:>9.4f}"
-            )
+            app_.echo(_row(f"  {name:38}", u))
         app_.echo("")
-    t = data["total"]
-    app_.echo(
-        f"{'total':40} {t['prompt_tokens']:>10} {t['completion_tokens']:>10} ${t['cost_usd']:>9.4f}"
-    )
+    app_.echo(_row(f"{'total':40}", data["total"]))
     for branch, runs in data["unmerged_runs"].items():
         app_.echo(
             f"includes {len(runs)} run(s) recorded on {branch} only, not merged here yet: "
             + ", ".join(runs)
         )
+
+
+def _row(label: str, u: dict[str, Any]) -> str:
+    return (
+        f"{label} {u['prompt_tokens']:>10} {u['cached_tokens']:>10} {u['completion_tokens']:>10} "
+        f"${u['cost_usd']:>9.4f}"
+    )

@@ -20,11 +20,11 @@ def register(app: typer.Typer) -> None:
 
 def status(app_: App, feats: list[Feature], json_out: bool) -> None:
     """Pipeline state: each artifact's version and freshness, task progress."""
-    from specflow.stages.status import branch_progress, feature_status
+    from specflow.stages.status import branch_progress, project_status
     from specflow.workspace.branches import current_branch
 
     project = app_.project
-    statuses = [feature_status(project, f) for f in feats]
+    statuses = project_status(project, feats)
     from specflow.engine.approvals import awaiting_approval
 
     waiting = {f.name: sorted(awaiting_approval(project.state_dir, f.name)) for f in feats}

@@ -148,6 +148,7 @@ class Spend:
     completion_tokens: int = 0
     calls: int = 0
     note: str = ""
+    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
 
 
 def spend_by_task(trace: RunTrace) -> list[Spend]:
@@ -165,6 +166,7 @@ def spend_by_task(trace: RunTrace) -> list[Spend]:
                 int(u.get("completion_tokens", 0)),
                 calls,
                 f"{len(tt.attempts)} attempt(s)",
+                int(u.get("cached_tokens", 0)),
             )
         )
     return out
@@ -185,6 +187,7 @@ def spend_by_model(trace: RunTrace) -> list[Spend]:
                 s.cost_usd += float(c.get("cost_usd") or 0.0)
                 s.prompt_tokens += int(c.get("prompt_tokens") or 0)
                 s.completion_tokens += int(c.get("completion_tokens") or 0)
+                s.cached_tokens += int(c.get("cached_tokens") or 0)
                 s.calls += 1
     return sorted(by.values(), key=lambda s: -s.cost_usd)
 
@@ -214,6 +217,7 @@ def spend_by_stage(feature_dir: Path | None, trace: RunTrace) -> list[Spend]:
                     int(usage.get("completion_tokens") or 0),
                     1,
                     f"v{sf.get('version', '?')} · {sf.get('model', '?')}",
+                    int(usage.get("cached_tokens") or 0),
                 )
             )
     u = trace.usage()
@@ -226,6 +230,7 @@ def spend_by_stage(feature_dir: Path | None, trace: RunTrace) -> list[Spend]:
             int(u["completion_tokens"]),
             calls,
             f"run {trace.run_id}",
+            int(u.get("cached_tokens", 0)),
         )
     )
     return out

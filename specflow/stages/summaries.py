@@ -1,0 +1,61 @@
+"""What `status` shows of a feature's body (task counts, open questions), remembered by the
+body's hash in `.specflow/cache/summaries.json`.
+
+A Markdown parse costs a millisecond or more per file; `status` on hundreds of features would
+spend most of its time re-parsing text that has not changed since the last time. The cache is
+keyed by content, so it can never be stale; unreadable or missing, it is simply rebuilt, and a
+read-only checkout just does without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from specflow.fsutil import atomic_write_text, sha256_text
+
+MAX_ENTRIES = 5000
+VERSION = 1  # bump when what is summarised changes
+
+
+class Summaries:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._old: dict[str, Any] = {}
+        self._used: dict[str, Any] = {}
+        self._new = False
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("version") == VERSION:
+                entries = data.get("entries")
+                self._old = entries if isinstance(entries, dict) else {}
+
+    def get(self, kind: str, body: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` for this body, or what it returned for the same body before. Errors are
+        not remembered (they are raised again on every call, as without the cache)."""
+        key = f"{kind}:{sha256_text(body)}"
+        if key in self._used:
+            return self._used[key]
+        if key in self._old:
+            value = self._old[key]
+        else:
+            value = compute()
+            self._new = True
+        self._used[key] = value
+        return value
+
+    def save(self) -> None:
+        """Write back when something new was computed: this run's entries first, then older
+        ones up to MAX_ENTRIES."""
+        if not self._new:
+            return
+        entries = dict(self._used)
+        for k, v in self._old.items():
+            if len(entries) >= MAX_ENTRIES:
+                break
+            entries.setdefault(k, v)
+        with contextlib.suppress(OSError):
+            atomic_write_text(self.path, json.dumps({"version": VERSION, "entries": entries}))

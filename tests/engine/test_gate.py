@@ -1,0 +1,146 @@
+"""The gate: changes verified as they will land, several at once, landed in order.
+
+The check (`check.py`, committed in the project) sleeps a little, so verifications overlap, and
+fails when the worktree holds both `a.txt` and `b.txt` (two changes that are each fine but break
+together) or any `bad.txt`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from engine_helpers import PY, ROOT, branch_tasks, cli, git, make_repo, script_agent
+
+BRANCH = "specflow/001-calc"
+CHECK = """\
+import os, sys, time
+time.sleep(float(os.environ.get("CHECK_SLEEP", "0.3")))
+if os.path.exists("bad.txt"):
+    sys.exit("bad.txt is here")
+if os.path.exists("a.txt") and os.path.exists("b.txt"):
+    sys.exit("a.txt and b.txt do not go together")
+"""
+FILES = {"check.py": CHECK, "README.md": "calc\n"}
+
+
+def tasks(n: int) -> str:
+    return "# Tasks\n\n" + "".join(f"- [ ] T{i:03d} [P] Task {i}\n" for i in range(1, n + 1))
+
+
+def own_files(n: int, **extra: object) -> dict[str, object]:
+    """Each task writes its own file."""
+    return {f"T{i:03d}": {"write": {f"T{i:03d}.txt": "x\n"}, **extra} for i in range(1, n + 1)}
+
+
+def events(repo: Path) -> list[dict[str, object]]:
+    (path,) = (repo / ".specflow" / "runs").glob("*/events.jsonl")
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def verified(repo: Path) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for ev in events(repo):
+        if ev["kind"] == "verify_started":
+            out[str(ev["task"])] = out.get(str(ev["task"]), 0) + 1
+    return out
+
+
+def every_state_passes(repo: Path) -> None:
+    """Every commit the branch went through since main passes the check (run on its tree)."""
+    for sha in git(repo, "rev-list", f"main..{BRANCH}").split():
+        files = set(git(repo, "ls-tree", "-r", "--name-only", sha).split())
+        assert "bad.txt" not in files, sha
+        assert not {"a.txt", "b.txt"} <= files, sha
+
+
+def test_changes_that_fail_only_together_never_land_together(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, tasks(2), FILES, test_command=f"{PY} check.py")
+    script = {"T001": {"write": {"a.txt": "a\n"}}, "T002": {"write": {"b.txt": "b\n"}}}
+    p = cli(repo, "implement", "-j", "2", "--agent", script_agent(tmp_path, script))
+    assert p.returncode == 1, p.stderr
+    merged = branch_tasks(repo, BRANCH)
+    assert len(merged) == 1, merged  # the first to land wins; the other fails on top of it
+    failed = next(e for e in events(repo) if e["kind"] == "task_failed")
+    assert failed["task"] != merged[0] and str(failed["reason"]).startswith("verify failed")
+    outputs = [e["output"] for e in events(repo) if e["kind"] == "verify_failed"]
+    assert outputs and all("do not go together" in str(o) for o in outputs)
+    every_state_passes(repo)
+
+
+def test_each_change_is_verified_once_when_nothing_fails(tmp_path: Path) -> None:
+    """Four tasks land one on top of the other; each is verified once, on the state it lands
+    on (speculatively, on top of the changes ahead of it)."""
+    repo = make_repo(tmp_path, tasks(4), FILES, test_command=f"{PY} check.py")
+    p = cli(repo, "implement", "-j", "4", "--agent", script_agent(tmp_path, own_files(4)))
+    assert p.returncode == 0, p.stderr
+    assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T002", "T003", "T004"]
+    assert verified(repo) == {"T001": 1, "T002": 1, "T003": 1, "T004": 1}
+    kinds = [e["kind"] for e in events(repo)]
+    assert "merge_retry" not in kinds
+    # one commit per task, its box ticked in the same commit
+    subjects = git(repo, "log", "--format=%s", f"main..{BRANCH}").splitlines()
+    assert sorted(subjects[1:]) == ["Task 1", "Task 2", "Task 3", "Task 4"]  # + the run record
+    last = git(repo, "show", f"{BRANCH}:specs/001-calc/tasks.md")
+    assert last.count("- [x]") == 4
+
+
+def test_a_failure_ahead_is_dropped_and_those_behind_it_verified_again(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, tasks(3), FILES, test_command=f"{PY} check.py")
+    script = {
+        **own_files(1),
+        "T002": {"write": {"bad.txt": "x\n"}, "sleep": 0.2},
+        "T003": {"write": {"T003.txt": "x\n"}, "sleep": 0.4},
+    }
+    p = cli(
+        repo,
+        "implement",
+        "-j",
+        "3",
+        "--agent",
+        script_agent(tmp_path, script),
+        env={"CHECK_SLEEP": "1.0"},
+    )
+    assert p.returncode == 1, p.stderr
+    assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T003"]
+    failed = [e for e in events(repo) if e["kind"] == "task_failed"]
+    assert [e["task"] for e in failed] == ["T002"]
+    outputs = {
+        str(e["task"]): str(e["output"]) for e in events(repo) if e["kind"] == "verify_failed"
+    }
+    assert list(outputs) == ["T002"] and "bad.txt is here" in outputs["T002"]
+    every_state_passes(repo)
+
+
+def test_kill_9_while_verifying_then_resume(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, tasks(6), FILES, test_command=f"{PY} check.py")
+    agent = script_agent(tmp_path, own_files(6, sleep=0.1))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "CHECK_SLEEP": "0.5"}
+    proc = subprocess.Popen(
+        [PY, "-m", "specflow", "implement", "-j", "3", "--agent", agent],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        runs = list((repo / ".specflow" / "runs").glob("*/events.jsonl"))
+        if runs and '"verify_passed"' in runs[0].read_text():
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    before = branch_tasks(repo, BRANCH)
+    p = cli(repo, "implement", "--resume", "--agent", agent, env={"CHECK_SLEEP": "0.1"})
+    assert p.returncode == 0, p.stderr
+    merged = branch_tasks(repo, BRANCH)
+    assert sorted(merged) == [f"T{i:03d}" for i in range(1, 7)]  # each once
+    assert set(before) <= set(merged)
+    every_state_passes(repo)
+    assert git(repo, "status", "--porcelain") == ""
