@@ -15,13 +15,16 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.config import LLMSection
 from specflow.errors import ModelConfigError, ModelError
-from specflow.llm.base import Call, CallObserver, Completion, Message, ToolCall, Usage
+from specflow.llm.base import Call, CallObserver, CallOptions, Completion, Message, ToolCall, Usage
 from specflow.llm.prompt_cache import cached_tokens_of, wants_cache_marks, without_cache_marks
 from specflow.redact import redact
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 log = logging.getLogger(__name__)
 
@@ -220,13 +223,9 @@ class LiteLLMModel:
     # -- the Model protocol ----------------------------------------------------------------
 
     def complete(
-        self,
-        messages: list[Message],
-        *,
-        purpose: str,
-        tools: list[dict[str, Any]] | None = None,
-        response_format: dict[str, Any] | None = None,
+        self, messages: list[Message], *, purpose: str, **options: Unpack[CallOptions]
     ) -> Completion:
+        tools, response_format = options.get("tools"), options.get("response_format")
         started = time.monotonic()
         try:
             completion = self._complete_with_retries(messages, tools, response_format)
