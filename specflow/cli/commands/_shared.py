@@ -81,9 +81,11 @@ def register_stage(app: Any, stage: str, doc: str) -> None:
     app.command(name=stage)(command)
 
 
-def feature_argument() -> Any:
-    """FEATURE, the optional first argument of a command about one feature (or --feature)."""
-    return typer.Argument(None, help="Feature folder, number or slug.")
+def feature_argument(default_all: bool = False) -> Any:
+    """FEATURE, the optional first argument of a command about a feature (or --feature);
+    `default_all`: without it the command covers every feature."""
+    more = " (default: all)" if default_all else ""
+    return typer.Argument(None, help=f"Feature folder, number or slug{more}.")
 
 
 def given_feature(
@@ -130,9 +132,7 @@ def register_feature_report(
 
     def command(
         ctx: typer.Context,
-        feature: Optional[str] = typer.Argument(
-            None, help="Feature folder, number or slug (default: all)."
-        ),
+        feature: Optional[str] = feature_argument(default_all=True),
         feature_opt: Optional[str] = feature_option(),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
