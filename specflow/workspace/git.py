@@ -80,6 +80,7 @@ def run_captured(
         cwd=cwd,
         capture_output=True,
         text=True,
+        errors="replace",  # a patch of a binary or non-UTF-8 file must not crash us
         input=input,
         env=env,
         timeout=timeout,
