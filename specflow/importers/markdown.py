@@ -12,13 +12,14 @@ import re
 from typing import Any
 
 from specflow.domain.tasks import Task
+from specflow.formats.tasks_md import SUB_KEYS
 
 LIST_ITEM_RE = re.compile(r"^\s*[-*+][ \t]+\S")
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
 CHECKBOX_LINE_RE = re.compile(r"^(?P<lead>\s*(?:[-*+]|\d+[.)])[ \t]+)\[(?P<mark>[^\]\n]?)\]")
 KEY_LINE_RE = re.compile(
     r"^(?P<lead>\s*(?:[-*+]|\d+[.)])[ \t]+(?:\*\*)?"
-    r"(?:depends(?: on)?|deps|files|covers|verify|risk|model)(?:\*\*)?[ \t]*):",
+    rf"(?:{SUB_KEYS})(?:\*\*)?[ \t]*):",
     re.IGNORECASE,
 )
 ID_LINE_RE = re.compile(r"^(?P<lead>\s*(?:[-*+]|\d+[.)])[ \t]+\*\*(?:FR|SC))-")
