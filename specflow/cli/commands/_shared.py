@@ -120,7 +120,7 @@ def features_with_spec(project: Any, feature: str | None) -> list[Any]:
     return [f for f in project.features() if f.artifact("spec").is_file()]
 
 
-FeatureReport = Callable[[App, "list[Feature]", bool], None]
+FeatureReport = Callable[[App, list["Feature"], bool], None]
 
 
 def register_feature_report(
