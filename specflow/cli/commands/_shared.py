@@ -1,4 +1,5 @@
-"""Small helpers shared by command modules (output of stage outcomes)."""
+"""What command modules share: the FEATURE argument and --feature, the one feature resolved,
+the report, stage and group shapes of commands, and how a stage's outcome is printed."""
 
 from __future__ import annotations
 
