@@ -6,8 +6,9 @@ Builds the demo's generated feature (spec, plan and tasks with specflow front ma
 input hashes) once, copies it into N feature folders, then measures whole `specflow status
 --json` and `specflow check` processes (median CPU time of --runs) and reports the time per
 feature after subtracting the same command on a project with one feature (start-up cost).
-`status` remembers task counts and open questions by content (.specflow/cache/summaries.json);
-"no summary cache" deletes it before every run. Target (issue 15): under 3 ms per feature.
+`status` remembers task counts and open questions by content (.specflow/cache/summaries.json),
+`check` its findings by everything they come from (.specflow/cache/check.json); the "no ...
+cache" rows delete them before every run (a fresh CI clone). Target (issue 15): under 3 ms per feature.
 """
 
 from __future__ import annotations
@@ -43,13 +44,15 @@ def build(root: Path, n: int) -> Path:
 
 def timed(cmd: list[str], cwd: Path, runs: int, *, cold: bool = False) -> float:
     """Median CPU time (user + system) of the process: on a shared machine wall time measures
-    the neighbours. `cold` drops status's summary cache before each run."""
-    cache = cwd / ".specflow" / "cache" / "summaries.json"
+    the neighbours. `cold` drops the caches (status's summaries, check's findings) before
+    each run."""
+    caches = [cwd / ".specflow" / "cache" / n for n in ("summaries.json", "check.json")]
     subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)  # warm the OS caches
     times = []
     for _ in range(runs):
         if cold:
-            cache.unlink(missing_ok=True)
+            for cache in caches:
+                cache.unlink(missing_ok=True)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -77,6 +80,7 @@ def main() -> None:
             ("status", ["status", "--json"], False),
             ("status (no summary cache)", ["status", "--json"], True),
             ("check", ["check"], False),
+            ("check (no findings cache)", ["check"], True),
         )
         for name, cmd, cold in runs:
             base = timed([*SPECFLOW, *cmd], one, args.runs, cold=cold)

@@ -7,10 +7,12 @@ makes them fail; `"off"` leaves them out. Info-level findings never appear in ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from specflow.lint.run import lint_file, settings_for
+from specflow.lint.checks import Finding, lint_text
+from specflow.lint.run import read_spec, settings_for
 from specflow.project import Project
 
 
@@ -28,7 +30,13 @@ class LintProblem:
         return asdict(self)
 
 
-def lint_problems(project: Project, *, strict: bool = False) -> list[LintProblem]:
+# memo(key text, settings, compute): the findings as dicts, remembered by the caller
+Memo = Callable[[str, Any, Callable[[], list[dict[str, Any]]]], list[dict[str, Any]]]
+
+
+def lint_problems(
+    project: Project, *, strict: bool = False, memo: Memo | None = None
+) -> list[LintProblem]:
     mode = project.config.lint.check
     if mode == "off":
         return []
@@ -42,7 +50,13 @@ def lint_problems(project: Project, *, strict: bool = False) -> list[LintProblem
         if not spec.is_file():
             continue
         rel = spec.relative_to(project.root).as_posix()
-        for f in lint_file(spec, settings, rel):
+        text = read_spec(spec)
+
+        def compute(text: str = text, rel: str = rel) -> list[dict[str, Any]]:
+            return [asdict(f) for f in lint_text(text, rel, settings)]
+
+        rows = memo(f"{rel}\0{text}", settings, compute) if memo else compute()
+        for f in (Finding(**row) for row in rows):
             if f.severity == "info":
                 continue
             out.append(

@@ -82,11 +82,47 @@ def load_terms(
     return out
 
 
+_RUN = re.compile(r"[^\W_]+")  # a run of letters and digits
+
+
+_INDEXES: dict[int, tuple[list[Term], int, dict[str, list[tuple[int, Term]]]]] = {}
+
+
+def _index(terms: list[Term]) -> dict[str, list[tuple[int, Term]]]:
+    """The index of this very list (by identity: hashing ~200 terms per line cost more than
+    the scan), made once."""
+    hit = _INDEXES.get(id(terms))
+    if hit is not None and hit[0] is terms and hit[1] == len(terms):
+        return hit[2]
+    if len(_INDEXES) > 16:
+        _INDEXES.clear()
+    index = _make_index(terms)
+    _INDEXES[id(terms)] = (terms, len(terms), index)  # the list is kept: its id is not reused meanwhile
+    return index
+
+
+def _make_index(terms: list[Term]) -> dict[str, list[tuple[int, Term]]]:
+    """Terms by the first run of letters and digits in them, lower-cased. A term can match a
+    line only where that run stands in the line as a whole run (the term's edges and its own
+    punctuation bound it), so a set lookup per word of the line picks the few terms to try."""
+    out: dict[str, list[tuple[int, Term]]] = {}
+    for i, t in enumerate(terms):
+        m = _RUN.search(t.text)
+        out.setdefault(m.group().lower() if m else "", []).append((i, t))
+    return out
+
+
 def find_terms(terms: list[Term], line: str) -> list[tuple[int, int, str]]:
     """(start, end, term) of each term in `line`, longest first, never overlapping."""
+    index = _index(terms)
+    words = {w.lower() for w in _RUN.findall(line)}
+    words.add("")  # terms without letters or digits are always tried
+    candidates = sorted(it for w in words.intersection(index) for it in index[w])
+    if not candidates:
+        return []
     found: list[tuple[int, int, str]] = []
     taken: list[tuple[int, int]] = []
-    for t in terms:
+    for _, t in candidates:  # in the list's order: longest first
         for m in t.pattern.finditer(line):
             s, e = m.span()
             if any(s < te and ts < e for ts, te in taken):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from specflow.artifacts import KINDS, STALE, ArtifactStore
@@ -60,14 +61,32 @@ Producer = Callable[[FeatureCheck], list[Problem]]
 def check_project(
     project: Project, *, strict: bool = False, drift: bool = False
 ) -> tuple[list[Problem], int]:
-    """All problems in all features, and how many features were checked."""
+    """All problems in all features (lint findings included), and how many features were
+    checked. Findings are remembered by what they were computed from (stages/findings_cache.py);
+    `--drift` reads git, so a drift check computes everything afresh."""
+    from specflow.lint.gate import lint_problems
+    from specflow.stages.findings_cache import FindingsCache
+
+    cache = FindingsCache(project, strict)
     problems: list[Problem] = []
     features = project.features()
     for feature in features:
-        problems += check_feature(project, feature, strict=strict, drift=drift)
+        if drift:
+            problems += check_feature(project, feature, strict=strict, drift=True)
+            continue
+        rows = cache.feature(feature, partial(_rows, project, feature, strict))
+        problems += [Problem(**row) for row in rows]
     if not features:
         problems += _unseen_folders(project)
+    problems += [
+        Problem(**p.to_dict()) for p in lint_problems(project, strict=strict, memo=cache.lint)
+    ]
+    cache.save()
     return problems, len(features)
+
+
+def _rows(project: Project, feature: Feature, strict: bool) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in check_feature(project, feature, strict=strict)]
 
 
 def _unseen_folders(project: Project) -> list[Problem]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -39,10 +39,7 @@ def register(app: typer.Typer) -> None:
         app_ = app_of(ctx)
         if fmt not in ("text", "json", "github"):
             raise InputError(f"unknown format '{fmt}'", "use text, json or github")
-        from specflow.lint.gate import lint_problems
-
-        found, count = check_project(app_.project, strict=strict, drift=drift)
-        problems: list[Any] = [*found, *lint_problems(app_.project, strict=strict)]
+        problems, count = check_project(app_.project, strict=strict, drift=drift)
         prefix = _repo_prefix(app_.project.root) if fmt == "github" else ""
         text = render_problems(problems, count, fmt, prefix)
         if text:
