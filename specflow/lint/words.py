@@ -97,7 +97,11 @@ def _index(terms: list[Term]) -> dict[str, list[tuple[int, Term]]]:
     if len(_INDEXES) > 16:
         _INDEXES.clear()
     index = _make_index(terms)
-    _INDEXES[id(terms)] = (terms, len(terms), index)  # the list is kept: its id is not reused meanwhile
+    _INDEXES[id(terms)] = (
+        terms,
+        len(terms),
+        index,
+    )  # the list is kept: its id is not reused meanwhile
     return index
 
 
