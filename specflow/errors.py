@@ -25,6 +25,12 @@ class InputError(SpecflowError):
     """Bad input: a malformed file, an unknown feature, an invalid argument."""
 
 
+class WorkFailed(SpecflowError):
+    """The input was fine but the work failed (exit 1): a task, the model, git, the disk."""
+
+    exit_code = 1
+
+
 class ParseError(InputError):
     """A Markdown artifact that cannot be parsed; names the file and line."""
 
@@ -57,47 +63,37 @@ class ArtifactConflict(InputError):
     """Refusing to overwrite an artifact a person edited by hand."""
 
 
-class ModelError(SpecflowError):
+class ModelError(WorkFailed):
     """The model could not give a valid answer after retries and repair."""
-
-    exit_code = 1
 
 
 class ModelConfigError(SpecflowError):
     """Authentication or configuration problem with the model provider."""
 
-    exit_code = 2
+
+class BudgetExceeded(WorkFailed):
+    """A run or stage would spend more than its --max-cost."""
 
 
-class BudgetExceeded(SpecflowError):
-    exit_code = 1
-
-
-class ConstitutionViolation(SpecflowError):
+class ConstitutionViolation(WorkFailed):
     """An artifact was written but breaks the project's constitution (a plan's failing gate
     without a justification): the work is kept for a person to fix, the command fails."""
 
-    exit_code = 1
 
-
-class RunFailed(SpecflowError):
+class RunFailed(WorkFailed):
     """Some task failed; the run finished what it could."""
-
-    exit_code = 1
 
 
 class LockHeld(SpecflowError):
-    exit_code = 2
+    """Another run is implementing the feature (it holds the feature's lock)."""
 
 
 class Interrupted(SpecflowError):
     exit_code = 130
 
 
-class FileSystemError(SpecflowError):
+class FileSystemError(WorkFailed):
     """The file system refused: no permission, a read-only or full disk, a missing folder."""
-
-    exit_code = 1
 
 
 def os_error(exc: OSError) -> FileSystemError:
@@ -120,8 +116,6 @@ def os_error(exc: OSError) -> FileSystemError:
     return err
 
 
-class StaleChange(SpecflowError):
+class StaleChange(WorkFailed):
     """A change proposal made against a requirement text that has since changed: nothing is
     applied."""
-
-    exit_code = 1

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from specflow.engine.budget import Budget
     from specflow.engine.gates import Gatekeeper
     from specflow.engine.routing import ModelRouter
+    from specflow.engine.trust import TrustControls
     from specflow.sandbox import Confinement
 
 
@@ -98,9 +99,7 @@ class Engine:
         feature: FeatureContext,
         settings: EngineSettings,
         records: dict[str, TaskRecord] | None = None,
-        gates: Gatekeeper | None = None,
-        budget: Budget | None = None,
-        router: ModelRouter | None = None,
+        controls: TrustControls | None = None,
         executor: Executor | None = None,
     ) -> None:
         self.graph = graph
@@ -124,9 +123,10 @@ class Engine:
         self._results: queue.Queue[_Outcome] = queue.Queue()
         self._threads: dict[str, threading.Thread] = {}
         self.merged_branches: list[str] = []  # deleted at the end of the run
-        self.gates = gates  # review and approval before merge (engine/gates.py)
-        self.budget = budget  # --max-cost (engine/budget.py)
-        self.router = router  # per-task model and escalation (engine/routing.py)
+        # review and approval before merge, --max-cost, per-task model and escalation
+        self.gates: Gatekeeper | None = controls.gates if controls else None
+        self.budget: Budget | None = controls.budget if controls else None
+        self.router: ModelRouter | None = controls.router if controls else None
         self.executor: Executor = executor or LocalExecutor(agent)  # where agents run
         self.gate = Gate(
             merge,

@@ -44,8 +44,10 @@ BAD_ID_RE = re.compile(
     r"^(?:\*\*)?(?P<id>T[-_]?\d[^\s*]*|T[X#?]{2,}|[A-Z]\d{2,}[A-Za-z]?)(?:\*\*)?:?(?:\s|$)"
 )
 MARKER_RE = re.compile(r"^\[(?P<m>[Pp]|[Uu][Ss]\d+)\][ \t]*")
+# The keys of a task's `- key: value` sub-bullets (also escaped in imported text: importers)
+SUB_KEYS = r"depends(?: on)?|deps|files|covers|verify|risk|model"
 SUB_RE = re.compile(
-    r"^(?:\*\*)?(?P<key>depends(?: on)?|deps|files|covers|verify|risk|model)(?:\*\*)?[ \t]*:"
+    rf"^(?:\*\*)?(?P<key>{SUB_KEYS})(?:\*\*)?[ \t]*:"
     r"(?:\*\*)?[ \t]*(?P<value>.*)$",
     re.IGNORECASE,
 )

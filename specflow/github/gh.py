@@ -15,7 +15,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from specflow.errors import SpecflowError
+from specflow.errors import SpecflowError, WorkFailed
+from specflow.workspace.git import run_captured
 
 Runner = Callable[[list[str]], str]
 
@@ -30,10 +31,8 @@ class GhNotFound(SpecflowError):
     exit_code = 2
 
 
-class GhFailed(SpecflowError):
+class GhFailed(WorkFailed):
     """A gh (or git) call exited non-zero; carries its stderr."""
-
-    exit_code = 1
 
     def __init__(self, argv: list[str], returncode: int, stderr: str) -> None:
         first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "")
@@ -71,16 +70,7 @@ class GhCli:
             "NO_COLOR": "1",
         }
         try:
-            proc = subprocess.run(
-                [exe, *argv[1:]],
-                cwd=self.cwd,
-                capture_output=True,
-                text=True,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                timeout=self.timeout,
-                check=False,
-            )
+            proc = run_captured([exe, *argv[1:]], self.cwd, env=env, timeout=self.timeout)
         except subprocess.TimeoutExpired:
             raise GhFailed(argv, -1, f"timed out after {self.timeout:.0f} s") from None
         except FileNotFoundError:

@@ -17,7 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from specflow.importers.markdown import FENCE_RE
+from specflow.domain.tasks import Task
+from specflow.importers.markdown import (
+    FENCE_RE,
+    collapse_blanks,
+    doc_head,
+    join_doc,
+    quote_lines,
+    reindent,
+    task_block,
+)
 
 ITEM_RE = re.compile(
     r"^(?P<indent> *)(?:[-*+]|\d+[.)])[ \t]+\[(?P<mark>[^\]\n]?)\](?P<opt>\*)?(?:[ \t]+(?P<rest>.*))?$"
@@ -220,23 +229,25 @@ class _Reader:
         target.append(line)
 
 
-def render_groups(checklist: Checklist, blocks: dict[int, list[str]]) -> list[str]:
-    """The groups as `##` sections, each task replaced by its block (keyed by id(task)).
+def checklist_doc(
+    tool: str, source: str, title: str, checklist: Checklist, tasks: dict[int, Task]
+) -> str:
+    """tasks.md for an imported checklist: the groups as `##` sections, each raw task replaced
+    by its task (keyed by id(raw task)) with the raw task's state and text as notes.
 
     Sub-tasks are emitted where they stand in the source, so nesting becomes order.
     """
-    from specflow.importers.markdown import quote_lines, reindent
-
-    parts: list[str] = []
+    parts = doc_head(tool, source, f"Tasks: {title}")
     for group in checklist.groups:
         if group.title:
             parts += [f"## {group.title}", ""]
         for entry in group.entries:
             if isinstance(entry, list):
                 parts += [*quote_lines(reindent(entry, 0)), ""]
-            else:
-                parts += blocks[id(entry)]
-    return parts
+                continue
+            notes = [*entry.state_notes(), *quote_lines(reindent(entry.body, 2))]
+            parts += [*task_block(tasks[id(entry)], notes), *([""] if notes else [])]
+    return join_doc(collapse_blanks(parts))
 
 
 def numbers_in(text: str) -> list[str]:

@@ -21,7 +21,7 @@ from specflow.domain.tasks import Task
 from specflow.errors import InputError
 from specflow.formats.tasks_md import infer_files
 from specflow.fsutil import read_text_input
-from specflow.importers.checklist import RawTask, numbers_in, read_checklist, render_groups
+from specflow.importers.checklist import RawTask, checklist_doc, numbers_in, read_checklist
 from specflow.importers.kiro_requirements import (
     HEADING_RE,
     TITLE_PREFIX_RE,
@@ -30,13 +30,9 @@ from specflow.importers.kiro_requirements import (
 )
 from specflow.importers.markdown import (
     check_tasks,
-    collapse_blanks,
-    front_matter,
+    doc_head,
     join_doc,
-    quote_lines,
-    reindent,
     slugify,
-    task_block,
     title_from_slug,
 )
 from specflow.importers.model import ImportedFeature
@@ -92,8 +88,7 @@ def convert_tasks(
     ids = {id(t): f"T{i:03d}" for i, t in enumerate(checklist.tasks, 1)}
     by_number = {t.number: t for t in checklist.tasks if t.number}
     warnings: list[str] = []
-    tasks: list[Task] = []
-    blocks: dict[int, list[str]] = {}  # id(raw task) -> its lines
+    tasks: dict[int, Task] = {}  # id(raw task) -> its task
     waves = _waves(text, by_number, warnings)
     for raw in checklist.tasks:
         explicit = _explicit_depends(raw, by_number, ids, warnings)
@@ -114,7 +109,7 @@ def convert_tasks(
         if raw.optional:
             suffix = f"{suffix}, optional" if suffix else "optional"
         task_title = f"{raw.title} ({suffix})" if suffix else raw.title
-        task = Task(
+        tasks[id(raw)] = Task(
             id=ids[id(raw)],
             title=task_title,
             done=raw.done,
@@ -122,13 +117,9 @@ def convert_tasks(
             covers=covers,
             files=infer_files(task_title),
         )
-        tasks.append(task)
-        notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
-        blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
-    parts = [front_matter("kiro", source), f"# Tasks: {title}", ""]
-    parts += render_groups(checklist, blocks)
+    body = checklist_doc("kiro", source, title, checklist, tasks)
     id_map = {t.number: ids[id(t)] for t in checklist.tasks if t.number}
-    return join_doc(collapse_blanks(parts)), tasks, id_map, warnings
+    return body, list(tasks.values()), id_map, warnings
 
 
 def _implicit(raw: RawTask, siblings: list[RawTask], ids: dict[int, str]) -> list[str]:
@@ -235,7 +226,7 @@ def _plan(design: str, title: str, source: str) -> str:
                 lines = lines[i + 1 :]
             break
     body = "\n".join(lines).strip("\n")
-    return join_doc([front_matter("kiro", source), f"# Implementation Plan: {title}", "", body])
+    return join_doc([*doc_head("kiro", source, f"Implementation Plan: {title}"), body])
 
 
 def _h1_title(text: str) -> str:

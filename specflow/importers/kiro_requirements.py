@@ -15,11 +15,9 @@ import re
 from dataclasses import dataclass, field
 
 from specflow.importers.markdown import (
-    collapse_blanks,
-    front_matter,
-    join_doc,
     quote_lines,
     reindent,
+    spec_doc,
 )
 
 HEADING_RE = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
@@ -179,29 +177,16 @@ def render_spec(req: KiroRequirements, title: str, source: str) -> tuple[str, di
         head = f"### User Story {i} - {name} (Kiro Requirement {r.number})"
         body = quote_lines(reindent(r.story, 0), headings=True, tasks=False)
         stories += [head, "", *body, "", f"Requirements: {', '.join(ids)}", ""]
-    parts = [
-        front_matter("kiro", source),
-        f"# Feature Specification: {title}",
-        "",
-        *quote_lines(reindent(req.intro, 0), headings=True, tasks=False),
-        "",
-        "## User Scenarios & Testing",
-        "",
-        *stories,
-        "## Requirements",
-        "",
-        "### Functional Requirements",
-        "",
-        *frs,
-        "",
-    ]
+    intro = quote_lines(reindent(req.intro, 0), headings=True, tasks=False)
+    before = [*intro, "", "## User Scenarios & Testing", "", *stories]
+    after: list[str] = []
     if req.glossary:
-        parts += ["### Key Entities", ""]
-        parts += [f"- **{name}**: {desc}" for name, desc in req.glossary]
-        parts.append("")
+        after += ["### Key Entities", ""]
+        after += [f"- **{name}**: {desc}" for name, desc in req.glossary]
+        after.append("")
     if req.other:
-        parts += quote_lines(req.other, tasks=False)
-    return join_doc(collapse_blanks(parts)), refs
+        after += quote_lines(req.other, tasks=False)
+    return spec_doc("kiro", source, title, before, frs, after), refs
 
 
 def _story_title(story: list[str]) -> str:

@@ -12,13 +12,14 @@ import re
 from typing import Any
 
 from specflow.domain.tasks import Task
+from specflow.formats.tasks_md import SUB_KEYS
 
 LIST_ITEM_RE = re.compile(r"^\s*[-*+][ \t]+\S")
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
 CHECKBOX_LINE_RE = re.compile(r"^(?P<lead>\s*(?:[-*+]|\d+[.)])[ \t]+)\[(?P<mark>[^\]\n]?)\]")
 KEY_LINE_RE = re.compile(
     r"^(?P<lead>\s*(?:[-*+]|\d+[.)])[ \t]+(?:\*\*)?"
-    r"(?:depends(?: on)?|deps|files|covers|verify|risk|model)(?:\*\*)?[ \t]*):",
+    rf"(?:{SUB_KEYS})(?:\*\*)?[ \t]*):",
     re.IGNORECASE,
 )
 ID_LINE_RE = re.compile(r"^(?P<lead>\s*(?:[-*+]|\d+[.)])[ \t]+\*\*(?:FR|SC))-")
@@ -127,6 +128,21 @@ def front_matter(tool: str, source: str, **extra: Any) -> str:
     from specflow.formats.frontmatter import join_front_matter
 
     return join_front_matter({"imported": {"from": tool, "source": source, **extra}}, "")
+
+
+def doc_head(tool: str, source: str, heading: str) -> list[str]:
+    """The first lines of an imported document: front matter naming its origin, its H1."""
+    return [front_matter(tool, source), f"# {heading}", ""]
+
+
+def spec_doc(
+    tool: str, source: str, title: str, before: list[str], frs: list[str], after: list[str]
+) -> str:
+    """An imported spec.md: its head, the sections `before`, `## Requirements` with the
+    functional requirement items `frs`, then the lines `after`; runs of blank lines folded."""
+    requirements = ["## Requirements", "", "### Functional Requirements", "", *frs, ""]
+    head = doc_head(tool, source, f"Feature Specification: {title}")
+    return join_doc(collapse_blanks([*head, *before, *requirements, *after]))
 
 
 def join_doc(parts: list[str]) -> str:

@@ -25,16 +25,15 @@ from specflow.domain.tasks import Task
 from specflow.errors import InputError
 from specflow.formats.tasks_md import infer_files
 from specflow.fsutil import read_text_input
-from specflow.importers.checklist import read_checklist, render_groups
+from specflow.importers.checklist import checklist_doc, read_checklist
 from specflow.importers.markdown import (
     check_tasks,
-    collapse_blanks,
-    front_matter,
+    doc_head,
     join_doc,
     quote_lines,
     reindent,
     slugify,
-    task_block,
+    spec_doc,
     title_from_slug,
 )
 from specflow.importers.model import ImportedFeature
@@ -236,24 +235,9 @@ def _change(folder: Path, source: str, deltas: list[Path] | None = None) -> Impo
         if [line for line in spec.other if line.strip()]:
             other += [f"### {cap}", "", *spec.other, ""]
     overview = quote_lines(_demote(proposal), tasks=False)
-    parts = [
-        front_matter("openspec", f"{source}/proposal.md"),
-        f"# Feature Specification: {title}",
-        "",
-        "## Overview",
-        "",
-        *overview,
-        "",
-        "## Requirements",
-        "",
-        "### Functional Requirements",
-        "",
-        *frs,
-        "",
-    ]
-    if other:
-        parts += ["## Spec Delta Notes", "", *quote_lines(_demote(other, floor=3), tasks=False), ""]
-    feature.add_text("spec.md", join_doc(collapse_blanks(parts)))
+    notes = quote_lines(_demote(other, floor=3), tasks=False)
+    after = ["## Spec Delta Notes", "", *notes, ""] if other else []
+    feature.add_text("spec.md", _spec(f"{source}/proposal.md", title, overview, frs, after))
     feature.requirements = count
     if "design.md" in texts:
         _, design = _split_title(texts["design.md"])
@@ -261,9 +245,7 @@ def _change(folder: Path, source: str, deltas: list[Path] | None = None) -> Impo
             "plan.md",
             join_doc(
                 [
-                    front_matter("openspec", f"{source}/design.md"),
-                    f"# Implementation Plan: {title}",
-                    "",
+                    *doc_head("openspec", f"{source}/design.md", f"Implementation Plan: {title}"),
                     "\n".join(design),
                 ]
             ),
@@ -290,44 +272,32 @@ def _capability(folder: Path, source: str) -> ImportedFeature:
     slug = slugify(folder.name)
     title = spec.title.strip() or title_from_slug(slug)
     feature = ImportedFeature(slug=slug, title=title, source=source)
-    parts = [
-        front_matter("openspec", f"{source}/spec.md"),
-        f"# Feature Specification: {title}",
-        "",
-        "## Overview",
-        "",
-        *quote_lines(reindent(spec.purpose, 0), headings=True, tasks=False),
-        "",
-        "## Requirements",
-        "",
-        "### Functional Requirements",
-        "",
-        *requirement_lines(spec, folder.name, 1),
-        "",
-    ]
-    if [line for line in spec.other if line.strip()]:
-        parts += quote_lines(_demote(spec.other, floor=2), tasks=False)
-    feature.add_text("spec.md", join_doc(collapse_blanks(parts)))
+    overview = quote_lines(reindent(spec.purpose, 0), headings=True, tasks=False)
+    frs = requirement_lines(spec, folder.name, 1)
+    kept = [line for line in spec.other if line.strip()]
+    after = quote_lines(_demote(spec.other, floor=2), tasks=False) if kept else []
+    feature.add_text("spec.md", _spec(f"{source}/spec.md", title, overview, frs, after))
     feature.requirements = len(spec.requirements)
     return feature
 
 
+def _spec(source: str, title: str, overview: list[str], frs: list[str], after: list[str]) -> str:
+    return spec_doc("openspec", source, title, ["## Overview", "", *overview, ""], frs, after)
+
+
 def convert_tasks(text: str, title: str, source: str) -> tuple[str, list[Task], dict[str, str]]:
     checklist = read_checklist(text)
-    tasks: list[Task] = []
-    blocks: dict[int, list[str]] = {}
+    tasks: dict[int, Task] = {}  # id(raw task) -> its task
     id_map: dict[str, str] = {}
     for i, raw in enumerate(checklist.tasks, 1):
         tid = f"T{i:03d}"
         task_title = f"{raw.title} ({raw.number})" if raw.number else raw.title
-        task = Task(id=tid, title=task_title, done=raw.done, files=infer_files(task_title))
-        tasks.append(task)
+        tasks[id(raw)] = Task(
+            id=tid, title=task_title, done=raw.done, files=infer_files(task_title)
+        )
         id_map[raw.label] = tid
-        notes = [*raw.state_notes(), *quote_lines(reindent(raw.body, 2))]
-        blocks[id(raw)] = [*task_block(task, notes), *([""] if notes else [])]
-    parts = [front_matter("openspec", source), f"# Tasks: {title}", ""]
-    parts += render_groups(checklist, blocks)
-    return join_doc(collapse_blanks(parts)), tasks, id_map
+    body = checklist_doc("openspec", source, title, checklist, tasks)
+    return body, list(tasks.values()), id_map
 
 
 def _split_title(text: str) -> tuple[str, list[str]]:

@@ -26,7 +26,7 @@ from specflow.formats.tasks_md import infer_files
 from specflow.importers.markdown import (
     check_tasks,
     collapse_blanks,
-    front_matter,
+    doc_head,
     join_doc,
     note_lines,
     quote_lines,
@@ -166,7 +166,7 @@ def _feature(items: list[Any], slug: str, meta: dict[str, Any], source: str) -> 
     warnings: list[str] = []
     title = str(meta.get("name") or title_from_slug(slug))
     tasks: list[Task] = []
-    lines = [front_matter("taskmaster", source), f"# Tasks: {title}", ""]
+    lines = doc_head("taskmaster", source, f"Tasks: {title}")
     details: list[str] = []
     for e in entries:
         task = _task(e, _depends(e, top, by_key, warnings))
@@ -185,20 +185,18 @@ def _feature(items: list[Any], slug: str, meta: dict[str, Any], source: str) -> 
         f"{subtasks} subtasks."
     )
     description = str(meta.get("description") or "").strip()
-    head = [front_matter("taskmaster", source)]
     feature.add_text(
         "spec.md",
         join_doc(
             [
-                *head,
-                f"# Feature Specification: {title}",
-                "",
+                *doc_head("taskmaster", source, f"Feature Specification: {title}"),
                 *([description, ""] if description else []),
                 summary,
             ]
         ),
     )
-    plan = [*head, f"# Implementation Plan: {title}", "", "## Summary", "", summary, ""]
+    plan = doc_head("taskmaster", source, f"Implementation Plan: {title}")
+    plan += ["## Summary", "", summary, ""]
     if details:
         plan += ["## Task Details", "", *details]
     feature.add_text("plan.md", join_doc(collapse_blanks(plan)))

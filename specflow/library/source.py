@@ -18,16 +18,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from specflow.errors import InputError, SpecflowError
+from specflow.errors import InputError, WorkFailed
 
 HASH_PREFIX = "sha256:"
 _SKIP = {".git", "__pycache__", ".DS_Store"}
 
 
-class LibraryError(SpecflowError):
+class LibraryError(WorkFailed):
     """A library could not be fetched or no longer matches its pin (exit 1)."""
-
-    exit_code = 1
 
 
 def _git(

@@ -6,7 +6,10 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, runtime_checkable
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 Message = dict[str, Any]  # OpenAI chat format; dicts only at this JSON edge
 
@@ -98,6 +101,13 @@ class Completion:
         return msg
 
 
+class CallOptions(TypedDict, total=False):
+    """What a call may ask besides its messages (`Model.complete`'s keywords)."""
+
+    tools: list[dict[str, Any]] | None  # functions the model may call (OpenAI tool format)
+    response_format: dict[str, Any] | None  # the JSON schema the answer must follow
+
+
 @runtime_checkable
 class Model(Protocol):
     """Anything that completes a chat. `purpose` names the call (e.g. "plan", "implement/T003")
@@ -106,12 +116,7 @@ class Model(Protocol):
     name: str
 
     def complete(
-        self,
-        messages: list[Message],
-        *,
-        purpose: str,
-        tools: list[dict[str, Any]] | None = None,
-        response_format: dict[str, Any] | None = None,
+        self, messages: list[Message], *, purpose: str, **options: Unpack[CallOptions]
     ) -> Completion: ...
 
 

@@ -15,13 +15,17 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from specflow.config import LLMSection
 from specflow.errors import ModelConfigError, ModelError
-from specflow.llm.base import Call, CallObserver, Completion, Message, ToolCall, Usage
+from specflow.llm.base import Call, CallObserver, CallOptions, Completion, Message, ToolCall, Usage
 from specflow.llm.prompt_cache import cached_tokens_of, wants_cache_marks, without_cache_marks
 from specflow.redact import redact
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 log = logging.getLogger(__name__)
 
@@ -191,28 +195,21 @@ def _is_retryable(exc: BaseException) -> bool:
     return status is not None and (status in RETRYABLE_STATUS or status >= 500)
 
 
+@dataclass(repr=False, eq=False)
 class LiteLLMModel:
     """Model over `litellm.completion`. Keys and base URLs come from litellm's usual
     environment variables (OPENAI_API_KEY, OPENAI_API_BASE, ANTHROPIC_API_KEY, …) unless
     `api_base`/`api_key` are passed."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: LLMSection,
-        observer: CallObserver | None = None,
-        *,
-        api_base: str | None = None,
-        api_key: str | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.name = name
-        self.settings = settings
-        self.observer = observer
-        self._api_base = api_base
-        self._api_key = api_key
-        self._sleep = sleep
-        self._cache_marks: bool | None = None  # does the provider take cache_control marks
+    name: str
+    settings: LLMSection
+    observer: CallObserver | None = None
+    _: KW_ONLY
+    api_base: str | None = None
+    api_key: str | None = None
+    sleep: Callable[[float], None] = time.sleep  # between retries (tests pass a recorder)
+    # does the provider take cache_control marks (asked at the first call)
+    _cache_marks: bool | None = field(default=None, init=False)
 
     def __repr__(self) -> str:  # never show the key
         return f"LiteLLMModel({self.name!r})"
@@ -220,13 +217,9 @@ class LiteLLMModel:
     # -- the Model protocol ----------------------------------------------------------------
 
     def complete(
-        self,
-        messages: list[Message],
-        *,
-        purpose: str,
-        tools: list[dict[str, Any]] | None = None,
-        response_format: dict[str, Any] | None = None,
+        self, messages: list[Message], *, purpose: str, **options: Unpack[CallOptions]
     ) -> Completion:
+        tools, response_format = options.get("tools"), options.get("response_format")
         started = time.monotonic()
         try:
             completion = self._complete_with_retries(messages, tools, response_format)
@@ -263,10 +256,10 @@ class LiteLLMModel:
             kwargs["response_format"] = response_format
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
-        if self._api_base:
-            kwargs["api_base"] = self._api_base
-        if self._api_key:
-            kwargs["api_key"] = self._api_key
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if self.api_key:
+            kwargs["api_key"] = self.api_key
         return kwargs
 
     def _complete_with_retries(
@@ -301,7 +294,7 @@ class LiteLLMModel:
                     reason,
                     delay,
                 )
-                self._sleep(delay)
+                self.sleep(delay)
                 continue
             completion = self._to_completion(litellm, response)
             completion.retries = attempt - 1

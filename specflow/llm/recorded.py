@@ -29,18 +29,22 @@ from collections import deque
 from collections.abc import Mapping
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.errors import InputError, ModelConfigError, ModelError
 from specflow.llm.base import (
     Call,
     CallObserver,
+    CallOptions,
     Completion,
     Message,
     ToolCall,
     Usage,
     request_inputs,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 def request_hash(
@@ -173,13 +177,9 @@ class ReplayModel:
             self._by_purpose.setdefault(str(entry.get("purpose", "")), []).append(i)
 
     def complete(
-        self,
-        messages: list[Message],
-        *,
-        purpose: str,
-        tools: list[dict[str, Any]] | None = None,
-        response_format: dict[str, Any] | None = None,
+        self, messages: list[Message], *, purpose: str, **options: Unpack[CallOptions]
     ) -> Completion:
+        tools, response_format = options.get("tools"), options.get("response_format")
         key = request_hash(messages, tools, response_format)
         try:
             with self._lock:
@@ -314,13 +314,9 @@ class ScriptedModel:
             return len(self._queue)
 
     def complete(
-        self,
-        messages: list[Message],
-        *,
-        purpose: str,
-        tools: list[dict[str, Any]] | None = None,
-        response_format: dict[str, Any] | None = None,
+        self, messages: list[Message], *, purpose: str, **options: Unpack[CallOptions]
     ) -> Completion:
+        tools, response_format = options.get("tools"), options.get("response_format")
         with self._lock:
             self.calls.append(
                 {

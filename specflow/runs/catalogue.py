@@ -167,6 +167,12 @@ class BranchUpdated(TypedDict, total=False):
     resolved: list[str]
 
 
+class Reason(TypedDict, total=False):
+    """Why, in one line: merge_retry and review_failed carry only this."""
+
+    reason: str
+
+
 class TaskStarted(TypedDict, total=False):
     slot: int
     base: str
@@ -191,15 +197,13 @@ class TaskMerged(TypedDict, total=False):
     reason: str | None
 
 
-class TaskFailed(TypedDict, total=False):
-    reason: str
+class TaskFailed(Reason, total=False):
     # agent | verify | merge_conflict | review | budget | no_changes | secret | tampered | internal
     cause: str
 
 
-class TaskBlocked(TypedDict, total=False):
+class TaskBlocked(Reason, total=False):
     by: str
-    reason: str
 
 
 class AgentStarted(TypedDict, total=False):
@@ -246,26 +250,18 @@ class AgentNote(TypedDict, total=False):
     text: str
 
 
-class AgentReport(TypedDict, total=False):
+class AgentReport(Usage, total=False):
     ok: bool
     exit_code: int | None
     text: str
     turns: int
     model: str | None
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
-    cached_tokens: int
 
 
-class ModelCall(TypedDict, total=False):
+class ModelCall(Usage, total=False):
     step: int
     model: str
     purpose: str
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
-    cost_usd: float
     total_cost_usd: float
     latency_s: float
     tool_calls: int
@@ -303,21 +299,14 @@ class VerifyFailed(TypedDict, total=False):
     log: str
 
 
-class MergeRebase(TypedDict, total=False):
-    onto: str
+class MergeOnto(TypedDict, total=False):
+    """merge_started, merge_rebase: the integration tip the task's commit goes onto."""
 
-
-class MergeConflict(TypedDict, total=False):
-    files: list[str]
-    onto: str
-
-
-class MergeStarted(TypedDict, total=False):
     onto: str | None
 
 
-class MergeRetry(TypedDict, total=False):
-    reason: str
+class MergeConflict(MergeOnto, total=False):
+    files: list[str]
 
 
 class ReviewStarted(TypedDict, total=False):
@@ -333,10 +322,6 @@ class ReviewVerdict(TypedDict, total=False):
     summary: str
     findings: list[dict[str, Any]]
     usage: Usage
-
-
-class ReviewFailed(TypedDict, total=False):
-    reason: str
 
 
 class AwaitingApproval(TypedDict, total=False):
@@ -386,13 +371,13 @@ PAYLOADS: dict[Kind, type] = {
     Kind.VERIFY_STARTED: VerifyStarted,
     Kind.VERIFY_PASSED: VerifyPassed,
     Kind.VERIFY_FAILED: VerifyFailed,
-    Kind.MERGE_REBASE: MergeRebase,
+    Kind.MERGE_REBASE: MergeOnto,
     Kind.MERGE_CONFLICT: MergeConflict,
-    Kind.MERGE_STARTED: MergeStarted,
-    Kind.MERGE_RETRY: MergeRetry,
+    Kind.MERGE_STARTED: MergeOnto,
+    Kind.MERGE_RETRY: Reason,
     Kind.REVIEW_STARTED: ReviewStarted,
     Kind.REVIEW_VERDICT: ReviewVerdict,
-    Kind.REVIEW_FAILED: ReviewFailed,
+    Kind.REVIEW_FAILED: Reason,
     Kind.AWAITING_APPROVAL: AwaitingApproval,
     Kind.TASK_APPROVED: TaskApproved,
     Kind.TASK_RESTORED: TaskApproved,

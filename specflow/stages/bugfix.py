@@ -12,7 +12,9 @@ from specflow.stages import pipeline
 from specflow.stages.newfeature import ask_new, create_feature
 
 if TYPE_CHECKING:
-    from specflow.llm.base import Model
+    from typing_extensions import Unpack
+
+    from specflow.stages.common import ModelChoice
 
 
 def render_bugfix(bug: BugfixSpec, project_root: Any = None) -> str:
@@ -56,8 +58,7 @@ def specify_bugfix(
     report: str,
     *,
     source: str = "description",
-    model_override: str | None = None,
-    model: Model | None = None,
+    **choice: Unpack[ModelChoice],
 ) -> pipeline.StageOutcome:
     gen = ask_new(
         project,
@@ -66,8 +67,7 @@ def specify_bugfix(
         template="bugfix.md.j2",
         output=BugfixSpec,
         check=problems,
-        model_override=model_override,
-        model=model,
+        **choice,
     )
     bug: BugfixSpec = gen.value
     body = render_bugfix(bug, project.root)

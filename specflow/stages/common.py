@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import BaseModel
 
@@ -26,6 +26,18 @@ class Generated:
     template: str
     attempts: int
     templates: dict[str, str]  # every prompt template used, by hash (see template_hashes)
+
+
+class ModelChoice(TypedDict, total=False):
+    """Which model a stage asks (every model-backed stage takes these two keywords)."""
+
+    model_override: str | None  # a model name instead of the configured one
+    model: Model | None  # a model already open (a budgeted one, a test's); else opened here
+
+
+def chosen_model(project: Project, stage: str, choice: ModelChoice) -> Model:
+    model = choice.get("model")
+    return model if model is not None else open_model(project, stage, choice.get("model_override"))
 
 
 def build_messages(project: Project, stage: str, template: str, **context: Any) -> list[Message]:

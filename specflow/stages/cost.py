@@ -11,18 +11,15 @@ from typing import Any
 
 from specflow.artifacts import KINDS, ArtifactStore, Provenance
 from specflow.errors import ParseError
+from specflow.llm.base import Usage
 from specflow.project import Feature, Project
 
 STAGE_OF = {"spec": "specify", "plan": "plan", "tasks": "tasks"}
 
 
 @dataclass
-class Line:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    calls: int = 0
-    cached_tokens: int = 0  # of prompt_tokens, served from the provider's prompt cache
+class Line(Usage):
+    """A row of the report: the usage of every record added to it (`calls`: how many)."""
 
     def add(self, usage: dict[str, Any]) -> None:
         self.prompt_tokens += int(usage.get("prompt_tokens", 0) or 0)
@@ -32,6 +29,7 @@ class Line:
         self.calls += 1
 
     def to_dict(self) -> dict[str, Any]:
+        """Every column, cached tokens too (0 when none were)."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,

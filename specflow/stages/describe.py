@@ -21,12 +21,12 @@ from specflow.errors import InputError
 from specflow.llm.base import Usage
 from specflow.project import Feature, Project
 from specflow.stages import pipeline
-from specflow.stages.common import Generated, generate
+from specflow.stages.common import Generated, ModelChoice, chosen_model, generate
 from specflow.stages.newfeature import create_feature
 from specflow.stages.repomap import list_files, symbols
 
 if TYPE_CHECKING:
-    from specflow.llm.base import Model
+    from typing_extensions import Unpack
 
 CHARS_PER_TOKEN = 4
 MAX_FILES = 300
@@ -161,12 +161,11 @@ def describe(
     *,
     cwd: Path,
     budget_tokens: int = 6000,
-    model_override: str | None = None,
-    model: Model | None = None,
+    **choice: Unpack[ModelChoice],
 ) -> Described:
     files = source_files(project, paths, cwd)
     groups = chunk(project.root, files, budget_tokens)
-    llm = model if model is not None else pipeline._open(project, "specify", model_override, None)
+    llm = chosen_model(project, "specify", choice)
     base = pipeline._context(project, None, "spec")
     answers: list[tuple[ObservedChunk, set[str]]] = []
     gen: Generated | None = None

@@ -529,9 +529,7 @@ def _build_engine(
         feature=ctx,
         settings=settings,
         records=records,
-        gates=controls.gates,
-        budget=controls.budget,
-        router=controls.router,
+        controls=controls,
         executor=executor,
     )
     return engine, controls, merge

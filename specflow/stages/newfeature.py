@@ -13,10 +13,10 @@ from specflow.errors import InputError
 from specflow.fsutil import atomic_write_text
 from specflow.llm.base import Usage
 from specflow.project import Feature, Project
-from specflow.stages.common import Generated, generate, usage_meta
+from specflow.stages.common import Generated, ModelChoice, chosen_model, generate, usage_meta
 
 if TYPE_CHECKING:
-    from specflow.llm.base import Model
+    from typing_extensions import Unpack
 
 
 def ask_new(
@@ -27,15 +27,14 @@ def ask_new(
     template: str,
     output: type[BaseModel],
     check: Any,
-    model_override: str | None = None,
-    model: Model | None = None,
+    **choice: Unpack[ModelChoice],
 ) -> Generated:
     """The specify-stage call for a new feature: the description checked, the model opened
     (unless given), the prompt built with the repository context, the answer validated."""
-    from specflow.stages.pipeline import _context, _open, validate_feature_text
+    from specflow.stages.pipeline import _context, validate_feature_text
 
     validate_feature_text(text, source)
-    llm = _open(project, "specify", model_override, model)
+    llm = chosen_model(project, "specify", choice)
     ctx = _context(project, None, "spec")
     ctx["feature"] = text.strip()
     return generate(

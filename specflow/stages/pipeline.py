@@ -4,7 +4,6 @@ artifact atomically — or raises and leaves every file as it was."""
 from __future__ import annotations
 
 import re
-import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,16 +14,17 @@ from pydantic import BaseModel
 
 from specflow.artifacts import EDITED, FRESH, HANDWRITTEN, MISSING, Artifact, ArtifactStore
 from specflow.errors import InputError
-from specflow.fsutil import atomic_write_text
 from specflow.llm.base import Usage
 from specflow.project import Feature, Project
-from specflow.stages.common import Generated, generate, open_model, usage_meta
+from specflow.stages.common import Generated, ModelChoice, chosen_model, generate, usage_meta
+from specflow.stages.newfeature import ask_new, create_feature
 from specflow.stages.repomap import repo_map
 from specflow.templating import template_hashes
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from specflow.library.core import LibraryFeature
-    from specflow.llm.base import Model
 
 MAX_FEATURE_CHARS = 100_000
 
@@ -96,10 +96,6 @@ def validate_feature_text(text: str, source: str) -> str:
     return text
 
 
-def _open(project: Project, stage: str, override: str | None, model: Model | None) -> Model:
-    return model if model is not None else open_model(project, stage, override)
-
-
 # -- specify ---------------------------------------------------------------------------
 
 
@@ -108,9 +104,8 @@ def specify(
     feature_text: str,
     *,
     source: str = "feature.md",
-    model_override: str | None = None,
-    model: Model | None = None,
     from_library: LibraryFeature | None = None,
+    **choice: Unpack[ModelChoice],
 ) -> StageOutcome:
     """Create `specs/NNN-slug/` with `feature.md` (the input as given) and `spec.md`.
 
@@ -123,46 +118,25 @@ def specify(
 
     validate_feature_text(feature_text, source)
     extra = {"library": from_library.provenance()} if from_library else {}
-    given: str | None = None
     gen: Generated | _Given
     if from_library is not None and from_library.spec_body is not None:
-        gen, given = _library_spec(from_library), from_library.spec_body
+        # a library's ready spec.md is taken as written: no template shaped it
+        gen, body, shaped = _library_spec(from_library), from_library.spec_body, None
     else:
-        llm = _open(project, "specify", model_override, model)
-        ctx = _context(project, None, "spec")
-        ctx["feature"] = feature_text.strip()
-        gen = generate(
+        gen = ask_new(
             project,
-            stage="specify",
+            feature_text,
+            source,
             template="specify.md.j2",
             output=Spec,
-            model=llm,
-            context=ctx,
             check=lambda s: _spec_problems(s, project.root),
-            inputs={"feature.md": feature_text},
+            **choice,
         )
-    spec: Spec = gen.value
-    number = project.next_number()
-    folder = project.specs_dir / f"{number:03d}-{slugify(spec.title)}"
-    if folder.exists():
-        raise InputError(f"{folder} already exists", "remove it or rename the feature")
-    feature = Feature(folder)
-    try:
-        atomic_write_text(folder / "feature.md", feature_text)
-        store = ArtifactStore(project, feature)
-        art = store.write(
-            "spec",
-            given if given is not None else render_spec(spec, project.root),
-            template=gen.template,
-            # a library's ready spec.md is taken as written: no template shaped it
-            templates=_templates(project, "spec", gen.templates) if given is None else {},
-            model=gen.model or None,
-            usage=usage_meta(gen.usage),
-            extra=extra,
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+        body, shaped = render_spec(gen.value, project.root), {"spec": "artifacts/spec.md.j2"}
+    feature = create_feature(
+        project, gen.value.title, feature_text, {"spec": body}, gen, extra, shaped
+    )
+    art = ArtifactStore(project, feature).read("spec")
     return StageOutcome(feature, art, gen.usage, gen.model)
 
 
@@ -195,14 +169,7 @@ def _carried(store: ArtifactStore, kind: str = "spec") -> dict[str, Any]:
     return {"library": lib} if lib else {}
 
 
-def respecify(
-    project: Project,
-    feature: Feature,
-    *,
-    force: bool = False,
-    model_override: str | None = None,
-    model: Model | None = None,
-) -> StageOutcome:
+def respecify(project: Project, feature: Feature, **opts: Unpack[Regeneration]) -> StageOutcome:
     """Regenerate spec.md from the feature's feature.md (after it changed)."""
     from specflow.domain.spec import Spec
     from specflow.formats.spec_md import render_spec
@@ -223,10 +190,14 @@ def respecify(
         Stage("spec", "specify", "specify.md.j2", Spec, render_spec),
         inputs=inputs,
         check=lambda s: _spec_problems(s, project.root),
-        force=force,
-        model_override=model_override,
-        model=model,
+        **opts,
     )
+
+
+class Regeneration(ModelChoice, total=False):
+    """What every regeneration (respecify, plan, tasks) takes besides the feature."""
+
+    force: bool  # regenerate even if up to date or edited by hand
 
 
 @dataclass(frozen=True)
@@ -245,18 +216,17 @@ def _regenerate(
     *,
     inputs: Callable[[ArtifactStore], dict[str, Any]],
     check: Callable[[Any], list[str]],
-    force: bool,
-    model_override: str | None,
-    model: Model | None,
+    **opts: Unpack[Regeneration],
 ) -> StageOutcome:
     """The shared shape of a regeneration: refuse to overwrite a person's work, skip what is
     fresh, ask the model with the previous version and the input diff, write atomically."""
+    force = opts.get("force", False)
     store = ArtifactStore(project, feature)
     context = inputs(store)  # missing inputs are reported before anything else
     prev = store.check_writable(stage.kind, force=force)
     if prev.state == FRESH and not force:
         return StageOutcome(feature, prev, Usage(), "", skipped=True)
-    llm = _open(project, stage.name, model_override, model)
+    llm = chosen_model(project, stage.name, opts)
     ctx = {**_context(project, store, stage.kind), **context}
     gen = generate(
         project,
@@ -356,14 +326,7 @@ def _require(store: ArtifactStore, kind: str, stage: str) -> Artifact:
     return art
 
 
-def plan(
-    project: Project,
-    feature: Feature,
-    *,
-    force: bool = False,
-    model_override: str | None = None,
-    model: Model | None = None,
-) -> StageOutcome:
+def plan(project: Project, feature: Feature, **opts: Unpack[Regeneration]) -> StageOutcome:
     """Write plan.md. A plan whose constitution gate fails without a justification row in its
     Complexity Tracking table is written all the same — the model's work is kept for a person
     to fix or justify — but `violations` lists the gates, the CLI exits 1, `check` fails and
@@ -378,9 +341,7 @@ def plan(
         Stage("plan", "plan", "plan.md.j2", Plan, render_plan),
         inputs=lambda store: {"spec": _require(store, "spec", "plan").body.strip()},
         check=lambda p: _roundtrip_problem(p, lambda v: render_plan(v, project.root), parse_plan),
-        force=force,
-        model_override=model_override,
-        model=model,
+        **opts,
     )
     out.violations = [
         f"{p.path}:{p.line}: {p.message}" for p in constitution_problems(project, feature)
@@ -391,14 +352,7 @@ def plan(
 # -- tasks -----------------------------------------------------------------------------
 
 
-def tasks(
-    project: Project,
-    feature: Feature,
-    *,
-    force: bool = False,
-    model_override: str | None = None,
-    model: Model | None = None,
-) -> StageOutcome:
+def tasks(project: Project, feature: Feature, **opts: Unpack[Regeneration]) -> StageOutcome:
     from specflow.bugfix.tasks import bugfix_task_problems
     from specflow.domain.tasks import TaskList
     from specflow.engine.risk import with_inferred_risks
@@ -413,7 +367,7 @@ def tasks(
         spec_art = _require(store, "spec", "tasks")
         plan_art = _require(store, "plan", "tasks")
         violated = constitution_problems(project, feature)
-        if violated and not force:
+        if violated and not opts.get("force", False):
             p = violated[0]
             raise InputError(
                 f"{p.path}:{p.line}: {p.message}",
@@ -439,9 +393,7 @@ def tasks(
         check=lambda tl: (
             _tasks_problems(tl, specs[0], project.root) + bugfix_task_problems(bodies[0], tl)
         ),
-        force=force,
-        model_override=model_override,
-        model=model,
+        **opts,
     )
 
 

@@ -21,7 +21,9 @@ from specflow.stages import pipeline
 from specflow.stages.newfeature import ask_new, create_feature
 
 if TYPE_CHECKING:
-    from specflow.llm.base import Model
+    from typing_extensions import Unpack
+
+    from specflow.stages.common import ModelChoice
 
 QUICK = {"generated_with": "specify --quick"}
 
@@ -52,8 +54,7 @@ def quick(
     text: str,
     *,
     source: str = "description",
-    model_override: str | None = None,
-    model: Model | None = None,
+    **choice: Unpack[ModelChoice],
 ) -> tuple[Feature, Usage, str]:
     """Create `specs/NNN-slug/` with feature.md, spec.md, plan.md and tasks.md."""
     from specflow.engine.risk import with_inferred_risks
@@ -68,8 +69,7 @@ def quick(
         template="quick.md.j2",
         output=QuickChange,
         check=problems,
-        model_override=model_override,
-        model=model,
+        **choice,
     )
     change: QuickChange = gen.value
     bodies = {

@@ -20,8 +20,9 @@ from specflow.project import Feature, Project
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from specflow.llm.base import Model
-    from specflow.stages.common import Generated
+    from typing_extensions import Unpack
+
+    from specflow.stages.common import Generated, ModelChoice
 
 
 class SpecUpdate(BaseModel):
@@ -46,9 +47,7 @@ def update_spec(
     project: Project,
     feature: Feature,
     request: str,
-    *,
-    model_override: str | None = None,
-    model: Model | None = None,
+    **choice: Unpack[ModelChoice],
 ) -> tuple[Path, SpecUpdate, Generated]:
     """Ask once, then apply the answer as a change. Returns (the archived change, the answer,
     the generation)."""
@@ -56,12 +55,12 @@ def update_spec(
     from specflow.formats.frontmatter import join_front_matter
     from specflow.fsutil import atomic_write_text
     from specflow.stages.change import DELTAS, PROPOSAL, apply_change, changes_dir, spec_now
-    from specflow.stages.common import generate, open_model
+    from specflow.stages.common import chosen_model, generate
 
     if not request.strip():
         raise InputError("the change request is empty", "say what should change")
     body, current = spec_now(project, feature)
-    llm = model if model is not None else open_model(project, "specify", model_override)
+    llm = chosen_model(project, "specify", choice)
     gen = generate(
         project,
         stage="specify",

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specflow.errors import SpecflowError
+from specflow.errors import WorkFailed
 
 # Settings for every call: no background gc racing our worktrees, no pager, no signing prompts.
 _BASE_CONFIG = (
@@ -70,8 +70,34 @@ TRAILER_RUN = "Specflow-Run"
 TRAILER_FEATURE = "Specflow-Feature"
 
 
-class GitError(SpecflowError):
-    exit_code = 1
+def run_captured(
+    argv: list[str],
+    cwd: Path,
+    *,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """A tool run for its output (git, gh): text captured, stdin only `input` (never the
+    terminal), in its own session — Ctrl-C goes to specflow, which stops cleanly; a git cut in
+    half leaves locks behind. The exit code is the caller's to judge."""
+    return subprocess.run(
+        argv,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",  # a patch of a binary or non-UTF-8 file must not crash us
+        input=input,
+        env=env,
+        timeout=timeout,
+        check=False,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+class GitError(WorkFailed):
+    """A git command failed; carries its stderr."""
 
     def __init__(self, args: Sequence[str], returncode: int, stderr: str, stdout: str = "") -> None:
         first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "")
@@ -189,20 +215,7 @@ class Git:
             full_env = dict(os.environ)
             full_env.update(self.env or {})
             full_env.update(env or {})
-        proc = subprocess.run(
-            argv,
-            cwd=self.cwd,
-            capture_output=True,
-            text=True,
-            errors="replace",  # a patch of a binary or non-UTF-8 file must not crash us
-            input=input,
-            env=full_env,
-            timeout=timeout,
-            check=False,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            # Ctrl-C goes to specflow, which stops cleanly; git cut in half leaves locks behind.
-            start_new_session=True,
-        )
+        proc = run_captured(argv, self.cwd, input=input, env=full_env, timeout=timeout)
         if check and proc.returncode != 0:
             raise GitError(args, proc.returncode, proc.stderr, proc.stdout)
         return proc

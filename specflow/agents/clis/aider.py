@@ -68,9 +68,7 @@ class AiderAgent(CliAgent):
             "--input-history-file",
             str(history / f"aider-{job.attempt}.input"),
         ]
-        if job.model or self.model:
-            args += ["--model", str(job.model or self.model)]
-        return args + [f for f in job.task.files if not f.startswith("-")]
+        return args + self.model_args(job) + [f for f in job.task.files if not f.startswith("-")]
 
     def prepare(self, job: AgentTask) -> None:
         add_exclude(Git(job.worktree), ".aider*")  # its repo-map cache, written in the worktree

@@ -10,6 +10,7 @@ a shell string.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -80,6 +81,25 @@ class Parser:
         )
 
 
+class JsonLinesParser(Parser):
+    """Output of one JSON object a line, each with a string `type` (claude, codex): a line that
+    is not one is noted as bad, each record goes to `record`."""
+
+    def feed(self, line: str) -> None:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+            self.bad(line)
+            return
+        self.report.valid = True
+        self.record(record["type"], record)
+
+    def record(self, kind: str, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
 class CliAgent(CmdAgent):
     """Base of the CLI adapters. Reuses CmdAgent's environment (SPECFLOW_*) and log paths."""
 
@@ -125,6 +145,11 @@ class CliAgent(CmdAgent):
 
     def parser(self, emit: EventSink) -> Parser:
         raise NotImplementedError
+
+    def model_args(self, job: AgentTask) -> list[str]:
+        """`--model M` when the task or the agent names a model (every adapter spells it so)."""
+        model = job.model or self.model
+        return ["--model", str(model)] if model else []
 
     def prepare(self, job: AgentTask) -> None:
         """Anything to set up in the worktree before the run (default: nothing)."""

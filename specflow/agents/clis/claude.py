@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from specflow.agents.base import AgentTask, EventSink
-from specflow.agents.clis.base import CliAgent, Parser, as_int, obj
+from specflow.agents.clis.base import CliAgent, JsonLinesParser, Parser, as_int, obj
 from specflow.llm.base import Usage
 
 
@@ -37,30 +37,18 @@ class ClaudeAgent(CliAgent):
     def arguments(self, job: AgentTask, prompt: str | None) -> list[str]:
         args = ["-p", "--output-format", "stream-json", "--verbose"]
         args += ["--permission-mode", "acceptEdits", "--max-turns", str(job.limits.max_steps)]
-        if job.model or self.model:
-            args += ["--model", str(job.model or self.model)]
-        return args + ([prompt] if prompt is not None else [])
+        return args + self.model_args(job) + ([prompt] if prompt is not None else [])
 
     def parser(self, emit: EventSink) -> Parser:
         return ClaudeParser(emit)
 
 
-class ClaudeParser(Parser):
+class ClaudeParser(JsonLinesParser):
     def __init__(self, emit: EventSink) -> None:
         super().__init__(emit)
         self.pending: dict[str, tuple[str, str]] = {}  # tool_use id -> (name, input)
 
-    def feed(self, line: str) -> None:
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            self.bad(line)
-            return
-        if not isinstance(msg, dict) or "type" not in msg:
-            self.bad(line)
-            return
-        self.report.valid = True
-        kind = msg["type"]
+    def record(self, kind: str, msg: dict[str, Any]) -> None:
         if kind == "system" and msg.get("subtype") == "init":
             self.report.model = msg.get("model") or self.report.model
         elif kind == "assistant":

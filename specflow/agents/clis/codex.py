@@ -14,11 +14,10 @@ https://developers.openai.com/codex/noninteractive
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from specflow.agents.base import AgentTask, EventSink
-from specflow.agents.clis.base import CliAgent, Parser, Report, as_int, obj
+from specflow.agents.clis.base import CliAgent, JsonLinesParser, Parser, Report, as_int, obj
 from specflow.llm.base import Usage
 
 
@@ -35,33 +34,21 @@ class CodexAgent(CliAgent):
     )
 
     def arguments(self, job: AgentTask, prompt: str | None) -> list[str]:
-        args = ["exec", "--json", "--sandbox", "workspace-write"]
-        if job.model or self.model:
-            args += ["--model", str(job.model or self.model)]
+        args = ["exec", "--json", "--sandbox", "workspace-write", *self.model_args(job)]
         return args + [prompt if prompt is not None else "-"]
 
     def parser(self, emit: EventSink) -> Parser:
         return CodexParser(emit)
 
 
-class CodexParser(Parser):
+class CodexParser(JsonLinesParser):
     def __init__(self, emit: EventSink) -> None:
         super().__init__(emit)
         self.failed: str | None = None
         self.last_error: str | None = None
 
-    def feed(self, line: str) -> None:
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            self.bad(line)
-            return
-        if not isinstance(ev, dict) or not isinstance(ev.get("type"), str):
-            self.bad(line)
-            return
+    def record(self, kind: str, ev: dict[str, Any]) -> None:
         r = self.report
-        r.valid = True
-        kind = ev["type"]
         if kind == "item.completed" and isinstance(ev.get("item"), dict):
             self._item(ev["item"])
         elif kind == "turn.completed":

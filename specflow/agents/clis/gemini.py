@@ -38,9 +38,7 @@ class GeminiAgent(CliAgent):
 
     def arguments(self, job: AgentTask, prompt: str | None) -> list[str]:
         args = ["--output-format", "json", "--approval-mode", "auto_edit"]
-        if job.model or self.model:
-            args += ["--model", str(job.model or self.model)]
-        return args + ["-p", prompt if prompt is not None else LONG_PROMPT]
+        return args + self.model_args(job) + ["-p", prompt if prompt is not None else LONG_PROMPT]
 
     def parser(self, emit: EventSink) -> Parser:
         return GeminiParser(emit)

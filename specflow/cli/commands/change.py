@@ -6,21 +6,26 @@ from typing import Optional
 
 import typer
 
-from specflow.cli.commands._shared import feature_option, one_feature
+from specflow.cli.commands._shared import (
+    command_group,
+    feature_argument,
+    feature_option,
+    given_feature,
+)
 
 
 def register(app: typer.Typer) -> None:
-    change = typer.Typer(
-        help="Change proposals: delta requirements with base hashes, applied without a model.",
-        no_args_is_help=True,
+    change = command_group(
+        app,
+        "change",
+        "Change proposals: delta requirements with base hashes, applied without a model.",
     )
-    app.add_typer(change, name="change")
 
     @change.command("new")
     def new(
         ctx: typer.Context,
         name: str = typer.Argument(..., help="The change's name: lowercase, digits and '-'."),
-        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = feature_argument(),
         feature_opt: Optional[str] = feature_option(),
         modify: list[str] = typer.Option(
             None, "--modify", help="A requirement to change (repeatable); its base is recorded."
@@ -34,14 +39,12 @@ def register(app: typer.Typer) -> None:
         why: str = typer.Option("", "--why", help="Why the change: goes into proposal.md."),
     ) -> None:
         """Create specs/<feature>/changes/NAME/ with proposal.md and deltas.md."""
-        feature = one_feature(feature, feature_opt)
         from specflow.errors import InputError
         from specflow.stages.change import new_change
         from specflow.stages.status import rel_path as rel
 
-        app_ = ctx.obj
+        app_, feat = given_feature(ctx, feature, feature_opt)
         project = app_.project
-        feat = project.resolve_feature(feature)
         renames = dict(r.partition("=")[::2] for r in rename or [])
         if any(not old or not new for old, new in renames.items()):
             raise InputError("--rename takes OLD=NEW", "e.g. --rename FR-003=FR-010")
@@ -54,18 +57,16 @@ def register(app: typer.Typer) -> None:
     def apply(
         ctx: typer.Context,
         name: str = typer.Argument(..., help="The change to apply."),
-        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = feature_argument(),
         feature_opt: Optional[str] = feature_option(),
     ) -> None:
         """Merge the change's deltas into spec.md (refused when a base hash moved) and archive
         the change. No model: run 'specflow plan' and 'specflow tasks' after it."""
-        feature = one_feature(feature, feature_opt)
         from specflow.stages.change import apply_change
         from specflow.stages.status import rel_path as rel
 
-        app_ = ctx.obj
+        app_, feat = given_feature(ctx, feature, feature_opt)
         project = app_.project
-        feat = project.resolve_feature(feature)
         spec, archived = apply_change(project, feat, name)
         app_.echo(
             f"applied {name} to {rel(project, spec)}; archived in {rel(project, archived)}/ "

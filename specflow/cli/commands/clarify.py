@@ -6,15 +6,14 @@ from typing import Optional
 
 import typer
 
-from specflow.cli.app import app_of
-from specflow.cli.commands._shared import feature_option, one_feature
+from specflow.cli.commands._shared import feature_argument, feature_option, given_feature
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def clarify(
         ctx: typer.Context,
-        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = feature_argument(),
         feature_opt: Optional[str] = feature_option(),
         answer: list[str] = typer.Option(
             None,
@@ -25,13 +24,11 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """List a spec's open questions ([NEEDS CLARIFICATION: …]) or record answers."""
-        feature = one_feature(feature, feature_opt)
         from specflow.errors import InputError
         from specflow.stages.clarify import open_questions, record_answers
 
-        app_ = app_of(ctx)
+        app_, feat = given_feature(ctx, feature, feature_opt)
         project = app_.project
-        feat = project.resolve_feature(feature)
         if answer:
             pairs: dict[str, str] = {}
             for item in answer:

@@ -6,16 +6,14 @@ from typing import Any, Optional
 
 import typer
 
-from specflow.cli.commands._shared import feature_option, one_feature
+from specflow.cli.commands._shared import feature_argument, feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def drift(
         ctx: typer.Context,
-        feature: Optional[str] = typer.Argument(
-            None, help="Feature folder, number or slug (default: all)."
-        ),
+        feature: Optional[str] = feature_argument(default_all=True),
         feature_opt: Optional[str] = feature_option(),
         json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
         fmt: str = typer.Option(

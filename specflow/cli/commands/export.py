@@ -6,22 +6,23 @@ from typing import Optional
 
 import typer
 
-from specflow.cli.app import app_of
-from specflow.cli.commands._shared import feature_option, one_feature
+from specflow.cli.commands._shared import (
+    command_group,
+    feature_argument,
+    feature_option,
+    given_feature,
+)
 
 
 def register(app: typer.Typer) -> None:
-    export_app = typer.Typer(
-        name="export",
-        help="Send specflow artifacts to other tools: GitHub issues and pull requests.",
-        no_args_is_help=True,
+    export_app = command_group(
+        app, "export", "Send specflow artifacts to other tools: GitHub issues and pull requests."
     )
-    app.add_typer(export_app)
 
     @export_app.command("github")
     def github(
         ctx: typer.Context,
-        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = feature_argument(),
         feature_opt: Optional[str] = feature_option(),
         dry_run: bool = typer.Option(
             False, "--dry-run", help="Print every gh call (argv as JSON lines), run nothing."
@@ -32,19 +33,16 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """One issue per task, in dependency order, with labels and a task list of dependencies."""
-        feature = one_feature(feature, feature_opt)
         import re
 
         from specflow.errors import InputError
         from specflow.github.gh import argv_lines
         from specflow.github.issues import export_issues
 
-        app_ = app_of(ctx)
         if repo is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
             raise InputError(f"--repo '{repo}' is not OWNER/NAME", "e.g. --repo acme/webapp")
-        project = app_.project
-        feat = project.resolve_feature(feature)
-        result = export_issues(project, feat, repo=repo, dry_run=dry_run)
+        app_, feat = given_feature(ctx, feature, feature_opt)
+        result = export_issues(app_.project, feat, repo=repo, dry_run=dry_run)
         if json_out:
             app_.print_json(result.to_dict())
             return
@@ -64,7 +62,7 @@ def register(app: typer.Typer) -> None:
     @export_app.command("pr")
     def pull_request(
         ctx: typer.Context,
-        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = feature_argument(),
         feature_opt: Optional[str] = feature_option(),
         run: Optional[str] = typer.Option(
             None, "--run", help="Run record for the body (default: the newest)."
@@ -78,12 +76,10 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """A pull request for the integration branch specflow/<feature> (what implement --pr does)."""
-        feature = one_feature(feature, feature_opt)
         from specflow.github.pr import load_run_record, open_pull_request
 
-        app_ = app_of(ctx)
+        app_, feat = given_feature(ctx, feature, feature_opt)
         project = app_.project
-        feat = project.resolve_feature(feature)
         record = load_run_record(project, feat, run)
         plan = open_pull_request(
             project, feat, record, dry_run=dry_run, base=base, repo=repo, draft=draft

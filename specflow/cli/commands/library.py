@@ -7,6 +7,7 @@ from typing import Any, Optional
 import typer
 
 from specflow.cli.app import app_of
+from specflow.cli.commands._shared import command_group
 
 
 def _short(pin: str) -> str:
@@ -28,12 +29,11 @@ def _source_arg(app_: Any, source: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    lib = typer.Typer(
-        name="library",
-        help="Shared spec libraries: reusable constitutions, feature specs and templates.",
-        no_args_is_help=True,
+    lib = command_group(
+        app,
+        "library",
+        "Shared spec libraries: reusable constitutions, feature specs and templates.",
     )
-    app.add_typer(lib)
 
     @lib.command("add")
     def add(

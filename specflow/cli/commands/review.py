@@ -7,14 +7,14 @@ from typing import Optional
 import typer
 
 from specflow.cli.app import app_of
-from specflow.cli.commands._shared import feature_option, one_feature
+from specflow.cli.commands._shared import feature_argument, feature_option, one_feature
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def review(
         ctx: typer.Context,
-        feature: Optional[str] = typer.Argument(None, help="Feature folder, number or slug."),
+        feature: Optional[str] = feature_argument(),
         feature_opt: Optional[str] = feature_option(),
         branch: Optional[str] = typer.Option(
             None, "--branch", help="Branch to review (default: specflow/<feature>)."
