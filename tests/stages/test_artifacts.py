@@ -6,18 +6,13 @@ import pytest
 
 from specflow.artifacts import ArtifactStore
 from specflow.errors import ArtifactConflict
-from specflow.project import Feature, Project
 from tests.conftest import run_cli
+from tests.stages.demo_feature import demo_store
 
 
 @pytest.fixture
 def store(project: Path) -> ArtifactStore:
-    feature = project / "specs" / "001-demo"
-    feature.mkdir(parents=True)
-    (feature / "feature.md").write_text("# Demo\n\nA demo feature.\n")
-    proj = Project.discover(project)
-    assert proj is not None
-    return ArtifactStore(proj, Feature(feature))
+    return demo_store(project)
 
 
 SPEC_V1 = "# Feature Specification: Demo\n\nA demo.\n"

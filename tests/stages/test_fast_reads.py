@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 import specflow.formats.frontmatter as fm
-from specflow.artifacts import ArtifactStore
-from specflow.project import Feature, Project
+from specflow.project import Project
 from specflow.stages.check import check_feature
 from specflow.stages.status import feature_status, project_status
 from tests.conftest import run_cli
+from tests.stages.demo_feature import demo_project
 
 SPEC = (
     "# Feature Specification: Demo\n\n## Requirements\n\n"
@@ -24,16 +24,7 @@ TASKS = "# Tasks: Demo\n\n## Phase 1: Setup\n\n- [x] T001 Add\n  - covers: FR-00
 
 @pytest.fixture
 def proj(project: Path) -> Project:
-    feature = project / "specs" / "001-demo"
-    feature.mkdir(parents=True)
-    (feature / "feature.md").write_text("# Demo\n\nA demo feature.\n")
-    p = Project.discover(project)
-    assert p is not None
-    store = ArtifactStore(p, Feature(feature))
-    store.write("spec", SPEC)
-    store.write("plan", "# Implementation Plan: Demo\n\nPlan.\n")
-    store.write("tasks", TASKS)
-    return p
+    return demo_project(project, SPEC, TASKS)
 
 
 def test_each_front_matter_is_parsed_once_per_feature(

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import specflow.stages.check as check_mod
-from specflow.artifacts import ArtifactStore
 from specflow.project import Feature, Project
 from specflow.stages.check import check_project
 from tests.conftest import run_cli
+from tests.stages.demo_feature import demo_project
 
 SPEC = (
     "# Feature Specification: Demo\n\n## Requirements\n\n"
@@ -25,19 +25,6 @@ TASKS = (
 )
 
 
-def _project(root: Path) -> Project:
-    feature = root / "specs" / "001-demo"
-    feature.mkdir(parents=True)
-    (feature / "feature.md").write_text("# Demo\n\nA demo feature.\n")
-    p = Project.discover(root)
-    assert p is not None
-    store = ArtifactStore(p, Feature(feature))
-    store.write("spec", SPEC)
-    store.write("plan", "# Implementation Plan: Demo\n\nPlan.\n")
-    store.write("tasks", TASKS)
-    return p
-
-
 def _fresh(p: Project) -> Project:
     again = Project.discover(p.root)  # a new process would re-read the configuration
     assert again is not None
@@ -46,7 +33,7 @@ def _fresh(p: Project) -> Project:
 
 @pytest.fixture
 def proj(project: Path) -> Project:
-    return _project(project)
+    return demo_project(project, SPEC, TASKS)
 
 
 @pytest.fixture
