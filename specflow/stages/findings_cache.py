@@ -36,6 +36,7 @@ class FindingsCache:
             base.update(part.encode("utf-8", "surrogateescape") + b"\0")
         base.update(_digest(project.specs_dir / "constitution.md"))
         self._base = base.hexdigest()
+        self._settings: tuple[Any, str] | None = None  # the lint settings and their digest
 
     def feature(
         self, feature: Feature, compute: Callable[[], list[dict[str, Any]]]
@@ -54,7 +55,10 @@ class FindingsCache:
         self, text: str, settings: Any, compute: Callable[[], list[dict[str, Any]]]
     ) -> list[dict[str, Any]]:
         """Lint findings of one spec's `text` under `settings`."""
-        key = hashlib.sha256(f"{self._base}\0{settings!r}\0".encode("utf-8", "surrogateescape"))
+        if self._settings is None or self._settings[0] is not settings:  # one repr per run
+            digest = hashlib.sha256(repr(settings).encode("utf-8", "surrogateescape")).hexdigest()
+            self._settings = (settings, digest)
+        key = hashlib.sha256(f"{self._base}\0{self._settings[1]}\0".encode())
         key.update(text.encode("utf-8", "surrogateescape"))
         result: list[dict[str, Any]] = self.store.get("lint", key.hexdigest(), compute)
         return result
