@@ -122,3 +122,33 @@ def test_drift_is_never_read_from_the_cache(proj: Project, counted: list[str]) -
     check_project(_fresh(proj), drift=True)
     check_project(_fresh(proj), drift=True)
     assert counted == ["001-demo", "001-demo", "001-demo"]
+
+
+def test_a_cache_file_from_elsewhere_is_never_trusted(
+    proj: Project, counted: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check.json that arrives with the repository (say an agent committed one, emptied of
+    findings) matches nothing on another machine: the gate checks for real."""
+    import json
+
+    from specflow.stages.summaries import machine_salt
+
+    tasks = proj.specs_dir / "001-demo" / "tasks.md"
+    tasks.write_text(tasks.read_text().replace("  - covers: FR-002\n", ""))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "machine-a"))
+    machine_salt.cache_clear()
+    found = _messages(proj)
+    assert any("FR-002" in m for m in found)
+    cache = proj.state_dir / "cache" / "check.json"
+    data = json.loads(cache.read_text())
+    data["entries"] = {k: [] for k in data["entries"]}  # every finding removed
+    cache.write_text(json.dumps(data))
+    assert _messages(proj) == []  # this machine's own cache is trusted (the user wrote it)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "machine-b"))
+    machine_salt.cache_clear()
+    try:
+        assert _messages(proj) == found
+    finally:
+        machine_salt.cache_clear()
+    assert counted == ["001-demo", "001-demo"]
+    assert oct((tmp_path / "machine-b" / "specflow" / "cache-salt").stat().st_mode)[-3:] == "600"
