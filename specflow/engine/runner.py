@@ -289,9 +289,12 @@ class Engine:
             plan_text=self.feature.plan_text,
         )
 
-    def _emitter(self, tid: str) -> Emit:
+    def _emitter(self, tid: str, attempt: int | None = None) -> Emit:
+        """emit(kind, **data) for the task's events (and one attempt's, given its number)."""
+        extra: dict[str, Any] = {} if attempt is None else {"attempt": attempt}
+
         def emit(kind: str, **data: Any) -> None:
-            self.events.emit(kind, task=tid, **data)
+            self.events.emit(kind, task=tid, **extra, **data)
 
         return emit
 
@@ -318,7 +321,9 @@ class Engine:
             st.gated = True
             head = slot.git.head()
         elif task.id in self.feature.reproduce and verified != head:
-            failure = self._reproduce(st, self._attempt_emitter(st))  # once: it needs no tip
+            failure = self._reproduce(
+                st, self._emitter(st.task.id, st.attempt)
+            )  # once: it needs no tip
             if failure is not None:
                 self._rejected(st, failure)
                 return None
@@ -383,14 +388,6 @@ class Engine:
     def _message(self, task: Task) -> str:
         return task_message(task, self.feature.name, self.paths.run_id)
 
-    def _attempt_emitter(self, st: _TaskRun) -> Emit:
-        n, tid = st.attempt, st.task.id
-
-        def emit(kind: str, **data: Any) -> None:
-            self.events.emit(kind, task=tid, attempt=n, **data)
-
-        return emit
-
     def _checks(
         self,
         task: Task,
@@ -401,10 +398,6 @@ class Engine:
     ) -> VerifyFailure | None:
         """The task's checks on what `slot` has checked out, in the run's confinement."""
         tid = task.id
-
-        def emit(kind: str, **data: Any) -> None:
-            self.events.emit(kind, task=tid, attempt=attempt, **data)
-
         return verify_work(
             commands_for(task, self.settings.test_command),
             slot.git,
@@ -413,7 +406,7 @@ class Engine:
             timeout=self.settings.verify_timeout_s,
             log=self.paths.verify_log(tid, attempt),
             cancel=cancel,
-            emit=emit,
+            emit=self._emitter(tid, attempt),
             confinement=self.settings.confinement,
             usage=usage,
         )
@@ -432,7 +425,7 @@ class Engine:
             timeout=self.settings.verify_timeout_s,
             log=self.paths.verify_log(tid, st.attempt),
             cancel=self.cancel,
-            emit=self._attempt_emitter(st),
+            emit=self._emitter(st.task.id, st.attempt),
             confinement=self.settings.confinement,
         )
 
