@@ -64,6 +64,9 @@ _DRIVER_KEYS = (
     r"^((filter|diff|merge)\..+\.(clean|smudge|process|textconv|command|driver)"
     r"|include(if\..+)?\.path)$"
 )
+# driver_overrides() by what it was read for (config files, -c settings, env): the files'
+# state then, and the overrides.
+_DRIVERS: dict[tuple[object, ...], tuple[tuple[object, ...], tuple[str, ...]]] = {}
 IDENTITY = ("-c", "user.name=specflow", "-c", "user.email=specflow@localhost")
 TRAILER_TASK = "Specflow-Task"
 TRAILER_RUN = "Specflow-Run"
@@ -119,8 +122,7 @@ class Git:
     env: Mapping[str, str] | None = field(default=None, repr=False)
     gitdir: Path | None = None  # set for pool slots: never discovered from the work tree
     guard: Callable[[], None] | None = field(default=None, repr=False, compare=False)
-    # driver_overrides() as last read, and the config files' state it was read from
-    _drivers: tuple[object, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
+    _identity: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     def at(self, cwd: Path) -> Git:
         return Git(cwd, self.extra_config, self.env)
@@ -132,22 +134,28 @@ class Git:
 
     def identity(self) -> tuple[str, ...]:
         """The user's name and email (global config included) as `-c` settings, for slots,
-        which read no global config."""
-        out: list[str] = []
-        for key in ("user.name", "user.email"):
-            value = self.run("config", key, check=False).stdout.strip()
-            if value:
-                out += ["-c", f"{key}={value}"]
-        return tuple(out)
+        which read no global config. Read once per Git (two processes saved per task start)."""
+        if self._identity is None:
+            out: list[str] = []
+            for key in ("user.name", "user.email"):
+                value = self.run("config", key, check=False).stdout.strip()
+                if value:
+                    out += ["-c", f"{key}={value}"]
+            self._identity = tuple(out)
+        return self._identity
 
     def driver_overrides(self) -> tuple[str, ...]:
         """`-c` settings that switch off the filter/diff/merge drivers git would read now (all
         but git-lfs): `.gitattributes` is agent-written, so it must not pick programs to run,
         and an unconfined `cmd:` agent can add drivers to the config while it runs. Read
-        before every git call; kept while the config files are unchanged (and include none)."""
-        sig = self._config_state()
-        if sig is not None and self._drivers is not None and self._drivers[0] == sig:
-            return self._drivers[1]
+        before every git call; kept while the config files are unchanged (and include none),
+        shared by every Git that reads the same files the same way (a task's slot reads the
+        common config its warm-up already read: one process saved per task)."""
+        files, sig = self._config_state()
+        reads = (files, self.extra_config, tuple(sorted((self.env or {}).items())))
+        known = _DRIVERS.get(reads)
+        if sig is not None and known is not None and known[0] == sig:
+            return known[1]
         proc = self.run("config", "--get-regexp", _DRIVER_KEYS, check=False)
         out: list[str] = []
         includes = False
@@ -161,15 +169,19 @@ class Git:
             out += ["-c", f"{key}="]
             if key.startswith("filter."):
                 out += ["-c", f"{key.rsplit('.', 1)[0]}.required=false"]
-        self._drivers = None if sig is None or includes else (sig, tuple(out))
+        if sig is None or includes:
+            _DRIVERS.pop(reads, None)
+        else:
+            _DRIVERS[reads] = (sig, tuple(out))
         return tuple(out)
 
-    def _config_state(self) -> tuple[object, ...] | None:
-        """What the config files git reads here look like (inode, size, mtime): git rewrites
-        a config file by rename, so any change shows. None: not known (read every time)."""
+    def _config_state(self) -> tuple[tuple[str, ...], tuple[object, ...] | None]:
+        """The config files git reads here, and what they look like (inode, size, mtime): git
+        rewrites a config file by rename, so any change shows. None: not known (read every
+        time)."""
         dirs = self._gitdirs()
         if dirs is None:
-            return None
+            return (str(self.cwd),), None
         files = [dirs[1] / "config", dirs[0] / "config.worktree"]
         if self.gitdir is None:  # slots read no global or system config
             xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
@@ -185,7 +197,7 @@ class Git:
                 state.append((st.st_ino, st.st_size, st.st_mtime_ns))
             except OSError:
                 state.append(None)
-        return tuple(state)
+        return tuple(str(f) for f in files), tuple(state)
 
     def run(
         self,

@@ -153,6 +153,67 @@ def test_pool_warms_slots_ahead_and_keeps_them_across_runs(repo: Path) -> None:
     assert slot.git.current_branch() == "specflow-task/001-x/T001"
 
 
+def test_pool_writes_worktrees_git_itself_reads_as_its_own(repo: Path) -> None:
+    """Slots are written without `worktree add` (one process, not three); git must see them
+    exactly as its own: listed, clean, on their commit, removable and prunable; a folder named
+    like another feature's slot does not share its record."""
+    g = Git(repo, IDENTITY)
+    tip, _ = ensure_branch(g, "refs/heads/specflow/001-x")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "c.sh").write_text("#!/bin/sh\n")
+    (repo / "sub" / "c.sh").chmod(0o755)
+    (repo / "link").symlink_to("a.txt")
+    sh(repo, "add", "-A")
+    sh(repo, "commit", "-qm", "more")
+    tip = sh(repo, "rev-parse", "HEAD")
+    pools = [
+        WorktreePool(g, repo / ".specflow" / "worktrees" / f, f, 2) for f in ("001-x", "002-y")
+    ]
+    for pool in pools:
+        pool.warm(2, tip).join()
+    assert pools[0]._own
+    records = sorted(p.name for p in (repo / ".git" / "worktrees").iterdir())
+    assert len(records) == 4 and all(r.startswith("slot-") for r in records)
+    listed = sh(repo, "worktree", "list", "--porcelain")
+    for pool in pools:
+        for i in (1, 2):
+            path = pool.root / f"slot-{i}"
+            assert f"worktree {path}" in listed
+            assert sh(path, "status", "--porcelain") == ""
+            assert sh(path, "rev-parse", "HEAD") == tip
+            assert (path / "sub" / "c.sh").stat().st_mode & 0o111
+            assert (path / "link").is_symlink()
+            assert not (
+                repo
+                / ".git"
+                / "worktrees"
+                / sh(path, "rev-parse", "--git-dir").rsplit("/", 1)[-1]
+                / "locked"
+            ).exists()
+    slot = pools[0].acquire()
+    pools[0].prepare(slot, "T001", tip)
+    assert slot.git.current_branch() == "specflow-task/001-x/T001"
+    sh(repo, "worktree", "remove", "--force", str(pools[1].root / "slot-1"))
+    import shutil
+
+    shutil.rmtree(pools[1].root / "slot-2")
+    sh(repo, "worktree", "prune")
+    assert len(list((repo / ".git" / "worktrees").iterdir())) == 2
+
+
+def test_pool_leaves_sparse_and_per_worktree_config_repositories_to_worktree_add(
+    repo: Path,
+) -> None:
+    g = Git(repo, IDENTITY)
+    tip, _ = ensure_branch(g, "refs/heads/specflow/001-x")
+    sh(repo, "config", "extensions.worktreeConfig", "true")
+    pool = WorktreePool(g, repo / ".specflow" / "worktrees" / "001-x", "001-x", 1)
+    pool.warm(1, tip).join()
+    assert pool._own is False
+    assert (repo / ".git" / "worktrees" / "slot-1").is_dir()  # git's own name: worktree add
+    assert sh(pool.root / "slot-1", "status", "--porcelain") == ""
+
+
 def test_tree_editor_replaces_one_file_without_an_index(repo: Path) -> None:
     from specflow.workspace.trees import TreeEditor
 
