@@ -34,6 +34,7 @@ from specflow.engine.gate import Change, Conflicted, Gate, Landed, Rejected
 from specflow.engine.gates import AwaitingApproval, GateFailed
 from specflow.engine.reproduce import Reproduce, reproduce_work, verify_task
 from specflow.engine.scheduler import Scheduler
+from specflow.engine.seats import Seats
 from specflow.runs.catalogue import Kind
 from specflow.runs.events import Event, EventLog
 from specflow.runs.state import RunPaths, TaskRecord, apply_event
@@ -120,7 +121,8 @@ class Engine:
         self.cancel = threading.Event()
         self.records: dict[str, TaskRecord] = records if records is not None else {}
         self._records_lock = threading.Lock()
-        self._results: queue.Queue[_Outcome] = queue.Queue()
+        self._results: queue.Queue[_Outcome | None] = queue.Queue()  # None: a seat is free
+        self.seats = Seats(settings.parallel, lambda: self._results.put(None))
         self._threads: dict[str, threading.Thread] = {}
         self.merged_branches: list[str] = []  # deleted at the end of the run
         # review and approval before merge, --max-cost, per-task model and escalation
@@ -157,17 +159,9 @@ class Engine:
         self.gate.start()
         try:
             while True:
-                if self.gates is not None and sched.awaiting:  # approved since: merge them
-                    slots = self.settings.parallel - len(sched.running)
-                    for tid in self.gates.approved_ready(sched.awaiting, slots):
-                        sched.resume_task(tid)
-                        self._start(tid)
-                free = self.settings.parallel - len(sched.running)
-                room = free if self.budget is None else self.budget.room(free, sched.running)
-                for tid in sched.take(room):
-                    self._start(tid)
-                if sched.is_idle() or (not sched.running and room < free):
-                    if self.budget is not None and room < free and sched.queue():
+                free = self._dispatch()
+                if sched.is_idle() or (not sched.running and free[1] < free[0]):
+                    if self.budget is not None and free[1] < free[0] and sched.queue():
                         self.budget.refuse(sched.queue(), self.events)
                     if not (self.settings.wait_approval and sched.awaiting):
                         break
@@ -175,7 +169,8 @@ class Engine:
                     outcome = self._results.get(timeout=0.5)
                 except queue.Empty:
                     continue
-                self._finish(outcome)
+                if outcome is not None:
+                    self._finish(outcome)
         except BaseException:
             self.cancel.set()
             self.gate.stop()
@@ -185,7 +180,25 @@ class Engine:
         finally:
             self.gate.stop()
 
+    def _dispatch(self) -> tuple[int, int]:
+        """Start what can start: tasks approved since (merged now), then ready tasks, one per
+        free agent seat with a worktree for it. (free seats, room the budget left)."""
+        sched = self.scheduler
+        with self.seats.dispatching() as free:
+            free = min(free, self.pool.spare())
+            if self.gates is not None and sched.awaiting:
+                for tid in self.gates.approved_ready(sched.awaiting, free):
+                    sched.resume_task(tid)
+                    self._start(tid)
+                    free -= 1
+            room = free if self.budget is None else self.budget.room(free, sched.running)
+            for tid in sched.take(room):
+                self._start(tid)
+        return free, room
+
     def _start(self, tid: str) -> None:
+        self.seats.hold(tid)
+        self.pool.reserve()
         th = threading.Thread(target=self._work_safe, args=(tid,), name=f"task-{tid}")
         th.daemon = True
         self._threads[tid] = th
@@ -193,6 +206,7 @@ class Engine:
 
     def _finish(self, o: _Outcome) -> None:
         self._threads.pop(o.task, None)
+        self.seats.leave(o.task)
         if o.merged:
             self.scheduler.merged_task(o.task)
         elif o.awaiting:
@@ -243,9 +257,16 @@ class Engine:
             done, verified = self._attempt(st)
             if not done:
                 continue
+            if commands_for(task, self.settings.test_command):
+                # Checks in the gate take a while and need the worktree, not an agent seat:
+                # the next agent starts meanwhile (in another slot). Without checks landing
+                # takes milliseconds, not worth another worktree.
+                self.seats.leave(tid)
             sha = self._land(st, verified)
             if sha is not None:
                 return sha
+            if not self.seats.holds(tid):
+                self.seats.wait(tid, self.cancel)  # sent back: the agent goes again
 
     def _attempt(self, st: _TaskRun) -> tuple[bool, str | None]:
         """Run the agent (or restore approved work). (False, None) after a failure that allows

@@ -495,13 +495,16 @@ def _build_engine(
     from specflow.engine.runner import Engine
     from specflow.engine.trust import attach_trust
     from specflow.workspace.merge import MergeQueue
-    from specflow.workspace.pool import WorktreePool
+    from specflow.workspace.pool import WorktreePool, slots_for
 
     cfg = project.config
     settings = _settings(cfg, run, options)
     ctx = _feature_context(ld)
     pool = WorktreePool(
-        ld.git, project.state_dir / "worktrees" / ld.feature.name, ld.feature.name, run.parallel
+        ld.git,
+        project.state_dir / "worktrees" / ld.feature.name,
+        ld.feature.name,
+        slots_for(run.parallel),
     )
     merge = MergeQueue(ld.git, ld.ref)
     controls = attach_trust(

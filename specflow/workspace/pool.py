@@ -51,6 +51,12 @@ def integration_branch(feature: str) -> str:
 ADD_ATTEMPTS = 5  # `worktree add` racing another one's half-written record
 
 
+def slots_for(parallel: int) -> int:
+    """Worktrees for `parallel` agents: one each, plus half as many again for tasks whose work
+    is landing (verified in the gate, merged) while the next agents already run."""
+    return parallel + (parallel + 1) // 2
+
+
 def warm_workers() -> int:
     """Worktrees made at once: making one waits on the disk and on process start-up as much as
     on a core, so a few per core."""
@@ -146,12 +152,25 @@ class WorktreePool:
     _making: dict[int, threading.Event] = field(default_factory=dict)
     _claimed: set[int] = field(default_factory=set)  # being made, promised to an acquire
     _pruned: bool = False
+    _reserved: int = 0  # slots promised to tasks that have not acquired them yet
     _own: bool | None = None  # worktrees written by `_write_worktree` (see there)
+
+    def spare(self) -> int:
+        """Slots a task could still get (free or not made yet), reservations deducted."""
+        with self._lock:
+            return len(self._free) + self.size - self._made - self._reserved
+
+    def reserve(self) -> None:
+        """Promise a slot to a task about to start (its thread calls `acquire`): the
+        scheduling loop never starts more tasks than there are slots for."""
+        with self._lock:
+            self._reserved += 1
 
     def acquire(self) -> Slot:
         """A slot for a task: a free one, else one `warm` has ready (waiting for one being
         made rather than making another), else a new one (made by `prepare`)."""
         with self._lock:
+            self._reserved = max(0, self._reserved - 1)
             if self._free:
                 return self._free.pop(0)
             if self._made >= self.size:

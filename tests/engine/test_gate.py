@@ -144,3 +144,71 @@ def test_kill_9_while_verifying_then_resume(tmp_path: Path) -> None:
     assert set(before) <= set(merged)
     every_state_passes(repo)
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_the_next_agent_starts_while_checks_run_never_more_agents_than_asked(
+    tmp_path: Path,
+) -> None:
+    """`-j 1` means one agent at a time, not one task: while a task's checks run in the gate
+    (in its own worktree), the next task's agent already works in another."""
+    repo = make_repo(tmp_path, tasks(3), FILES, test_command=f"{PY} check.py")
+    script = own_files(3, sleep=0.4)
+    p = cli(
+        repo,
+        "implement",
+        "-j",
+        "1",
+        "--agent",
+        script_agent(tmp_path, script),
+        env={"CHECK_SLEEP": "1.0"},
+    )
+    assert p.returncode == 0, p.stderr
+    assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T002", "T003"]
+    spans = agent_spans(repo)
+    one_at_a_time(spans)
+    merged = {str(e["task"]): float(e["t"]) for e in events(repo) if e["kind"] == "task_merged"}
+    first = min(spans, key=lambda k: spans[k][0])[0]
+    others = [start for (task, _), (start, _) in spans.items() if task != first]
+    assert min(others) < merged[first]  # the second agent ran while the first was checked
+    assert set(verified(repo).values()) == {1}
+    every_state_passes(repo)
+
+
+def test_a_task_sent_back_by_the_gate_waits_for_an_agent_seat(tmp_path: Path) -> None:
+    """T002 is fine alone but fails on top of T001 (a.txt with b.txt): the gate sends it back
+    while T003's agent holds the one seat; its next attempt waits for that seat."""
+    repo = make_repo(tmp_path, tasks(3), FILES, test_command=f"{PY} check.py")
+    script = {
+        "T001": {"write": {"a.txt": "x\n"}, "sleep": 0.3},
+        "T002": {"write": {"b.txt": "x\n"}, "sleep": 0.3},
+        "T003": {"write": {"T003.txt": "x\n"}, "sleep": 1.0},
+    }
+    agent = script_agent(tmp_path, script)
+    p = cli(repo, "implement", "-j", "1", "--agent", agent, env={"CHECK_SLEEP": "0.5"})
+    assert p.returncode == 1, p.stderr
+    assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T003"]
+    spans = agent_spans(repo)
+    assert ("T002", 2) in spans  # sent back, tried again
+    one_at_a_time(spans)
+    every_state_passes(repo)
+
+
+def agent_spans(repo: Path) -> dict[tuple[str, int], tuple[float, float]]:
+    """(task, attempt) -> when its agent ran."""
+    starts: dict[tuple[str, int], float] = {}
+    spans: dict[tuple[str, int], tuple[float, float]] = {}
+    for e in events(repo):
+        if e["kind"] not in ("agent_started", "agent_finished"):
+            continue
+        key = (str(e["task"]), int(str(e.get("attempt", 1))))
+        if e["kind"] == "agent_started":
+            starts[key] = float(str(e["t"]))
+        elif e["kind"] == "agent_finished":
+            spans[key] = (starts[key], float(str(e["t"])))
+    return spans
+
+
+def one_at_a_time(spans: dict[tuple[str, int], tuple[float, float]]) -> None:
+    ordered = sorted(spans.values())
+    for (_, end), (start, _) in zip(ordered, ordered[1:]):
+        assert start >= end, ordered  # never two agents at once
