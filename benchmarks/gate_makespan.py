@@ -7,7 +7,9 @@ and 32/64 agents started from a fresh repository (issue 15's checks).
    without a test command and with a 1 s `sleep` as the test command. The bound is the
    longest chain of (agent + one verify) per task, or the total work over 4 agents if that is
    longer: what no scheduler can beat.
-2. 64 independent tasks whose agents sleep 3 s, a fresh repository (no worktree yet), no test
+2. 16 independent tasks, 2 s agents, a 1 s sleeping test, `--parallel 4`: the next agent
+   starts while a task's check runs (bound: the agents back to back plus the last check, 9 s).
+3. 64 independent tasks whose agents sleep 3 s, a fresh repository (no worktree yet), no test
    command, `--parallel 32` (bound: two waves, 6 s) and `--parallel 64` (one wave, 3 s), with the
    peak RSS of the specflow process itself (agents excluded).
 
@@ -141,14 +143,35 @@ def bench_wide(runs: int) -> None:
         print(f"  -> -j{parallel}: median ratio {statistics.median(ratios):.3f}")
 
 
+def bench_checks(runs: int) -> None:
+    """Agents do not wait for checks: `--parallel` counts agents (engine/seats.py)."""
+    print("## 16 independent 2 s tasks, 1 s sleeping test, --parallel 4")
+    spec = [(f"T{i:03d}", [], [f"out/T{i:03d}.txt"]) for i in range(1, 17)]
+    bound = 16 * 2.0 / 4 + 1.0  # the agents back to back, then the last check
+    ratios = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            repo = make_repo(Path(tmp), 100, tasks_md(spec), test_command="sleep 1")
+            r = run(repo, 4, 2.0)
+        ratios.append(r["makespan_s"] / bound)
+        print(
+            f"  makespan {r['makespan_s']:6.2f} s, bound {bound:.0f} s, "
+            f"ratio {r['makespan_s'] / bound:.3f}, verifies {r['verifies']:.0f} "
+            f"(a seat held through its check: {16 * 3.0 / 4:.0f} s)"
+        )
+    print(f"  -> median ratio {statistics.median(ratios):.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=("dag", "wide"))
+    ap.add_argument("--only", choices=("dag", "wide", "checks"))
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.only in (None, "dag"):
         bench_dag(args.runs)
+    if args.only in (None, "checks"):
+        bench_checks(args.runs)
     if args.only in (None, "wide"):
         bench_wide(args.runs)
 
