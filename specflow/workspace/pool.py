@@ -319,7 +319,10 @@ class WorktreePool:
         slot.trusted_gitdir = None
         slot.path.parent.mkdir(parents=True, exist_ok=True)
         if self._own and slot.path.is_absolute():
-            self._clear(slot.path)
+            if os.path.lexists(slot.path):  # a slot found broken: its record goes with it
+                self._clear(slot.path)
+                with self._create_lock:
+                    self.git.run("worktree", "prune", check=False)
             self._write_worktree(slot, tip)
         else:
             self._add_worktree(slot, tip)
@@ -346,8 +349,7 @@ class WorktreePool:
         common = self.common_dir()
         digest = hashlib.sha1(str(slot.path).encode("utf-8")).hexdigest()[:12]
         admin = common / "worktrees" / f"{slot.path.name}-{digest}"
-        if os.path.lexists(admin):
-            shutil.rmtree(admin, ignore_errors=True)  # a record of a slot that is gone
+        self._clear(admin)  # a record of a slot that is gone (a symlink: the link only)
         admin.mkdir(parents=True)
         (admin / "locked").write_text("initializing\n", encoding="utf-8")
         (admin / "commondir").write_text("../..\n", encoding="utf-8")

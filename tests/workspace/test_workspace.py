@@ -148,6 +148,8 @@ def test_pool_warms_slots_ahead_and_keeps_them_across_runs(repo: Path) -> None:
     assert "/nowhere" not in (root / "slot-2" / ".git").read_text()
     assert slot1_gitdir not in (root / "slot-3" / ".git").read_text()
     assert again._usable(again._slot(3))
+    # one record per slot: the broken slots' old records went with them
+    assert len(list((repo / ".git" / "worktrees").iterdir())) == 4
     slot = again.acquire()
     again.prepare(slot, "T001", tip)
     assert slot.git.current_branch() == "specflow-task/001-x/T001"
