@@ -73,6 +73,7 @@ class Slot:
     trusted_gitdir: Path | None = None  # set by the pool once the slot checked out intact
     broken: bool = False  # found tampered: rebuilt before its next task
     fresh: bool = False  # just made: clean, nothing to reset
+    made_at: str | None = None  # the commit a fresh slot was made at
 
     def gitdir(self) -> Path | None:
         """The slot's gitdir, when the slot is intact (see `tamper_problem`)."""
@@ -242,13 +243,45 @@ class WorktreePool:
         self._trust(slot)
         if not slot.fresh:
             self._recover(slot)
-        slot.git.run("checkout", "-q", "-f", "--ignore-other-worktrees", "-B", branch, tip)
+        if not (
+            slot.fresh
+            and slot.made_at == tip
+            and self._own
+            and self._branch_fresh(slot, branch, tip)
+        ):
+            slot.git.run("checkout", "-q", "-f", "--ignore-other-worktrees", "-B", branch, tip)
         if not slot.fresh:  # a new worktree has nothing untracked: skip the tree walk
             # -ff: nested repositories the agent made go too.
             slot.git.run("clean", "-q", "-ff", "-d", "-x")
         slot.fresh = False
         slot.branch = branch
         slot.base = tip
+
+    def _branch_fresh(self, slot: Slot, branch: str, tip: str) -> bool:
+        """`checkout -B` for a slot just written at `tip`: its files and index are already
+        `tip`'s, so only the branch is made and HEAD pointed at it (with git's lock protocol,
+        as `symbolic-ref` would): one small process instead of a pass over the index. False:
+        not done (a lock in the way), `checkout -B` it is."""
+        gitdir = slot.trusted_gitdir
+        if gitdir is None:
+            return False
+        head, lock = gitdir / "HEAD", gitdir / "HEAD.lock"
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except OSError:
+            return False
+        try:
+            slot.git.run(
+                "update-ref", "-m", f"specflow: branch {branch}", f"refs/heads/{branch}", tip
+            )
+            os.write(fd, f"ref: refs/heads/{branch}\n".encode())
+        except BaseException:
+            os.close(fd)
+            lock.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        os.replace(lock, head)
+        return True
 
     def _usable(self, slot: Slot) -> bool:
         """The slot has a worktree git knows and passes the tamper check: warm slots, slots
@@ -327,6 +360,7 @@ class WorktreePool:
         else:
             self._add_worktree(slot, tip)
         slot.fresh = True
+        slot.made_at = tip
 
     def _writes_own(self) -> bool:
         """Whether a worktree is only its three records plus a checkout here: not with

@@ -193,8 +193,14 @@ def test_pool_writes_worktrees_git_itself_reads_as_its_own(repo: Path) -> None:
                 / "locked"
             ).exists()
     slot = pools[0].acquire()
-    pools[0].prepare(slot, "T001", tip)
+    pools[0].prepare(slot, "T001", tip)  # a fresh slot at the tip: branch made, no checkout
     assert slot.git.current_branch() == "specflow-task/001-x/T001"
+    assert sh(slot.path, "symbolic-ref", "HEAD") == "refs/heads/specflow-task/001-x/T001"
+    assert sh(slot.path, "rev-parse", "HEAD") == tip
+    assert "specflow: branch" in sh(repo, "reflog", "show", "specflow-task/001-x/T001")
+    assert sh(slot.path, "status", "--porcelain") == ""
+    (slot.path / "a.txt").write_text("changed\n")
+    assert sh(slot.path, "status", "--porcelain") == "M a.txt"
     sh(repo, "worktree", "remove", "--force", str(pools[1].root / "slot-1"))
     import shutil
 
