@@ -429,9 +429,3 @@ class WorktreePool:
         for name in ("CHERRY_PICK_HEAD", "MERGE_HEAD"):
             with contextlib.suppress(FileNotFoundError):
                 (gitdir / name).unlink()
-
-    def remove_all(self) -> None:
-        """Drop every slot of this feature (used by `implement --clean`; not on normal runs)."""
-        for d in sorted(self.root.glob("slot-*")):
-            self.git.run("worktree", "remove", "--force", str(d), check=False)
-        self.git.run("worktree", "prune", check=False)
