@@ -50,6 +50,14 @@ def verified(repo: Path) -> dict[str, int]:
     return out
 
 
+def implement(
+    repo: Path, script: dict[str, object], *, parallel: int, check_sleep: float
+) -> subprocess.CompletedProcess[str]:
+    agent = script_agent(repo.parent, script)
+    env = {"CHECK_SLEEP": str(check_sleep)}
+    return cli(repo, "implement", "-j", str(parallel), "--agent", agent, env=env)
+
+
 def every_state_passes(repo: Path) -> None:
     """Every commit the branch went through since main passes the check (run on its tree)."""
     for sha in git(repo, "rev-list", f"main..{BRANCH}").split():
@@ -96,15 +104,7 @@ def test_a_failure_ahead_is_dropped_and_those_behind_it_verified_again(tmp_path:
         "T002": {"write": {"bad.txt": "x\n"}, "sleep": 0.2},
         "T003": {"write": {"T003.txt": "x\n"}, "sleep": 0.4},
     }
-    p = cli(
-        repo,
-        "implement",
-        "-j",
-        "3",
-        "--agent",
-        script_agent(tmp_path, script),
-        env={"CHECK_SLEEP": "1.0"},
-    )
+    p = implement(repo, script, parallel=3, check_sleep=1.0)
     assert p.returncode == 1, p.stderr
     assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T003"]
     failed = [e for e in events(repo) if e["kind"] == "task_failed"]
@@ -152,16 +152,7 @@ def test_the_next_agent_starts_while_checks_run_never_more_agents_than_asked(
     """`-j 1` means one agent at a time, not one task: while a task's checks run in the gate
     (in its own worktree), the next task's agent already works in another."""
     repo = make_repo(tmp_path, tasks(3), FILES, test_command=f"{PY} check.py")
-    script = own_files(3, sleep=0.4)
-    p = cli(
-        repo,
-        "implement",
-        "-j",
-        "1",
-        "--agent",
-        script_agent(tmp_path, script),
-        env={"CHECK_SLEEP": "1.0"},
-    )
+    p = implement(repo, own_files(3, sleep=0.4), parallel=1, check_sleep=1.0)
     assert p.returncode == 0, p.stderr
     assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T002", "T003"]
     spans = agent_spans(repo)
@@ -183,8 +174,7 @@ def test_a_task_sent_back_by_the_gate_waits_for_an_agent_seat(tmp_path: Path) ->
         "T002": {"write": {"b.txt": "x\n"}, "sleep": 0.3},
         "T003": {"write": {"T003.txt": "x\n"}, "sleep": 1.0},
     }
-    agent = script_agent(tmp_path, script)
-    p = cli(repo, "implement", "-j", "1", "--agent", agent, env={"CHECK_SLEEP": "0.5"})
+    p = implement(repo, script, parallel=1, check_sleep=0.5)
     assert p.returncode == 1, p.stderr
     assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T003"]
     spans = agent_spans(repo)
