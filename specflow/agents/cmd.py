@@ -23,11 +23,11 @@ from specflow.agents.base import AgentResult, AgentTask, EventSink
 from specflow.errors import InputError
 from specflow.sandbox.core import tracked
 from specflow.sandbox.output import RedactedLog
+from specflow.sandbox.waiting import wait_exit
 
 if TYPE_CHECKING:
     from specflow.sandbox import Confinement, Jail
 
-_POLL_S = 0.05
 _INTERPRETERS = {"python", "python3", "bash", "sh", "node", "ruby", "perl", "uv", "deno"}
 _GRACE_S = 2.0
 _SCRIPT_SUFFIXES = {".py", ".sh", ".bash", ".js", ".mjs", ".ts", ".rb", ".pl"}
@@ -144,18 +144,11 @@ def _wait(
 ) -> str | None:
     """Wait for the program; kill its process group on timeout or cancel. Returns why it stopped
     early, or None if it exited on its own."""
-    while True:
-        try:
-            proc.wait(timeout=_POLL_S)
-            return None
-        except subprocess.TimeoutExpired:
-            pass
-        if cancel.is_set():
-            kill_group(proc)
-            return "cancelled"
-        if time.monotonic() - start > max_seconds:
-            kill_group(proc)
-            return f"time limit ({max_seconds:g} s)"
+    why, _ = wait_exit(proc, start + max_seconds, cancel)
+    if why is None:
+        return None
+    kill_group(proc)
+    return "cancelled" if why == "cancelled" else f"time limit ({max_seconds:g} s)"
 
 
 def pid_alive(pid: int) -> bool:

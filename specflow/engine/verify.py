@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from specflow.redact import redact
 from specflow.sandbox import kill_tree
 from specflow.sandbox.output import RedactedLog
+from specflow.sandbox.waiting import wait_exit
 
 if TYPE_CHECKING:
     from specflow.sandbox import Confinement, Jail
@@ -110,19 +111,11 @@ def _wait(
     proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event
 ) -> tuple[str | None, float]:
     """(why it did not finish, or None; the CPU seconds it used, from the kernel's rusage)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return None, usage.ru_utime + usage.ru_stime
-        if cancel.is_set():
-            kill_tree(proc, grace=1.0)
-            return "cancelled", 0.0
-        if time.monotonic() > deadline:
-            kill_tree(proc, grace=1.0)
-            return f"timed out after {timeout:g} s", 0.0
-        time.sleep(0.02)
+    why, used = wait_exit(proc, time.monotonic() + timeout, cancel)
+    if why is None:
+        return None, used
+    kill_tree(proc, grace=1.0)
+    return ("cancelled" if why == "cancelled" else f"timed out after {timeout:g} s"), 0.0
 
 
 def _read_from(path: Path, offset: int, limit: int) -> str:

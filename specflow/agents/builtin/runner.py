@@ -96,6 +96,7 @@ def run_command(
     `specflow.sandbox.resolve`); kill everything it started on timeout, cancel or exit."""
     from specflow.sandbox import kill_tree, resolve
     from specflow.sandbox.core import popen_kwargs
+    from specflow.sandbox.waiting import wait_exit
 
     conf = confinement if confinement is not None else resolve()
     if "/" not in argv[0] and shutil.which(argv[0], path=env.get("PATH")) is None:
@@ -117,26 +118,14 @@ def run_command(
             raise ToolError(f"permission denied: {argv[0]}") from None
         except OSError as exc:
             raise ToolError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
-        timed_out = cancelled = False
-        deadline = start + timeout_s
         try:
-            while True:
-                try:
-                    proc.wait(timeout=0.05)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if cancel is not None and cancel.is_set():
-                    cancelled = True
-                    break
-                if time.monotonic() >= deadline:
-                    timed_out = True
-                    break
+            why, _ = wait_exit(proc, start + timeout_s, cancel)
         finally:
             kill_tree(proc, grace=0.5)  # also whatever it left running in the background
         limit = jail.cause(proc.returncode)
         output = _read_bounded(out, max_output)
-    code = None if (timed_out or cancelled) else proc.returncode
+    timed_out, cancelled = why == "timeout", why == "cancelled"
+    code = None if why is not None else proc.returncode
     return RunOutcome(
         argv=argv,
         exit_code=code,
