@@ -2,15 +2,18 @@
 
 markdown-it finds the structure (headings, lists, code fences, tables, front matter) with line
 maps; the parsers then read the source lines themselves, so free Markdown round-trips verbatim
-and every element knows its 1-based line for error messages.
+and every element knows its 1-based line for error messages. The common Markdown of artifacts
+is found faster by `_blocks.scan`, which yields the same blocks or gives up (then markdown-it
+parses the document).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from specflow.formats._blocks import Block, Item, Unsure, scan, table_cell
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -33,43 +36,6 @@ def markdown() -> MarkdownIt:
     return md
 
 
-@dataclass
-class Item:
-    """One list item: its first paragraph's text and its nested items."""
-
-    line: int  # 0-based line where the item starts
-    text: str  # first paragraph, lines joined by "\n" ('' if the item has none)
-    children: list[Item] = field(default_factory=list)
-
-    @property
-    def first_line(self) -> str:
-        return self.text.split("\n", 1)[0]
-
-    @property
-    def flat(self) -> str:
-        """The text on one line (soft line breaks become spaces)."""
-        return " ".join(part.strip() for part in self.text.split("\n")).strip()
-
-    def walk(self) -> list[Item]:
-        out = [self]
-        for child in self.children:
-            out += child.walk()
-        return out
-
-
-@dataclass
-class Block:
-    """A top-level block: heading, paragraph, list, fence, table, html_block, hr, ..."""
-
-    type: str
-    start: int  # 0-based first line
-    end: int  # 0-based line after the block
-    level: int = 0  # heading level
-    text: str = ""  # inline content of a heading or paragraph
-    items: list[Item] = field(default_factory=list)  # list items (bullet_list, ordered_list)
-    rows: list[list[str]] = field(default_factory=list)  # table cells, header row first
-
-
 def split_lines(text: str) -> list[str]:
     return NEWLINE_RE.split(text)
 
@@ -80,8 +46,13 @@ class Doc:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = split_lines(text)
-        tokens = markdown().parse(text)
-        self.blocks: list[Block] = _blocks(tokens)
+        self.blocks: list[Block]
+        try:
+            self.blocks = scan(text, self.lines)
+            self.scanned = True  # found by the line scanner, not by markdown-it
+        except Unsure:
+            self.blocks = markdown_blocks(text)
+            self.scanned = False
 
     def raw(self, start: int, end: int) -> str:
         """Source lines [start, end) without surrounding blank lines."""
@@ -161,6 +132,11 @@ def _drop_lines(raw: str, drop: re.Pattern[str]) -> str:
     return "\n".join(kept)
 
 
+def markdown_blocks(text: str) -> list[Block]:
+    """The top-level blocks as markdown-it-py finds them."""
+    return _blocks(markdown().parse(text))
+
+
 def _blocks(tokens: list[Token]) -> list[Block]:
     out: list[Block] = []
     i = 0
@@ -237,5 +213,5 @@ def _table(tokens: list[Token], i: int) -> list[list[str]]:
         if tok.type == "tr_open":
             rows.append([])
         elif tok.type == "inline" and rows:
-            rows[-1].append(tok.content.replace("\\|", "|").strip())
+            rows[-1].append(table_cell(tok.content))
     return rows
