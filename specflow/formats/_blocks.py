@@ -26,6 +26,9 @@ MD_TRIM = (
 HEADER_CELL_RE = re.compile(r"^:?-+:?$")
 MAX_LIST_DEPTH = 8  # markdown-it stops nesting at 20 token levels (two per list)
 MAX_AUTOCOMPLETED_CELLS = 0x10000
+# What a block other than a paragraph (or a table, found by its next line) can start with.
+MARKS = frozenset("|-:`~>*_+<#[=0123456789")
+LIST_OR_HR = frozenset("-*_+0123456789")
 
 
 class Unsure(Exception):
@@ -108,10 +111,11 @@ class _Scanner:
 
     def tokenize(self, line: int) -> tuple[list[Block], int]:
         out: list[Block] = []
-        while line < self.end:
-            while line < self.end and self.empty(line):
+        s, col, end = self.s, self.col, self.end
+        while line < end:
+            while line < end and col[line] >= len(s[line]):
                 line += 1
-            if line >= self.end or self.col[line] < self.blk:
+            if line >= end or col[line] < self.blk:
                 break
             block = self.block(line)
             out.append(block)
@@ -119,7 +123,10 @@ class _Scanner:
         return out, line
 
     def block(self, i: int) -> Block:
+        """The block starting at line `i` (markdown-it's rules in its order; each rule needs
+        its own first character, so only the rules that character allows are tried)."""
         line, c = self.s[i], self.col[i]
+        ch = line[c]
         if i == 0 and line.startswith("-"):
             dashes = len(line) - c - len(line[c:].lstrip("-"))
             if dashes >= 3:
@@ -131,21 +138,24 @@ class _Scanner:
             return self.table(i, table)
         if c - self.blk >= 4:
             raise Unsure("indented code")
-        if self.fence_start(i):
+        if ch in LIST_OR_HR:
+            if self.hr(i):
+                return Block("hr", i, i + 1)
+            marker = self.list_marker(i, silent=False)
+            if marker is not None:
+                return self.list_block(i, *marker)
+        elif ch in "`~" and self.fence_start(i):
             return self.fence(i)
-        self.quote(i)
-        if self.hr(i):
-            return Block("hr", i, i + 1)
-        marker = self.list_marker(i, silent=False)
-        if marker is not None:
-            return self.list_block(i, *marker)
-        if line[c] == "[" and _maybe_reference(line, c):
+        elif ch == ">":
+            self.quote(i)
+        elif ch == "[" and _maybe_reference(line, c):
             raise Unsure("link reference definition")
-        if self.html_start(i):
+        elif ch == "<" and self.html_start(i):
             return self.html(i)
-        heading = self.heading(i)
-        if heading is not None:
-            return heading
+        elif ch == "#":
+            heading = self.heading(i)
+            if heading is not None:
+                return heading
         return self.paragraph(i)
 
     def empty(self, i: int) -> bool:
@@ -186,7 +196,7 @@ class _Scanner:
             return None
         n = i + 1
         line, c = self.s[n], self.col[n]
-        if c < self.blk or c - self.blk >= 4 or c + 1 >= len(line):
+        if c + 1 >= len(line) or line[c] not in "|-:" or not 0 <= c - self.blk < 4:
             return None
         first, second = line[c], line[c + 1]
         if first not in "|-:" or second not in "|-: " or (first == "-" and second == " "):
@@ -235,14 +245,20 @@ class _Scanner:
         return Block("table", i, n, rows=rows)
 
     def ends_table(self, n: int) -> bool:
-        return bool(
-            self.fence_start(n)
-            or self.quote(n)
-            or self.hr(n)
-            or self.list_marker(n, silent=True) is not None
-            or self.html_start(n)
-            or self.heading(n) is not None
-        )
+        """Whether line `n` starts a fence, block quote, hr, list, HTML block or heading."""
+        line, c = self.s[n], self.col[n]
+        if c >= len(line) or c - self.blk >= 4:
+            return False
+        ch = line[c]
+        if ch in LIST_OR_HR:
+            return self.hr(n) or self.list_marker(n, silent=True) is not None
+        if ch in "`~":
+            return self.fence_start(n)
+        if ch == "<":
+            return self.html_start(n)
+        if ch == "#":
+            return self.heading(n) is not None
+        return self.quote(n)
 
     def fence_start(self, i: int) -> bool:
         line, c = self.s[i], self.col[i]
@@ -397,18 +413,24 @@ class _Scanner:
         return Block("heading", i, i + 1, level=level, text=line[pos:end].strip())
 
     def paragraph(self, i: int) -> Block:
+        s, col, end, blk = self.s, self.col, self.end, self.blk
         n = i + 1
         old, self.parent = self.parent, "paragraph"
-        while n < self.end and not self.empty(n):
-            c = self.col[n]
-            if c - self.blk > 3:
+        while n < end:
+            line, c = s[n], col[n]
+            if c >= len(line):
+                break
+            if c - blk > 3:
                 n += 1
                 continue
-            if c >= self.blk and _underline(self.s[n], c):
-                raise Unsure("setext heading")
-            if self.ends_paragraph(n):
+            if line[c] in MARKS:
+                if c >= blk and _underline(line, c):
+                    raise Unsure("setext heading")
+                if self.ends_paragraph(n):
+                    break
+            elif self.table_head(n) is not None:
                 break
-            if c < self.blk:
+            if c < blk:
                 raise Unsure("lazy continuation line")
             n += 1
         self.parent = old

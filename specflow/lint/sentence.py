@@ -128,6 +128,8 @@ def similarity(a: str, b: str) -> float:
 def latin(text: str) -> bool:
     """Mostly Latin letters: the English-grammar rules (shape, outcome, voice) apply. A spec in
     Japanese or Chinese gets only the language-neutral rules."""
+    if text.isascii():
+        return True  # every letter, if any, is Latin
     prose = re.sub(r"`[^`]*`|\[[^\]]*\]|\b[A-Z][A-Za-z]*\b", " ", text)  # code, markers, names
     letters = [c for c in prose if c.isalpha()]
     if not letters:
