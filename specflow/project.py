@@ -88,10 +88,18 @@ class Project:
     def is_inside(self, path: Path) -> bool:
         """Whether `path`, symlinks followed, lies within the project."""
         try:
-            path.resolve().relative_to(self.root.resolve())
+            path.resolve().relative_to(self._real_root())
         except ValueError:
             return False
         return True
+
+    def _real_root(self) -> Path:
+        """The root with symlinks followed, resolved once per root (`check` asks per file)."""
+        cached: tuple[Path, Path] | None = self.__dict__.get("_real")
+        if cached is None or cached[0] != self.root:
+            cached = (self.root, self.root.resolve())
+            self.__dict__["_real"] = cached
+        return cached[1]
 
     def read_text(self, path: Path) -> str:
         """A file of the project as text: it must be inside the project (a symlink may not

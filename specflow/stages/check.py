@@ -129,7 +129,7 @@ def read_artifacts(fc: FeatureCheck) -> list[Problem]:
     from specflow.formats.spec_md import parse_spec
     from specflow.formats.tasks_md import parse_tasks
 
-    store = ArtifactStore(fc.project, fc.feature)
+    store = ArtifactStore(fc.project, fc.feature, snapshot=True)
     problems: list[Problem] = []
     parsers = {"spec": parse_spec, "plan": parse_plan, "tasks": parse_tasks}
     for kind in KINDS:
