@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from specflow.config import Config, find_project_root, load_config
@@ -88,18 +89,10 @@ class Project:
     def is_inside(self, path: Path) -> bool:
         """Whether `path`, symlinks followed, lies within the project."""
         try:
-            path.resolve().relative_to(self._real_root())
+            path.resolve().relative_to(_real_root(self.root))
         except ValueError:
             return False
         return True
-
-    def _real_root(self) -> Path:
-        """The root with symlinks followed, resolved once per root (`check` asks per file)."""
-        cached: tuple[Path, Path] | None = self.__dict__.get("_real")
-        if cached is None or cached[0] != self.root:
-            cached = (self.root, self.root.resolve())
-            self.__dict__["_real"] = cached
-        return cached[1]
 
     def read_text(self, path: Path) -> str:
         """A file of the project as text: it must be inside the project (a symlink may not
@@ -185,6 +178,13 @@ class Project:
             f"'{arg}' matches several features: {', '.join(f.name for f in hits)}",
             "use the full folder name" if key.isdigit() else "use the number or the full name",
         )
+
+
+@lru_cache(maxsize=64)
+def _real_root(root: Path) -> Path:
+    """A project root with symlinks followed, resolved once per process (`check` asks for
+    every file it reads). Only the root: every path asked about is resolved afresh."""
+    return root.resolve()
 
 
 def _is_feature(path: Path) -> bool:
