@@ -175,20 +175,10 @@ class _Scanner:
     # -- rules --------------------------------------------------------------------------
 
     def front_matter(self, dashes: int) -> Block:
-        n = 0
-        while True:
-            n += 1
-            if n >= self.end:
-                raise Unsure("front matter not closed")
-            line, c = self.s[n], self.col[n]
-            if c == 0 and line.startswith("...") and not line[3:].strip(" "):
-                break
-            if c >= len(line) or line[c] != "-" or c >= 4:
-                continue
-            rest = line[c:].lstrip("-")
-            if len(line) - c - len(rest) >= dashes and not rest.strip(" "):
-                break
-        return Block("front_matter", 0, n + 1)
+        end = front_matter_end(self.s, self.col, self.end, dashes)
+        if end is None:
+            raise Unsure("front matter not closed")
+        return Block("front_matter", 0, end)
 
     def table_head(self, i: int) -> tuple[list[str], int] | None:
         """The header cells and column count when line `i` starts a table."""
@@ -438,6 +428,38 @@ class _Scanner:
 
     def ends_paragraph(self, n: int) -> bool:
         return bool(self.table_head(n) is not None or self.ends_table(n))
+
+
+def front_matter_end(lines: list[str], col: list[int], end: int, dashes: int) -> int | None:
+    """The line after the fence (`dashes` or more dashes, or `...`) that closes the front
+    matter opened on line 0 (markdown-it-py's front-matter rule), None when none does."""
+    for n in range(1, end):
+        line, c = lines[n], col[n]
+        if c == 0 and line.startswith("...") and not line[3:].strip(" "):
+            return n + 1
+        if c >= len(line) or line[c] != "-" or c >= 4:
+            continue
+        rest = line[c:].lstrip("-")
+        if len(line) - c - len(rest) >= dashes and not rest.strip(" "):
+            return n + 1
+    return None
+
+
+def body_start(text: str, lines: list[str]) -> int | None:
+    """The line where the body starts after the front matter as `scan` finds it (one blank
+    line after the fence is the separator, as frontmatter.split_front_matter drops it), None
+    without front matter or with anything the scanner is unsure of."""
+    first = lines[0]
+    dashes = len(first) - len(first.lstrip("-"))
+    if dashes < 3 or "\t" in text or "\0" in text:
+        return None
+    scanner = _Scanner(lines)
+    fence_end = front_matter_end(lines, scanner.col, scanner.end, dashes)
+    if fence_end is None:
+        return None
+    if fence_end + 1 < len(lines) and lines[fence_end] == "":
+        return fence_end + 1
+    return fence_end
 
 
 def _split_row(text: str) -> list[str]:

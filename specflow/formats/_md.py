@@ -10,10 +10,13 @@ parses the document).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from specflow.formats._blocks import Block, Item, Unsure, scan, table_cell
+from specflow.formats._blocks import Block, Item, Unsure, body_start, scan, table_cell
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -91,6 +94,50 @@ class Doc:
         """1-based line of the first non-front-matter block, for errors about a missing title."""
         block = next((b for b in self.blocks if b.type != "front_matter"), None)
         return block.start + 1 if block else 1
+
+
+# Docs by text while `shared_docs()` is open (None: every parse_doc parses).
+_SHARED: ContextVar[dict[str, Doc] | None] = ContextVar("specflow_shared_docs", default=None)
+
+
+@contextmanager
+def shared_docs() -> Iterator[None]:
+    """Within the block `parse_doc` parses each text once: `check` opens one per feature, so
+    its spec parser and its linter read one parse of spec.md (never one of another feature)."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def parse_doc(text: str) -> Doc:
+    """Doc(text), parsed once per `shared_docs()` block."""
+    shared = _SHARED.get()
+    if shared is None:
+        return Doc(text)
+    doc = shared.get(text)
+    if doc is None:
+        doc = shared[text] = Doc(text)
+    return doc
+
+
+def file_doc(text: str) -> tuple[Doc, int]:
+    """A whole file (front matter included) as (Doc of its body, the line the body starts
+    on): the file's blocks after the front matter are the body's, that many lines further
+    down, and the body's Doc is the one the artifact parsers use. Without front matter, or
+    where the scanner is unsure: (Doc of the whole text, 0)."""
+    from specflow.formats.frontmatter import body_after
+
+    lines = split_lines(text)
+    start = body_start(text, lines)
+    if (
+        start is not None and start < len(lines) and not lines[start].startswith("-")
+    ):  # `-` at line 0: front matter?
+        doc = parse_doc(body_after(text, start))
+        if doc.scanned:
+            return doc, start
+    return Doc(text), 0
 
 
 def norm_heading(text: str) -> str:

@@ -41,6 +41,17 @@ def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, An
     return meta, _body_after(text, close + 1)
 
 
+def body_after(text: str, line: int) -> str:
+    """The text from 0-based `line` on."""
+    pos = 0
+    for _ in range(line):
+        m = NEWLINE_RE.search(text, pos)
+        if m is None:
+            return ""
+        pos = m.end()
+    return text[pos:]
+
+
 def _closing_line(lines: list[str], marker: int) -> int | None:
     for i in range(1, len(lines)):
         line = lines[i]
@@ -101,12 +112,6 @@ def join_front_matter(meta: dict[str, Any], body: str) -> str:
 
 def _body_after(text: str, line: int) -> str:
     """The text from 0-based `line` on, with one leading blank line removed."""
-    pos = 0
-    for _ in range(line):
-        m = NEWLINE_RE.search(text, pos)
-        if m is None:
-            return ""
-        pos = m.end()
-    rest = text[pos:]
+    rest = body_after(text, line)
     m = NEWLINE_RE.match(rest)
     return rest[m.end() :] if m else rest

@@ -24,7 +24,7 @@ from specflow.domain.spec import (
     UserStory,
 )
 from specflow.errors import ParseError
-from specflow.formats._md import LABEL_RE, Block, Doc, Item, norm_heading, prose
+from specflow.formats._md import LABEL_RE, Block, Doc, Item, norm_heading, parse_doc, prose
 
 TITLE_RE = re.compile(r"^(?:feature\s+)?spec(?:ification)?(?:\s*:|\s+[-–—])\s*", re.IGNORECASE)
 META_RE = re.compile(
@@ -47,7 +47,7 @@ SUMMARY_SECTIONS = ("overview", "summary", "feature overview", "feature summary"
 
 
 def parse_spec(body: str, path: str | None = None) -> Spec:
-    doc = Doc(body)
+    doc = parse_doc(body)
     title_block = doc.title()
     if title_block is None:
         raise ParseError(

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from specflow.formats._md import LABEL_RE, Block, Doc, Item, norm_heading, split_lines
+from specflow.formats._md import LABEL_RE, Block, Doc, Item, file_doc, norm_heading, split_lines
 
 REQ_ID = r"(?:FR|NFR|REQ)-[\w.]+"
 SC_ID = r"SC-[\w.]+"
@@ -100,14 +100,14 @@ def heading_kind(text: str) -> str | None:
 
 
 def parse(text: str) -> Document:
-    doc = Doc(text)
+    doc, offset = file_doc(text)  # the body's blocks, `offset` lines down (front matter above)
     lines = split_lines(text)
-    visible = _visible(text, doc)
+    visible = _visible(text, doc, offset)
     blank = lambda m: " " * len(m.group())  # noqa: E731
     masked = [_mask(line, blank) for line in visible]
     out = Document(lines=lines, visible=visible, masked=masked)
     _directives(out)
-    _Scanner(doc, out).run()
+    _Scanner(doc, out, offset).run()
     return out
 
 
@@ -130,15 +130,15 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def _visible(text: str, doc: Doc) -> list[str]:
+def _visible(text: str, doc: Doc, offset: int) -> list[str]:
     blanked = (
         COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text) if "<!--" in text else text
     )
     lines = split_lines(blanked)
-    for block in doc.blocks:
-        if block.type in UNMASKED_BLOCKS:
-            for i in range(block.start, min(block.end, len(lines))):
-                lines[i] = " " * len(lines[i])
+    spans = [(b.start + offset, b.end + offset) for b in doc.blocks if b.type in UNMASKED_BLOCKS]
+    for start, end in [(0, offset), *spans]:  # lines above the body: its front matter
+        for i in range(start, min(end, len(lines))):
+            lines[i] = " " * len(lines[i])
     return lines
 
 
@@ -166,9 +166,10 @@ def _next_content_line(lines: list[str], i: int) -> int:
 class _Scanner:
     """Walks the top-level blocks, keeping the nearest heading's and label's meaning."""
 
-    def __init__(self, doc: Doc, out: Document) -> None:
+    def __init__(self, doc: Doc, out: Document, offset: int) -> None:
         self.doc = doc
         self.out = out
+        self.offset = offset  # the document's line of the Doc's line 0
         self.context: str | None = None
         self.label: str | None = None
         self.headings: list[tuple[int, str]] = []  # the open headings: (level, text)
@@ -197,22 +198,24 @@ class _Scanner:
         self.label = None
         self.block_scenario = None
         if self.context == "scenario-block":  # reported at the heading; its words are below
-            self.block_scenario = Statement("scenario", block.start, block.start, "")
+            line = block.start + self.offset
+            self.block_scenario = Statement("scenario", line, line, "")
             self.out.statements.append(self.block_scenario)
 
     def _paragraph(self, block: Block) -> None:
         label = LABEL_RE.match(block.text.split("\n", 1)[0].strip())
         if label is not None:
             self.label = heading_kind(label["label"]) or None
-        text = self._text(block.start, block.end)
+        start, end = block.start + self.offset, block.end + self.offset
+        text = self._text(start, end)
         if self.block_scenario is not None:
             self.block_scenario.text = f"{self.block_scenario.text} {text}".strip()
-            self.block_scenario.spans.append((block.start, block.end))
+            self.block_scenario.spans.append((start, end))
         elif self.where == "requirements" and STRONG_MODAL_UPPER_RE.search(text):
-            self._add("requirement", block.start, block.end, text)
+            self._add("requirement", start, end, text)
 
     def _item(self, item: Item, top: bool) -> None:
-        start = item.line
+        start = item.line + self.offset
         end = start + item.text.count("\n") + 1
         text = self._text(start, end)
         if self.block_scenario is not None:

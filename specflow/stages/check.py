@@ -64,23 +64,26 @@ def check_project(
     """All problems in all features (lint findings included), and how many features were
     checked. Findings are remembered by what they were computed from (stages/findings_cache.py);
     `--drift` reads git, so a drift check computes everything afresh."""
-    from specflow.lint.gate import lint_problems
+    from specflow.formats._md import shared_docs
+    from specflow.lint.gate import feature_linter
     from specflow.stages.findings_cache import FindingsCache
 
     cache = FindingsCache(project, strict)
     problems: list[Problem] = []
+    linted: list[Problem] = []
+    lint = feature_linter(project, strict=strict, memo=cache.lint)
     features = project.features()
     for feature in features:
-        if drift:
-            problems += check_feature(project, feature, strict=strict, drift=True)
-            continue
-        rows = cache.feature(feature, partial(_rows, project, feature, strict))
-        problems += [Problem(**row) for row in rows]
+        with shared_docs():  # the spec parser and the linter share one parse of spec.md
+            if drift:
+                problems += check_feature(project, feature, strict=strict, drift=True)
+            else:
+                rows = cache.feature(feature, partial(_rows, project, feature, strict))
+                problems += [Problem(**row) for row in rows]
+            linted += [Problem(**p.to_dict()) for p in lint(feature)]
     if not features:
         problems += _unseen_folders(project)
-    problems += [
-        Problem(**p.to_dict()) for p in lint_problems(project, strict=strict, memo=cache.lint)
-    ]
+    problems += linted
     cache.save()
     return problems, len(features)
 

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from specflow.formats._blocks import Unsure, scan
-from specflow.formats._md import Doc, markdown_blocks, split_lines
+from specflow.formats._md import (
+    Doc,
+    file_doc,
+    markdown_blocks,
+    parse_doc,
+    shared_docs,
+    split_lines,
+)
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,3 +176,27 @@ def test_random_documents() -> None:
         lines = [" " * rng.choice([0, 0, 1, 2, 3, 4, 6]) + line for line in lines]
         answered += _same_or_unsure("\n".join(lines) + rng.choice(["", "\n", "\n\n", "\n  "]))
     assert answered > 600  # the fast path was taken often enough to mean something
+
+
+def test_the_linter_reads_the_body_parse_as_the_whole_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """lint.document.parse takes a file's blocks from its body's Doc (the one the spec parser
+    uses), `offset` lines down: the same Document as from a parse of the whole file."""
+    import specflow.lint.document as lint_doc
+
+    texts = [p.read_text(encoding="utf-8") for p in MARKDOWN]
+    texts += [f"---\na: 1\n---\n\n{t}" for t in SAME] + [f"---\na: 1\n---\n{t}" for t in SAME]
+    shared = [lint_doc.parse(t) for t in texts]
+    assert sum(file_doc(t)[1] > 0 for t in texts) >= 50  # the body path is taken
+    monkeypatch.setattr(lint_doc, "file_doc", lambda text: (Doc(text), 0))
+    assert [lint_doc.parse(t) for t in texts] == shared
+
+
+def test_shared_docs_parse_each_text_once_and_only_inside_the_block() -> None:
+    text = "# T\n\n- a\n"
+    assert parse_doc(text) is not parse_doc(text)
+    with shared_docs():
+        first = parse_doc(text)
+        assert parse_doc(text) is first
+        body, offset = file_doc(f"---\na: 1\n---\n\n{text}")
+        assert (body, offset) == (first, 4)
+    assert parse_doc(text) is not first
