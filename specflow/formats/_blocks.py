@@ -94,10 +94,7 @@ class _Scanner:
 
     def __init__(self, lines: list[str]) -> None:
         self.s = lines
-        end = len(lines)
-        if end and not lines[-1].strip(" "):
-            end -= 1  # markdown-it does not count a blank last line
-        self.end = end
+        self.end = end = _line_max(lines)
         self.col = [len(line) - len(line.lstrip(" ")) for line in lines[:end]]
         self.blk = 0  # blkIndent
         self.list_indent = -1
@@ -175,7 +172,7 @@ class _Scanner:
     # -- rules --------------------------------------------------------------------------
 
     def front_matter(self, dashes: int) -> Block:
-        end = front_matter_end(self.s, self.col, self.end, dashes)
+        end = front_matter_end(self.s, self.end, dashes)
         if end is None:
             raise Unsure("front matter not closed")
         return Block("front_matter", 0, end)
@@ -430,11 +427,18 @@ class _Scanner:
         return bool(self.table_head(n) is not None or self.ends_table(n))
 
 
-def front_matter_end(lines: list[str], col: list[int], end: int, dashes: int) -> int | None:
+def _line_max(lines: list[str]) -> int:
+    """How many lines markdown-it counts: a blank last line is not one."""
+    end = len(lines)
+    return end - 1 if end and not lines[-1].strip(" ") else end
+
+
+def front_matter_end(lines: list[str], end: int, dashes: int) -> int | None:
     """The line after the fence (`dashes` or more dashes, or `...`) that closes the front
     matter opened on line 0 (markdown-it-py's front-matter rule), None when none does."""
     for n in range(1, end):
-        line, c = lines[n], col[n]
+        line = lines[n]
+        c = len(line) - len(line.lstrip(" "))
         if c == 0 and line.startswith("...") and not line[3:].strip(" "):
             return n + 1
         if c >= len(line) or line[c] != "-" or c >= 4:
@@ -453,8 +457,7 @@ def body_start(text: str, lines: list[str]) -> int | None:
     dashes = len(first) - len(first.lstrip("-"))
     if dashes < 3 or "\t" in text or "\0" in text:
         return None
-    scanner = _Scanner(lines)
-    fence_end = front_matter_end(lines, scanner.col, scanner.end, dashes)
+    fence_end = front_matter_end(lines, _line_max(lines), dashes)
     if fence_end is None:
         return None
     if fence_end + 1 < len(lines) and lines[fence_end] == "":

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 # `**Label**: rest` or `**Label:** rest`
 LABEL_RE = re.compile(r"^\*\*(?P<label>[^*]+?):?\*\*:?[ \t]*(?P<rest>.*)$")
+# What norm_heading drops: `*(mandatory)*` notes, then emphasis, code and colons.
+PARENTHESES_RE = re.compile(r"\*?\([^)]*\)\*?")
+MARKUP_RE = re.compile(r"[*_`:]")
 
 
 @lru_cache(maxsize=1)
@@ -142,8 +145,8 @@ def file_doc(text: str) -> tuple[Doc, int]:
 
 def norm_heading(text: str) -> str:
     """`User Scenarios & Testing *(mandatory)*` -> `user scenarios & testing`."""
-    text = re.sub(r"\*?\([^)]*\)\*?", " ", text)
-    text = re.sub(r"[*_`:]", " ", text)
+    text = PARENTHESES_RE.sub(" ", text)
+    text = MARKUP_RE.sub(" ", text)
     return " ".join(text.lower().split())
 
 

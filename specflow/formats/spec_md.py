@@ -44,6 +44,7 @@ SCENARIO_RE = re.compile(
 )
 QA_RE = re.compile(r"^Q:\s*(?P<q>.*?)\s*(?:→|->|=>)\s*A:\s*(?P<a>.*)$", re.DOTALL)
 SUMMARY_SECTIONS = ("overview", "summary", "feature overview", "feature summary")
+WELL_FORMED_ID_RE = re.compile(r"(?:FR|SC)-\d{3,}[a-z]?")
 
 
 def parse_spec(body: str, path: str | None = None) -> Spec:
@@ -112,7 +113,7 @@ def parse_spec(body: str, path: str | None = None) -> Spec:
             if m is None:
                 continue
             rid, line = m["id"], it.line + 1
-            if not re.fullmatch(r"(?:FR|SC)-\d{3,}[a-z]?", rid):
+            if not WELL_FORMED_ID_RE.fullmatch(rid):
                 raise ParseError(
                     f"malformed id '{rid}'",
                     path=path,

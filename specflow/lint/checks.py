@@ -27,6 +27,8 @@ THRESHOLD_RE = re.compile(
 QUANTIFIED_AFTER_RE = re.compile(r"^[^.;]{0,40}?\([^)]*\d")
 SCENARIO_PART_RE = re.compile(r"\b(given|when|then)\b", re.I)
 DUPLICATE_SIMILARITY = 0.9  # at ~10 words: one word may differ
+# A list marker and the spaces around it at the start of a line.
+LEAD_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def _label(st: Statement) -> str:
 
 def _start_col(run: _Run, st: Statement) -> int:
     line = run.doc.masked[st.start]
-    m = re.match(r"^\s*(?:[-*+]|\d+[.)])?\s*", line)
+    m = LEAD_RE.match(line)
     return m.end() if m else 0
 
 

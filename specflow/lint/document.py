@@ -45,6 +45,12 @@ CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 LINK_TARGET_RE = re.compile(r"\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 MARKER_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 UNMASKED_BLOCKS = ("fence", "code_block", "front_matter", "html_block")
+NON_GOALS_RE = re.compile(r"non[- ]goals?|out of scope")
+CRITERIA_RE = re.compile(r"success criteri|measurable outcome|success metric")
+REQUIREMENTS_RE = re.compile(r"requirement|acceptance criteri")
+EMPHASIS_RE = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+BRACKETS_RE = re.compile(r"\[([^\]]*)\]")
+GIVEN_RE = re.compile(r"^given\b", re.I)
 
 
 @dataclass
@@ -86,15 +92,15 @@ class Document:
 
 def heading_kind(text: str) -> str | None:
     name = norm_heading(text)
-    if re.search(r"non[- ]goals?|out of scope", name) or BOILERPLATE_RE.search(name):
+    if NON_GOALS_RE.search(name) or BOILERPLATE_RE.search(name):
         return None
     if OPENSPEC_SCENARIO_RE.match(text.strip()):
         return "scenario-block"  # OpenSpec: `#### Scenario: …` with WHEN/THEN bullets
     if "scenario" in name:
         return "scenario"
-    if re.search(r"success criteri|measurable outcome|success metric", name):
+    if CRITERIA_RE.search(name):
         return "criteria"
-    if re.search(r"requirement|acceptance criteri", name):
+    if REQUIREMENTS_RE.search(name):
         return "requirements"
     return None
 
@@ -125,8 +131,8 @@ def clean(text: str) -> str:
     text = " ".join(part.strip() for part in text.split("\n"))
     text = MARKER_RE.sub("", text)
     text = ID_RE.sub("", text, count=1)
-    text = re.sub(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))", "", text)
-    text = re.sub(r"\[([^\]]*)\]", r"\1", text)
+    text = EMPHASIS_RE.sub("", text)
+    text = BRACKETS_RE.sub(r"\1", text)
     return " ".join(text.split())
 
 
@@ -246,7 +252,7 @@ class _Scanner:
         if BOLD_KEYWORD_RE.search(body):
             return "scenario"
         plain = clean(text)
-        if self.where in ("scenario", "requirements") and re.match(r"^given\b", plain, re.I):
+        if self.where in ("scenario", "requirements") and GIVEN_RE.match(plain):
             return "scenario"
         if self.where == "scenario" and STARTS_SCENARIO_RE.match(plain):
             return "scenario"
