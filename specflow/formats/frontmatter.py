@@ -1,5 +1,5 @@
 """YAML front matter: found by a line scan (markdown-it-py's front-matter rules), parsed by
-PyYAML's C loader.
+PyYAML's C loader (what specflow itself writes: by a line scan, formats/_simple_yaml.py).
 
 `join_front_matter` writes a blank line between the closing fence and the body, and
 `split_front_matter` drops exactly that one line again, so split(join(m, b)) == (m, b).
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from specflow.errors import ParseError
+from specflow.formats import _simple_yaml
 from specflow.formats._md import NEWLINE_RE
 
 FENCE = "---"
@@ -67,6 +68,9 @@ def _closing_line(lines: list[str], marker: int) -> int | None:
 
 
 def _load_yaml(block: str, path: str | None) -> dict[str, Any]:
+    simple = _simple_yaml.load(block)  # what specflow writes, without PyYAML's constructor
+    if simple is not None:
+        return simple
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
