@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -88,11 +89,8 @@ class Project:
 
     def is_inside(self, path: Path) -> bool:
         """Whether `path`, symlinks followed, lies within the project."""
-        try:
-            path.resolve().relative_to(_real_root(self.root))
-        except ValueError:
-            return False
-        return True
+        real, root = os.path.realpath(path), _real_root(self.root)
+        return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
 
     def read_text(self, path: Path) -> str:
         """A file of the project as text: it must be inside the project (a symlink may not
@@ -181,10 +179,10 @@ class Project:
 
 
 @lru_cache(maxsize=64)
-def _real_root(root: Path) -> Path:
+def _real_root(root: Path) -> str:
     """A project root with symlinks followed, resolved once per process (`check` asks for
     every file it reads). Only the root: every path asked about is resolved afresh."""
-    return root.resolve()
+    return os.path.realpath(root)
 
 
 def _is_feature(path: Path) -> bool:
