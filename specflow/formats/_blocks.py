@@ -114,7 +114,11 @@ class _Scanner:
                 line += 1
             if line >= end or col[line] < self.blk:
                 break
-            block = self.block(line)
+            text, c = s[line], col[line]
+            if text[c] not in MARKS and c - self.blk < 4 and not self.maybe_table(line):
+                block = self.paragraph(line)  # the common case, decided at once
+            else:
+                block = self.block(line)
             out.append(block)
             line = block.end
         return out, line
@@ -154,6 +158,14 @@ class _Scanner:
             if heading is not None:
                 return heading
         return self.paragraph(i)
+
+    def maybe_table(self, i: int) -> bool:
+        """Whether line `i` may head a table: the next line starts like a delimiter row."""
+        n = i + 1
+        if n >= self.end:
+            return False
+        line, c = self.s[n], self.col[n]
+        return c < len(line) and line[c] in "|-:"
 
     def empty(self, i: int) -> bool:
         return self.col[i] >= len(self.s[i])
@@ -415,7 +427,7 @@ class _Scanner:
                     raise Unsure("setext heading")
                 if self.ends_paragraph(n):
                     break
-            elif self.table_head(n) is not None:
+            elif self.maybe_table(n) and self.table_head(n) is not None:
                 break
             if c < blk:
                 raise Unsure("lazy continuation line")

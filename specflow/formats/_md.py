@@ -43,7 +43,8 @@ def markdown() -> MarkdownIt:
 
 
 def split_lines(text: str) -> list[str]:
-    return NEWLINE_RE.split(text)
+    """The lines of `text`, split at \r\n, \r or \n (markdown-it counts all three)."""
+    return NEWLINE_RE.split(text) if "\r" in text else text.split("\n")
 
 
 class Doc:

@@ -11,7 +11,7 @@ from typing import Any
 
 from specflow.errors import ParseError
 from specflow.formats import _simple_yaml
-from specflow.formats._md import NEWLINE_RE
+from specflow.formats._md import NEWLINE_RE, split_lines
 
 FENCE = "---"
 
@@ -26,7 +26,7 @@ def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, An
     """
     if not text.startswith("---"):
         return None, text
-    lines = NEWLINE_RE.split(text)
+    lines = split_lines(text)
     marker = len(lines[0]) - len(lines[0].lstrip("-"))
     close = _closing_line(lines, marker)
     if close is None:
@@ -44,6 +44,13 @@ def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, An
 
 def body_after(text: str, line: int) -> str:
     """The text from 0-based `line` on."""
+    if "\r" not in text:
+        pos = 0
+        for _ in range(line):
+            pos = text.find("\n", pos) + 1
+            if not pos:
+                return ""
+        return text[pos:]
     pos = 0
     for _ in range(line):
         m = NEWLINE_RE.search(text, pos)
