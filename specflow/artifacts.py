@@ -147,7 +147,14 @@ def output_hash(kind: str, body: str) -> str:
 class ArtifactStore:
     """Reads and writes the artifacts of one feature."""
 
-    def __init__(self, project: Project, feature: Feature, *, snapshot: bool = False) -> None:
+    def __init__(
+        self,
+        project: Project,
+        feature: Feature,
+        *,
+        snapshot: bool = False,
+        shared: dict[Path, str] | None = None,
+    ) -> None:
         self.project = project
         self.feature = feature
         # path -> (text, its split or the ParseError): a file's front matter is parsed once per
@@ -157,13 +164,17 @@ class ArtifactStore:
         # read sees the file as it is now.
         self.snapshot = snapshot
         self._texts: dict[Path, str] = {}
+        # A snapshot's inputs outside the feature folder (the constitution), shared by the
+        # snapshots of one pass over many features.
+        self._shared = shared if shared is not None else self._texts
 
     def _read_text(self, path: Path) -> str:
         if not self.snapshot:
             return self.project.read_text(path)
-        text = self._texts.get(path)
+        texts = self._texts if path.parent == self.feature.path else self._shared
+        text = texts.get(path)
         if text is None:
-            text = self._texts[path] = self.project.read_text(path)
+            text = texts[path] = self.project.read_text(path)
         return text
 
     def _split(self, path: Path) -> tuple[str, dict[str, Any] | None, str]:
