@@ -134,7 +134,7 @@ class _Scanner:
                 if self.blk:
                     raise Unsure("front matter rule inside a list item")
                 return self.front_matter(dashes)
-        table = self.table_head(i)
+        table = self.table_head(i) if self.maybe_table(i) else None
         if table is not None:
             return self.table(i, table)
         if c - self.blk >= 4:
@@ -165,7 +165,9 @@ class _Scanner:
         if n >= self.end:
             return False
         line, c = self.s[n], self.col[n]
-        return c < len(line) and line[c] in "|-:"
+        if c + 1 >= len(line):
+            return False
+        return line[c] in "|:" or (line[c] == "-" and line[c + 1] != " ")  # not `- item`
 
     def empty(self, i: int) -> bool:
         return self.col[i] >= len(self.s[i])
@@ -340,9 +342,12 @@ class _Scanner:
             items.append(item)
             if n >= self.end or self.col[n] < self.blk or self.col[n] - self.blk >= 4:
                 break
-            if self.fence_start(n) or self.quote(n) or self.hr(n):
-                break
             line = self.s[n]
+            ch = line[self.col[n]]
+            if (ch in "`~" and self.fence_start(n)) or (ch == ">" and self.quote(n)):
+                break
+            if ch in "*-_" and self.hr(n):
+                break
             after = (_ordered_marker if ordered else _bullet_marker)(line, self.col[n])
             if after < 0 or line[after - 1] != char:
                 break
@@ -422,10 +427,11 @@ class _Scanner:
             if c - blk > 3:
                 n += 1
                 continue
-            if line[c] in MARKS:
-                if c >= blk and _underline(line, c):
+            ch = line[c]
+            if ch in MARKS:
+                if ch in "-=" and c >= blk and _underline(line, c):
                     raise Unsure("setext heading")
-                if self.ends_paragraph(n):
+                if (self.maybe_table(n) and self.table_head(n) is not None) or self.ends_table(n):
                     break
             elif self.maybe_table(n) and self.table_head(n) is not None:
                 break
@@ -434,9 +440,6 @@ class _Scanner:
             n += 1
         self.parent = old
         return Block("paragraph", i, n, text=self.lines_from(i, n, self.blk).strip())
-
-    def ends_paragraph(self, n: int) -> bool:
-        return bool(self.table_head(n) is not None or self.ends_table(n))
 
 
 def _line_max(lines: list[str]) -> int:
