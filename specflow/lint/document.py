@@ -131,8 +131,10 @@ def clean(text: str) -> str:
     text = " ".join(part.strip() for part in text.split("\n"))
     text = MARKER_RE.sub("", text)
     text = ID_RE.sub("", text, count=1)
-    text = EMPHASIS_RE.sub("", text)
-    text = BRACKETS_RE.sub(r"\1", text)
+    if "*" in text or "_" in text:
+        text = EMPHASIS_RE.sub("", text)
+    if "[" in text:
+        text = BRACKETS_RE.sub(r"\1", text)
     return " ".join(text.split())
 
 
@@ -178,7 +180,7 @@ class _Scanner:
         self.offset = offset  # the document's line of the Doc's line 0
         self.context: str | None = None
         self.label: str | None = None
-        self.headings: list[tuple[int, str]] = []  # the open headings: (level, text)
+        self.headings: list[tuple[int, bool]] = []  # the open headings: (level, boilerplate?)
         self.block_scenario: Statement | None = None
 
     def run(self) -> None:
@@ -197,9 +199,9 @@ class _Scanner:
 
     def _heading(self, block: Block) -> None:
         self.headings = [h for h in self.headings if h[0] < block.level] + [
-            (block.level, block.text)
+            (block.level, bool(BOILERPLATE_RE.search(block.text)))
         ]
-        inside_boilerplate = any(BOILERPLATE_RE.search(text) for _, text in self.headings)
+        inside_boilerplate = any(boilerplate for _, boilerplate in self.headings)
         self.context = None if inside_boilerplate else heading_kind(block.text)
         self.label = None
         self.block_scenario = None
