@@ -105,14 +105,11 @@ UNSURE = [
 ]
 
 
-@pytest.mark.parametrize("block", SURE)
-def test_corner_cases_read_by_the_scan(block: str) -> None:
-    assert _same_or_unsure(block)
-
-
-@pytest.mark.parametrize("block", UNSURE)
-def test_corner_cases_left_to_pyyaml(block: str) -> None:
-    assert _simple_yaml.load(block) is None
+@pytest.mark.parametrize(
+    ("block", "read"), [(b, True) for b in SURE] + [(b, False) for b in UNSURE]
+)
+def test_corner_cases_read_by_the_scan_or_left_to_pyyaml(block: str, read: bool) -> None:
+    assert _same_or_unsure(block) is read
 
 
 KEYS = ["a", "key", "FR-001", "spec.md", "on", "yes", "1", "my key", "x:y", "(p)", "Null", "y"]
