@@ -4,9 +4,9 @@
 numbers, decimals, single-quoted strings, `null`, `{}` and `[]`. `load` reads exactly that and
 returns None for anything else — a sequence, a comment, a double-quoted or multi-line string, a
 flow collection, an anchor, a tag, a tab, a word YAML 1.1 reads as a boolean or null, a number
-with a sign, a leading zero, an underscore or an exponent — so the caller hands the text to
+with a sign, a leading zero, an underscore or a signed exponent — so the caller hands the text to
 PyYAML. Where it answers, the answer is PyYAML's safe loader's (tests/formats/
-test_frontmatter.py compares both on every front matter of the repository and on corner cases):
+test_simple_yaml.py compares both on every front matter of the repository and on corner cases):
 `check` and `status` read three front matters per feature, and PyYAML's constructor is Python.
 """
 
