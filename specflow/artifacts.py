@@ -147,18 +147,41 @@ def output_hash(kind: str, body: str) -> str:
 class ArtifactStore:
     """Reads and writes the artifacts of one feature."""
 
-    def __init__(self, project: Project, feature: Feature) -> None:
+    def __init__(
+        self,
+        project: Project,
+        feature: Feature,
+        *,
+        snapshot: bool = False,
+        shared: dict[Path, str] | None = None,
+    ) -> None:
         self.project = project
         self.feature = feature
         # path -> (text, its split or the ParseError): a file's front matter is parsed once per
         # store while its text is the same (plan and tasks hash spec.md's body too).
         self._splits: dict[Path, tuple[str, Any]] = {}
+        # A snapshot reads each file once (a read-only pass: check, status); otherwise every
+        # read sees the file as it is now.
+        self.snapshot = snapshot
+        self._texts: dict[Path, str] = {}
+        # A snapshot's inputs outside the feature folder (the constitution), shared by the
+        # snapshots of one pass over many features.
+        self._shared = shared if shared is not None else self._texts
+
+    def _read_text(self, path: Path) -> str:
+        if not self.snapshot:
+            return self.project.read_text(path)
+        texts = self._texts if path.parent == self.feature.path else self._shared
+        text = texts.get(path)
+        if text is None:
+            text = texts[path] = self.project.read_text(path)
+        return text
 
     def _split(self, path: Path) -> tuple[str, dict[str, Any] | None, str]:
         """(text, front matter or None, body) of an artifact; raises ParseError."""
         from specflow.formats.frontmatter import split_front_matter
 
-        text = self.project.read_text(path)
+        text = self._read_text(path)
         hit = self._splits.get(path)
         if hit is None or hit[0] != text:
             split: Any
@@ -189,7 +212,7 @@ class ArtifactStore:
         if not path.is_file():
             return None
         if path.stem not in KINDS:
-            return self.project.read_text(path)
+            return self._read_text(path)
         try:
             return self._split(path)[2]
         except ParseError:

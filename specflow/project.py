@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from specflow.config import Config, find_project_root, load_config
@@ -87,11 +89,8 @@ class Project:
 
     def is_inside(self, path: Path) -> bool:
         """Whether `path`, symlinks followed, lies within the project."""
-        try:
-            path.resolve().relative_to(self.root.resolve())
-        except ValueError:
-            return False
-        return True
+        real, root = os.path.realpath(path), _real_root(self.root)
+        return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
 
     def read_text(self, path: Path) -> str:
         """A file of the project as text: it must be inside the project (a symlink may not
@@ -177,6 +176,13 @@ class Project:
             f"'{arg}' matches several features: {', '.join(f.name for f in hits)}",
             "use the full folder name" if key.isdigit() else "use the number or the full name",
         )
+
+
+@lru_cache(maxsize=64)
+def _real_root(root: Path) -> str:
+    """A project root with symlinks followed, resolved once per process (`check` asks for
+    every file it reads). Only the root: every path asked about is resolved afresh."""
+    return os.path.realpath(root)
 
 
 def _is_feature(path: Path) -> bool:

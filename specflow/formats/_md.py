@@ -2,15 +2,21 @@
 
 markdown-it finds the structure (headings, lists, code fences, tables, front matter) with line
 maps; the parsers then read the source lines themselves, so free Markdown round-trips verbatim
-and every element knows its 1-based line for error messages.
+and every element knows its 1-based line for error messages. The common Markdown of artifacts
+is found faster by `_blocks.scan`, which yields the same blocks or gives up (then markdown-it
+parses the document).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from specflow.formats._blocks import Block, Item, Unsure, body_start, scan, table_cell
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -20,6 +26,9 @@ if TYPE_CHECKING:
 NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 # `**Label**: rest` or `**Label:** rest`
 LABEL_RE = re.compile(r"^\*\*(?P<label>[^*]+?):?\*\*:?[ \t]*(?P<rest>.*)$")
+# What norm_heading drops: `*(mandatory)*` notes, then emphasis, code and colons.
+PARENTHESES_RE = re.compile(r"\*?\([^)]*\)\*?")
+MARKUP_RE = re.compile(r"[*_`:]")
 
 
 @lru_cache(maxsize=1)
@@ -33,45 +42,9 @@ def markdown() -> MarkdownIt:
     return md
 
 
-@dataclass
-class Item:
-    """One list item: its first paragraph's text and its nested items."""
-
-    line: int  # 0-based line where the item starts
-    text: str  # first paragraph, lines joined by "\n" ('' if the item has none)
-    children: list[Item] = field(default_factory=list)
-
-    @property
-    def first_line(self) -> str:
-        return self.text.split("\n", 1)[0]
-
-    @property
-    def flat(self) -> str:
-        """The text on one line (soft line breaks become spaces)."""
-        return " ".join(part.strip() for part in self.text.split("\n")).strip()
-
-    def walk(self) -> list[Item]:
-        out = [self]
-        for child in self.children:
-            out += child.walk()
-        return out
-
-
-@dataclass
-class Block:
-    """A top-level block: heading, paragraph, list, fence, table, html_block, hr, ..."""
-
-    type: str
-    start: int  # 0-based first line
-    end: int  # 0-based line after the block
-    level: int = 0  # heading level
-    text: str = ""  # inline content of a heading or paragraph
-    items: list[Item] = field(default_factory=list)  # list items (bullet_list, ordered_list)
-    rows: list[list[str]] = field(default_factory=list)  # table cells, header row first
-
-
 def split_lines(text: str) -> list[str]:
-    return NEWLINE_RE.split(text)
+    """The lines of `text`, split at \r\n, \r or \n (markdown-it counts all three)."""
+    return NEWLINE_RE.split(text) if "\r" in text else text.split("\n")
 
 
 class Doc:
@@ -80,8 +53,13 @@ class Doc:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = split_lines(text)
-        tokens = markdown().parse(text)
-        self.blocks: list[Block] = _blocks(tokens)
+        self.blocks: list[Block]
+        try:
+            self.blocks = scan(text, self.lines)
+            self.scanned = True  # found by the line scanner, not by markdown-it
+        except Unsure:
+            self.blocks = markdown_blocks(text)
+            self.scanned = False
 
     def raw(self, start: int, end: int) -> str:
         """Source lines [start, end) without surrounding blank lines."""
@@ -122,10 +100,54 @@ class Doc:
         return block.start + 1 if block else 1
 
 
+# Docs by text while `shared_docs()` is open (None: every parse_doc parses).
+_SHARED: ContextVar[dict[str, Doc] | None] = ContextVar("specflow_shared_docs", default=None)
+
+
+@contextmanager
+def shared_docs() -> Iterator[None]:
+    """Within the block `parse_doc` parses each text once: `check` opens one per feature, so
+    its spec parser and its linter read one parse of spec.md (never one of another feature)."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def parse_doc(text: str) -> Doc:
+    """Doc(text), parsed once per `shared_docs()` block."""
+    shared = _SHARED.get()
+    if shared is None:
+        return Doc(text)
+    doc = shared.get(text)
+    if doc is None:
+        doc = shared[text] = Doc(text)
+    return doc
+
+
+def file_doc(text: str) -> tuple[Doc, int]:
+    """A whole file (front matter included) as (Doc of its body, the line the body starts
+    on): the file's blocks after the front matter are the body's, that many lines further
+    down, and the body's Doc is the one the artifact parsers use. Without front matter, or
+    where the scanner is unsure: (Doc of the whole text, 0)."""
+    from specflow.formats.frontmatter import body_after
+
+    lines = split_lines(text)
+    start = body_start(text, lines)
+    if (
+        start is not None and start < len(lines) and not lines[start].startswith("-")
+    ):  # `-` at line 0: front matter?
+        doc = parse_doc(body_after(text, start))
+        if doc.scanned:
+            return doc, start
+    return Doc(text), 0
+
+
 def norm_heading(text: str) -> str:
     """`User Scenarios & Testing *(mandatory)*` -> `user scenarios & testing`."""
-    text = re.sub(r"\*?\([^)]*\)\*?", " ", text)
-    text = re.sub(r"[*_`:]", " ", text)
+    text = PARENTHESES_RE.sub(" ", text)
+    text = MARKUP_RE.sub(" ", text)
     return " ".join(text.lower().split())
 
 
@@ -159,6 +181,11 @@ def _drop_lines(raw: str, drop: re.Pattern[str]) -> str:
             dropping = False
             kept.append(line)
     return "\n".join(kept)
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    """The top-level blocks as markdown-it-py finds them."""
+    return _blocks(markdown().parse(text))
 
 
 def _blocks(tokens: list[Token]) -> list[Block]:
@@ -237,5 +264,5 @@ def _table(tokens: list[Token], i: int) -> list[list[str]]:
         if tok.type == "tr_open":
             rows.append([])
         elif tok.type == "inline" and rows:
-            rows[-1].append(tok.content.replace("\\|", "|").strip())
+            rows[-1].append(table_cell(tok.content))
     return rows

@@ -1,5 +1,5 @@
 """YAML front matter: found by a line scan (markdown-it-py's front-matter rules), parsed by
-PyYAML's C loader.
+PyYAML's C loader (what specflow itself writes: by a line scan, formats/_simple_yaml.py).
 
 `join_front_matter` writes a blank line between the closing fence and the body, and
 `split_front_matter` drops exactly that one line again, so split(join(m, b)) == (m, b).
@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from specflow.errors import ParseError
-from specflow.formats._md import NEWLINE_RE
+from specflow.formats import _simple_yaml
+from specflow.formats._md import NEWLINE_RE, split_lines
 
 FENCE = "---"
 
@@ -25,7 +26,7 @@ def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, An
     """
     if not text.startswith("---"):
         return None, text
-    lines = NEWLINE_RE.split(text)
+    lines = split_lines(text)
     marker = len(lines[0]) - len(lines[0].lstrip("-"))
     close = _closing_line(lines, marker)
     if close is None:
@@ -39,6 +40,24 @@ def split_front_matter(text: str, path: str | None = None) -> tuple[dict[str, An
         return None, text
     meta = _load_yaml("\n".join(lines[1:close]), path)
     return meta, _body_after(text, close + 1)
+
+
+def body_after(text: str, line: int) -> str:
+    """The text from 0-based `line` on."""
+    if "\r" not in text:
+        pos = 0
+        for _ in range(line):
+            pos = text.find("\n", pos) + 1
+            if not pos:
+                return ""
+        return text[pos:]
+    pos = 0
+    for _ in range(line):
+        m = NEWLINE_RE.search(text, pos)
+        if m is None:
+            return ""
+        pos = m.end()
+    return text[pos:]
 
 
 def _closing_line(lines: list[str], marker: int) -> int | None:
@@ -56,6 +75,9 @@ def _closing_line(lines: list[str], marker: int) -> int | None:
 
 
 def _load_yaml(block: str, path: str | None) -> dict[str, Any]:
+    simple = _simple_yaml.load(block)  # what specflow writes, without PyYAML's constructor
+    if simple is not None:
+        return simple
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -101,12 +123,6 @@ def join_front_matter(meta: dict[str, Any], body: str) -> str:
 
 def _body_after(text: str, line: int) -> str:
     """The text from 0-based `line` on, with one leading blank line removed."""
-    pos = 0
-    for _ in range(line):
-        m = NEWLINE_RE.search(text, pos)
-        if m is None:
-            return ""
-        pos = m.end()
-    rest = text[pos:]
+    rest = body_after(text, line)
     m = NEWLINE_RE.match(rest)
     return rest[m.end() :] if m else rest

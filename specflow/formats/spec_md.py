@@ -24,7 +24,7 @@ from specflow.domain.spec import (
     UserStory,
 )
 from specflow.errors import ParseError
-from specflow.formats._md import LABEL_RE, Block, Doc, Item, norm_heading, prose
+from specflow.formats._md import LABEL_RE, Block, Doc, Item, norm_heading, parse_doc, prose
 
 TITLE_RE = re.compile(r"^(?:feature\s+)?spec(?:ification)?(?:\s*:|\s+[-–—])\s*", re.IGNORECASE)
 META_RE = re.compile(
@@ -44,10 +44,11 @@ SCENARIO_RE = re.compile(
 )
 QA_RE = re.compile(r"^Q:\s*(?P<q>.*?)\s*(?:→|->|=>)\s*A:\s*(?P<a>.*)$", re.DOTALL)
 SUMMARY_SECTIONS = ("overview", "summary", "feature overview", "feature summary")
+WELL_FORMED_ID_RE = re.compile(r"(?:FR|SC)-\d{3,}[a-z]?")
 
 
 def parse_spec(body: str, path: str | None = None) -> Spec:
-    doc = Doc(body)
+    doc = parse_doc(body)
     title_block = doc.title()
     if title_block is None:
         raise ParseError(
@@ -112,7 +113,7 @@ def parse_spec(body: str, path: str | None = None) -> Spec:
             if m is None:
                 continue
             rid, line = m["id"], it.line + 1
-            if not re.fullmatch(r"(?:FR|SC)-\d{3,}[a-z]?", rid):
+            if not WELL_FORMED_ID_RE.fullmatch(rid):
                 raise ParseError(
                     f"malformed id '{rid}'",
                     path=path,

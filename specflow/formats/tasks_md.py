@@ -55,6 +55,7 @@ TITLE_RE = re.compile(r"^tasks(?:\s*:|\s+[-–—])\s*", re.IGNORECASE)
 ID_WORD_RE = re.compile(r"[A-Za-z]+-?\d+[A-Za-z0-9]*(?:\.\d+)*")
 NONE_VALUES = {"", "none", "-", "—", "n/a", "[]"}
 RISKS = ("low", "medium", "high")
+ID_SEPARATOR_RE = re.compile(r"[,\s]+")
 
 
 def parse_tasks(body: str, path: str | None = None) -> TaskList:
@@ -258,7 +259,7 @@ def _sub_value(key: str, value: str, path: str | None, line: int) -> Any:
         if key == "files":
             return [v.strip().strip("`").strip() for v in value.split(",") if v.strip(" `")]
         # ids only: words such as "and" or "(partly)" around them are ignored
-        ids = [w.strip("`()[].;:") for w in re.split(r"[,\s]+", value)]
+        ids = [w.strip("`()[].;:") for w in ID_SEPARATOR_RE.split(value)]
         ids = [w for w in ids if ID_WORD_RE.fullmatch(w)]
         if not ids:
             raise ParseError(

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from specflow.lint import sentence as S
 from specflow.lint.document import CLARIFY_RE, Document, Statement, parse
 from specflow.lint.rules import RULES
-from specflow.lint.words import Term, find_terms
+from specflow.lint.words import Term, find_terms, line_words
 
 NUMBER_RE = re.compile(
     r"\d|%|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
@@ -27,6 +27,8 @@ THRESHOLD_RE = re.compile(
 QUANTIFIED_AFTER_RE = re.compile(r"^[^.;]{0,40}?\([^)]*\d")
 SCENARIO_PART_RE = re.compile(r"\b(given|when|then)\b", re.I)
 DUPLICATE_SIMILARITY = 0.9  # at ~10 words: one word may differ
+# A list marker and the spaces around it at the start of a line.
+LEAD_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class _Run:
     path: str
     settings: Settings
     findings: list[Finding] = field(default_factory=list)
+    words: dict[int, set[str]] = field(default_factory=dict)  # line -> line_words (memo)
 
     def add(
         self,
@@ -108,7 +111,7 @@ def _label(st: Statement) -> str:
 
 def _start_col(run: _Run, st: Statement) -> int:
     line = run.doc.masked[st.start]
-    m = re.match(r"^\s*(?:[-*+]|\d+[.)])?\s*", line)
+    m = LEAD_RE.match(line)
     return m.end() if m else 0
 
 
@@ -159,14 +162,14 @@ def check_outcome(run: _Run) -> None:
 
 
 def check_duplicates(run: _Run) -> None:
-    seen: list[tuple[Statement, S.Sentence]] = []
+    seen: list[tuple[Statement, S.Sentence, str]] = []  # with the subject key
     for st in _of(run, "requirement"):
         s = S.analyse(st.text)
         if s.modal is None:
             continue
         key = S.subject_key(s)
-        for prev, ps in seen:
-            if S.subject_key(ps) != key:
+        for prev, ps, prev_key in seen:
+            if prev_key != key:
                 continue
             sim = S.similarity(s.response, ps.response)
             if sim < DUPLICATE_SIMILARITY or len(S.tokens(s.response)) < 2:
@@ -190,7 +193,7 @@ def check_duplicates(run: _Run) -> None:
                     f"{_label(st)} repeats {prev.ident or 'the requirement'} (line {prev.line})",
                 )
             break
-        seen.append((st, s))
+        seen.append((st, s, key))
 
 
 def _modal(s: S.Sentence) -> str:
@@ -249,7 +252,10 @@ def _scan_words(
             continue
         for i in (i for a, b in st.spans for i in range(a, b)):
             line = run.doc.masked[i]
-            for start, end, word in find_terms(terms, line):
+            words = run.words.get(i)
+            if words is None:
+                words = run.words[i] = line_words(line)
+            for start, end, word in find_terms(terms, line, words):
                 if keep(run.doc.visible[i], end):
                     run.add(rule, st, i, start, say(run.doc.lines[i][start:end] or word), end)
 

@@ -10,9 +10,10 @@ document the linter does not understand simply yields fewer statements.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from specflow.formats._md import LABEL_RE, Block, Doc, Item, norm_heading, split_lines
+from specflow.formats._md import LABEL_RE, Block, Doc, Item, file_doc, norm_heading, split_lines
 
 REQ_ID = r"(?:FR|NFR|REQ)-[\w.]+"
 SC_ID = r"SC-[\w.]+"
@@ -44,6 +45,12 @@ CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 LINK_TARGET_RE = re.compile(r"\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 MARKER_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 UNMASKED_BLOCKS = ("fence", "code_block", "front_matter", "html_block")
+NON_GOALS_RE = re.compile(r"non[- ]goals?|out of scope")
+CRITERIA_RE = re.compile(r"success criteri|measurable outcome|success metric")
+REQUIREMENTS_RE = re.compile(r"requirement|acceptance criteri")
+EMPHASIS_RE = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+BRACKETS_RE = re.compile(r"\[([^\]]*)\]")
+GIVEN_RE = re.compile(r"^given\b", re.I)
 
 
 @dataclass
@@ -85,29 +92,38 @@ class Document:
 
 def heading_kind(text: str) -> str | None:
     name = norm_heading(text)
-    if re.search(r"non[- ]goals?|out of scope", name) or BOILERPLATE_RE.search(name):
+    if NON_GOALS_RE.search(name) or BOILERPLATE_RE.search(name):
         return None
     if OPENSPEC_SCENARIO_RE.match(text.strip()):
         return "scenario-block"  # OpenSpec: `#### Scenario: …` with WHEN/THEN bullets
     if "scenario" in name:
         return "scenario"
-    if re.search(r"success criteri|measurable outcome|success metric", name):
+    if CRITERIA_RE.search(name):
         return "criteria"
-    if re.search(r"requirement|acceptance criteri", name):
+    if REQUIREMENTS_RE.search(name):
         return "requirements"
     return None
 
 
 def parse(text: str) -> Document:
-    doc = Doc(text)
+    doc, offset = file_doc(text)  # the body's blocks, `offset` lines down (front matter above)
     lines = split_lines(text)
-    visible = _visible(text, doc)
+    visible = _visible(text, doc, offset)
     blank = lambda m: " " * len(m.group())  # noqa: E731
-    masked = [LINK_TARGET_RE.sub(blank, CODE_SPAN_RE.sub(blank, line)) for line in visible]
+    masked = [_mask(line, blank) for line in visible]
     out = Document(lines=lines, visible=visible, masked=masked)
     _directives(out)
-    _Scanner(doc, out).run()
+    _Scanner(doc, out, offset).run()
     return out
+
+
+def _mask(line: str, blank: Callable[[re.Match[str]], str]) -> str:
+    """`line` with code spans and link targets blanked (the patterns need "`" and "](")."""
+    if "`" in line:
+        line = CODE_SPAN_RE.sub(blank, line)
+    if "](" in line:
+        line = LINK_TARGET_RE.sub(blank, line)
+    return line
 
 
 def clean(text: str) -> str:
@@ -115,23 +131,29 @@ def clean(text: str) -> str:
     text = " ".join(part.strip() for part in text.split("\n"))
     text = MARKER_RE.sub("", text)
     text = ID_RE.sub("", text, count=1)
-    text = re.sub(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))", "", text)
-    text = re.sub(r"\[([^\]]*)\]", r"\1", text)
+    if "*" in text or "_" in text:
+        text = EMPHASIS_RE.sub("", text)
+    if "[" in text:
+        text = BRACKETS_RE.sub(r"\1", text)
     return " ".join(text.split())
 
 
-def _visible(text: str, doc: Doc) -> list[str]:
-    blanked = COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+def _visible(text: str, doc: Doc, offset: int) -> list[str]:
+    blanked = (
+        COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text) if "<!--" in text else text
+    )
     lines = split_lines(blanked)
-    for block in doc.blocks:
-        if block.type in UNMASKED_BLOCKS:
-            for i in range(block.start, min(block.end, len(lines))):
-                lines[i] = " " * len(lines[i])
+    spans = [(b.start + offset, b.end + offset) for b in doc.blocks if b.type in UNMASKED_BLOCKS]
+    for start, end in [(0, offset), *spans]:  # lines above the body: its front matter
+        for i in range(start, min(end, len(lines))):
+            lines[i] = " " * len(lines[i])
     return lines
 
 
 def _directives(out: Document) -> None:
     for i, line in enumerate(out.lines):
+        if "<!--" not in line:
+            continue  # every directive is a comment
         for m in DIRECTIVE_RE.finditer(line):
             rules = {r.strip().lower() for r in m["rules"].split(",") if r.strip()}
             kind = m["kind"].lower()
@@ -152,12 +174,13 @@ def _next_content_line(lines: list[str], i: int) -> int:
 class _Scanner:
     """Walks the top-level blocks, keeping the nearest heading's and label's meaning."""
 
-    def __init__(self, doc: Doc, out: Document) -> None:
+    def __init__(self, doc: Doc, out: Document, offset: int) -> None:
         self.doc = doc
         self.out = out
+        self.offset = offset  # the document's line of the Doc's line 0
         self.context: str | None = None
         self.label: str | None = None
-        self.headings: list[tuple[int, str]] = []  # the open headings: (level, text)
+        self.headings: list[tuple[int, bool]] = []  # the open headings: (level, boilerplate?)
         self.block_scenario: Statement | None = None
 
     def run(self) -> None:
@@ -176,29 +199,31 @@ class _Scanner:
 
     def _heading(self, block: Block) -> None:
         self.headings = [h for h in self.headings if h[0] < block.level] + [
-            (block.level, block.text)
+            (block.level, bool(BOILERPLATE_RE.search(block.text)))
         ]
-        inside_boilerplate = any(BOILERPLATE_RE.search(text) for _, text in self.headings)
+        inside_boilerplate = any(boilerplate for _, boilerplate in self.headings)
         self.context = None if inside_boilerplate else heading_kind(block.text)
         self.label = None
         self.block_scenario = None
         if self.context == "scenario-block":  # reported at the heading; its words are below
-            self.block_scenario = Statement("scenario", block.start, block.start, "")
+            line = block.start + self.offset
+            self.block_scenario = Statement("scenario", line, line, "")
             self.out.statements.append(self.block_scenario)
 
     def _paragraph(self, block: Block) -> None:
         label = LABEL_RE.match(block.text.split("\n", 1)[0].strip())
         if label is not None:
             self.label = heading_kind(label["label"]) or None
-        text = self._text(block.start, block.end)
+        start, end = block.start + self.offset, block.end + self.offset
+        text = self._text(start, end)
         if self.block_scenario is not None:
             self.block_scenario.text = f"{self.block_scenario.text} {text}".strip()
-            self.block_scenario.spans.append((block.start, block.end))
+            self.block_scenario.spans.append((start, end))
         elif self.where == "requirements" and STRONG_MODAL_UPPER_RE.search(text):
-            self._add("requirement", block.start, block.end, text)
+            self._add("requirement", start, end, text)
 
     def _item(self, item: Item, top: bool) -> None:
-        start = item.line
+        start = item.line + self.offset
         end = start + item.text.count("\n") + 1
         text = self._text(start, end)
         if self.block_scenario is not None:
@@ -229,7 +254,7 @@ class _Scanner:
         if BOLD_KEYWORD_RE.search(body):
             return "scenario"
         plain = clean(text)
-        if self.where in ("scenario", "requirements") and re.match(r"^given\b", plain, re.I):
+        if self.where in ("scenario", "requirements") and GIVEN_RE.match(plain):
             return "scenario"
         if self.where == "scenario" and STARTS_SCENARIO_RE.match(plain):
             return "scenario"

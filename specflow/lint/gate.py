@@ -13,7 +13,7 @@ from typing import Any
 
 from specflow.lint.checks import Finding, lint_text
 from specflow.lint.run import read_spec, settings_for
-from specflow.project import Project
+from specflow.project import Feature, Project
 
 
 @dataclass
@@ -34,38 +34,39 @@ class LintProblem:
 Memo = Callable[[str, Any, Callable[[], list[dict[str, Any]]]], list[dict[str, Any]]]
 
 
-def lint_problems(
+def feature_linter(
     project: Project, *, strict: bool = False, memo: Memo | None = None
-) -> list[LintProblem]:
+) -> Callable[[Feature], list[LintProblem]]:
+    """The lint problems of one feature's spec, under the project's settings (read once)."""
     mode = project.config.lint.check
     if mode == "off":
-        return []
+        return lambda feature: []
     failing = strict or mode == "error"
     settings = settings_for(project)
     if strict:
         settings.disabled.add("open-clarification")  # check --strict reports them itself
-    out: list[LintProblem] = []
-    for feature in project.features():
+
+    def lint(feature: Feature) -> list[LintProblem]:
         spec = feature.artifact("spec")
         if not spec.is_file():
-            continue
+            return []
         rel = spec.relative_to(project.root).as_posix()
         text = read_spec(spec)
 
-        def compute(text: str = text, rel: str = rel) -> list[dict[str, Any]]:
+        def compute() -> list[dict[str, Any]]:
             return [asdict(f) for f in lint_text(text, rel, settings)]
 
         rows = memo(f"{rel}\0{text}", settings, compute) if memo else compute()
-        for f in (Finding(**row) for row in rows):
-            if f.severity == "info":
-                continue
-            out.append(
-                LintProblem(
-                    path=f.path,
-                    line=f.line,
-                    message=f"{f.message} ({f.hint}) [lint {f.rule}]",
-                    code=f"lint/{f.rule}",
-                    severity="error" if failing else "warning",
-                )
+        return [
+            LintProblem(
+                path=f.path,
+                line=f.line,
+                message=f"{f.message} ({f.hint}) [lint {f.rule}]",
+                code=f"lint/{f.rule}",
+                severity="error" if failing else "warning",
             )
-    return out
+            for f in (Finding(**row) for row in rows)
+            if f.severity != "info"
+        ]
+
+    return lint

@@ -47,6 +47,8 @@ OUTCOME_RE = re.compile(
     re.I,
 )
 WORD_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+THEN_RE = re.compile(r"\bthen\b|,", re.I)
+BY_RE = re.compile(r"\bby\b", re.I)
 STOP = {
     "the", "a", "an", "to", "of", "and", "or", "be", "is", "are", "for", "in", "on", "with",
     "that", "this", "it", "its", "their", "them", "by", "as", "at", "from", "any", "all",
@@ -71,7 +73,7 @@ def analyse(text: str) -> Sentence:
     prefix = text[: m.start()].strip()
     condition, subject = "", prefix
     if EARS_RE.match(prefix):
-        cut = max((c.end() for c in re.finditer(r"\bthen\b|,", prefix, re.I)), default=len(prefix))
+        cut = max((c.end() for c in THEN_RE.finditer(prefix)), default=len(prefix))
         condition, subject = prefix[:cut].strip(" ,"), prefix[cut:].strip(" ,")
         if not subject and cut == len(prefix):
             condition, subject = prefix, "?"  # `WHEN x the system SHALL`: actor not separable
@@ -101,7 +103,7 @@ def passive_without_actor(s: Sentence) -> bool:
     m = PARTICIPLE_RE.match(core(s.response))
     if m is None or m["p"].lower() in NOT_PASSIVE:
         return False
-    return re.search(r"\bby\b", s.response, re.I) is None
+    return BY_RE.search(s.response) is None
 
 
 def lacks_outcome(s: Sentence) -> bool:
@@ -128,6 +130,8 @@ def similarity(a: str, b: str) -> float:
 def latin(text: str) -> bool:
     """Mostly Latin letters: the English-grammar rules (shape, outcome, voice) apply. A spec in
     Japanese or Chinese gets only the language-neutral rules."""
+    if text.isascii():
+        return True  # every letter, if any, is Latin
     prose = re.sub(r"`[^`]*`|\[[^\]]*\]|\b[A-Z][A-Za-z]*\b", " ", text)  # code, markers, names
     letters = [c for c in prose if c.isalpha()]
     if not letters:

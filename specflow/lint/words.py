@@ -113,11 +113,21 @@ def _make_index(terms: list[Term]) -> dict[str, list[tuple[int, Term]]]:
     return out
 
 
-def find_terms(terms: list[Term], line: str) -> list[tuple[int, int, str]]:
-    """(start, end, term) of each term in `line`, longest first, never overlapping."""
-    index = _index(terms)
+def line_words(line: str) -> set[str]:
+    """The runs of letters and digits in `line`, lower-cased, and '' (what find_terms looks
+    terms up by; a caller trying several term lists on one line computes it once)."""
     words = {w.lower() for w in _RUN.findall(line)}
     words.add("")  # terms without letters or digits are always tried
+    return words
+
+
+def find_terms(
+    terms: list[Term], line: str, words: set[str] | None = None
+) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each term in `line`, longest first, never overlapping."""
+    index = _index(terms)
+    if words is None:
+        words = line_words(line)
     candidates = sorted(it for w in words.intersection(index) for it in index[w])
     if not candidates:
         return []

@@ -43,6 +43,7 @@ class FeatureCheck:
     parsed: dict[str, Any] = field(default_factory=dict)  # kind -> Spec / Plan / TaskList
     offsets: dict[str, int] = field(default_factory=dict)  # kind -> front matter lines
     graph: Any = None  # the TaskGraph, when tasks.md parsed and has no cycle
+    shared: dict[Any, str] | None = None  # texts of files outside the feature, for one pass
 
     def rel(self, kind: str) -> str:
         return rel_path(self.project, self.feature.artifact(kind))
@@ -64,29 +65,37 @@ def check_project(
     """All problems in all features (lint findings included), and how many features were
     checked. Findings are remembered by what they were computed from (stages/findings_cache.py);
     `--drift` reads git, so a drift check computes everything afresh."""
-    from specflow.lint.gate import lint_problems
+    from specflow.formats._md import shared_docs
+    from specflow.lint.gate import feature_linter
     from specflow.stages.findings_cache import FindingsCache
 
     cache = FindingsCache(project, strict)
     problems: list[Problem] = []
+    linted: list[Problem] = []
+    shared: dict[Any, str] = {}  # the constitution, read once for all features
+    lint = feature_linter(project, strict=strict, memo=cache.lint)
     features = project.features()
     for feature in features:
-        if drift:
-            problems += check_feature(project, feature, strict=strict, drift=True)
-            continue
-        rows = cache.feature(feature, partial(_rows, project, feature, strict))
-        problems += [Problem(**row) for row in rows]
+        with shared_docs():  # the spec parser and the linter share one parse of spec.md
+            if drift:
+                problems += check_feature(
+                    project, feature, strict=strict, drift=True, shared=shared
+                )
+            else:
+                rows = cache.feature(feature, partial(_rows, project, feature, strict, shared))
+                problems += [Problem(**row) for row in rows]
+            linted += [Problem(**p.to_dict()) for p in lint(feature)]
     if not features:
         problems += _unseen_folders(project)
-    problems += [
-        Problem(**p.to_dict()) for p in lint_problems(project, strict=strict, memo=cache.lint)
-    ]
+    problems += linted
     cache.save()
     return problems, len(features)
 
 
-def _rows(project: Project, feature: Feature, strict: bool) -> list[dict[str, Any]]:
-    return [p.to_dict() for p in check_feature(project, feature, strict=strict)]
+def _rows(
+    project: Project, feature: Feature, strict: bool, shared: dict[Any, str]
+) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in check_feature(project, feature, strict=strict, shared=shared)]
 
 
 def _unseen_folders(project: Project) -> list[Problem]:
@@ -107,9 +116,14 @@ def _unseen_folders(project: Project) -> list[Problem]:
 
 
 def check_feature(
-    project: Project, feature: Feature, *, strict: bool = False, drift: bool = False
+    project: Project,
+    feature: Feature,
+    *,
+    strict: bool = False,
+    drift: bool = False,
+    shared: dict[Any, str] | None = None,
 ) -> list[Problem]:
-    fc = FeatureCheck(project, feature, strict, drift)
+    fc = FeatureCheck(project, feature, strict, drift, shared=shared)
     problems = read_artifacts(fc)
     for produce in PRODUCERS:
         problems += produce(fc)
@@ -129,7 +143,7 @@ def read_artifacts(fc: FeatureCheck) -> list[Problem]:
     from specflow.formats.spec_md import parse_spec
     from specflow.formats.tasks_md import parse_tasks
 
-    store = ArtifactStore(fc.project, fc.feature)
+    store = ArtifactStore(fc.project, fc.feature, snapshot=True, shared=fc.shared)
     problems: list[Problem] = []
     parsers = {"spec": parse_spec, "plan": parse_plan, "tasks": parse_tasks}
     for kind in KINDS:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +35,7 @@ class FindingsCache:
         base = hashlib.sha256()
         for part in (_code_fingerprint(), repr(project.config), f"strict={strict}"):
             base.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        base.update(_digest(project.specs_dir / "constitution.md"))
+        base.update(_digest(str(project.specs_dir / "constitution.md")))
         self._base = base.hexdigest()
         self._settings: tuple[Any, str] | None = None  # the lint settings and their digest
 
@@ -45,8 +46,8 @@ class FindingsCache:
         key = hashlib.sha256(self._base.encode())
         # findings name their files: the folder's own path is part of what they came from
         key.update(self.project.rel(feature.path).encode("utf-8", "surrogateescape") + b"\0")
-        for path in _files(feature.path):
-            key.update(path.relative_to(feature.path).as_posix().encode("utf-8", "replace"))
+        for rel, path in _files(str(feature.path)):
+            key.update(rel.encode("utf-8", "replace"))
             key.update(b"\0" + _digest(path))
         result: list[dict[str, Any]] = self.store.get("feature", key.hexdigest(), compute)
         return result
@@ -67,24 +68,29 @@ class FindingsCache:
         self.store.save()
 
 
-def _files(folder: Path) -> list[Path]:
-    """Every file under `folder`, sorted, symlinks included as themselves."""
-    out: list[Path] = []
+def _files(folder: str) -> list[tuple[str, str]]:
+    """(path relative to `folder` with `/`, path) of every file under it, sorted, symlinks
+    included as themselves (strings, not Paths: this runs for every file of every feature)."""
+    out: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
-        out += [Path(dirpath) / n for n in sorted(filenames)]
+        rel = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
+        out += [(prefix + n, os.path.join(dirpath, n)) for n in sorted(filenames)]
     return out
 
 
-def _digest(path: Path) -> bytes:
+def _digest(path: str) -> bytes:
     """The file's content hash; for a symlink its target, for a missing file a fixed mark."""
     try:
-        if path.is_symlink():
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
             return b"link:" + os.readlink(path).encode("utf-8", "surrogateescape")
-        st = path.stat()
+        st = os.stat(path)
         if st.st_size > MAX_FILE_BYTES:
             return f"big:{st.st_size}:{st.st_mtime_ns}".encode()
-        return hashlib.sha256(path.read_bytes()).digest()
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).digest()
     except OSError:
         return b"missing"
 

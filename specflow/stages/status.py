@@ -54,7 +54,7 @@ def project_status(project: Project, features: list[Feature]) -> list[FeatureSta
 def feature_status(
     project: Project, feature: Feature, summaries: Summaries | None = None
 ) -> FeatureStatus:
-    store = ArtifactStore(project, feature)
+    store = ArtifactStore(project, feature, snapshot=True)
     arts: list[ArtifactStatus] = []
     error = None
     out = FeatureStatus(feature.name, rel_path(project, feature.path), arts)
