@@ -64,9 +64,8 @@ _DRIVER_KEYS = (
     r"^((filter|diff|merge)\..+\.(clean|smudge|process|textconv|command|driver)"
     r"|include(if\..+)?\.path)$"
 )
-# driver_overrides() by what it was read for (config files, -c settings, env): the files'
-# state then, and the overrides.
-_DRIVERS: dict[tuple[object, ...], tuple[tuple[object, ...], tuple[str, ...]]] = {}
+# driver_overrides() by what `git config` read (Git._config_reads)
+_DRIVERS: dict[tuple[object, ...], tuple[str, ...]] = {}
 IDENTITY = ("-c", "user.name=specflow", "-c", "user.email=specflow@localhost")
 TRAILER_TASK = "Specflow-Task"
 TRAILER_RUN = "Specflow-Run"
@@ -149,13 +148,13 @@ class Git:
         but git-lfs): `.gitattributes` is agent-written, so it must not pick programs to run,
         and an unconfined `cmd:` agent can add drivers to the config while it runs. Read
         before every git call; kept while the config files are unchanged (and include none),
-        shared by every Git that reads the same files the same way (a task's slot reads the
-        common config its warm-up already read: one process saved per task)."""
-        files, sig = self._config_state()
-        reads = (files, self.extra_config, tuple(sorted((self.env or {}).items())))
-        known = _DRIVERS.get(reads)
-        if sig is not None and known is not None and known[0] == sig:
-            return known[1]
+        and shared by every Git that reads the same files the same way: the key is each
+        existing config file with its state (a file that does not exist is not read), so the
+        slots, which all read the one common config, share one read (a process per task)."""
+        reads = self._config_reads()
+        known = _DRIVERS.get(reads) if reads is not None else None
+        if known is not None:
+            return known
         proc = self.run("config", "--get-regexp", _DRIVER_KEYS, check=False)
         out: list[str] = []
         includes = False
@@ -169,19 +168,19 @@ class Git:
             out += ["-c", f"{key}="]
             if key.startswith("filter."):
                 out += ["-c", f"{key.rsplit('.', 1)[0]}.required=false"]
-        if sig is None or includes:
-            _DRIVERS.pop(reads, None)
-        else:
-            _DRIVERS[reads] = (sig, tuple(out))
+        if reads is not None and not includes:
+            if len(_DRIVERS) > 256:  # config files rewritten many times: old states go
+                _DRIVERS.clear()
+            _DRIVERS[reads] = tuple(out)
         return tuple(out)
 
-    def _config_state(self) -> tuple[tuple[str, ...], tuple[object, ...] | None]:
-        """The config files git reads here, and what they look like (inode, size, mtime): git
-        rewrites a config file by rename, so any change shows. None: not known (read every
-        time)."""
+    def _config_reads(self) -> tuple[object, ...] | None:
+        """What `git config` reads here: the config files that exist, each with its state
+        (inode, size, mtime: git rewrites a config file by rename, so any change shows), and
+        the settings and environment it runs with. None: not known (read every time)."""
         dirs = self._gitdirs()
         if dirs is None:
-            return (str(self.cwd),), None
+            return None
         files = [dirs[1] / "config", dirs[0] / "config.worktree"]
         if self.gitdir is None:  # slots read no global or system config
             xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
@@ -190,14 +189,15 @@ class Git:
                 Path(xdg) / "git" / "config",
                 Path(os.environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"),
             ]
-        state: list[object] = []
+        state: list[object] = [self.gitdir is None, self.extra_config]
+        state.append(tuple(sorted((self.env or {}).items())))
         for f in files:
             try:
                 st = os.stat(f)
-                state.append((st.st_ino, st.st_size, st.st_mtime_ns))
             except OSError:
-                state.append(None)
-        return tuple(str(f) for f in files), tuple(state)
+                continue
+            state.append((os.path.normpath(f), st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(state)
 
     def run(
         self,

@@ -209,6 +209,7 @@ class WorktreePool:
         count = min(count, self.size)
         todo: list[Slot] = []
         self.common_dir()  # once, outside the lock
+        self.git.identity()  # once, not by every worker at the same time
         with self._lock:
             for index in range(1, count + 1):
                 slot = self._slot(index)
