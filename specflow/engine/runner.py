@@ -35,9 +35,10 @@ from specflow.engine.gates import AwaitingApproval, GateFailed
 from specflow.engine.reproduce import Reproduce, reproduce_work, verify_task
 from specflow.engine.scheduler import Scheduler
 from specflow.engine.seats import Seats
-from specflow.runs.catalogue import Kind
+from specflow.runs.catalogue import RESUMED, Kind
 from specflow.runs.events import Event, EventLog
 from specflow.runs.state import RunPaths, TaskRecord, apply_event
+from specflow.workspace.git import TRAILER_TASK
 from specflow.workspace.merge import MergeQueue
 from specflow.workspace.pool import Slot, SlotTampered, WorktreePool
 
@@ -275,6 +276,10 @@ class Engine:
         if self.gates is not None and self.gates.restore(st.task, st.slot):
             st.gated = True  # approved work waited in a ref: no agent, straight to merge
             return True, None
+        if not st.resumed:
+            st.resumed = True
+            if self._restore_committed(st):
+                return True, None
         st.attempt += 1
         try:
             res = self.executor.run_attempt(self._job(st), self._emitter(st.task.id), self.cancel)
@@ -287,6 +292,27 @@ class Engine:
         st.attempt = res.attempt
         # a fix task's reproduction runs here, on the driver, even if the executor verified
         return True, None if st.task.id in self.feature.reproduce else res.verified
+
+    def _restore_committed(self, st: _TaskRun) -> bool:
+        """Work an earlier run committed but did not land (it stopped, `kill -9` included,
+        while the work waited for or sat in the gate) goes to the gate again instead of
+        running the agent again: the gate verifies it as it will land, like any change. Only
+        a commit of this task (its trailer) made on the integration branch's history."""
+        record = self.records.get(st.task.id)
+        commit = record.committed if record is not None else None
+        if not commit:
+            return False
+        git, tip = st.slot.git, self.merge.tip()
+        parent = git.rev_parse(f"{commit}^")
+        trailer = git.run(
+            "log", "-1", f"--format=%(trailers:key={TRAILER_TASK},valueonly)", commit, check=False
+        ).stdout.strip()
+        if parent is None or trailer != st.task.id or not git.is_ancestor(parent, tip):
+            return False
+        git.run("reset", "-q", "--hard", commit)
+        st.slot.base = parent
+        self.events.emit(Kind.TASK_RESTORED, task=st.task.id, commit=commit, by=RESUMED)
+        return True
 
     def _job(self, st: _TaskRun) -> AttemptJob:
         s, task = self.settings, st.task
@@ -475,6 +501,7 @@ class _TaskRun:
     verify_failures: int = 0
     conflicts: int = 0
     gated: bool = False  # review and approval done (or not needed)
+    resumed: bool = False  # committed work of an earlier run looked for
 
 
 def _cause(reason: str, known: bool) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from specflow.runs.catalogue import Event, Kind
+from specflow.runs.catalogue import RESUMED, Event, Kind
 
 _LIVE = {
     Kind.RUN_STARTED: "run {run} started: {n} tasks, {parallel} agents ({agent}) on {branch}",
@@ -145,7 +145,10 @@ _LOG: dict[str, Callable[[Event], str]] = {
         f"awaiting approval (risk {ev.get('risk')}): {ev.get('hint')}"
     ),
     Kind.TASK_APPROVED: lambda ev: f"approved by {ev.get('by')}",
-    Kind.TASK_RESTORED: lambda ev: f"approved work {_short(ev)} restored for merge",
+    Kind.TASK_RESTORED: lambda ev: (
+        f"{'committed' if ev.get('by') == RESUMED else 'approved'} work {_short(ev)} "
+        "restored for merge"
+    ),
     Kind.MODEL_ESCALATED: lambda ev: (
         f"model escalated {ev.get('from')} -> {ev.get('to')} after: {ev.get('reason')}"
     ),

@@ -332,6 +332,9 @@ class AwaitingApproval(TypedDict, total=False):
     again: bool
 
 
+RESUMED = "resume"  # task_restored's `by` for work an earlier run committed but did not land
+
+
 class TaskApproved(TypedDict, total=False):
     by: str
     commit: str | None

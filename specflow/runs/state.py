@@ -154,6 +154,7 @@ class TaskRecord:
     started: float | None = None
     model: str | None = None  # the implementing model of the last attempt
     awaiting: str | None = None  # the commit waiting for (or given) `specflow approve`
+    committed: str | None = None  # the last attempt's commit, until it lands or is replaced
     reviews: int = 0
     review_model: str | None = None
     review_usage: dict[str, float] = field(default_factory=empty_usage)
@@ -195,7 +196,12 @@ def apply_event(tasks: dict[str, TaskRecord], ev: Event) -> None:
         rec.status = "running"
         rec.started = ev.get("t")
         rec.reason = None
+    elif kind == "task_committed":
+        rec.committed = ev.get("commit")
+    elif kind in ("verify_failed", "merge_conflict"):
+        rec.committed = None  # the gate sent it back: the agent goes again
     elif kind == "agent_started":
+        rec.committed = None
         rec.attempts = max(rec.attempts, int(ev.get("attempt", rec.attempts + 1)))
         rec.model = ev.get("model") or rec.model
     elif kind == "agent_finished":
@@ -215,6 +221,7 @@ def apply_event(tasks: dict[str, TaskRecord], ev: Event) -> None:
         rec.reason = ev.get("reason")
         rec.blocked_by = ev.get("by")
         rec.commit = ev.get("commit", rec.commit)
+        rec.committed = None
         if kind == "task_merged":
             rec.awaiting = None
         if rec.started is not None and kind != "task_blocked":

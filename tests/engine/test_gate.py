@@ -202,3 +202,37 @@ def one_at_a_time(spans: dict[tuple[str, int], tuple[float, float]]) -> None:
     ordered = sorted(spans.values())
     for (_, end), (start, _) in zip(ordered, ordered[1:]):
         assert start >= end, ordered  # never two agents at once
+
+
+def test_work_committed_before_kill_9_lands_on_resume_without_its_agent(tmp_path: Path) -> None:
+    """Killed while T001's committed work sat in the gate: `--resume` sends that commit to the
+    gate again (verified as it lands) instead of running T001's agent a second time."""
+    repo = make_repo(tmp_path, tasks(2), FILES, test_command=f"{PY} check.py")
+    log = tmp_path / "agents.log"
+    agent = script_agent(tmp_path, {**own_files(2, sleep=0.1), "_log": str(log)})
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "CHECK_SLEEP": "3"}
+    proc = subprocess.Popen(
+        [PY, "-m", "specflow", "implement", "-j", "1", "--agent", agent],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        runs = list((repo / ".specflow" / "runs").glob("*/events.jsonl"))
+        if runs and '"verify_started"' in runs[0].read_text():
+            break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    committed = [str(e["task"]) for e in events(repo) if e["kind"] == "task_committed"]
+    assert "T001" in committed and branch_tasks(repo, BRANCH) == []
+    p = cli(repo, "implement", "--resume", "--agent", agent, env={"CHECK_SLEEP": "0.1"})
+    assert p.returncode == 0, p.stderr
+    assert sorted(branch_tasks(repo, BRANCH)) == ["T001", "T002"]
+    runs_of = [line.split()[0] for line in log.read_text().splitlines()]
+    assert runs_of.count("T001") == 1  # its agent ran once, before the kill
+    restored = [e for e in events(repo) if e["kind"] == "task_restored"]
+    assert [(e["task"], e["by"]) for e in restored][:1] == [("T001", "resume")]
+    every_state_passes(repo)
