@@ -58,6 +58,26 @@ def implement(
     return cli(repo, "implement", "-j", str(parallel), "--agent", agent, env=env)
 
 
+def kill_9_after(repo: Path, agent: str, kind: str, *, parallel: int, check_sleep: float) -> None:
+    """Start `implement`, SIGKILL it once its events hold a `kind` event."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "CHECK_SLEEP": str(check_sleep)}
+    proc = subprocess.Popen(
+        [PY, "-m", "specflow", "implement", "-j", str(parallel), "--agent", agent],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        runs = list((repo / ".specflow" / "runs").glob("*/events.jsonl"))
+        if runs and f'"{kind}"' in runs[0].read_text():
+            break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def every_state_passes(repo: Path) -> None:
     """Every commit the branch went through since main passes the check (run on its tree)."""
     for sha in git(repo, "rev-list", f"main..{BRANCH}").split():
@@ -119,23 +139,7 @@ def test_a_failure_ahead_is_dropped_and_those_behind_it_verified_again(tmp_path:
 def test_kill_9_while_verifying_then_resume(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, tasks(6), FILES, test_command=f"{PY} check.py")
     agent = script_agent(tmp_path, own_files(6, sleep=0.1))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "CHECK_SLEEP": "0.5"}
-    proc = subprocess.Popen(
-        [PY, "-m", "specflow", "implement", "-j", "3", "--agent", agent],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        runs = list((repo / ".specflow" / "runs").glob("*/events.jsonl"))
-        if runs and '"verify_passed"' in runs[0].read_text():
-            break
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    kill_9_after(repo, agent, "verify_passed", parallel=3, check_sleep=0.5)
     before = branch_tasks(repo, BRANCH)
     p = cli(repo, "implement", "--resume", "--agent", agent, env={"CHECK_SLEEP": "0.1"})
     assert p.returncode == 0, p.stderr
@@ -210,22 +214,7 @@ def test_work_committed_before_kill_9_lands_on_resume_without_its_agent(tmp_path
     repo = make_repo(tmp_path, tasks(2), FILES, test_command=f"{PY} check.py")
     log = tmp_path / "agents.log"
     agent = script_agent(tmp_path, {**own_files(2, sleep=0.1), "_log": str(log)})
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "CHECK_SLEEP": "3"}
-    proc = subprocess.Popen(
-        [PY, "-m", "specflow", "implement", "-j", "1", "--agent", agent],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        runs = list((repo / ".specflow" / "runs").glob("*/events.jsonl"))
-        if runs and '"verify_started"' in runs[0].read_text():
-            break
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_9_after(repo, agent, "verify_started", parallel=1, check_sleep=3)
     committed = [str(e["task"]) for e in events(repo) if e["kind"] == "task_committed"]
     assert "T001" in committed and branch_tasks(repo, BRANCH) == []
     p = cli(repo, "implement", "--resume", "--agent", agent, env={"CHECK_SLEEP": "0.1"})
