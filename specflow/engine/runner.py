@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,9 +161,9 @@ class Engine:
         self.gate.start()
         try:
             while True:
-                free = self._dispatch()
-                if sched.is_idle() or (not sched.running and free[1] < free[0]):
-                    if self.budget is not None and free[1] < free[0] and sched.queue():
+                free, room = self._dispatch()
+                if sched.is_idle() or (not sched.running and room < free):
+                    if self.budget is not None and room < free and sched.queue():
                         self.budget.refuse(sched.queue(), self.events)
                     if not (self.settings.wait_approval and sched.awaiting):
                         break
@@ -300,7 +301,7 @@ class Engine:
         a commit of this task (its trailer) made on the integration branch's history."""
         record = self.records.get(st.task.id)
         commit = record.committed if record is not None else None
-        if not commit:
+        if not commit or not _SHA_RE.fullmatch(commit):  # the log is a file an agent can reach
             return False
         git, tip = st.slot.git, self.merge.tip()
         parent = git.rev_parse(f"{commit}^")
@@ -502,6 +503,9 @@ class _TaskRun:
     conflicts: int = 0
     gated: bool = False  # review and approval done (or not needed)
     resumed: bool = False  # committed work of an earlier run looked for
+
+
+_SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def _cause(reason: str, known: bool) -> str:

@@ -13,7 +13,8 @@ cause `tampered`) and is rebuilt before its next task, without any command run i
 
 Slots are made ahead of need: `warm(n, tip)` creates the missing worktrees of the first n slots
 in the background, a few at a time (bounded by the disk and the cores, not by a lock; written
-directly where git allows, see `_write_worktree`), and `acquire` hands out a slot whose worktree exists before one still being made.
+directly where git allows, see `_write_worktree`), and `acquire` hands out a slot whose
+worktree exists before one still being made.
 Slots stay between runs of a feature, so a later run starts warm.
 """
 
@@ -393,7 +394,12 @@ class WorktreePool:
         (slot.path / ".git").write_text(f"gitdir: {admin}\n", encoding="utf-8")
         (admin / "gitdir").write_text(f"{slot.path / '.git'}\n", encoding="utf-8")
         git = self.git.for_slot(slot.path, admin, slot.check_intact)
-        git.run("read-tree", "--reset", "-u", tip)
+        try:
+            git.run("read-tree", "--reset", "-u", tip)
+        except BaseException:  # nothing half-made stays (the slot is made again when used)
+            self._clear(slot.path)
+            self._clear(admin)
+            raise
         (admin / "locked").unlink()
 
     def _add_worktree(self, slot: Slot, tip: str) -> None:

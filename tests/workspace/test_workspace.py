@@ -288,3 +288,15 @@ def test_tree_editor_merges_trees_and_writes_commits_like_git(repo: Path) -> Non
     assert sh(repo, "log", "-1", fmt, c) == sh(repo, "log", "-1", fmt, by_git)
     assert sh(repo, "log", "-1", "--format=%B", c) == "Task\n\nSpecflow-Task: T001"
     sh(repo, "fsck", "--no-dangling")
+
+
+def test_a_worktree_that_cannot_be_written_leaves_nothing_behind(repo: Path) -> None:
+    g = Git(repo, IDENTITY)
+    pool = WorktreePool(g, repo / ".specflow" / "worktrees" / "001-x", "001-x", 1)
+    slot = pool._slot(1)
+    with pytest.raises(GitError):
+        pool._create(slot, "0" * 40)  # no such commit
+    assert pool._own and not slot.path.exists()
+    assert not list((repo / ".git" / "worktrees").iterdir())
+    pool._create(slot, sh(repo, "rev-parse", "HEAD"))  # and the slot can be made afterwards
+    assert sh(slot.path, "status", "--porcelain") == ""
