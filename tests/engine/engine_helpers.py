@@ -25,6 +25,19 @@ def git(repo: Path, *args: str) -> str:
     return out.stdout.strip()
 
 
+def init_repo(repo: Path, files: dict[str, str], message: str = "init") -> Path:
+    """A new repository at `repo` on `main` with `files` in its first commit."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    for rel, text in files.items():
+        p = repo / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+    return repo
+
+
 def make_repo(
     base: Path,
     tasks_md: str,
@@ -34,25 +47,17 @@ def make_repo(
     feature: str = "001-calc",
     conflict_retries: int = 1,
 ) -> Path:
-    repo = base / "repo"
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q", "-b", "main")
     toml = "[project]\nname = 'calc'\n"
     if test_command:
         toml += f"test_command = {json.dumps(test_command)}\n"
     toml += f"[implement]\nverify_retries = 1\nconflict_retries = {conflict_retries}\n"
-    (repo / "specflow.toml").write_text(toml)
-    (repo / ".gitignore").write_text(".specflow/\n__pycache__/\n")
-    for rel, text in (files or {}).items():
-        p = repo / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    fdir = repo / "specs" / feature
-    fdir.mkdir(parents=True)
-    (fdir / "tasks.md").write_text(tasks_md)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "initial")
-    return repo
+    project = {
+        "specflow.toml": toml,
+        ".gitignore": ".specflow/\n__pycache__/\n",
+        **(files or {}),
+        f"specs/{feature}/tasks.md": tasks_md,
+    }
+    return init_repo(base / "repo", project, "initial")
 
 
 def cli(

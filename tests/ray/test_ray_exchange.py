@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
-from engine_helpers import git
+from engine_helpers import git, init_repo
 
 from specflow.agents.base import Limits
 from specflow.config import Config
@@ -37,12 +37,7 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def repo_with_half_made_worktree(tmp: Path) -> Path:
-    repo = tmp / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("# x\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "init")
+    repo = init_repo(tmp / "repo", {"README.md": "# x\n"})
     slot = repo / ".specflow" / "worktrees" / "f" / "slot-9"
     git(repo, "worktree", "add", "-q", "--detach", str(slot), "HEAD")
     (repo / ".git" / "worktrees" / "slot-9" / "HEAD").write_text("0" * 40 + "\n")

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
-from engine_helpers import PY, git, script_agent
+from engine_helpers import PY, git, init_repo, script_agent
 
 from specflow.agents.base import Limits
 from specflow.config import Config
@@ -23,12 +23,7 @@ VERIFY = f"{PY} -c \"import pathlib,sys; sys.exit(0 if pathlib.Path('ok.txt').ex
 
 
 def _remote(tmp: Path) -> tuple[Path, str]:
-    src = tmp / "src"
-    src.mkdir()
-    git(src, "init", "-q", "-b", "main")
-    (src / "README.md").write_text("# x\n")
-    git(src, "add", "-A")
-    git(src, "commit", "-qm", "init")
+    src = init_repo(tmp / "src", {"README.md": "# x\n"})
     remote = tmp / "remote.git"
     git(tmp, "clone", "-q", "--bare", str(src), str(remote))
     base = git(remote, "rev-parse", "main")

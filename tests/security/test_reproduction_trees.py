@@ -13,7 +13,7 @@ import pytest
 from specflow.engine.reproduce import check_reproduction
 from specflow.sandbox.core import bwrap_works, landlock_abi
 from specflow.workspace.git import Git
-from tests.engine.engine_helpers import git
+from tests.engine.engine_helpers import git, init_repo
 
 pytestmark = pytest.mark.skipif(
     bwrap_works() is not None and landlock_abi() < 2, reason="no confinement on this machine"
@@ -40,12 +40,7 @@ sys.exit(1)
 def test_a_rewritten_dot_git_in_a_reproduction_tree_is_never_read(tmp_path: Path) -> None:
     marker = tmp_path / "outside" / "PWNED-repro"
     marker.parent.mkdir()
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text("BUG = True\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "base")
+    repo = init_repo(tmp_path / "repo", {"app.py": "BUG = True\n"}, "base")
     base = git(repo, "rev-parse", "HEAD")
     (repo / "app.py").write_text("BUG = False\n")
     (repo / ".gitattributes").write_text("* filter=x\n")
