@@ -12,7 +12,6 @@ import contextlib
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from specflow.agents.base import AgentResult, AgentTask, EventSink
 from specflow.errors import InputError
-from specflow.sandbox.core import tracked
+from specflow.sandbox.core import kill_tree, tracked
 from specflow.sandbox.output import RedactedLog
 from specflow.sandbox.waiting import wait_exit
 
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from specflow.sandbox import Confinement, Jail
 
 _INTERPRETERS = {"python", "python3", "bash", "sh", "node", "ruby", "perl", "uv", "deno"}
-_GRACE_S = 2.0
+GRACE_S = 2.0  # SIGTERM to SIGKILL when an agent is stopped
 _SCRIPT_SUFFIXES = {".py", ".sh", ".bash", ".js", ".mjs", ".ts", ".rb", ".pl"}
 
 
@@ -106,7 +105,7 @@ class CmdAgent:
             emit("agent_process", pid=proc.pid, command=self.command, log=str(log_path))
             reason = _wait(proc, job.limits.max_seconds, start, cancel)
             # Exit of the leader ends the attempt: nothing it left behind may keep writing.
-            kill_group(proc, grace=0.5)
+            kill_tree(proc, grace=0.5)
             out.close(timeout=2.0)
             limit = jail.cause(proc.returncode) if jail is not None else None
         reason = reason or limit
@@ -147,7 +146,7 @@ def _wait(
     why, _ = wait_exit(proc, start + max_seconds, cancel)
     if why is None:
         return None
-    kill_group(proc)
+    kill_tree(proc, grace=GRACE_S)
     return "cancelled" if why == "cancelled" else f"time limit ({max_seconds:g} s)"
 
 
@@ -162,18 +161,6 @@ def pid_alive(pid: int) -> bool:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
-
-
-def kill_group(proc: subprocess.Popen[bytes], grace: float = _GRACE_S) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after `grace` seconds."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
 
 
 def _tail(path: Path, limit: int) -> str:

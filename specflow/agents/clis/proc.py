@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from specflow.agents.cmd import kill_group
+from specflow.agents.cmd import GRACE_S
+from specflow.sandbox.core import kill_tree
 
 LOST = -1000  # exit "code" of an agent whose tmux window vanished without a status
 
@@ -68,7 +69,7 @@ class PlainHandle:
         return self.proc.poll()
 
     def stop(self) -> None:
-        kill_group(self.proc)
+        kill_tree(self.proc, grace=GRACE_S)
 
     def reap(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
